@@ -1,0 +1,209 @@
+//! The inventory: every object of the target, typed where golive knows the
+//! kind (k8s-openapi, one pinned API version), kept as a dynamic object where
+//! it does not (CRDs, unknown kinds), each with the place it came from.
+//! Indexed by kind and namespace; workloads are reachable through
+//! [`Object::workload`] whatever their kind.
+
+pub mod selector;
+pub mod workload;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::Arc;
+
+use k8s_openapi::api::{
+    apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet},
+    autoscaling::v2::HorizontalPodAutoscaler,
+    batch::v1::{CronJob, Job},
+    core::v1::{ConfigMap, Namespace, Pod, Secret, Service, ServiceAccount},
+    networking::v1::{Ingress, NetworkPolicy},
+    policy::v1::PodDisruptionBudget,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+
+use crate::source::yaml::{Node, Position};
+pub use workload::{ContainerKind, ContainerRef, Workload};
+
+/// Where an object, or one of its fields, was read from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceLocation {
+    pub file: Arc<str>,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl fmt::Display for SourceLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// The identity of an object: `Kind/namespace/name`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct ObjectRef {
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(namespace) => write!(f, "{}/{}/{}", self.kind, namespace, self.name),
+            None => write!(f, "{}/{}", self.kind, self.name),
+        }
+    }
+}
+
+/// The typed content of an object. Kinds golive does not model are
+/// [`Resource::Dynamic`]: kept, counted, never silently dropped.
+#[derive(Debug, Clone)]
+pub enum Resource {
+    Deployment(Box<Deployment>),
+    StatefulSet(Box<StatefulSet>),
+    DaemonSet(Box<DaemonSet>),
+    ReplicaSet(Box<ReplicaSet>),
+    Job(Box<Job>),
+    CronJob(Box<CronJob>),
+    Pod(Box<Pod>),
+    Service(Box<Service>),
+    Ingress(Box<Ingress>),
+    NetworkPolicy(Box<NetworkPolicy>),
+    PodDisruptionBudget(Box<PodDisruptionBudget>),
+    HorizontalPodAutoscaler(Box<HorizontalPodAutoscaler>),
+    Namespace(Box<Namespace>),
+    Secret(Box<Secret>),
+    ConfigMap(Box<ConfigMap>),
+    ServiceAccount(Box<ServiceAccount>),
+    Dynamic,
+}
+
+/// One object of the inventory.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub api_version: String,
+    pub kind: String,
+    pub metadata: ObjectMeta,
+    pub resource: Resource,
+    /// The file the object was read from and the position of its first line.
+    pub origin: SourceLocation,
+    /// The parsed document, for the positions of its fields.
+    pub tree: Arc<Node>,
+    /// Where the object sits inside `tree` (non-empty for `kind: List` items).
+    pub tree_path: String,
+}
+
+impl Object {
+    pub fn reference(&self) -> ObjectRef {
+        ObjectRef {
+            kind: self.kind.clone(),
+            namespace: self.metadata.namespace.clone(),
+            name: self.metadata.name.clone().unwrap_or_default(),
+        }
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        self.metadata.namespace.as_deref()
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.metadata.annotations.as_ref()?.get(key).map(String::as_str)
+    }
+
+    /// The source location of a field of this object, given by its path
+    /// (e.g. `spec.template.spec.containers[0].livenessProbe`); a missing
+    /// field points at its closest present parent.
+    pub fn locate(&self, field_path: &str) -> SourceLocation {
+        let full_path = if self.tree_path.is_empty() {
+            field_path.to_string()
+        } else {
+            format!("{}.{}", self.tree_path, field_path)
+        };
+        let Position { line, column } = self.tree.position_of(&full_path);
+        SourceLocation { file: self.origin.file.clone(), line, column }
+    }
+}
+
+/// All objects of a target, with indexes.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    objects: Vec<Object>,
+    by_kind: HashMap<String, Vec<usize>>,
+}
+
+/// How many objects of each kind an inventory holds, and how many of them
+/// golive could not type (unknown kinds and custom resources).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct InventoryCounts {
+    pub objects: usize,
+    pub workloads: usize,
+    pub by_kind: BTreeMap<String, usize>,
+    /// `apiVersion kind` of every untyped object, with its count.
+    pub dynamic: BTreeMap<String, usize>,
+}
+
+impl Inventory {
+    pub fn new(objects: Vec<Object>) -> Inventory {
+        let mut by_kind: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, object) in objects.iter().enumerate() {
+            by_kind.entry(object.kind.clone()).or_default().push(index);
+        }
+        Inventory { objects, by_kind }
+    }
+
+    pub fn objects(&self) -> &[Object] {
+        &self.objects
+    }
+
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    /// Objects of one kind, in input order.
+    pub fn of_kind<'a>(&'a self, kind: &str) -> impl Iterator<Item = &'a Object> + 'a {
+        self.by_kind.get(kind).into_iter().flatten().map(|&i| &self.objects[i])
+    }
+
+    /// Objects of one kind in one namespace (`None`: objects without one).
+    pub fn of_kind_in<'a>(&'a self, kind: &str, namespace: Option<&'a str>) -> impl Iterator<Item = &'a Object> + 'a {
+        self.of_kind(kind).filter(move |o| o.namespace() == namespace)
+    }
+
+    /// Every workload (anything with a pod template), in input order.
+    pub fn workloads(&self) -> impl Iterator<Item = Workload<'_>> {
+        self.objects.iter().filter_map(Object::workload)
+    }
+
+    /// The Services whose selector selects the pods of `workload`.
+    pub fn services_selecting<'a>(&'a self, workload: &Workload<'a>) -> impl Iterator<Item = &'a Object> + 'a {
+        let labels = workload.pod_labels().clone();
+        let namespace = workload.object.namespace();
+        self.of_kind_in("Service", namespace).filter(move |object| match &object.resource {
+            Resource::Service(service) => service
+                .spec
+                .as_ref()
+                .and_then(|spec| spec.selector.as_ref())
+                .is_some_and(|selector| !selector.is_empty() && selector::Selector::from_map(selector).matches(&labels)),
+            _ => false,
+        })
+    }
+
+    pub fn counts(&self) -> InventoryCounts {
+        let mut counts = InventoryCounts { objects: self.objects.len(), ..Default::default() };
+        for object in &self.objects {
+            *counts.by_kind.entry(object.kind.clone()).or_default() += 1;
+            if matches!(object.resource, Resource::Dynamic) {
+                *counts.dynamic.entry(format!("{} {}", object.api_version, object.kind)).or_default() += 1;
+            }
+            if object.workload().is_some() {
+                counts.workloads += 1;
+            }
+        }
+        counts
+    }
+}

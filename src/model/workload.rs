@@ -1,0 +1,138 @@
+//! One view over every kind that runs pods (Deployment, StatefulSet,
+//! DaemonSet, ReplicaSet, Job, CronJob, bare Pod): its pod template, its
+//! containers (regular and init, with their field paths) and whether it is
+//! meant to run forever or to completion.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use k8s_openapi::api::core::v1::{Container, PodSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use super::{Object, Resource};
+
+/// A workload: an object and its pod template.
+#[derive(Debug, Clone, Copy)]
+pub struct Workload<'a> {
+    pub object: &'a Object,
+    /// Metadata of the pod template (the object's own for a bare Pod).
+    pub pod_metadata: Option<&'a ObjectMeta>,
+    pub pod_spec: &'a PodSpec,
+    /// Field path of the pod spec inside the object, e.g. `spec.template.spec`.
+    pub pod_spec_path: &'static str,
+}
+
+/// Which list of the pod spec a container belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContainerKind {
+    Regular,
+    Init,
+    /// An init container with `restartPolicy: Always`: a native sidecar that
+    /// runs for the pod's whole life.
+    Sidecar,
+}
+
+/// A container of a workload, with the path of its definition.
+#[derive(Debug, Clone)]
+pub struct ContainerRef<'a> {
+    pub container: &'a Container,
+    pub kind: ContainerKind,
+    /// e.g. `spec.template.spec.containers[1]`.
+    pub path: String,
+}
+
+static NO_LABELS: LazyLock<BTreeMap<String, String>> = LazyLock::new(BTreeMap::new);
+
+impl Object {
+    /// The workload view of this object, if it runs pods.
+    pub fn workload(&self) -> Option<Workload<'_>> {
+        let (template, pod_spec_path) = match &self.resource {
+            Resource::Deployment(d) => (d.spec.as_ref().map(|s| &s.template), "spec.template.spec"),
+            Resource::StatefulSet(s) => (s.spec.as_ref().map(|s| &s.template), "spec.template.spec"),
+            Resource::DaemonSet(d) => (d.spec.as_ref().map(|s| &s.template), "spec.template.spec"),
+            Resource::ReplicaSet(r) => (r.spec.as_ref().and_then(|s| s.template.as_ref()), "spec.template.spec"),
+            Resource::Job(j) => (j.spec.as_ref().map(|s| &s.template), "spec.template.spec"),
+            Resource::CronJob(c) => (
+                c.spec.as_ref().and_then(|s| s.job_template.spec.as_ref()).map(|s| &s.template),
+                "spec.jobTemplate.spec.template.spec",
+            ),
+            Resource::Pod(p) => {
+                return p.spec.as_ref().map(|pod_spec| Workload {
+                    object: self,
+                    pod_metadata: Some(&p.metadata),
+                    pod_spec,
+                    pod_spec_path: "spec",
+                });
+            }
+            _ => return None,
+        };
+        let template = template?;
+        Some(Workload {
+            object: self,
+            pod_metadata: template.metadata.as_ref(),
+            pod_spec: template.spec.as_ref()?,
+            pod_spec_path,
+        })
+    }
+}
+
+impl<'a> Workload<'a> {
+    /// Labels of the pods this workload creates.
+    pub fn pod_labels(&self) -> &'a BTreeMap<String, String> {
+        self.pod_metadata.and_then(|m| m.labels.as_ref()).unwrap_or(&NO_LABELS)
+    }
+
+    /// An annotation of the workload or of its pod template.
+    pub fn annotation(&self, key: &str) -> Option<&'a str> {
+        self.object
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(key))
+            .or_else(|| self.pod_metadata?.annotations.as_ref()?.get(key))
+            .map(String::as_str)
+    }
+
+    /// Whether the pods are meant to run until stopped (services, daemons),
+    /// as opposed to running to completion (Jobs, CronJobs, batch Pods).
+    pub fn is_long_running(&self) -> bool {
+        match &self.object.resource {
+            Resource::Job(_) | Resource::CronJob(_) => false,
+            Resource::Pod(_) => {
+                let owned_by_job = self
+                    .object
+                    .metadata
+                    .owner_references
+                    .iter()
+                    .flatten()
+                    .any(|owner| owner.kind == "Job");
+                let restart = self.pod_spec.restart_policy.as_deref().unwrap_or("Always");
+                !owned_by_job && restart == "Always"
+            }
+            _ => true,
+        }
+    }
+
+    /// Every container, init containers first as the kubelet starts them.
+    pub fn containers(&self) -> impl Iterator<Item = ContainerRef<'a>> + 'a {
+        let base = self.pod_spec_path;
+        let init = self.pod_spec.init_containers.iter().flatten().enumerate().map(move |(i, c)| ContainerRef {
+            container: c,
+            kind: if c.restart_policy.as_deref() == Some("Always") { ContainerKind::Sidecar } else { ContainerKind::Init },
+            path: format!("{base}.initContainers[{i}]"),
+        });
+        let regular = self.pod_spec.containers.iter().enumerate().map(move |(i, c)| ContainerRef {
+            container: c,
+            kind: ContainerKind::Regular,
+            path: format!("{base}.containers[{i}]"),
+        });
+        init.chain(regular)
+    }
+
+    /// Containers that run for the pod's whole life: regular ones and
+    /// native sidecars.
+    pub fn serving_containers(&self) -> impl Iterator<Item = ContainerRef<'a>> + 'a {
+        self.containers().filter(|c| c.kind != ContainerKind::Init)
+    }
+}

@@ -1,0 +1,3 @@
+//! Targets: where the objects under evaluation come from.
+pub mod manifests;
+pub mod yaml;
