@@ -1,4 +1,16 @@
 //! golive: the go-live checklist of a Kubernetes service, made executable.
+//! See `README.md` for the user's view and `../shared/DESIGN.md` for the
+//! architecture: target -> inventory -> cucumber steps calling pure checks
+//! -> evidence -> reporters -> exit code.
+pub mod checks;
+pub mod cli;
+pub mod config;
 pub mod error;
+pub mod evidence;
 pub mod model;
+pub mod report;
+pub mod runner;
 pub mod source;
+pub mod steps;
+pub mod validate;
+pub mod verdict;

@@ -1,1 +1,9 @@
-fn main() {}
+//! The `golive` executable: see `golive --help`.
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("GOLIVE_LOG").unwrap_or_else(|_| "warn".into()))
+        .init();
+    std::process::exit(golive::cli::main());
+}

@@ -115,7 +115,7 @@ impl<'a> Workload<'a> {
     }
 
     /// Every container, init containers first as the kubelet starts them.
-    pub fn containers(&self) -> impl Iterator<Item = ContainerRef<'a>> + 'a {
+    pub fn containers(self) -> impl Iterator<Item = ContainerRef<'a>> + 'a {
         let base = self.pod_spec_path;
         let init = self.pod_spec.init_containers.iter().flatten().enumerate().map(move |(i, c)| ContainerRef {
             container: c,
@@ -130,9 +130,4 @@ impl<'a> Workload<'a> {
         init.chain(regular)
     }
 
-    /// Containers that run for the pod's whole life: regular ones and
-    /// native sidecars.
-    pub fn serving_containers(&self) -> impl Iterator<Item = ContainerRef<'a>> + 'a {
-        self.containers().filter(|c| c.kind != ContainerKind::Init)
-    }
 }

@@ -10,8 +10,6 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
-
 use crate::error::InputError;
 use crate::model::{Object, Resource, SourceLocation};
 use crate::source::yaml::{self, Node, NodeValue, Position};
@@ -197,13 +195,9 @@ fn describe(value: &NodeValue) -> &'static str {
 /// the failing field's path and the reason.
 fn typed_resource(api_version: &str, kind: &str, node: &Node) -> Result<(k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta, Resource), (String, String)> {
     use k8s_openapi::api::*;
-    fn typed<T: DeserializeOwned>(node: &Node) -> Result<T, (String, String)> {
-        let json = node.to_json();
-        serde_path_to_error::deserialize(&json).map_err(|e| (e.path().to_string(), e.inner().to_string()))
-    }
     macro_rules! typed {
         ($variant:ident, $ty:ty) => {{
-            let object: $ty = typed(node)?;
+            let object: $ty = node.deserialize_as()?;
             (object.metadata.clone(), Resource::$variant(Box::new(object)))
         }};
     }
@@ -228,7 +222,7 @@ fn typed_resource(api_version: &str, kind: &str, node: &Node) -> Result<(k8s_ope
         }
         _ => {
             let metadata = match node.get("metadata") {
-                Some(metadata) => typed(metadata).map_err(|(path, message)| {
+                Some(metadata) => metadata.deserialize_as().map_err(|(path, message)| {
                     (if path == "." { "metadata".to_string() } else { format!("metadata.{path}") }, message)
                 })?,
                 None => Default::default(),

@@ -109,6 +109,13 @@ impl Node {
         }
     }
 
+    /// Deserialises the node as `T`; an error is the failing field's path
+    /// (`.` for the node itself) and the reason.
+    pub fn deserialize_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, (String, String)> {
+        let json = self.to_json();
+        serde_path_to_error::deserialize(&json).map_err(|e| (e.path().to_string(), e.inner().to_string()))
+    }
+
     /// The string value, if this node is a string scalar.
     pub fn as_str(&self) -> Option<&str> {
         match &self.value {

@@ -1,0 +1,24 @@
+# Checklist source: Production Deployment Guide, "Checklist Pre-Production",
+# Application: "Health checks configures" (seed 001).
+@manifests @cluster @GL-APP-02
+Feature: Health checks are configured
+  Kubernetes restarts a container that hangs and keeps traffic away from a
+  pod that cannot serve only when every container says how to tell.
+  Jobs and CronJobs run to completion and are exempt; a finding can be
+  waived on an object with the annotations golive.dev/skip (the check ID)
+  and golive.dev/skip-reason (why): waived findings are still reported.
+
+  Background:
+    Given the workloads of the target
+
+  Scenario: Every container has a liveness probe
+    Then the check "probe.liveness" passes
+
+  Scenario: Every container that receives traffic has a readiness probe
+    Then the check "probe.readiness" passes
+
+  Scenario: Liveness and readiness probes check different things
+    Then the check "probe.distinct" passes
+
+  Scenario: Every probe targets a port the container declares
+    Then the check "probe.port" passes

@@ -1,0 +1,177 @@
+//! The check registry. A check is metadata (stable ID `family.name`, title,
+//! severity, rationale, remediation) plus a rule: a pure function over the
+//! inventory, so the same check runs on manifests and on a live cluster.
+//! Rules report findings through an [`Evaluation`], which fills in the
+//! evidence and applies `golive.dev/skip` suppressions. Steps are the only
+//! callers; the catalogue (`golive checks`) is generated from [`CATALOGUE`].
+
+pub mod probe;
+pub mod suppression;
+
+use serde::Serialize;
+
+use crate::config::Profile;
+use crate::evidence::{CheckOutcome, Finding};
+use crate::model::selector::Selector;
+use crate::model::{Inventory, Object, Workload};
+
+/// How much a violation matters for go-live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Critical,
+    High,
+    Medium,
+    Low,
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        })
+    }
+}
+
+/// What a check is and why it matters.
+#[derive(Debug, Serialize)]
+pub struct CheckMeta {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub severity: Severity,
+    pub rationale: &'static str,
+    pub remediation: &'static str,
+}
+
+impl CheckMeta {
+    /// The family: the part of the ID before the dot (`probe`).
+    pub fn family(&self) -> &'static str {
+        self.id.split('.').next().unwrap_or(self.id)
+    }
+}
+
+/// A check: its metadata and its rule.
+pub struct Check {
+    pub meta: CheckMeta,
+    pub rule: fn(&Scope<'_>, &mut Evaluation<'_>),
+}
+
+/// Every check golive knows, family by family.
+pub static CATALOGUE: &[&Check] = &[&probe::LIVENESS, &probe::READINESS, &probe::DISTINCT, &probe::PORT];
+
+/// The check with this ID.
+pub fn find(id: &str) -> Option<&'static Check> {
+    CATALOGUE.iter().copied().find(|check| check.meta.id == id)
+}
+
+/// The checks an ID or a family name (`probe`, `probe.*`) stands for.
+pub fn resolve(id_or_family: &str) -> Vec<&'static Check> {
+    let family = id_or_family.strip_suffix(".*").unwrap_or(id_or_family);
+    match find(id_or_family) {
+        Some(check) => vec![check],
+        None => CATALOGUE.iter().copied().filter(|check| check.meta.family() == family).collect(),
+    }
+}
+
+/// Which workloads a scenario looks at.
+#[derive(Debug, Clone, Default)]
+pub struct WorkloadFilter {
+    pub namespace: Option<String>,
+    pub selector: Option<Selector>,
+    /// `Kind/name` or `name`.
+    pub names: Vec<String>,
+}
+
+impl WorkloadFilter {
+    pub fn admits(&self, workload: &Workload<'_>) -> bool {
+        let object = workload.object;
+        let namespace_ok = self.namespace.as_deref().is_none_or(|ns| object.namespace() == Some(ns));
+        let labels_ok = self.selector.as_ref().is_none_or(|s| s.matches(workload.pod_labels()));
+        let name = object.metadata.name.as_deref().unwrap_or_default();
+        let names_ok = self.names.is_empty()
+            || self.names.iter().any(|n| n == name || *n == format!("{}/{}", object.kind, name));
+        namespace_ok && labels_ok && names_ok
+    }
+
+    pub fn is_everything(&self) -> bool {
+        self.namespace.is_none() && self.selector.is_none() && self.names.is_empty()
+    }
+}
+
+/// What a rule sees: the inventory, the profile's thresholds and the filter
+/// of the scenario.
+pub struct Scope<'a> {
+    pub inventory: &'a Inventory,
+    pub profile: &'a Profile,
+    pub filter: &'a WorkloadFilter,
+}
+
+impl<'a> Scope<'a> {
+    /// The workloads the scenario is about.
+    pub fn workloads(&self) -> impl Iterator<Item = Workload<'a>> + '_ {
+        self.inventory.workloads().filter(|w| self.filter.admits(w))
+    }
+}
+
+/// Collects what one rule finds: how many subjects it looked at and the
+/// findings, with evidence and suppressions filled in.
+pub struct Evaluation<'c> {
+    meta: &'c CheckMeta,
+    evaluated: usize,
+    findings: Vec<Finding>,
+}
+
+/// One violation as a rule reports it.
+pub struct Violation<'a> {
+    pub object: &'a Object,
+    pub container: Option<&'a str>,
+    pub field: String,
+    pub expected: String,
+    pub found: String,
+}
+
+impl<'c> Evaluation<'c> {
+    /// Counts one subject (container, workload, object) as evaluated.
+    pub fn evaluated(&mut self) {
+        self.evaluated += 1;
+    }
+
+    pub fn report(&mut self, violation: Violation<'_>) {
+        let Violation { object, container, field, expected, found } = violation;
+        let (suppressed, note) = match suppression::lookup(object, self.meta.id) {
+            suppression::Suppression::None => (None, None),
+            suppression::Suppression::Valid(reason) => (Some(reason), None),
+            suppression::Suppression::MissingReason => (None, Some(suppression::MISSING_REASON_NOTE.to_string())),
+        };
+        self.findings.push(Finding {
+            check: self.meta.id,
+            severity: self.meta.severity,
+            object: object.reference(),
+            container: container.map(str::to_string),
+            location: object.locate(&field),
+            field,
+            expected,
+            found,
+            suppressed,
+            note,
+        });
+    }
+}
+
+impl Check {
+    /// Runs the rule over `scope`.
+    pub fn run(&self, scope: &Scope<'_>) -> CheckOutcome {
+        let mut evaluation = Evaluation { meta: &self.meta, evaluated: 0, findings: Vec::new() };
+        (self.rule)(scope, &mut evaluation);
+        CheckOutcome {
+            check: self.meta.id,
+            title: self.meta.title,
+            severity: self.meta.severity,
+            evaluated: evaluation.evaluated,
+            findings: evaluation.findings,
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! The probe family: Kubernetes can only restart a hung container and keep
+//! traffic away from one that is not ready if it is told how to tell. These
+//! checks look at the regular containers of long-running workloads (Jobs,
+//! CronJobs and batch Pods run to completion and are exempt; init containers
+//! finish before the pod serves).
+
+use k8s_openapi::api::core::v1::{Container, Probe};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::{Check, CheckMeta, Scope, Severity, Violation};
+use crate::model::{ContainerKind, ContainerRef, Workload};
+
+pub static LIVENESS: Check = Check {
+    meta: CheckMeta {
+        id: "probe.liveness",
+        title: "Every container has a liveness probe",
+        severity: Severity::High,
+        rationale: "Without a liveness probe a deadlocked or hung process keeps its pod Running forever: \
+                    Kubernetes never restarts it and users get timeouts until someone notices.",
+        remediation: "Add a livenessProbe (httpGet on a cheap health endpoint such as /health, or tcpSocket) \
+                      that checks only the process itself, not its dependencies.",
+    },
+    rule: |scope, evaluation| {
+        for (workload, container) in probed_containers(scope) {
+            evaluation.evaluated();
+            if container.container.liveness_probe.is_none() {
+                evaluation.report(violation(&workload, &container, "livenessProbe", "a livenessProbe", "none".into()));
+            }
+        }
+    },
+};
+
+pub static READINESS: Check = Check {
+    meta: CheckMeta {
+        id: "probe.readiness",
+        title: "Every container that receives traffic has a readiness probe",
+        severity: Severity::High,
+        rationale: "A Service sends requests to a pod as soon as its containers start unless a readiness probe \
+                    says otherwise: during rollouts, restarts and dependency outages users hit pods that cannot answer.",
+        remediation: "Add a readinessProbe (httpGet on a /ready endpoint that checks what the container needs to \
+                      serve, e.g. its database) to every container that serves traffic.",
+    },
+    rule: |scope, evaluation| {
+        let inventory_has_services = scope.inventory.of_kind("Service").next().is_some();
+        for (workload, container) in probed_containers(scope) {
+            let declares_ports = container.container.ports.as_ref().is_some_and(|p| !p.is_empty());
+            let service = scope.inventory.services_selecting(&workload).next();
+            let why = match service {
+                Some(service) if declares_ports || workload.pod_spec.containers.len() == 1 => {
+                    format!("none, and {} routes traffic to this pod", service.reference())
+                }
+                None if !inventory_has_services && declares_ports => {
+                    "none, and the container declares ports to serve".to_string()
+                }
+                _ => continue,
+            };
+            evaluation.evaluated();
+            if container.container.readiness_probe.is_none() {
+                evaluation.report(violation(&workload, &container, "readinessProbe", "a readinessProbe", why));
+            }
+        }
+    },
+};
+
+pub static DISTINCT: Check = Check {
+    meta: CheckMeta {
+        id: "probe.distinct",
+        title: "Liveness and readiness probes are not the same check",
+        severity: Severity::Medium,
+        rationale: "When liveness repeats readiness, a dependency outage (database down) fails liveness too and \
+                    Kubernetes restarts every replica at once, turning a degraded service into a full outage.",
+        remediation: "Point liveness at an endpoint that only checks the process (/health) and readiness at one \
+                      that checks its dependencies (/ready).",
+    },
+    rule: |scope, evaluation| {
+        for (workload, container) in probed_containers(scope) {
+            let c = container.container;
+            let (Some(liveness), Some(readiness)) = (&c.liveness_probe, &c.readiness_probe) else {
+                continue;
+            };
+            evaluation.evaluated();
+            let (live, ready) = (Handler::of(liveness, c), Handler::of(readiness, c));
+            if live.is_some() && live == ready {
+                evaluation.report(violation(
+                    &workload,
+                    &container,
+                    "readinessProbe",
+                    "a readiness check different from the liveness check",
+                    format!("both probes run {}", describe(readiness)),
+                ));
+            }
+        }
+    },
+};
+
+pub static PORT: Check = Check {
+    meta: CheckMeta {
+        id: "probe.port",
+        title: "Every probe targets a port the container declares",
+        severity: Severity::Critical,
+        rationale: "A probe on a port name the container does not define never succeeds (the pod is never ready, or \
+                    is restarted in a loop); a probe on a number the container does not listen on fails the same way.",
+        remediation: "Use the name of one of the container's ports (e.g. port: http) or its containerPort number.",
+    },
+    rule: |scope, evaluation| {
+        for (workload, container) in probed_containers(scope) {
+            let c = container.container;
+            let probes = [("livenessProbe", &c.liveness_probe), ("readinessProbe", &c.readiness_probe), ("startupProbe", &c.startup_probe)];
+            for (field, probe) in probes {
+                let Some((port_field, port)) = probe.as_ref().and_then(probe_port) else {
+                    continue;
+                };
+                evaluation.evaluated();
+                if let Err(found) = resolve_port(c, &port) {
+                    evaluation.report(violation(&workload, &container, &format!("{field}.{port_field}"), &declared_ports(c), found));
+                }
+            }
+        }
+    },
+};
+
+/// Regular containers of long-running workloads in scope.
+fn probed_containers<'a>(scope: &'a Scope<'a>) -> impl Iterator<Item = (Workload<'a>, ContainerRef<'a>)> + 'a {
+    scope
+        .workloads()
+        .filter(Workload::is_long_running)
+        .flat_map(|w| w.containers().filter(|c| c.kind == ContainerKind::Regular).map(move |c| (w, c)))
+}
+
+fn violation<'a>(workload: &Workload<'a>, container: &ContainerRef<'a>, field: &str, expected: &str, found: String) -> Violation<'a> {
+    Violation {
+        object: workload.object,
+        container: Some(container.container.name.as_str()),
+        field: format!("{}.{field}", container.path),
+        expected: expected.to_string(),
+        found,
+    }
+}
+
+/// What a probe does, with named ports resolved, ignoring timings.
+#[derive(Debug, PartialEq)]
+enum Handler<'a> {
+    Http { path: Option<&'a str>, port: Result<i32, String>, host: Option<&'a str>, scheme: Option<&'a str> },
+    Tcp { port: Result<i32, String>, host: Option<&'a str> },
+    Exec(Option<&'a Vec<String>>),
+    Grpc { port: i32, service: Option<&'a str> },
+}
+
+impl<'a> Handler<'a> {
+    fn of(probe: &'a Probe, container: &Container) -> Option<Handler<'a>> {
+        if let Some(http) = &probe.http_get {
+            return Some(Handler::Http {
+                path: http.path.as_deref().or(Some("/")),
+                port: resolve_port(container, &http.port),
+                host: http.host.as_deref(),
+                scheme: http.scheme.as_deref().or(Some("HTTP")),
+            });
+        }
+        if let Some(tcp) = &probe.tcp_socket {
+            return Some(Handler::Tcp { port: resolve_port(container, &tcp.port), host: tcp.host.as_deref() });
+        }
+        if let Some(exec) = &probe.exec {
+            return Some(Handler::Exec(exec.command.as_ref()));
+        }
+        probe.grpc.as_ref().map(|grpc| Handler::Grpc { port: grpc.port, service: grpc.service.as_deref() })
+    }
+}
+
+fn describe(probe: &Probe) -> String {
+    let port = |p: &IntOrString| match p {
+        IntOrString::Int(n) => n.to_string(),
+        IntOrString::String(s) => s.clone(),
+    };
+    if let Some(http) = &probe.http_get {
+        format!("httpGet {} on port {}", http.path.as_deref().unwrap_or("/"), port(&http.port))
+    } else if let Some(tcp) = &probe.tcp_socket {
+        format!("tcpSocket on port {}", port(&tcp.port))
+    } else if let Some(exec) = &probe.exec {
+        format!("exec {:?}", exec.command.clone().unwrap_or_default().join(" "))
+    } else if let Some(grpc) = &probe.grpc {
+        format!("grpc on port {}", grpc.port)
+    } else {
+        "no handler".into()
+    }
+}
+
+/// The port a probe targets and the field holding it.
+fn probe_port(probe: &Probe) -> Option<(&'static str, IntOrString)> {
+    if let Some(http) = &probe.http_get {
+        return Some(("httpGet.port", http.port.clone()));
+    }
+    if let Some(tcp) = &probe.tcp_socket {
+        return Some(("tcpSocket.port", tcp.port.clone()));
+    }
+    probe.grpc.as_ref().map(|grpc| ("grpc.port", IntOrString::Int(grpc.port)))
+}
+
+/// The port number a probe port stands for on `container`, or why it does
+/// not exist there. A number is accepted when the container declares no
+/// ports at all (declaring ports is optional in Kubernetes).
+fn resolve_port(container: &Container, port: &IntOrString) -> Result<i32, String> {
+    let ports = container.ports.as_deref().unwrap_or_default();
+    match port {
+        IntOrString::String(name) => ports
+            .iter()
+            .find(|p| p.name.as_deref() == Some(name.as_str()))
+            .map(|p| p.container_port)
+            .ok_or_else(|| format!("port name {name:?}, which the container does not define")),
+        IntOrString::Int(number) if ports.is_empty() || ports.iter().any(|p| p.container_port == *number) => Ok(*number),
+        IntOrString::Int(number) => Err(format!("port {number}, which is not one of the container's ports")),
+    }
+}
+
+fn declared_ports(container: &Container) -> String {
+    let ports: Vec<String> = container
+        .ports
+        .iter()
+        .flatten()
+        .map(|p| match &p.name {
+            Some(name) => format!("{name} ({})", p.container_port),
+            None => p.container_port.to_string(),
+        })
+        .collect();
+    if ports.is_empty() {
+        "a port the container declares (it declares none)".into()
+    } else {
+        format!("one of the container's ports: {}", ports.join(", "))
+    }
+}

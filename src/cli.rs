@@ -1,0 +1,220 @@
+//! The command line: `golive run | checks | steps | validate`. Parses the
+//! arguments, hands the work to the runner, the catalogue or the validator,
+//! prints the result and returns the exit code (0 READY, 1 NOT READY,
+//! 2 COULD NOT EVALUATE).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::checks::CATALOGUE;
+use crate::report;
+use crate::runner::{self, RunPlan, record::RunRecord};
+use crate::source::Target;
+use crate::steps::{STEPS, StepFailure};
+use crate::validate;
+use crate::verdict::Verdict;
+
+/// The bundled checklist and example application, used when no path is given.
+const BUNDLED_FEATURES: &str = "features";
+const BUNDLED_TARGET: &str = "fixtures/example";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "golive",
+    version,
+    about = "Go-live readiness harness: runs the Gherkin go-live checklist against a target and answers READY, NOT READY or COULD NOT EVALUATE.",
+    long_about = "Go-live readiness harness: runs the Gherkin go-live checklist (features/) against a target \
+(rendered Kubernetes manifests from files, directories or stdin) and answers with a verdict, JUnit, JSON \
+and Markdown reports.\n\nExit codes: 0 READY, 1 NOT READY, 2 COULD NOT EVALUATE (bad input, undefined \
+steps, nothing evaluated).",
+    after_help = "Examples:\n  golive run                                   # bundled checklist on the bundled example app\n  helm template my-chart | golive run --target manifests:-\n  golive run --target manifests:deploy/ --profile staging --tags @manifests\n  golive checks                                # the check catalogue"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the checklist against a target and write the reports.
+    Run(RunArgs),
+    /// List every check: ID, severity, title and rationale.
+    Checks {
+        /// Print the catalogue as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every Gherkin step golive understands, with an example.
+    Steps,
+    /// Check features, config and profile without running anything (dry run):
+    /// reports undefined or ambiguous steps and bad arguments with file:line.
+    Validate {
+        /// Directory (or file) of .feature files.
+        #[arg(long)]
+        features: Option<PathBuf>,
+        /// golive.yaml to read (default: ./golive.yaml if present).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Profile to check exists.
+        #[arg(long)]
+        profile: Option<String>,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// Directory (or file) of .feature files [default: the bundled features/].
+    #[arg(long)]
+    features: Option<PathBuf>,
+    /// What to evaluate: manifests:PATH (file or directory), or manifests:- / - for stdin
+    /// [default: the bundled example application, fixtures/example].
+    #[arg(long, value_name = "manifests:PATH|-")]
+    target: Option<String>,
+    /// Tag expression selecting scenarios, e.g. "@manifests and not @slow".
+    #[arg(long, value_name = "EXPR")]
+    tags: Option<String>,
+    /// Only these checks (IDs or families), comma-separated, e.g. probe.liveness,probe.port.
+    #[arg(long, value_name = "ID,..", value_delimiter = ',')]
+    checks: Vec<String>,
+    /// Profile of golive.yaml whose thresholds apply [default: the config's default_profile, production].
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
+    /// Configuration file [default: ./golive.yaml if present, else built-in profiles].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Where junit.xml, summary.json and summary.md are written.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    report_dir: PathBuf,
+    /// What to print on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Human,
+    Json,
+}
+
+/// A bundled path: relative to the working directory when it exists there
+/// (a checkout), else next to golive's sources.
+fn bundled(relative: &str) -> PathBuf {
+    if Path::new(relative).exists() {
+        relative.into()
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+    }
+}
+
+/// Step failures are expected panics: keep them out of the terminal.
+fn quiet_step_failures() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info.payload().downcast_ref::<StepFailure>().is_none() {
+            default_hook(info);
+        }
+    }));
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => run(args),
+        Command::Checks { json } => {
+            print!("{}", render_checks(json));
+            0
+        }
+        Command::Steps => {
+            print!("{}", render_steps());
+            0
+        }
+        Command::Validate { features, config, profile } => {
+            let features = features.unwrap_or_else(|| bundled(BUNDLED_FEATURES));
+            let report = validate::validate(&features, config.as_deref(), profile.as_deref());
+            print!("{report}");
+            if report.is_clean() { 0 } else { 2 }
+        }
+    }
+}
+
+fn run(args: RunArgs) -> i32 {
+    quiet_step_failures();
+    let record = Arc::new(Mutex::new(RunRecord::default()));
+    let target = match args.target.as_deref().map(str::parse::<Target>) {
+        None => Ok(Target::Manifests(bundled(BUNDLED_TARGET).display().to_string())),
+        Some(parsed) => parsed,
+    };
+    match target {
+        Ok(target) => {
+            let plan = RunPlan {
+                features: args.features.unwrap_or_else(|| bundled(BUNDLED_FEATURES)),
+                target,
+                tags: args.tags,
+                checks: args.checks,
+                profile: args.profile,
+                config: args.config,
+            };
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(runtime) => runtime,
+                Err(e) => {
+                    eprintln!("golive: cannot start the async runtime: {e}");
+                    return 2;
+                }
+            };
+            runtime.block_on(async {
+                tokio::select! {
+                    () = runner::run(&plan, record.clone()) => {}
+                    _ = tokio::signal::ctrl_c() => {
+                        record.lock().unwrap_or_else(|e| e.into_inner()).interrupted = true;
+                    }
+                }
+            });
+        }
+        Err(error) => {
+            let mut shared = record.lock().unwrap_or_else(|e| e.into_inner());
+            shared.golive_version = env!("CARGO_PKG_VERSION");
+            shared.target = args.target.clone().unwrap_or_default();
+            shared.input_errors.push(error);
+        }
+    }
+    let record = record.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let verdict = Verdict::of(&record);
+    let written = match report::write_all(&record, verdict, &args.report_dir) {
+        Ok(written) => written,
+        Err(error) => {
+            eprintln!("golive: {error}");
+            return Verdict::CouldNotEvaluate.exit_code();
+        }
+    };
+    match args.format {
+        Format::Human => print!("{}", report::human::render(&record, verdict, &written)),
+        Format::Json => println!("{}", report::json::render(&record, verdict)),
+    }
+    verdict.exit_code()
+}
+
+fn render_checks(json: bool) -> String {
+    if json {
+        let metas: Vec<_> = CATALOGUE.iter().map(|c| &c.meta).collect();
+        return serde_json::to_string_pretty(&metas).unwrap_or_default() + "\n";
+    }
+    let mut out = String::new();
+    for check in CATALOGUE {
+        let meta = &check.meta;
+        out.push_str(&format!("{:<18} {:<9} {}\n", meta.id, meta.severity, meta.title));
+        out.push_str(&format!("{:<28} why: {}\n", "", meta.rationale));
+        out.push_str(&format!("{:<28} fix: {}\n\n", "", meta.remediation));
+    }
+    out
+}
+
+fn render_steps() -> String {
+    let mut out = String::new();
+    for step in STEPS {
+        out.push_str(&format!("{:?} /{}/\n    e.g. {}\n    {}\n\n", step.keyword, step.pattern, step.example, step.description));
+    }
+    out
+}

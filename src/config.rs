@@ -1,0 +1,239 @@
+//! `golive.yaml`: named profiles (at least `staging` and `production`) with
+//! the thresholds that checks, load campaigns and failover scenarios are
+//! judged against. Every value has a default taken from the seed documents'
+//! targets (API p95 < 200 ms, error rate < 0.1 %, availability 99.9 %,
+//! pod-failure RTO < 1 min with RPO 0), so the file is optional and only
+//! needs the values a team changes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::InputError;
+use crate::source::yaml::{self, Node};
+
+/// The name of the config file looked up in the working directory.
+pub const DEFAULT_CONFIG_FILE: &str = "golive.yaml";
+
+/// Thresholds for one environment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Profile {
+    pub name: String,
+    /// Minimum replicas of every long-running workload (unless an HPA owns it).
+    pub min_replicas: u32,
+    /// API latency target, 95th percentile, in milliseconds.
+    pub latency_p95_ms: f64,
+    /// Error-rate target, in percent of requests.
+    pub error_rate_percent: f64,
+    /// Availability target, in percent.
+    pub availability_percent: f64,
+    /// A TLS certificate must stay valid at least this many days.
+    pub cert_expiry_days: u32,
+    /// Recovery time objective after a pod failure, in seconds.
+    pub rto_seconds: u32,
+    /// Recovery point objective (acknowledged writes lost), in seconds.
+    pub rpo_seconds: u32,
+}
+
+/// What a profile in `golive.yaml` may set; anything left out keeps the
+/// default of the profile it is based on.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileOverrides {
+    /// The profile whose values this one starts from (default: the built-in
+    /// profile of the same name, else `production`).
+    extends: Option<String>,
+    min_replicas: Option<u32>,
+    latency_p95_ms: Option<f64>,
+    error_rate_percent: Option<f64>,
+    availability_percent: Option<f64>,
+    cert_expiry_days: Option<u32>,
+    rto_seconds: Option<u32>,
+    rpo_seconds: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    default_profile: Option<String>,
+    #[serde(default)]
+    profiles: BTreeMap<String, ProfileOverrides>,
+}
+
+/// The loaded configuration: every profile, and which one runs by default.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Config {
+    pub default_profile: String,
+    pub profiles: BTreeMap<String, Profile>,
+    /// The file it came from, if any.
+    pub source: Option<String>,
+}
+
+impl Profile {
+    fn production() -> Profile {
+        Profile {
+            name: "production".into(),
+            min_replicas: 3,
+            latency_p95_ms: 200.0,
+            error_rate_percent: 0.1,
+            availability_percent: 99.9,
+            cert_expiry_days: 30,
+            rto_seconds: 60,
+            rpo_seconds: 0,
+        }
+    }
+
+    fn staging() -> Profile {
+        Profile { name: "staging".into(), min_replicas: 2, cert_expiry_days: 14, ..Profile::production() }
+    }
+
+    fn apply(&mut self, overrides: &ProfileOverrides) {
+        let ProfileOverrides {
+            extends: _,
+            min_replicas,
+            latency_p95_ms,
+            error_rate_percent,
+            availability_percent,
+            cert_expiry_days,
+            rto_seconds,
+            rpo_seconds,
+        } = overrides;
+        macro_rules! set {
+            ($($field:ident),*) => { $( if let Some(value) = $field { self.$field = *value; } )* };
+        }
+        set!(min_replicas, latency_p95_ms, error_rate_percent, availability_percent, cert_expiry_days, rto_seconds, rpo_seconds);
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let percent = |value: f64| (0.0..=100.0).contains(&value);
+        if self.min_replicas == 0 {
+            return Err("min_replicas must be at least 1".into());
+        }
+        if !(self.latency_p95_ms > 0.0 && self.latency_p95_ms.is_finite()) {
+            return Err("latency_p95_ms must be a positive number of milliseconds".into());
+        }
+        if !percent(self.error_rate_percent) || !percent(self.availability_percent) {
+            return Err("error_rate_percent and availability_percent are percentages between 0 and 100".into());
+        }
+        Ok(())
+    }
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        let profiles = [Profile::production(), Profile::staging()].into_iter().map(|p| (p.name.clone(), p)).collect();
+        Config { default_profile: "production".into(), profiles, source: None }
+    }
+}
+
+impl Config {
+    /// Reads `path`, or `golive.yaml` in the working directory when `path` is
+    /// `None` and that file exists, or returns the defaults.
+    pub fn load(path: Option<&Path>) -> Result<Config, InputError> {
+        let path = match path {
+            Some(path) => path.to_path_buf(),
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => DEFAULT_CONFIG_FILE.into(),
+            None => return Ok(Config::default()),
+        };
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|e| InputError::new(&name, format!("cannot read the config: {e}")))?;
+        Config::parse(&name, &text)
+    }
+
+    /// Parses the text of a config file named `name` (for error locations).
+    pub fn parse(name: &str, text: &str) -> Result<Config, InputError> {
+        let documents = yaml::parse_documents(text).map_err(|e| {
+            let place = e.position.map_or(name.to_string(), |p| format!("{name}:{}:{}", p.line, p.column));
+            InputError::new(place, format!("not valid YAML: {}", e.message))
+        })?;
+        let root = documents.into_iter().flatten().next();
+        let file: ConfigFile = match &root {
+            Some(root) => root.deserialize_as().map_err(|(path, message)| at(name, Some(root), &path, message))?,
+            None => ConfigFile::default(),
+        };
+        let mut config = Config { source: Some(name.to_string()), ..Config::default() };
+        for (profile_name, overrides) in &file.profiles {
+            let base_name = overrides.extends.clone().unwrap_or_else(|| profile_name.clone());
+            let profile_path = format!("profiles.{profile_name}");
+            let mut profile = match (config.profiles.get(&base_name), file.profiles.get(&base_name)) {
+                (Some(base), _) => base.clone(),
+                (None, Some(_)) if base_name != *profile_name => {
+                    return Err(at(name, root.as_ref(), &format!("{profile_path}.extends"),
+                        format!("profile {base_name:?} must be defined before {profile_name:?} extends it")));
+                }
+                (None, None) if overrides.extends.is_some() => {
+                    return Err(at(name, root.as_ref(), &format!("{profile_path}.extends"),
+                        format!("no profile named {base_name:?}")));
+                }
+                _ => Profile::production(),
+            };
+            profile.name = profile_name.clone();
+            profile.apply(overrides);
+            if let Err(message) = profile.validate() {
+                return Err(at(name, root.as_ref(), &profile_path, message));
+            }
+            config.profiles.insert(profile_name.clone(), profile);
+        }
+        if let Some(default_profile) = file.default_profile {
+            config.default_profile = default_profile;
+        }
+        config.profile(None).map_err(|e| InputError::new(name, e.message))?;
+        Ok(config)
+    }
+
+    /// The profile called `name`, or the default one.
+    pub fn profile(&self, name: Option<&str>) -> Result<&Profile, InputError> {
+        let name = name.unwrap_or(&self.default_profile);
+        self.profiles.get(name).ok_or_else(|| {
+            let known: Vec<&str> = self.profiles.keys().map(String::as_str).collect();
+            InputError::new(
+                self.source.clone().unwrap_or_else(|| "--profile".into()),
+                format!("no profile named {name:?} (known: {})", known.join(", ")),
+            )
+        })
+    }
+}
+
+fn at(name: &str, root: Option<&Node>, path: &str, message: String) -> InputError {
+    let place = match root.map(|root| root.position_of(path)) {
+        Some(position) => format!("{name}:{}:{}", position.line, position.column),
+        None => name.to_string(),
+    };
+    InputError::new(place, format!("{path}: {message}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_the_seed_targets() {
+        let config = Config::default();
+        let production = config.profile(None).unwrap();
+        assert_eq!((production.min_replicas, production.latency_p95_ms, production.error_rate_percent), (3, 200.0, 0.1));
+        assert_eq!(production.rto_seconds, 60);
+        assert_eq!(config.profile(Some("staging")).unwrap().min_replicas, 2);
+        assert!(config.profile(Some("qa")).is_err());
+    }
+
+    #[test]
+    fn overrides_keep_the_rest_and_extend_other_profiles() {
+        let config = Config::parse("g.yaml", "default_profile: staging\nprofiles:\n  staging:\n    min_replicas: 1\n  perf:\n    extends: staging\n    latency_p95_ms: 150\n").unwrap();
+        let staging = config.profile(None).unwrap();
+        assert_eq!((staging.name.as_str(), staging.min_replicas, staging.latency_p95_ms), ("staging", 1, 200.0));
+        let perf = config.profile(Some("perf")).unwrap();
+        assert_eq!((perf.min_replicas, perf.latency_p95_ms), (1, 150.0));
+    }
+
+    #[test]
+    fn errors_name_file_line_and_column() {
+        let error = Config::parse("g.yaml", "profiles:\n  production:\n    min_replica: 2\n").unwrap_err();
+        assert!(error.place.starts_with("g.yaml:3:"), "{error}");
+        assert!(error.message.contains("min_replica"), "{error}");
+        let error = Config::parse("g.yaml", "profiles:\n  production:\n    error_rate_percent: 140\n").unwrap_err();
+        assert!(error.place.starts_with("g.yaml:2:"), "{error}");
+        let error = Config::parse("g.yaml", "default_profile: qa\n").unwrap_err();
+        assert!(error.message.contains("qa"), "{error}");
+    }
+}

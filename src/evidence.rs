@@ -1,0 +1,77 @@
+//! Evidence: what a check found and where. A finding names the object
+//! (kind/namespace/name), the container, the field path, the file:line it
+//! came from, what was expected and what was found, and whether an
+//! annotation suppressed it (a suppressed finding is reported, never hidden).
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::checks::Severity;
+use crate::model::{ObjectRef, SourceLocation};
+
+/// One violation of a check by one object (or container).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub check: &'static str,
+    pub severity: Severity,
+    pub object: ObjectRef,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// Path of the field inside the object, e.g.
+    /// `spec.template.spec.containers[0].livenessProbe`.
+    pub field: String,
+    pub location: SourceLocation,
+    pub expected: String,
+    pub found: String,
+    /// The reason given by a `golive.dev/skip` annotation, when one applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<String>,
+    /// Anything else the reader must know, e.g. a suppression without reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Finding {
+    pub fn is_active(&self) -> bool {
+        self.suppressed.is_none()
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.check, self.object)?;
+        if let Some(container) = &self.container {
+            write!(f, " container {container}")?;
+        }
+        write!(f, ": {} (expected {}, found {}) at {}", self.field, self.expected, self.found, self.location)?;
+        if let Some(reason) = &self.suppressed {
+            write!(f, " [suppressed: {reason}]")?;
+        }
+        if let Some(note) = &self.note {
+            write!(f, " [{note}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// The result of running one check over a scope.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckOutcome {
+    pub check: &'static str,
+    pub title: &'static str,
+    pub severity: Severity,
+    /// How many subjects (containers, workloads, objects) the rule looked at.
+    pub evaluated: usize,
+    pub findings: Vec<Finding>,
+}
+
+impl CheckOutcome {
+    pub fn active_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.is_active())
+    }
+
+    pub fn passed(&self) -> bool {
+        self.active_findings().next().is_none()
+    }
+}

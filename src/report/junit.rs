@@ -1,0 +1,97 @@
+//! `junit.xml` shaped for GitLab: one testsuite per feature, one testcase
+//! per scenario with `classname` (the feature), `name` (unique: GitLab keeps
+//! only the first of duplicate names), `file` and `time`; a failure's *text*
+//! lists every finding with its file:line, since that is what GitLab shows.
+//! Input errors that stopped parts of the run are a testsuite of their own,
+//! so a CI page never looks green when golive could not evaluate.
+
+use std::collections::HashSet;
+use std::time::Duration as StdDuration;
+
+use junit_report::{Duration, ReportBuilder, TestCase, TestCaseBuilder, TestSuiteBuilder};
+
+use crate::runner::record::{RunRecord, ScenarioRecord, Status};
+
+fn duration(ms: f64) -> Duration {
+    Duration::try_from(StdDuration::from_secs_f64(ms.max(0.0) / 1000.0)).unwrap_or_default()
+}
+
+/// The failure text of a scenario: the failing steps' messages.
+fn failure_text(scenario: &ScenarioRecord) -> String {
+    scenario
+        .steps
+        .iter()
+        .filter(|s| s.status != Status::Passed)
+        .map(|s| format!("{} {} (line {}):\n{}", s.keyword, s.text, s.line, s.message.as_deref().unwrap_or("")))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+fn suppressed_text(scenario: &ScenarioRecord) -> Option<String> {
+    let lines: Vec<String> = scenario
+        .checks
+        .iter()
+        .flat_map(|c| c.findings.iter().filter(|f| !f.is_active()))
+        .map(|f| format!("suppressed: {f}"))
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+fn testcase(feature_name: &str, file: &str, name: &str, scenario: &ScenarioRecord) -> TestCase {
+    let time = duration(scenario.duration_ms);
+    let mut builder = match scenario.status {
+        Status::Passed => TestCaseBuilder::success(name, time),
+        Status::Failed => {
+            let mut b = TestCaseBuilder::failure(name, time, "not ready", "the target does not meet this checklist item");
+            b.set_trace(&failure_text(scenario));
+            b
+        }
+        Status::CouldNotEvaluate => {
+            let mut b = TestCaseBuilder::error(name, time, "could not evaluate", "golive could not evaluate this checklist item");
+            b.set_trace(&failure_text(scenario));
+            b
+        }
+        Status::NotEvaluated => TestCaseBuilder::skipped_with_cause(name, "not evaluated", "the run stopped before this scenario finished"),
+    };
+    builder.set_classname(feature_name).set_filepath(file);
+    if let Some(text) = suppressed_text(scenario) {
+        builder.set_system_out(&text);
+    }
+    builder.build()
+}
+
+pub fn render(record: &RunRecord) -> String {
+    let mut report = ReportBuilder::new();
+    for feature in &record.features {
+        let mut suite = TestSuiteBuilder::new(&feature.name);
+        let mut names = HashSet::new();
+        for scenario in &feature.scenarios {
+            let mut name = scenario.name.clone();
+            if !names.insert(name.clone()) {
+                name = format!("{} (line {})", scenario.name, scenario.line);
+                names.insert(name.clone());
+            }
+            suite.add_testcase(testcase(&feature.name, &feature.file, &name, scenario));
+        }
+        report.add_testsuite(suite.build());
+    }
+    if !record.input_errors.is_empty() || record.interrupted {
+        let mut suite = TestSuiteBuilder::new("golive input");
+        for (index, error) in record.input_errors.iter().enumerate() {
+            let mut case = TestCaseBuilder::error(&format!("input error {}: {}", index + 1, error.place), Duration::ZERO, "could not evaluate", &error.message);
+            case.set_classname("golive input").set_trace(&error.to_string());
+            suite.add_testcase(case.build());
+        }
+        if record.interrupted {
+            let mut case = TestCaseBuilder::error("run interrupted", Duration::ZERO, "could not evaluate", "the run was interrupted; scenarios not finished were not evaluated");
+            case.set_classname("golive input");
+            suite.add_testcase(case.build());
+        }
+        report.add_testsuite(suite.build());
+    }
+    let mut out = Vec::new();
+    match report.build().write_xml(&mut out) {
+        Ok(()) => String::from_utf8_lossy(&out).into_owned(),
+        Err(e) => format!("<?xml version=\"1.0\"?><!-- cannot render JUnit: {e} --><testsuites/>"),
+    }
+}

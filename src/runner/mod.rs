@@ -1,0 +1,204 @@
+//! A run: load the configuration and the target, run the Gherkin features
+//! with cucumber over the inventory, and fill a [`RunRecord`]. Reporting and
+//! the exit code are the caller's (see `report/` and `verdict`).
+//!
+//! Scenarios are chosen by `--tags`, by what the target can evaluate (a
+//! scenario tagged `@stack` or `@cluster` does not run on manifests) and by
+//! `--checks`; the others are listed as skipped, with the reason.
+
+pub mod collector;
+pub mod record;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use cucumber::tag::Ext as _;
+use cucumber::{Cucumber, cli};
+use gherkin::tagexpr::TagOperation;
+
+use crate::checks;
+use crate::config::{Config, Profile};
+use crate::error::InputError;
+use crate::evidence::CheckOutcome;
+use crate::model::Inventory;
+use crate::source::Target;
+use crate::steps::{self, GoliveWorld, world::RUN_CONTEXT};
+use collector::{Collector, feature_file};
+use record::{RunRecord, SkippedScenario};
+
+/// Tags that say what kind of target a scenario needs.
+pub const TARGET_TAGS: &[&str] = &["manifests", "cluster", "stack", "load", "disruptive"];
+
+/// What the user asked for.
+#[derive(Debug, Clone)]
+pub struct RunPlan {
+    pub features: PathBuf,
+    pub target: Target,
+    pub tags: Option<String>,
+    /// Check IDs or families given to `--checks`.
+    pub checks: Vec<String>,
+    pub profile: Option<String>,
+    pub config: Option<PathBuf>,
+}
+
+/// What every scenario of a run shares.
+#[derive(Debug)]
+pub struct RunContext {
+    pub target: String,
+    pub inventory: Inventory,
+    pub config: Config,
+    pub profile: Profile,
+    /// `None`: every check; otherwise only these IDs.
+    pub selected_checks: Option<HashSet<&'static str>>,
+    /// Check outcomes per scenario (feature file, line), filled after each
+    /// scenario from its World.
+    outcomes: Mutex<HashMap<(String, usize), Vec<CheckOutcome>>>,
+}
+
+impl RunContext {
+    pub fn is_selected(&self, check_id: &str) -> bool {
+        self.selected_checks.as_ref().is_none_or(|s| s.contains(check_id))
+    }
+
+    /// The check outcomes a finished scenario left (its `after` hook moves
+    /// them here from the World before cucumber reports it finished).
+    pub fn take_outcomes(&self, scenario: &(String, usize)) -> Vec<CheckOutcome> {
+        self.outcomes.lock().unwrap_or_else(|e| e.into_inner()).remove(scenario).unwrap_or_default()
+    }
+}
+
+/// Everything needed to start cucumber, or the input errors that prevent it.
+struct Prepared {
+    context: RunContext,
+    tags: Option<TagOperation>,
+}
+
+fn prepare(plan: &RunPlan, record: &Mutex<RunRecord>) -> Option<Prepared> {
+    let mut errors = Vec::new();
+    let config = Config::load(plan.config.as_deref()).map_err(|e| errors.push(e)).ok();
+    let profile = config.as_ref().and_then(|c| c.profile(plan.profile.as_deref()).map_err(|e| errors.push(e)).ok()).cloned();
+    let tags = plan.tags.as_deref().and_then(|expression| {
+        expression.parse::<TagOperation>().map_err(|e| errors.push(InputError::new("--tags", format!("cannot read the tag expression {expression:?}: {e}")))).ok()
+    });
+    let selected_checks = (!plan.checks.is_empty()).then(|| {
+        let mut ids = HashSet::new();
+        for name in &plan.checks {
+            let resolved = checks::resolve(name);
+            if resolved.is_empty() {
+                errors.push(InputError::new("--checks", format!("unknown check {name:?} (see `golive checks`)")));
+            }
+            ids.extend(resolved.iter().map(|c| c.meta.id));
+        }
+        ids
+    });
+    if !plan.features.exists() {
+        errors.push(InputError::new(plan.features.display().to_string(), "no such features directory or file"));
+    }
+    let loaded = plan.target.load();
+    errors.extend(loaded.errors);
+    if loaded.objects.is_empty() && errors.is_empty() {
+        errors.push(InputError::new(plan.target.to_string(), "the target contains no Kubernetes object"));
+    }
+    let inventory = Inventory::new(loaded.objects);
+    let mut shared = record.lock().unwrap_or_else(|e| e.into_inner());
+    shared.inventory = inventory.counts();
+    shared.profile = profile.clone();
+    shared.input_errors.extend(errors);
+    let (Some(config), Some(profile)) = (config, profile) else {
+        return None;
+    };
+    if !shared.input_errors.is_empty() && inventory.is_empty() {
+        return None;
+    }
+    Some(Prepared {
+        context: RunContext { target: plan.target.to_string(), inventory, config, profile, selected_checks, outcomes: Mutex::default() },
+        tags,
+    })
+}
+
+/// Why a scenario is left out of this run, or `None` if it runs.
+fn exclusion(tags: &[String], steps: &[&gherkin::Step], filter: Option<&TagOperation>, target_tag: &str, selected: Option<&HashSet<&'static str>>) -> Option<String> {
+    if let Some(filter) = filter
+        && !filter.eval(tags.iter())
+    {
+        return Some("excluded by --tags".into());
+    }
+    let needs: Vec<&String> = tags.iter().filter(|t| TARGET_TAGS.contains(&t.as_str())).collect();
+    if !needs.is_empty() && !needs.iter().any(|t| *t == target_tag) {
+        let needs: Vec<String> = needs.iter().map(|t| format!("@{t}")).collect();
+        return Some(format!("needs a {} target; this run's target is @{target_tag}", needs.join(" or ")));
+    }
+    if let Some(selected) = selected {
+        let named = steps.iter().filter_map(|step| {
+            let keyword = match step.ty {
+                gherkin::StepType::Given => steps::Keyword::Given,
+                gherkin::StepType::When => steps::Keyword::When,
+                gherkin::StepType::Then => steps::Keyword::Then,
+            };
+            let (def, arguments) = steps::definition_for(keyword, &step.value).ok()??;
+            Some(def.checks_named?(&arguments))
+        });
+        let runs_a_selected_check = named.flatten().any(|name| checks::resolve(&name).iter().any(|c| selected.contains(c.meta.id)));
+        if !runs_a_selected_check {
+            return Some("runs none of the checks given to --checks".into());
+        }
+    }
+    None
+}
+
+/// Runs the plan, filling `record` as scenarios finish.
+pub async fn run(plan: &RunPlan, record: Arc<Mutex<RunRecord>>) {
+    let started = Instant::now();
+    {
+        let mut shared = record.lock().unwrap_or_else(|e| e.into_inner());
+        shared.golive_version = env!("CARGO_PKG_VERSION");
+        shared.target = plan.target.to_string();
+    }
+    let Some(Prepared { context, tags }) = prepare(plan, &record) else {
+        return;
+    };
+    let context = Arc::new(context);
+    let skipped: Arc<Mutex<Vec<SkippedScenario>>> = Arc::default();
+    let filter = {
+        let (skipped, context) = (skipped.clone(), context.clone());
+        let target_tag = plan.target.tag();
+        move |feature: &gherkin::Feature, rule: Option<&gherkin::Rule>, scenario: &gherkin::Scenario| {
+            let mut all_tags = feature.tags.clone();
+            all_tags.extend(rule.iter().flat_map(|r| r.tags.iter().cloned()));
+            all_tags.extend(scenario.tags.iter().cloned());
+            all_tags.extend(scenario.examples.iter().flat_map(|e| e.tags.iter().cloned()));
+            let background = feature.background.iter().chain(rule.and_then(|r| r.background.as_ref()));
+            let steps: Vec<&gherkin::Step> = background.flat_map(|b| b.steps.iter()).chain(scenario.steps.iter()).collect();
+            let reason = exclusion(&all_tags, &steps, tags.as_ref(), target_tag, context.selected_checks.as_ref());
+            if let Some(reason) = &reason {
+                skipped.lock().unwrap_or_else(|e| e.into_inner()).push(SkippedScenario {
+                    feature: feature.name.clone(),
+                    file: feature_file(feature),
+                    name: scenario.name.clone(),
+                    line: scenario.position.line,
+                    reason: reason.clone(),
+                });
+            }
+            reason.is_none()
+        }
+    };
+    let after_context = context.clone();
+    let cucumber = Cucumber::<GoliveWorld, _, PathBuf, _, _, _>::new()
+        .steps(steps::collection())
+        .with_writer(Collector::new(record.clone(), context.clone()))
+        .with_cli(cli::Opts::<_, _, _, cli::Empty>::default())
+        .after(move |feature, _rule, scenario, _finished, world| {
+            let context = after_context.clone();
+            let key = (feature_file(feature), scenario.position.line);
+            let outcomes = world.map(|w| std::mem::take(&mut w.outcomes)).unwrap_or_default();
+            Box::pin(async move {
+                context.outcomes.lock().unwrap_or_else(|e| e.into_inner()).insert(key, outcomes);
+            })
+        });
+    RUN_CONTEXT.scope(context.clone(), cucumber.filter_run(plan.features.clone(), filter)).await;
+    let mut shared = record.lock().unwrap_or_else(|e| e.into_inner());
+    shared.skipped = std::mem::take(&mut *skipped.lock().unwrap_or_else(|e| e.into_inner()));
+    shared.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+}

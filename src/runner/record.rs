@@ -1,0 +1,86 @@
+//! The record of a run: what was evaluated and how each scenario, step and
+//! check came out. The runner fills it as events arrive (so an interrupted
+//! run still has everything that finished); reporters only read it. Its JSON
+//! form is `summary.json`, documented in the README.
+
+use serde::Serialize;
+
+use crate::config::Profile;
+use crate::error::InputError;
+use crate::evidence::CheckOutcome;
+use crate::model::InventoryCounts;
+
+/// How a scenario or step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Passed,
+    /// The target does not meet the item.
+    Failed,
+    /// The item could not be evaluated: undefined or ambiguous step, bad
+    /// argument, nothing in scope, internal error.
+    CouldNotEvaluate,
+    /// Never ran: after a failed step, or the run was interrupted.
+    NotEvaluated,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRecord {
+    pub keyword: String,
+    pub text: String,
+    pub line: usize,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioRecord {
+    pub name: String,
+    pub line: usize,
+    pub tags: Vec<String>,
+    pub status: Status,
+    pub duration_ms: f64,
+    pub steps: Vec<StepRecord>,
+    pub checks: Vec<CheckOutcome>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FeatureRecord {
+    pub name: String,
+    pub file: String,
+    pub tags: Vec<String>,
+    pub scenarios: Vec<ScenarioRecord>,
+}
+
+/// A scenario the run left out, and why (tags, target, `--checks`).
+#[derive(Debug, Clone, Serialize)]
+pub struct SkippedScenario {
+    pub feature: String,
+    pub file: String,
+    pub name: String,
+    pub line: usize,
+    pub reason: String,
+}
+
+/// Everything a run produced.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunRecord {
+    pub golive_version: &'static str,
+    pub target: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Profile>,
+    pub inventory: InventoryCounts,
+    pub input_errors: Vec<InputError>,
+    pub features: Vec<FeatureRecord>,
+    pub skipped: Vec<SkippedScenario>,
+    pub interrupted: bool,
+    pub duration_ms: f64,
+}
+
+impl RunRecord {
+    pub fn scenarios(&self) -> impl Iterator<Item = (&FeatureRecord, &ScenarioRecord)> {
+        self.features.iter().flat_map(|f| f.scenarios.iter().map(move |s| (f, s)))
+    }
+
+}

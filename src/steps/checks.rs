@@ -1,0 +1,45 @@
+//! Then steps that run checks over the scenario's scope and fail with the
+//! evidence of every unsuppressed finding.
+
+use super::{GoliveWorld, StepFailure};
+use crate::checks::{self, Scope};
+
+/// The IDs or families of a comma-separated list.
+pub fn named_in(arguments: &[String]) -> Vec<String> {
+    arguments[0].split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+pub fn validate_check_list(arguments: &[String]) -> Result<(), String> {
+    let names = named_in(arguments);
+    if names.is_empty() {
+        return Err("names no check".into());
+    }
+    match names.iter().find(|name| checks::resolve(name).is_empty()) {
+        Some(unknown) => Err(format!("unknown check {unknown:?} (see `golive checks`)")),
+        None => Ok(()),
+    }
+}
+
+pub fn pass(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
+    validate_check_list(arguments).map_err(StepFailure::CouldNotEvaluate)?;
+    let scope = Scope { inventory: &world.run.inventory, profile: &world.profile, filter: &world.filter };
+    if scope.workloads().next().is_none() {
+        return Err(StepFailure::CouldNotEvaluate(format!("no workload of the target matches the scenario's filter {:?}", world.filter)));
+    }
+    let selected = named_in(arguments)
+        .iter()
+        .flat_map(|name| checks::resolve(name))
+        .filter(|check| world.run.is_selected(check.meta.id))
+        .collect::<Vec<_>>();
+    let mut failures = Vec::new();
+    for check in selected {
+        let outcome = check.run(&scope);
+        failures.extend(outcome.active_findings().map(|finding| format!("- {finding}")));
+        world.outcomes.push(outcome);
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(StepFailure::NotReady(format!("{} finding(s):\n{}", failures.len(), failures.join("\n"))))
+    }
+}

@@ -1,0 +1,169 @@
+//! The Gherkin vocabulary golive understands. Each step is declared once in
+//! [`STEPS`] with its pattern, an example and what it does; the same table
+//! registers the steps with cucumber, lists them (`golive steps`) and checks
+//! feature files without running them (`golive validate`). Steps are thin
+//! glue: they pick a scope and call checks; the rules live in `checks/`.
+
+mod checks;
+mod scope;
+pub mod world;
+
+use cucumber::step::{Collection, Context, Step};
+use regex::Regex;
+use serde::Serialize;
+
+pub use world::GoliveWorld;
+
+/// Given, When or Then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Keyword {
+    Given,
+    When,
+    Then,
+}
+
+/// One step definition.
+pub struct StepDef {
+    pub keyword: Keyword,
+    /// Regular expression matched against the whole step text.
+    pub pattern: &'static str,
+    pub example: &'static str,
+    pub description: &'static str,
+    /// Checks its arguments before anything runs (for `golive validate`).
+    pub validate_arguments: Option<fn(&[String]) -> Result<(), String>>,
+    /// The check IDs or families the step evaluates, from its arguments
+    /// (used by `--checks` to pick scenarios).
+    pub checks_named: Option<fn(&[String]) -> Vec<String>>,
+    pub run: Step<GoliveWorld>,
+}
+
+/// Why a step did not pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepFailure {
+    /// The target does not meet the checklist item.
+    NotReady(String),
+    /// The item could not be evaluated (bad argument, nothing in scope...).
+    CouldNotEvaluate(String),
+}
+
+/// Wraps a synchronous step body into a cucumber step: the body gets the
+/// world and the captured arguments; an `Err` fails the step with a typed
+/// panic payload that the runner's collector reads back.
+macro_rules! sync_step {
+    ($body:path) => {{
+        fn step(world: &mut GoliveWorld, context: Context) -> futures::future::LocalBoxFuture<'_, ()> {
+            Box::pin(async move {
+                let arguments: Vec<String> = context.matches.iter().skip(1).map(|(_, m)| m.clone()).collect();
+                if let Err(failure) = $body(world, &arguments) {
+                    std::panic::panic_any(failure);
+                }
+            })
+        }
+        step as Step<GoliveWorld>
+    }};
+}
+
+/// Every step golive understands.
+pub static STEPS: &[StepDef] = &[
+    StepDef {
+        keyword: Keyword::Given,
+        pattern: r"^the workloads of the target$",
+        example: "Given the workloads of the target",
+        description: "Looks at every workload of the target (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod). Could not evaluate when the target has none.",
+        validate_arguments: None,
+        checks_named: None,
+        run: sync_step!(scope::all_workloads),
+    },
+    StepDef {
+        keyword: Keyword::Given,
+        pattern: r#"^the workloads in namespace "([^"]+)"$"#,
+        example: r#"Given the workloads in namespace "production""#,
+        description: "Narrows the scenario to the workloads of one namespace.",
+        validate_arguments: None,
+        checks_named: None,
+        run: sync_step!(scope::in_namespace),
+    },
+    StepDef {
+        keyword: Keyword::Given,
+        pattern: r#"^the workloads labelled "([^"]+)"$"#,
+        example: r#"Given the workloads labelled "app.kubernetes.io/part-of=factory,tier in (api,web)""#,
+        description: "Narrows the scenario to the workloads whose pod labels match a selector (kubectl -l syntax).",
+        validate_arguments: Some(scope::validate_selector),
+        checks_named: None,
+        run: sync_step!(scope::labelled),
+    },
+    StepDef {
+        keyword: Keyword::Given,
+        pattern: r#"^the workload "([^"]+)"$"#,
+        example: r#"Given the workload "Deployment/factory-api""#,
+        description: "Narrows the scenario to one workload, by name or Kind/name.",
+        validate_arguments: None,
+        checks_named: None,
+        run: sync_step!(scope::named),
+    },
+    StepDef {
+        keyword: Keyword::Given,
+        pattern: r"^the ([a-z0-9][a-z0-9_-]*) profile$",
+        example: "Given the production profile",
+        description: "Judges the scenario with the thresholds of a profile of golive.yaml instead of the run's profile.",
+        validate_arguments: None,
+        checks_named: None,
+        run: sync_step!(scope::profile),
+    },
+    StepDef {
+        keyword: Keyword::Then,
+        pattern: r#"^the checks? "([^"]+)" pass(?:es)?$"#,
+        example: r#"Then the check "probe.liveness" passes"#,
+        description: "Runs checks (IDs or families, comma-separated: \"probe\", \"probe.port, probe.distinct\") over the scenario's workloads; fails with every unsuppressed finding.",
+        validate_arguments: Some(checks::validate_check_list),
+        checks_named: Some(checks::named_in),
+        run: sync_step!(checks::pass),
+    },
+];
+
+impl StepDef {
+    pub fn regex(&self) -> Regex {
+        Regex::new(self.pattern).unwrap_or_else(|e| panic!("step pattern {:?} is invalid: {e}", self.pattern))
+    }
+}
+
+/// The cucumber collection of [`STEPS`].
+pub fn collection() -> Collection<GoliveWorld> {
+    STEPS.iter().fold(Collection::new(), |collection, def| match def.keyword {
+        Keyword::Given => collection.given(None, def.regex(), def.run),
+        Keyword::When => collection.when(None, def.regex(), def.run),
+        Keyword::Then => collection.then(None, def.regex(), def.run),
+    })
+}
+
+/// The definition matching a step text, with its captured arguments, when
+/// exactly one matches.
+pub fn definition_for(keyword: Keyword, text: &str) -> Result<Option<(&'static StepDef, Vec<String>)>, usize> {
+    let matches: Vec<(&StepDef, Vec<String>)> = STEPS
+        .iter()
+        .filter(|def| def.keyword == keyword)
+        .filter_map(|def| {
+            let captures = def.regex().captures(text)?;
+            Some((def, captures.iter().skip(1).map(|m| m.map_or(String::new(), |m| m.as_str().to_string())).collect()))
+        })
+        .collect();
+    match matches.len() {
+        0 => Ok(None),
+        1 => Ok(matches.into_iter().next()),
+        n => Err(n),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_example_matches_exactly_its_own_definition() {
+        for def in STEPS {
+            let text = def.example.split_once(' ').map(|(_, rest)| rest).unwrap_or_default();
+            let (found, _) = definition_for(def.keyword, text).unwrap().unwrap_or_else(|| panic!("{} matches nothing", def.example));
+            assert_eq!(found.pattern, def.pattern, "{}", def.example);
+        }
+    }
+}

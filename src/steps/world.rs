@@ -1,0 +1,38 @@
+//! The World of a scenario: what every step of one scenario shares (the run
+//! context, the profile and workload filter chosen by its Given steps, the
+//! check outcomes its Then steps produced). Cucumber makes a fresh World per
+//! scenario; the run context reaches it through a task-local set by the
+//! runner, so no global state outlives a run.
+
+use std::sync::Arc;
+
+use crate::config::Profile;
+use crate::error::InputError;
+use crate::evidence::CheckOutcome;
+use crate::checks::WorkloadFilter;
+use crate::runner::RunContext;
+
+tokio::task_local! {
+    /// The run a scenario belongs to; set around the cucumber run.
+    pub static RUN_CONTEXT: Arc<RunContext>;
+}
+
+/// The state of one scenario.
+#[derive(Debug)]
+pub struct GoliveWorld {
+    pub run: Arc<RunContext>,
+    pub profile: Profile,
+    pub filter: WorkloadFilter,
+    pub outcomes: Vec<CheckOutcome>,
+}
+
+impl cucumber::World for GoliveWorld {
+    type Error = InputError;
+
+    async fn new() -> Result<Self, InputError> {
+        let run = RUN_CONTEXT
+            .try_with(Arc::clone)
+            .map_err(|_| InputError::new("golive", "a scenario ran outside a golive run"))?;
+        Ok(GoliveWorld { profile: run.profile.clone(), run, filter: WorkloadFilter::default(), outcomes: Vec::new() })
+    }
+}
