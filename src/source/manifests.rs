@@ -102,7 +102,7 @@ pub fn load_bytes(name: &str, bytes: &[u8], loaded: &mut Loaded) {
                 Some(position) => place(&file, position),
                 None => name.to_string(),
             };
-            loaded.errors.push(InputError::new(place, format!("not valid YAML: {}", error.message)));
+            loaded.errors.push(InputError::new(place, format!("not valid YAML or JSON: {}", error.message)));
             return;
         }
     };

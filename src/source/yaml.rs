@@ -156,8 +156,14 @@ pub fn parse_documents(text: &str) -> Result<Vec<Option<Node>>, ParseError> {
         .collect())
 }
 
+/// The parser's message without the position it repeats at its end (the
+/// caller shows the position as file:line:column).
 fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or(message).trim().to_string()
+    let line = message.lines().next().unwrap_or(message).trim();
+    match line.rfind(" at line ") {
+        Some(index) => line[..index].to_string(),
+        None => line.to_string(),
+    }
 }
 
 impl<'de> Deserialize<'de> for Node {
