@@ -105,16 +105,20 @@ impl Profile {
         set!(min_replicas, latency_p95_ms, error_rate_percent, availability_percent, cert_expiry_days, rto_seconds, rpo_seconds);
     }
 
-    fn validate(&self) -> Result<(), String> {
+    /// The first out-of-range value, as (field, reason).
+    fn validate(&self) -> Result<(), (&'static str, &'static str)> {
         let percent = |value: f64| (0.0..=100.0).contains(&value);
         if self.min_replicas == 0 {
-            return Err("min_replicas must be at least 1".into());
+            return Err(("min_replicas", "must be at least 1"));
         }
         if !(self.latency_p95_ms > 0.0 && self.latency_p95_ms.is_finite()) {
-            return Err("latency_p95_ms must be a positive number of milliseconds".into());
+            return Err(("latency_p95_ms", "must be a positive number of milliseconds"));
         }
-        if !percent(self.error_rate_percent) || !percent(self.availability_percent) {
-            return Err("error_rate_percent and availability_percent are percentages between 0 and 100".into());
+        if !percent(self.error_rate_percent) {
+            return Err(("error_rate_percent", "is a percentage between 0 and 100"));
+        }
+        if !percent(self.availability_percent) {
+            return Err(("availability_percent", "is a percentage between 0 and 100"));
         }
         Ok(())
     }
@@ -153,26 +157,9 @@ impl Config {
             None => ConfigFile::default(),
         };
         let mut config = Config { source: Some(name.to_string()), ..Config::default() };
-        for (profile_name, overrides) in &file.profiles {
-            let base_name = overrides.extends.clone().unwrap_or_else(|| profile_name.clone());
-            let profile_path = format!("profiles.{profile_name}");
-            let mut profile = match (config.profiles.get(&base_name), file.profiles.get(&base_name)) {
-                (Some(base), _) => base.clone(),
-                (None, Some(_)) if base_name != *profile_name => {
-                    return Err(at(name, root.as_ref(), &format!("{profile_path}.extends"),
-                        format!("profile {base_name:?} must be defined before {profile_name:?} extends it")));
-                }
-                (None, None) if overrides.extends.is_some() => {
-                    return Err(at(name, root.as_ref(), &format!("{profile_path}.extends"),
-                        format!("no profile named {base_name:?}")));
-                }
-                _ => Profile::production(),
-            };
-            profile.name = profile_name.clone();
-            profile.apply(overrides);
-            if let Err(message) = profile.validate() {
-                return Err(at(name, root.as_ref(), &profile_path, message));
-            }
+        for profile_name in file.profiles.keys() {
+            let profile = resolve_profile(profile_name, &file.profiles, &config.profiles, &mut Vec::new())
+                .map_err(|(path, message)| at(name, root.as_ref(), &path, message))?;
             config.profiles.insert(profile_name.clone(), profile);
         }
         if let Some(default_profile) = file.default_profile {
@@ -193,6 +180,36 @@ impl Config {
             )
         })
     }
+}
+
+/// The profile `name` of the file, built from what it extends (another
+/// profile of the file, a built-in one, or `production`); an error is the
+/// path of the faulty field and the reason.
+fn resolve_profile(
+    name: &str,
+    file: &BTreeMap<String, ProfileOverrides>,
+    built_in: &BTreeMap<String, Profile>,
+    visiting: &mut Vec<String>,
+) -> Result<Profile, (String, String)> {
+    let path = format!("profiles.{name}");
+    let Some(overrides) = file.get(name) else {
+        return built_in.get(name).cloned().ok_or_else(|| (path, format!("no profile named {name:?}")));
+    };
+    if visiting.iter().any(|v| v == name) {
+        return Err((format!("{path}.extends"), format!("profiles extend each other in a cycle: {} -> {name}", visiting.join(" -> "))));
+    }
+    visiting.push(name.to_string());
+    let mut profile = match overrides.extends.as_deref() {
+        Some(base) if base != name => {
+            resolve_profile(base, file, built_in, visiting).map_err(|(_, message)| (format!("{path}.extends"), message))?
+        }
+        _ => built_in.get(name).cloned().unwrap_or_else(Profile::production),
+    };
+    visiting.pop();
+    profile.name = name.to_string();
+    profile.apply(overrides);
+    profile.validate().map_err(|(field, reason)| (format!("{path}.{field}"), format!("{field} {reason}")))?;
+    Ok(profile)
 }
 
 fn at(name: &str, root: Option<&Node>, path: &str, message: String) -> InputError {
@@ -218,6 +235,14 @@ mod tests {
     }
 
     #[test]
+    fn the_bundled_golive_yaml_spells_out_the_defaults() {
+        let text = include_str!("../golive.yaml");
+        let bundled = Config::parse("golive.yaml", text).unwrap();
+        assert_eq!(bundled.profiles, Config::default().profiles);
+        assert_eq!(bundled.default_profile, Config::default().default_profile);
+    }
+
+    #[test]
     fn overrides_keep_the_rest_and_extend_other_profiles() {
         let config = Config::parse("g.yaml", "default_profile: staging\nprofiles:\n  staging:\n    min_replicas: 1\n  perf:\n    extends: staging\n    latency_p95_ms: 150\n").unwrap();
         let staging = config.profile(None).unwrap();
@@ -231,8 +256,10 @@ mod tests {
         let error = Config::parse("g.yaml", "profiles:\n  production:\n    min_replica: 2\n").unwrap_err();
         assert!(error.place.starts_with("g.yaml:3:"), "{error}");
         assert!(error.message.contains("min_replica"), "{error}");
-        let error = Config::parse("g.yaml", "profiles:\n  production:\n    error_rate_percent: 140\n").unwrap_err();
-        assert!(error.place.starts_with("g.yaml:2:"), "{error}");
+        let error = Config::parse("g.yaml", "profiles:\n  production:\n    min_replicas: 2\n    error_rate_percent: 140\n").unwrap_err();
+        assert!(error.place.starts_with("g.yaml:4:"), "{error}");
+        let error = Config::parse("g.yaml", "profiles:\n  a:\n    extends: b\n  b:\n    extends: a\n").unwrap_err();
+        assert!(error.message.contains("cycle"), "{error}");
         let error = Config::parse("g.yaml", "default_profile: qa\n").unwrap_err();
         assert!(error.message.contains("qa"), "{error}");
     }

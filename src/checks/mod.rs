@@ -96,8 +96,21 @@ impl WorkloadFilter {
         namespace_ok && labels_ok && names_ok
     }
 
-    pub fn is_everything(&self) -> bool {
-        self.namespace.is_none() && self.selector.is_none() && self.names.is_empty()
+}
+
+impl std::fmt::Display for WorkloadFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(namespace) = &self.namespace {
+            parts.push(format!("namespace {namespace:?}"));
+        }
+        if let Some(selector) = &self.selector {
+            parts.push(format!("labels {selector}"));
+        }
+        if !self.names.is_empty() {
+            parts.push(format!("named {}", self.names.join(" or ")));
+        }
+        if parts.is_empty() { f.write_str("every workload") } else { f.write_str(&parts.join(", ")) }
     }
 }
 

@@ -101,6 +101,24 @@ impl Selector {
     }
 }
 
+impl std::fmt::Display for Selector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self
+            .requirements
+            .iter()
+            .map(|r| match r {
+                Requirement::In(k, v) if v.len() == 1 => format!("{k}={}", v[0]),
+                Requirement::In(k, v) => format!("{k} in ({})", v.join(",")),
+                Requirement::NotIn(k, v) if v.len() == 1 => format!("{k}!={}", v[0]),
+                Requirement::NotIn(k, v) => format!("{k} notin ({})", v.join(",")),
+                Requirement::Exists(k) => k.clone(),
+                Requirement::DoesNotExist(k) => format!("!{k}"),
+            })
+            .collect();
+        f.write_str(&parts.join(","))
+    }
+}
+
 fn split_top_level(text: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let (mut depth, mut start) = (0usize, 0usize);
@@ -195,6 +213,7 @@ mod tests {
         let selector = Selector::parse("app=api,tier in (web,api),!canary,team,env!=dev,zone==a").unwrap();
         assert_eq!(selector.requirements.len(), 6);
         assert!(selector.matches(&labels(&[("app", "api"), ("tier", "web"), ("team", "x"), ("zone", "a")])));
+        assert_eq!(selector.to_string(), "app=api,tier in (web,api),!canary,team,env!=dev,zone=a");
         assert!(Selector::parse("app in ()").is_err());
         assert!(Selector::parse("app ~ x").is_err());
     }

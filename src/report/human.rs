@@ -45,6 +45,9 @@ pub fn render(record: &RunRecord, verdict: Verdict, reports: &[PathBuf]) -> Stri
     if record.interrupted {
         let _ = writeln!(out, "\nThe run was interrupted.");
     }
+    if record.scenarios().next().is_none() {
+        let _ = writeln!(out, "\nNothing was evaluated: no scenario ran (see the errors above, --tags and --checks).");
+    }
     let (passed, total) = (
         record.scenarios().filter(|(_, s)| s.status == Status::Passed).count(),
         record.scenarios().count(),

@@ -96,22 +96,24 @@ fn prepare(plan: &RunPlan, record: &Mutex<RunRecord>) -> Option<Prepared> {
     if !plan.features.exists() {
         errors.push(InputError::new(plan.features.display().to_string(), "no such features directory or file"));
     }
+    // Problems with the run's own inputs stop it: running with a filter or
+    // profile the user did not mean would evaluate the wrong checklist.
+    // Problems with the target do not: what could be read is evaluated.
+    let run_inputs_ok = errors.is_empty();
     let loaded = plan.target.load();
-    errors.extend(loaded.errors);
-    if loaded.objects.is_empty() && errors.is_empty() {
+    let target_readable = !loaded.objects.is_empty();
+    if !target_readable && loaded.errors.is_empty() {
         errors.push(InputError::new(plan.target.to_string(), "the target contains no Kubernetes object"));
     }
+    errors.extend(loaded.errors);
     let inventory = Inventory::new(loaded.objects);
     let mut shared = record.lock().unwrap_or_else(|e| e.into_inner());
     shared.inventory = inventory.counts();
     shared.profile = profile.clone();
     shared.input_errors.extend(errors);
-    let (Some(config), Some(profile)) = (config, profile) else {
+    let (true, true, Some(config), Some(profile)) = (run_inputs_ok, target_readable, config, profile) else {
         return None;
     };
-    if !shared.input_errors.is_empty() && inventory.is_empty() {
-        return None;
-    }
     Some(Prepared {
         context: RunContext { target: plan.target.to_string(), inventory, config, profile, selected_checks, outcomes: Mutex::default() },
         tags,

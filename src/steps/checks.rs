@@ -24,7 +24,7 @@ pub fn pass(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFai
     validate_check_list(arguments).map_err(StepFailure::CouldNotEvaluate)?;
     let scope = Scope { inventory: &world.run.inventory, profile: &world.profile, filter: &world.filter };
     if scope.workloads().next().is_none() {
-        return Err(StepFailure::CouldNotEvaluate(format!("no workload of the target matches the scenario's filter {:?}", world.filter)));
+        return Err(StepFailure::CouldNotEvaluate(format!("no workload of the target matches the scenario's filter ({})", world.filter)));
     }
     let selected = named_in(arguments)
         .iter()

@@ -22,6 +22,12 @@ pub enum Keyword {
     Then,
 }
 
+/// Checks a step's captured arguments, saying what is wrong.
+pub type ArgumentCheck = fn(&[String]) -> Result<(), String>;
+
+/// The check IDs or families a step's captured arguments name.
+pub type ChecksNamed = fn(&[String]) -> Vec<String>;
+
 /// One step definition.
 pub struct StepDef {
     pub keyword: Keyword,
@@ -30,10 +36,10 @@ pub struct StepDef {
     pub example: &'static str,
     pub description: &'static str,
     /// Checks its arguments before anything runs (for `golive validate`).
-    pub validate_arguments: Option<fn(&[String]) -> Result<(), String>>,
+    pub validate_arguments: Option<ArgumentCheck>,
     /// The check IDs or families the step evaluates, from its arguments
     /// (used by `--checks` to pick scenarios).
-    pub checks_named: Option<fn(&[String]) -> Vec<String>>,
+    pub checks_named: Option<ChecksNamed>,
     pub run: Step<GoliveWorld>,
 }
 
