@@ -131,11 +131,7 @@ fn substitute(text: &str, row: &[(String, String)]) -> String {
 }
 
 fn check_step(step: &gherkin::Step, text: &str, file: &Path, report: &mut ValidationReport) {
-    let keyword = match step.ty {
-        gherkin::StepType::Given => Keyword::Given,
-        gherkin::StepType::When => Keyword::When,
-        gherkin::StepType::Then => Keyword::Then,
-    };
+    let keyword = Keyword::from(step.ty);
     let place = format!("{}:{}:{}", file.display(), step.position.line, step.position.col);
     match steps::definition_for(keyword, text) {
         Ok(None) => report.problems.push(InputError::new(place, format!("undefined step: {:?} {text:?} (see `golive steps`)", keyword))),

@@ -134,12 +134,7 @@ fn exclusion(tags: &[String], steps: &[&gherkin::Step], filter: Option<&TagOpera
     }
     if let Some(selected) = selected {
         let named = steps.iter().filter_map(|step| {
-            let keyword = match step.ty {
-                gherkin::StepType::Given => steps::Keyword::Given,
-                gherkin::StepType::When => steps::Keyword::When,
-                gherkin::StepType::Then => steps::Keyword::Then,
-            };
-            let (def, arguments) = steps::definition_for(keyword, &step.value).ok()??;
+            let (def, arguments) = steps::definition_for(step.ty.into(), &step.value).ok()??;
             Some(def.checks_named?(&arguments))
         });
         let runs_a_selected_check = named.flatten().any(|name| checks::resolve(&name).iter().any(|c| selected.contains(c.meta.id)));

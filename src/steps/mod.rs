@@ -28,6 +28,16 @@ pub type ArgumentCheck = fn(&[String]) -> Result<(), String>;
 /// The check IDs or families a step's captured arguments name.
 pub type ChecksNamed = fn(&[String]) -> Vec<String>;
 
+impl From<gherkin::StepType> for Keyword {
+    fn from(step_type: gherkin::StepType) -> Keyword {
+        match step_type {
+            gherkin::StepType::Given => Keyword::Given,
+            gherkin::StepType::When => Keyword::When,
+            gherkin::StepType::Then => Keyword::Then,
+        }
+    }
+}
+
 /// One step definition.
 pub struct StepDef {
     pub keyword: Keyword,
