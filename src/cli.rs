@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use clap::{Parser, Subcommand, ValueEnum};
+use tokio::signal::unix::{SignalKind, signal};
 
 use crate::checks::CATALOGUE;
+use crate::error::InputError;
 use crate::report;
 use crate::runner::{self, RunPlan, record::RunRecord};
 use crate::source::Target;
@@ -131,7 +133,11 @@ pub fn main() -> i32 {
             print!("{}", render_steps());
             0
         }
-        Command::Validate { features, config, profile } => {
+        Command::Validate {
+            features,
+            config,
+            profile,
+        } => {
             let features = features.unwrap_or_else(|| bundled(BUNDLED_FEATURES));
             let report = validate::validate(&features, config.as_deref(), profile.as_deref());
             print!("{report}");
@@ -144,7 +150,9 @@ fn run(args: RunArgs) -> i32 {
     quiet_step_failures();
     let record = Arc::new(Mutex::new(RunRecord::default()));
     let target = match args.target.as_deref().map(str::parse::<Target>) {
-        None => Ok(Target::Manifests(bundled(BUNDLED_TARGET).display().to_string())),
+        None => Ok(Target::Manifests(
+            bundled(BUNDLED_TARGET).display().to_string(),
+        )),
         Some(parsed) => parsed,
     };
     match target {
@@ -157,7 +165,10 @@ fn run(args: RunArgs) -> i32 {
                 profile: args.profile,
                 config: args.config,
             };
-            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
                 Ok(runtime) => runtime,
                 Err(e) => {
                     eprintln!("golive: cannot start the async runtime: {e}");
@@ -165,11 +176,27 @@ fn run(args: RunArgs) -> i32 {
                 }
             };
             runtime.block_on(async {
+                // Registered before anything runs, so a Ctrl-C during loading
+                // is not lost; checked first whenever the run yields.
+                let mut interrupt = match signal(SignalKind::interrupt()) {
+                    Ok(interrupt) => interrupt,
+                    Err(e) => {
+                        let error =
+                            InputError::new("golive", format!("cannot watch for Ctrl-C: {e}"));
+                        record
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .input_errors
+                            .push(error);
+                        return;
+                    }
+                };
                 tokio::select! {
-                    () = runner::run(&plan, record.clone()) => {}
-                    _ = tokio::signal::ctrl_c() => {
+                    biased;
+                    _ = interrupt.recv() => {
                         record.lock().unwrap_or_else(|e| e.into_inner()).interrupted = true;
                     }
+                    () = runner::run(&plan, record.clone()) => {}
                 }
             });
         }
@@ -204,7 +231,10 @@ fn render_checks(json: bool) -> String {
     let mut out = String::new();
     for check in CATALOGUE {
         let meta = &check.meta;
-        out.push_str(&format!("{:<18} {:<9} {}\n", meta.id, meta.severity, meta.title));
+        out.push_str(&format!(
+            "{:<18} {:<9} {}\n",
+            meta.id, meta.severity, meta.title
+        ));
         out.push_str(&format!("{:<28} why: {}\n", "", meta.rationale));
         out.push_str(&format!("{:<28} fix: {}\n\n", "", meta.remediation));
     }
@@ -214,7 +244,10 @@ fn render_checks(json: bool) -> String {
 fn render_steps() -> String {
     let mut out = String::new();
     for step in STEPS {
-        out.push_str(&format!("{:?} /{}/\n    e.g. {}\n    {}\n\n", step.keyword, step.pattern, step.example, step.description));
+        out.push_str(&format!(
+            "{:?} /{}/\n    e.g. {}\n    {}\n\n",
+            step.keyword, step.pattern, step.example, step.description
+        ));
     }
     out
 }

@@ -85,7 +85,12 @@ impl Profile {
     }
 
     fn staging() -> Profile {
-        Profile { name: "staging".into(), min_replicas: 2, cert_expiry_days: 14, ..Profile::production() }
+        Profile {
+            name: "staging".into(),
+            min_replicas: 2,
+            cert_expiry_days: 14,
+            ..Profile::production()
+        }
     }
 
     fn apply(&mut self, overrides: &ProfileOverrides) {
@@ -102,7 +107,15 @@ impl Profile {
         macro_rules! set {
             ($($field:ident),*) => { $( if let Some(value) = $field { self.$field = *value; } )* };
         }
-        set!(min_replicas, latency_p95_ms, error_rate_percent, availability_percent, cert_expiry_days, rto_seconds, rpo_seconds);
+        set!(
+            min_replicas,
+            latency_p95_ms,
+            error_rate_percent,
+            availability_percent,
+            cert_expiry_days,
+            rto_seconds,
+            rpo_seconds
+        );
     }
 
     /// The first out-of-range value, as (field, reason).
@@ -112,7 +125,10 @@ impl Profile {
             return Err(("min_replicas", "must be at least 1"));
         }
         if !(self.latency_p95_ms > 0.0 && self.latency_p95_ms.is_finite()) {
-            return Err(("latency_p95_ms", "must be a positive number of milliseconds"));
+            return Err((
+                "latency_p95_ms",
+                "must be a positive number of milliseconds",
+            ));
         }
         if !percent(self.error_rate_percent) {
             return Err(("error_rate_percent", "is a percentage between 0 and 100"));
@@ -126,8 +142,15 @@ impl Profile {
 
 impl Default for Config {
     fn default() -> Config {
-        let profiles = [Profile::production(), Profile::staging()].into_iter().map(|p| (p.name.clone(), p)).collect();
-        Config { default_profile: "production".into(), profiles, source: None }
+        let profiles = [Profile::production(), Profile::staging()]
+            .into_iter()
+            .map(|p| (p.name.clone(), p))
+            .collect();
+        Config {
+            default_profile: "production".into(),
+            profiles,
+            source: None,
+        }
     }
 }
 
@@ -141,31 +164,46 @@ impl Config {
             None => return Ok(Config::default()),
         };
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(&path).map_err(|e| InputError::new(&name, format!("cannot read the config: {e}")))?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| InputError::new(&name, format!("cannot read the config: {e}")))?;
         Config::parse(&name, &text)
     }
 
     /// Parses the text of a config file named `name` (for error locations).
     pub fn parse(name: &str, text: &str) -> Result<Config, InputError> {
         let documents = yaml::parse_documents(text).map_err(|e| {
-            let place = e.position.map_or(name.to_string(), |p| format!("{name}:{}:{}", p.line, p.column));
+            let place = e.position.map_or(name.to_string(), |p| {
+                format!("{name}:{}:{}", p.line, p.column)
+            });
             InputError::new(place, format!("not valid YAML: {}", e.message))
         })?;
         let root = documents.into_iter().flatten().next();
         let file: ConfigFile = match &root {
-            Some(root) => root.deserialize_as().map_err(|(path, message)| at(name, Some(root), &path, message))?,
+            Some(root) => root
+                .deserialize_as()
+                .map_err(|(path, message)| at(name, Some(root), &path, message))?,
             None => ConfigFile::default(),
         };
-        let mut config = Config { source: Some(name.to_string()), ..Config::default() };
+        let mut config = Config {
+            source: Some(name.to_string()),
+            ..Config::default()
+        };
         for profile_name in file.profiles.keys() {
-            let profile = resolve_profile(profile_name, &file.profiles, &config.profiles, &mut Vec::new())
-                .map_err(|(path, message)| at(name, root.as_ref(), &path, message))?;
+            let profile = resolve_profile(
+                profile_name,
+                &file.profiles,
+                &config.profiles,
+                &mut Vec::new(),
+            )
+            .map_err(|(path, message)| at(name, root.as_ref(), &path, message))?;
             config.profiles.insert(profile_name.clone(), profile);
         }
         if let Some(default_profile) = file.default_profile {
             config.default_profile = default_profile;
         }
-        config.profile(None).map_err(|e| InputError::new(name, e.message))?;
+        config
+            .profile(None)
+            .map_err(|e| InputError::new(name, e.message))?;
         Ok(config)
     }
 
@@ -193,22 +231,35 @@ fn resolve_profile(
 ) -> Result<Profile, (String, String)> {
     let path = format!("profiles.{name}");
     let Some(overrides) = file.get(name) else {
-        return built_in.get(name).cloned().ok_or_else(|| (path, format!("no profile named {name:?}")));
+        return built_in
+            .get(name)
+            .cloned()
+            .ok_or_else(|| (path, format!("no profile named {name:?}")));
     };
     if visiting.iter().any(|v| v == name) {
-        return Err((format!("{path}.extends"), format!("profiles extend each other in a cycle: {} -> {name}", visiting.join(" -> "))));
+        return Err((
+            format!("{path}.extends"),
+            format!(
+                "profiles extend each other in a cycle: {} -> {name}",
+                visiting.join(" -> ")
+            ),
+        ));
     }
     visiting.push(name.to_string());
     let mut profile = match overrides.extends.as_deref() {
-        Some(base) if base != name => {
-            resolve_profile(base, file, built_in, visiting).map_err(|(_, message)| (format!("{path}.extends"), message))?
-        }
-        _ => built_in.get(name).cloned().unwrap_or_else(Profile::production),
+        Some(base) if base != name => resolve_profile(base, file, built_in, visiting)
+            .map_err(|(_, message)| (format!("{path}.extends"), message))?,
+        _ => built_in
+            .get(name)
+            .cloned()
+            .unwrap_or_else(Profile::production),
     };
     visiting.pop();
     profile.name = name.to_string();
     profile.apply(overrides);
-    profile.validate().map_err(|(field, reason)| (format!("{path}.{field}"), format!("{field} {reason}")))?;
+    profile
+        .validate()
+        .map_err(|(field, reason)| (format!("{path}.{field}"), format!("{field} {reason}")))?;
     Ok(profile)
 }
 
@@ -228,7 +279,14 @@ mod tests {
     fn defaults_follow_the_seed_targets() {
         let config = Config::default();
         let production = config.profile(None).unwrap();
-        assert_eq!((production.min_replicas, production.latency_p95_ms, production.error_rate_percent), (3, 200.0, 0.1));
+        assert_eq!(
+            (
+                production.min_replicas,
+                production.latency_p95_ms,
+                production.error_rate_percent
+            ),
+            (3, 200.0, 0.1)
+        );
         assert_eq!(production.rto_seconds, 60);
         assert_eq!(config.profile(Some("staging")).unwrap().min_replicas, 2);
         assert!(config.profile(Some("qa")).is_err());
@@ -246,19 +304,35 @@ mod tests {
     fn overrides_keep_the_rest_and_extend_other_profiles() {
         let config = Config::parse("g.yaml", "default_profile: staging\nprofiles:\n  staging:\n    min_replicas: 1\n  perf:\n    extends: staging\n    latency_p95_ms: 150\n").unwrap();
         let staging = config.profile(None).unwrap();
-        assert_eq!((staging.name.as_str(), staging.min_replicas, staging.latency_p95_ms), ("staging", 1, 200.0));
+        assert_eq!(
+            (
+                staging.name.as_str(),
+                staging.min_replicas,
+                staging.latency_p95_ms
+            ),
+            ("staging", 1, 200.0)
+        );
         let perf = config.profile(Some("perf")).unwrap();
         assert_eq!((perf.min_replicas, perf.latency_p95_ms), (1, 150.0));
     }
 
     #[test]
     fn errors_name_file_line_and_column() {
-        let error = Config::parse("g.yaml", "profiles:\n  production:\n    min_replica: 2\n").unwrap_err();
+        let error =
+            Config::parse("g.yaml", "profiles:\n  production:\n    min_replica: 2\n").unwrap_err();
         assert!(error.place.starts_with("g.yaml:3:"), "{error}");
         assert!(error.message.contains("min_replica"), "{error}");
-        let error = Config::parse("g.yaml", "profiles:\n  production:\n    min_replicas: 2\n    error_rate_percent: 140\n").unwrap_err();
+        let error = Config::parse(
+            "g.yaml",
+            "profiles:\n  production:\n    min_replicas: 2\n    error_rate_percent: 140\n",
+        )
+        .unwrap_err();
         assert!(error.place.starts_with("g.yaml:4:"), "{error}");
-        let error = Config::parse("g.yaml", "profiles:\n  a:\n    extends: b\n  b:\n    extends: a\n").unwrap_err();
+        let error = Config::parse(
+            "g.yaml",
+            "profiles:\n  a:\n    extends: b\n  b:\n    extends: a\n",
+        )
+        .unwrap_err();
         assert!(error.message.contains("cycle"), "{error}");
         let error = Config::parse("g.yaml", "default_profile: qa\n").unwrap_err();
         assert!(error.message.contains("qa"), "{error}");

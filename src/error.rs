@@ -18,7 +18,10 @@ pub struct InputError {
 
 impl InputError {
     pub fn new(place: impl Into<String>, message: impl Into<String>) -> InputError {
-        InputError { place: place.into(), message: message.into() }
+        InputError {
+            place: place.into(),
+            message: message.into(),
+        }
     }
 }
 

@@ -44,7 +44,11 @@ impl fmt::Display for Finding {
         if let Some(container) = &self.container {
             write!(f, " container {container}")?;
         }
-        write!(f, ": {} (expected {}, found {}) at {}", self.field, self.expected, self.found, self.location)?;
+        write!(
+            f,
+            ": {} (expected {}, found {}) at {}",
+            self.field, self.expected, self.found, self.location
+        )?;
         if let Some(reason) = &self.suppressed {
             write!(f, " [suppressed: {reason}]")?;
         }

@@ -3,7 +3,10 @@
 fn main() {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("GOLIVE_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GOLIVE_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .init();
     std::process::exit(golive::cli::main());
 }

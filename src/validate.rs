@@ -80,7 +80,10 @@ pub fn validate(features: &Path, config: Option<&Path>, profile: Option<&str>) -
     }
     let files = feature_files(features);
     if files.is_empty() {
-        report.problems.push(InputError::new(features.display().to_string(), "no .feature file found"));
+        report.problems.push(InputError::new(
+            features.display().to_string(),
+            "no .feature file found",
+        ));
     }
     for file in files {
         match gherkin::Feature::parse_path(&file, gherkin::GherkinEnv::default()) {
@@ -93,11 +96,18 @@ pub fn validate(features: &Path, config: Option<&Path>, profile: Option<&str>) -
 
 fn check_feature(feature: &gherkin::Feature, file: &Path, report: &mut ValidationReport) {
     report.features += 1;
-    let rules = feature.rules.iter().map(|r| (r.background.as_ref(), &r.scenarios));
+    let rules = feature
+        .rules
+        .iter()
+        .map(|r| (r.background.as_ref(), &r.scenarios));
     for (rule_background, scenarios) in std::iter::once((None, &feature.scenarios)).chain(rules) {
         for scenario in scenarios {
             report.scenarios += 1;
-            let background = feature.background.iter().chain(rule_background).flat_map(|b| b.steps.iter());
+            let background = feature
+                .background
+                .iter()
+                .chain(rule_background)
+                .flat_map(|b| b.steps.iter());
             let rows = example_rows(scenario);
             for step in background.chain(scenario.steps.iter()) {
                 for row in &rows {
@@ -114,8 +124,12 @@ fn check_feature(feature: &gherkin::Feature, file: &Path, report: &mut Validatio
 fn example_rows(scenario: &gherkin::Scenario) -> Vec<Vec<(String, String)>> {
     let mut rows = Vec::new();
     for examples in &scenario.examples {
-        let Some(table) = &examples.table else { continue };
-        let Some((header, body)) = table.rows.split_first() else { continue };
+        let Some(table) = &examples.table else {
+            continue;
+        };
+        let Some((header, body)) = table.rows.split_first() else {
+            continue;
+        };
         for row in body {
             rows.push(header.iter().cloned().zip(row.iter().cloned()).collect());
         }
@@ -127,18 +141,36 @@ fn example_rows(scenario: &gherkin::Scenario) -> Vec<Vec<(String, String)>> {
 }
 
 fn substitute(text: &str, row: &[(String, String)]) -> String {
-    row.iter().fold(text.to_string(), |text, (name, value)| text.replace(&format!("<{name}>"), value))
+    row.iter().fold(text.to_string(), |text, (name, value)| {
+        text.replace(&format!("<{name}>"), value)
+    })
 }
 
 fn check_step(step: &gherkin::Step, text: &str, file: &Path, report: &mut ValidationReport) {
     let keyword = Keyword::from(step.ty);
-    let place = format!("{}:{}:{}", file.display(), step.position.line, step.position.col);
+    let place = format!(
+        "{}:{}:{}",
+        file.display(),
+        step.position.line,
+        step.position.col
+    );
     match steps::definition_for(keyword, text) {
-        Ok(None) => report.problems.push(InputError::new(place, format!("undefined step: {:?} {text:?} (see `golive steps`)", keyword))),
-        Err(count) => report.problems.push(InputError::new(place, format!("ambiguous step: {text:?} matches {count} definitions"))),
+        Ok(None) => report.problems.push(InputError::new(
+            place,
+            format!(
+                "undefined step: {:?} {text:?} (see `golive steps`)",
+                keyword
+            ),
+        )),
+        Err(count) => report.problems.push(InputError::new(
+            place,
+            format!("ambiguous step: {text:?} matches {count} definitions"),
+        )),
         Ok(Some((def, arguments))) => {
             if let Some(Err(why)) = def.validate_arguments.map(|validate| validate(&arguments)) {
-                report.problems.push(InputError::new(place, format!("{text:?}: {why}")));
+                report
+                    .problems
+                    .push(InputError::new(place, format!("{text:?}: {why}")));
             }
         }
     }

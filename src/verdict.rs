@@ -21,7 +21,9 @@ impl Verdict {
         if record.interrupted
             || !record.input_errors.is_empty()
             || statuses.is_empty()
-            || statuses.iter().any(|s| matches!(s, Status::CouldNotEvaluate | Status::NotEvaluated))
+            || statuses
+                .iter()
+                .any(|s| matches!(s, Status::CouldNotEvaluate | Status::NotEvaluated))
         {
             Verdict::CouldNotEvaluate
         } else if statuses.contains(&Status::Failed) {

@@ -60,7 +60,12 @@ pub struct Check {
 }
 
 /// Every check golive knows, family by family.
-pub static CATALOGUE: &[&Check] = &[&probe::LIVENESS, &probe::READINESS, &probe::DISTINCT, &probe::PORT];
+pub static CATALOGUE: &[&Check] = &[
+    &probe::LIVENESS,
+    &probe::READINESS,
+    &probe::DISTINCT,
+    &probe::PORT,
+];
 
 /// The check with this ID.
 pub fn find(id: &str) -> Option<&'static Check> {
@@ -72,7 +77,11 @@ pub fn resolve(id_or_family: &str) -> Vec<&'static Check> {
     let family = id_or_family.strip_suffix(".*").unwrap_or(id_or_family);
     match find(id_or_family) {
         Some(check) => vec![check],
-        None => CATALOGUE.iter().copied().filter(|check| check.meta.family() == family).collect(),
+        None => CATALOGUE
+            .iter()
+            .copied()
+            .filter(|check| check.meta.family() == family)
+            .collect(),
     }
 }
 
@@ -88,14 +97,22 @@ pub struct WorkloadFilter {
 impl WorkloadFilter {
     pub fn admits(&self, workload: &Workload<'_>) -> bool {
         let object = workload.object;
-        let namespace_ok = self.namespace.as_deref().is_none_or(|ns| object.namespace() == Some(ns));
-        let labels_ok = self.selector.as_ref().is_none_or(|s| s.matches(workload.pod_labels()));
+        let namespace_ok = self
+            .namespace
+            .as_deref()
+            .is_none_or(|ns| object.namespace() == Some(ns));
+        let labels_ok = self
+            .selector
+            .as_ref()
+            .is_none_or(|s| s.matches(workload.pod_labels()));
         let name = object.metadata.name.as_deref().unwrap_or_default();
         let names_ok = self.names.is_empty()
-            || self.names.iter().any(|n| n == name || *n == format!("{}/{}", object.kind, name));
+            || self
+                .names
+                .iter()
+                .any(|n| n == name || *n == format!("{}/{}", object.kind, name));
         namespace_ok && labels_ok && names_ok
     }
-
 }
 
 impl std::fmt::Display for WorkloadFilter {
@@ -110,7 +127,11 @@ impl std::fmt::Display for WorkloadFilter {
         if !self.names.is_empty() {
             parts.push(format!("named {}", self.names.join(" or ")));
         }
-        if parts.is_empty() { f.write_str("every workload") } else { f.write_str(&parts.join(", ")) }
+        if parts.is_empty() {
+            f.write_str("every workload")
+        } else {
+            f.write_str(&parts.join(", "))
+        }
     }
 }
 
@@ -153,11 +174,19 @@ impl<'c> Evaluation<'c> {
     }
 
     pub fn report(&mut self, violation: Violation<'_>) {
-        let Violation { object, container, field, expected, found } = violation;
+        let Violation {
+            object,
+            container,
+            field,
+            expected,
+            found,
+        } = violation;
         let (suppressed, note) = match suppression::lookup(object, self.meta.id) {
             suppression::Suppression::None => (None, None),
             suppression::Suppression::Valid(reason) => (Some(reason), None),
-            suppression::Suppression::MissingReason => (None, Some(suppression::MISSING_REASON_NOTE.to_string())),
+            suppression::Suppression::MissingReason => {
+                (None, Some(suppression::MISSING_REASON_NOTE.to_string()))
+            }
         };
         self.findings.push(Finding {
             check: self.meta.id,
@@ -177,7 +206,11 @@ impl<'c> Evaluation<'c> {
 impl Check {
     /// Runs the rule over `scope`.
     pub fn run(&self, scope: &Scope<'_>) -> CheckOutcome {
-        let mut evaluation = Evaluation { meta: &self.meta, evaluated: 0, findings: Vec::new() };
+        let mut evaluation = Evaluation {
+            meta: &self.meta,
+            evaluated: 0,
+            findings: Vec::new(),
+        };
         (self.rule)(scope, &mut evaluation);
         CheckOutcome {
             check: self.meta.id,

@@ -24,7 +24,13 @@ pub static LIVENESS: Check = Check {
         for (workload, container) in probed_containers(scope) {
             evaluation.evaluated();
             if container.container.liveness_probe.is_none() {
-                evaluation.report(violation(&workload, &container, "livenessProbe", "a livenessProbe", "none".into()));
+                evaluation.report(violation(
+                    &workload,
+                    &container,
+                    "livenessProbe",
+                    "a livenessProbe",
+                    "none".into(),
+                ));
             }
         }
     },
@@ -43,11 +49,18 @@ pub static READINESS: Check = Check {
     rule: |scope, evaluation| {
         let inventory_has_services = scope.inventory.of_kind("Service").next().is_some();
         for (workload, container) in probed_containers(scope) {
-            let declares_ports = container.container.ports.as_ref().is_some_and(|p| !p.is_empty());
+            let declares_ports = container
+                .container
+                .ports
+                .as_ref()
+                .is_some_and(|p| !p.is_empty());
             let service = scope.inventory.services_selecting(&workload).next();
             let why = match service {
                 Some(service) if declares_ports || workload.pod_spec.containers.len() == 1 => {
-                    format!("none, and {} routes traffic to this pod", service.reference())
+                    format!(
+                        "none, and {} routes traffic to this pod",
+                        service.reference()
+                    )
                 }
                 None if !inventory_has_services && declares_ports => {
                     "none, and the container declares ports to serve".to_string()
@@ -56,7 +69,13 @@ pub static READINESS: Check = Check {
             };
             evaluation.evaluated();
             if container.container.readiness_probe.is_none() {
-                evaluation.report(violation(&workload, &container, "readinessProbe", "a readinessProbe", why));
+                evaluation.report(violation(
+                    &workload,
+                    &container,
+                    "readinessProbe",
+                    "a readinessProbe",
+                    why,
+                ));
             }
         }
     },
@@ -105,14 +124,24 @@ pub static PORT: Check = Check {
     rule: |scope, evaluation| {
         for (workload, container) in probed_containers(scope) {
             let c = container.container;
-            let probes = [("livenessProbe", &c.liveness_probe), ("readinessProbe", &c.readiness_probe), ("startupProbe", &c.startup_probe)];
+            let probes = [
+                ("livenessProbe", &c.liveness_probe),
+                ("readinessProbe", &c.readiness_probe),
+                ("startupProbe", &c.startup_probe),
+            ];
             for (field, probe) in probes {
                 let Some((port_field, port)) = probe.as_ref().and_then(probe_port) else {
                     continue;
                 };
                 evaluation.evaluated();
                 if let Err(found) = resolve_port(c, &port) {
-                    evaluation.report(violation(&workload, &container, &format!("{field}.{port_field}"), &declared_ports(c), found));
+                    evaluation.report(violation(
+                        &workload,
+                        &container,
+                        &format!("{field}.{port_field}"),
+                        &declared_ports(c),
+                        found,
+                    ));
                 }
             }
         }
@@ -120,14 +149,26 @@ pub static PORT: Check = Check {
 };
 
 /// Regular containers of long-running workloads in scope.
-fn probed_containers<'a>(scope: &'a Scope<'a>) -> impl Iterator<Item = (Workload<'a>, ContainerRef<'a>)> + 'a {
+fn probed_containers<'a>(
+    scope: &'a Scope<'a>,
+) -> impl Iterator<Item = (Workload<'a>, ContainerRef<'a>)> + 'a {
     scope
         .workloads()
         .filter(Workload::is_long_running)
-        .flat_map(|w| w.containers().filter(|c| c.kind == ContainerKind::Regular).map(move |c| (w, c)))
+        .flat_map(|w| {
+            w.containers()
+                .filter(|c| c.kind == ContainerKind::Regular)
+                .map(move |c| (w, c))
+        })
 }
 
-fn violation<'a>(workload: &Workload<'a>, container: &ContainerRef<'a>, field: &str, expected: &str, found: String) -> Violation<'a> {
+fn violation<'a>(
+    workload: &Workload<'a>,
+    container: &ContainerRef<'a>,
+    field: &str,
+    expected: &str,
+    found: String,
+) -> Violation<'a> {
     Violation {
         object: workload.object,
         container: Some(container.container.name.as_str()),
@@ -140,10 +181,21 @@ fn violation<'a>(workload: &Workload<'a>, container: &ContainerRef<'a>, field: &
 /// What a probe does, with named ports resolved, ignoring timings.
 #[derive(Debug, PartialEq)]
 enum Handler<'a> {
-    Http { path: Option<&'a str>, port: Result<i32, String>, host: Option<&'a str>, scheme: Option<&'a str> },
-    Tcp { port: Result<i32, String>, host: Option<&'a str> },
+    Http {
+        path: Option<&'a str>,
+        port: Result<i32, String>,
+        host: Option<&'a str>,
+        scheme: Option<&'a str>,
+    },
+    Tcp {
+        port: Result<i32, String>,
+        host: Option<&'a str>,
+    },
     Exec(Option<&'a Vec<String>>),
-    Grpc { port: i32, service: Option<&'a str> },
+    Grpc {
+        port: i32,
+        service: Option<&'a str>,
+    },
 }
 
 impl<'a> Handler<'a> {
@@ -157,12 +209,18 @@ impl<'a> Handler<'a> {
             });
         }
         if let Some(tcp) = &probe.tcp_socket {
-            return Some(Handler::Tcp { port: resolve_port(container, &tcp.port), host: tcp.host.as_deref() });
+            return Some(Handler::Tcp {
+                port: resolve_port(container, &tcp.port),
+                host: tcp.host.as_deref(),
+            });
         }
         if let Some(exec) = &probe.exec {
             return Some(Handler::Exec(exec.command.as_ref()));
         }
-        probe.grpc.as_ref().map(|grpc| Handler::Grpc { port: grpc.port, service: grpc.service.as_deref() })
+        probe.grpc.as_ref().map(|grpc| Handler::Grpc {
+            port: grpc.port,
+            service: grpc.service.as_deref(),
+        })
     }
 }
 
@@ -172,11 +230,18 @@ fn describe(probe: &Probe) -> String {
         IntOrString::String(s) => s.clone(),
     };
     if let Some(http) = &probe.http_get {
-        format!("httpGet {} on port {}", http.path.as_deref().unwrap_or("/"), port(&http.port))
+        format!(
+            "httpGet {} on port {}",
+            http.path.as_deref().unwrap_or("/"),
+            port(&http.port)
+        )
     } else if let Some(tcp) = &probe.tcp_socket {
         format!("tcpSocket on port {}", port(&tcp.port))
     } else if let Some(exec) = &probe.exec {
-        format!("exec {:?}", exec.command.clone().unwrap_or_default().join(" "))
+        format!(
+            "exec {:?}",
+            exec.command.clone().unwrap_or_default().join(" ")
+        )
     } else if let Some(grpc) = &probe.grpc {
         format!("grpc on port {}", grpc.port)
     } else {
@@ -192,7 +257,10 @@ fn probe_port(probe: &Probe) -> Option<(&'static str, IntOrString)> {
     if let Some(tcp) = &probe.tcp_socket {
         return Some(("tcpSocket.port", tcp.port.clone()));
     }
-    probe.grpc.as_ref().map(|grpc| ("grpc.port", IntOrString::Int(grpc.port)))
+    probe
+        .grpc
+        .as_ref()
+        .map(|grpc| ("grpc.port", IntOrString::Int(grpc.port)))
 }
 
 /// The port number a probe port stands for on `container`, or why it does
@@ -206,8 +274,14 @@ fn resolve_port(container: &Container, port: &IntOrString) -> Result<i32, String
             .find(|p| p.name.as_deref() == Some(name.as_str()))
             .map(|p| p.container_port)
             .ok_or_else(|| format!("port name {name:?}, which the container does not define")),
-        IntOrString::Int(number) if ports.is_empty() || ports.iter().any(|p| p.container_port == *number) => Ok(*number),
-        IntOrString::Int(number) => Err(format!("port {number}, which is not one of the container's ports")),
+        IntOrString::Int(number)
+            if ports.is_empty() || ports.iter().any(|p| p.container_port == *number) =>
+        {
+            Ok(*number)
+        }
+        IntOrString::Int(number) => Err(format!(
+            "port {number}, which is not one of the container's ports"
+        )),
     }
 }
 

@@ -8,8 +8,7 @@ use crate::model::Object;
 
 pub const SKIP_ANNOTATION: &str = "golive.dev/skip";
 pub const REASON_ANNOTATION: &str = "golive.dev/skip-reason";
-pub const MISSING_REASON_NOTE: &str =
-    "golive.dev/skip names this check but golive.dev/skip-reason is missing or empty, so the finding stands";
+pub const MISSING_REASON_NOTE: &str = "golive.dev/skip names this check but golive.dev/skip-reason is missing or empty, so the finding stands";
 
 /// Whether a check is waived for an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,10 +30,9 @@ pub fn lookup(object: &Object, check_id: &str) -> Suppression {
         return Suppression::None;
     };
     let family = check_id.split('.').next().unwrap_or(check_id);
-    let names_check = skip
-        .split([',', ' '])
-        .map(str::trim)
-        .any(|entry| entry == check_id || entry == family || entry.strip_suffix(".*") == Some(family));
+    let names_check = skip.split([',', ' ']).map(str::trim).any(|entry| {
+        entry == check_id || entry == family || entry.strip_suffix(".*") == Some(family)
+    });
     if !names_check {
         return Suppression::None;
     }

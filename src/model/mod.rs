@@ -108,7 +108,11 @@ impl Object {
     }
 
     pub fn annotation(&self, key: &str) -> Option<&str> {
-        self.metadata.annotations.as_ref()?.get(key).map(String::as_str)
+        self.metadata
+            .annotations
+            .as_ref()?
+            .get(key)
+            .map(String::as_str)
     }
 
     /// The source location of a field of this object, given by its path
@@ -121,7 +125,11 @@ impl Object {
             format!("{}.{}", self.tree_path, field_path)
         };
         let Position { line, column } = self.tree.position_of(&full_path);
-        SourceLocation { file: self.origin.file.clone(), line, column }
+        SourceLocation {
+            file: self.origin.file.clone(),
+            line,
+            column,
+        }
     }
 }
 
@@ -166,12 +174,21 @@ impl Inventory {
 
     /// Objects of one kind, in input order.
     pub fn of_kind<'a>(&'a self, kind: &str) -> impl Iterator<Item = &'a Object> + 'a {
-        self.by_kind.get(kind).into_iter().flatten().map(|&i| &self.objects[i])
+        self.by_kind
+            .get(kind)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.objects[i])
     }
 
     /// Objects of one kind in one namespace (`None`: objects without one).
-    pub fn of_kind_in<'a>(&'a self, kind: &str, namespace: Option<&'a str>) -> impl Iterator<Item = &'a Object> + 'a {
-        self.of_kind(kind).filter(move |o| o.namespace() == namespace)
+    pub fn of_kind_in<'a>(
+        &'a self,
+        kind: &str,
+        namespace: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a Object> + 'a {
+        self.of_kind(kind)
+            .filter(move |o| o.namespace() == namespace)
     }
 
     /// Every workload (anything with a pod template), in input order.
@@ -180,25 +197,38 @@ impl Inventory {
     }
 
     /// The Services whose selector selects the pods of `workload`.
-    pub fn services_selecting<'a>(&'a self, workload: &Workload<'a>) -> impl Iterator<Item = &'a Object> + 'a {
+    pub fn services_selecting<'a>(
+        &'a self,
+        workload: &Workload<'a>,
+    ) -> impl Iterator<Item = &'a Object> + 'a {
         let labels = workload.pod_labels().clone();
         let namespace = workload.object.namespace();
-        self.of_kind_in("Service", namespace).filter(move |object| match &object.resource {
-            Resource::Service(service) => service
-                .spec
-                .as_ref()
-                .and_then(|spec| spec.selector.as_ref())
-                .is_some_and(|selector| !selector.is_empty() && selector::Selector::from_map(selector).matches(&labels)),
-            _ => false,
-        })
+        self.of_kind_in("Service", namespace)
+            .filter(move |object| match &object.resource {
+                Resource::Service(service) => service
+                    .spec
+                    .as_ref()
+                    .and_then(|spec| spec.selector.as_ref())
+                    .is_some_and(|selector| {
+                        !selector.is_empty()
+                            && selector::Selector::from_map(selector).matches(&labels)
+                    }),
+                _ => false,
+            })
     }
 
     pub fn counts(&self) -> InventoryCounts {
-        let mut counts = InventoryCounts { objects: self.objects.len(), ..Default::default() };
+        let mut counts = InventoryCounts {
+            objects: self.objects.len(),
+            ..Default::default()
+        };
         for object in &self.objects {
             *counts.by_kind.entry(object.kind.clone()).or_default() += 1;
             if matches!(object.resource, Resource::Dynamic) {
-                *counts.dynamic.entry(format!("{} {}", object.api_version, object.kind)).or_default() += 1;
+                *counts
+                    .dynamic
+                    .entry(format!("{} {}", object.api_version, object.kind))
+                    .or_default() += 1;
             }
             if object.workload().is_some() {
                 counts.workloads += 1;

@@ -67,12 +67,22 @@ impl Selector {
                 "Exists" if values.is_empty() => Requirement::Exists(key),
                 "DoesNotExist" if values.is_empty() => Requirement::DoesNotExist(key),
                 "In" | "NotIn" => {
-                    return Err(SelectorError(format!("operator {} on {key} needs values", expression.operator)));
+                    return Err(SelectorError(format!(
+                        "operator {} on {key} needs values",
+                        expression.operator
+                    )));
                 }
                 "Exists" | "DoesNotExist" => {
-                    return Err(SelectorError(format!("operator {} on {key} takes no values", expression.operator)));
+                    return Err(SelectorError(format!(
+                        "operator {} on {key} takes no values",
+                        expression.operator
+                    )));
                 }
-                other => return Err(SelectorError(format!("unknown operator {other:?} on {key}"))),
+                other => {
+                    return Err(SelectorError(format!(
+                        "unknown operator {other:?} on {key}"
+                    )));
+                }
             });
         }
         Ok(out)
@@ -140,7 +150,9 @@ fn split_top_level(text: &str) -> Vec<&str> {
 fn parse_requirement(part: &str) -> Result<Requirement, SelectorError> {
     let invalid = || SelectorError(format!("cannot read the label requirement {part:?}"));
     if let Some(key) = part.strip_prefix('!') {
-        return valid_key(key.trim()).map(Requirement::DoesNotExist).ok_or_else(invalid);
+        return valid_key(key.trim())
+            .map(Requirement::DoesNotExist)
+            .ok_or_else(invalid);
     }
     if let Some((key, value)) = part.split_once("!=") {
         let key = valid_key(key.trim()).ok_or_else(invalid)?;
@@ -155,8 +167,15 @@ fn parse_requirement(part: &str) -> Result<Requirement, SelectorError> {
     if let [key, operator, set] = words.as_slice() {
         let key = valid_key(key).ok_or_else(invalid)?;
         let set = set.trim();
-        let inner = set.strip_prefix('(').and_then(|s| s.strip_suffix(')')).ok_or_else(invalid)?;
-        let values: Vec<String> = inner.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect();
+        let inner = set
+            .strip_prefix('(')
+            .and_then(|s| s.strip_suffix(')'))
+            .ok_or_else(invalid)?;
+        let values: Vec<String> = inner
+            .split(',')
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect();
         if values.is_empty() {
             return Err(invalid());
         }
@@ -171,7 +190,9 @@ fn parse_requirement(part: &str) -> Result<Requirement, SelectorError> {
 
 fn valid_key(key: &str) -> Option<String> {
     let ok = !key.is_empty()
-        && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
     ok.then(|| key.to_string())
 }
 
@@ -181,7 +202,10 @@ mod tests {
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -189,14 +213,26 @@ mod tests {
         let selector = Selector::from_label_selector(&LabelSelector {
             match_labels: Some(labels(&[("app", "api")])),
             match_expressions: Some(vec![
-                LabelSelectorRequirement { key: "tier".into(), operator: "In".into(), values: Some(vec!["web".into(), "api".into()]) },
-                LabelSelectorRequirement { key: "canary".into(), operator: "DoesNotExist".into(), values: None },
+                LabelSelectorRequirement {
+                    key: "tier".into(),
+                    operator: "In".into(),
+                    values: Some(vec!["web".into(), "api".into()]),
+                },
+                LabelSelectorRequirement {
+                    key: "canary".into(),
+                    operator: "DoesNotExist".into(),
+                    values: None,
+                },
             ]),
         })
         .unwrap();
         assert!(selector.matches(&labels(&[("app", "api"), ("tier", "api")])));
         assert!(!selector.matches(&labels(&[("app", "api"), ("tier", "db")])));
-        assert!(!selector.matches(&labels(&[("app", "api"), ("tier", "api"), ("canary", "true")])));
+        assert!(!selector.matches(&labels(&[
+            ("app", "api"),
+            ("tier", "api"),
+            ("canary", "true")
+        ])));
         assert!(!selector.matches(&labels(&[("tier", "api")])));
     }
 
@@ -210,10 +246,19 @@ mod tests {
 
     #[test]
     fn textual_form_reads_every_operator() {
-        let selector = Selector::parse("app=api,tier in (web,api),!canary,team,env!=dev,zone==a").unwrap();
+        let selector =
+            Selector::parse("app=api,tier in (web,api),!canary,team,env!=dev,zone==a").unwrap();
         assert_eq!(selector.requirements.len(), 6);
-        assert!(selector.matches(&labels(&[("app", "api"), ("tier", "web"), ("team", "x"), ("zone", "a")])));
-        assert_eq!(selector.to_string(), "app=api,tier in (web,api),!canary,team,env!=dev,zone=a");
+        assert!(selector.matches(&labels(&[
+            ("app", "api"),
+            ("tier", "web"),
+            ("team", "x"),
+            ("zone", "a")
+        ])));
+        assert_eq!(
+            selector.to_string(),
+            "app=api,tier in (web,api),!canary,team,env!=dev,zone=a"
+        );
         assert!(Selector::parse("app in ()").is_err());
         assert!(Selector::parse("app ~ x").is_err());
     }
@@ -221,7 +266,11 @@ mod tests {
     #[test]
     fn bad_operators_are_errors() {
         let bad = LabelSelector {
-            match_expressions: Some(vec![LabelSelectorRequirement { key: "a".into(), operator: "Like".into(), values: None }]),
+            match_expressions: Some(vec![LabelSelectorRequirement {
+                key: "a".into(),
+                operator: "Like".into(),
+                values: None,
+            }]),
             match_labels: None,
         };
         assert!(Selector::from_label_selector(&bad).is_err());

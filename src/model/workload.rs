@@ -49,12 +49,20 @@ impl Object {
     pub fn workload(&self) -> Option<Workload<'_>> {
         let (template, pod_spec_path) = match &self.resource {
             Resource::Deployment(d) => (d.spec.as_ref().map(|s| &s.template), "spec.template.spec"),
-            Resource::StatefulSet(s) => (s.spec.as_ref().map(|s| &s.template), "spec.template.spec"),
+            Resource::StatefulSet(s) => {
+                (s.spec.as_ref().map(|s| &s.template), "spec.template.spec")
+            }
             Resource::DaemonSet(d) => (d.spec.as_ref().map(|s| &s.template), "spec.template.spec"),
-            Resource::ReplicaSet(r) => (r.spec.as_ref().and_then(|s| s.template.as_ref()), "spec.template.spec"),
+            Resource::ReplicaSet(r) => (
+                r.spec.as_ref().and_then(|s| s.template.as_ref()),
+                "spec.template.spec",
+            ),
             Resource::Job(j) => (j.spec.as_ref().map(|s| &s.template), "spec.template.spec"),
             Resource::CronJob(c) => (
-                c.spec.as_ref().and_then(|s| s.job_template.spec.as_ref()).map(|s| &s.template),
+                c.spec
+                    .as_ref()
+                    .and_then(|s| s.job_template.spec.as_ref())
+                    .map(|s| &s.template),
                 "spec.jobTemplate.spec.template.spec",
             ),
             Resource::Pod(p) => {
@@ -80,7 +88,9 @@ impl Object {
 impl<'a> Workload<'a> {
     /// Labels of the pods this workload creates.
     pub fn pod_labels(&self) -> &'a BTreeMap<String, String> {
-        self.pod_metadata.and_then(|m| m.labels.as_ref()).unwrap_or(&NO_LABELS)
+        self.pod_metadata
+            .and_then(|m| m.labels.as_ref())
+            .unwrap_or(&NO_LABELS)
     }
 
     /// An annotation of the workload or of its pod template.
@@ -117,17 +127,31 @@ impl<'a> Workload<'a> {
     /// Every container, init containers first as the kubelet starts them.
     pub fn containers(self) -> impl Iterator<Item = ContainerRef<'a>> + 'a {
         let base = self.pod_spec_path;
-        let init = self.pod_spec.init_containers.iter().flatten().enumerate().map(move |(i, c)| ContainerRef {
-            container: c,
-            kind: if c.restart_policy.as_deref() == Some("Always") { ContainerKind::Sidecar } else { ContainerKind::Init },
-            path: format!("{base}.initContainers[{i}]"),
-        });
-        let regular = self.pod_spec.containers.iter().enumerate().map(move |(i, c)| ContainerRef {
-            container: c,
-            kind: ContainerKind::Regular,
-            path: format!("{base}.containers[{i}]"),
-        });
+        let init = self
+            .pod_spec
+            .init_containers
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(move |(i, c)| ContainerRef {
+                container: c,
+                kind: if c.restart_policy.as_deref() == Some("Always") {
+                    ContainerKind::Sidecar
+                } else {
+                    ContainerKind::Init
+                },
+                path: format!("{base}.initContainers[{i}]"),
+            });
+        let regular = self
+            .pod_spec
+            .containers
+            .iter()
+            .enumerate()
+            .map(move |(i, c)| ContainerRef {
+                container: c,
+                kind: ContainerKind::Regular,
+                path: format!("{base}.containers[{i}]"),
+            });
         init.chain(regular)
     }
-
 }

@@ -11,7 +11,12 @@ use crate::verdict::Verdict;
 
 pub fn render(record: &RunRecord, verdict: Verdict, reports: &[PathBuf]) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "golive {}: {}", record.golive_version, target_line(record));
+    let _ = writeln!(
+        out,
+        "golive {}: {}",
+        record.golive_version,
+        target_line(record)
+    );
     for error in &record.input_errors {
         let _ = writeln!(out, "  error: {error}");
     }
@@ -25,14 +30,23 @@ pub fn render(record: &RunRecord, verdict: Verdict, reports: &[PathBuf]) -> Stri
                 Status::NotEvaluated => "--  ",
             };
             let evaluated: usize = scenario.checks.iter().map(|c| c.evaluated).sum();
-            let suppressed: usize = scenario.checks.iter().flat_map(|c| &c.findings).filter(|f| !f.is_active()).count();
+            let suppressed: usize = scenario
+                .checks
+                .iter()
+                .flat_map(|c| &c.findings)
+                .filter(|f| !f.is_active())
+                .count();
             let mut detail = format!("{evaluated} evaluated");
             if suppressed > 0 {
                 let _ = write!(detail, ", {suppressed} suppressed");
             }
             let _ = writeln!(out, "  {mark} {}  [{detail}]", scenario.name);
             for step in scenario.steps.iter().filter(|s| s.status != Status::Passed) {
-                let _ = writeln!(out, "       {} {} (line {})", step.keyword, step.text, step.line);
+                let _ = writeln!(
+                    out,
+                    "       {} {} (line {})",
+                    step.keyword, step.text, step.line
+                );
                 for line in step.message.as_deref().unwrap_or("").lines() {
                     let _ = writeln!(out, "         {line}");
                 }
@@ -40,19 +54,33 @@ pub fn render(record: &RunRecord, verdict: Verdict, reports: &[PathBuf]) -> Stri
         }
     }
     if !record.skipped.is_empty() {
-        let _ = writeln!(out, "\n{} scenario(s) not run in this run (see summary.md)", record.skipped.len());
+        let _ = writeln!(
+            out,
+            "\n{} scenario(s) not run in this run (see summary.md)",
+            record.skipped.len()
+        );
     }
     if record.interrupted {
         let _ = writeln!(out, "\nThe run was interrupted.");
     }
     if record.scenarios().next().is_none() {
-        let _ = writeln!(out, "\nNothing was evaluated: no scenario ran (see the errors above, --tags and --checks).");
+        let _ = writeln!(
+            out,
+            "\nNothing was evaluated: no scenario ran (see the errors above, --tags and --checks)."
+        );
     }
     let (passed, total) = (
-        record.scenarios().filter(|(_, s)| s.status == Status::Passed).count(),
+        record
+            .scenarios()
+            .filter(|(_, s)| s.status == Status::Passed)
+            .count(),
         record.scenarios().count(),
     );
-    let _ = writeln!(out, "\n{}: {passed} of {total} checklist items passed.", verdict.label());
+    let _ = writeln!(
+        out,
+        "\n{}: {passed} of {total} checklist items passed.",
+        verdict.label()
+    );
     if !reports.is_empty() {
         let names: Vec<String> = reports.iter().map(|p| p.display().to_string()).collect();
         let _ = writeln!(out, "Reports: {}", names.join(", "));

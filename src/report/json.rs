@@ -19,6 +19,12 @@ struct Summary<'a> {
 }
 
 pub fn render(record: &RunRecord, verdict: Verdict) -> String {
-    let summary = Summary { schema_version: SCHEMA_VERSION, verdict, exit_code: verdict.exit_code(), record };
-    serde_json::to_string_pretty(&summary).unwrap_or_else(|e| format!("{{\"error\": \"cannot serialise the summary: {e}\"}}"))
+    let summary = Summary {
+        schema_version: SCHEMA_VERSION,
+        verdict,
+        exit_code: verdict.exit_code(),
+        record,
+    };
+    serde_json::to_string_pretty(&summary)
+        .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialise the summary: {e}\"}}"))
 }

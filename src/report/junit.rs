@@ -22,7 +22,15 @@ fn failure_text(scenario: &ScenarioRecord) -> String {
         .steps
         .iter()
         .filter(|s| s.status != Status::Passed)
-        .map(|s| format!("{} {} (line {}):\n{}", s.keyword, s.text, s.line, s.message.as_deref().unwrap_or("")))
+        .map(|s| {
+            format!(
+                "{} {} (line {}):\n{}",
+                s.keyword,
+                s.text,
+                s.line,
+                s.message.as_deref().unwrap_or("")
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n\n")
 }
@@ -42,16 +50,30 @@ fn testcase(feature_name: &str, file: &str, name: &str, scenario: &ScenarioRecor
     let mut builder = match scenario.status {
         Status::Passed => TestCaseBuilder::success(name, time),
         Status::Failed => {
-            let mut b = TestCaseBuilder::failure(name, time, "not ready", "the target does not meet this checklist item");
+            let mut b = TestCaseBuilder::failure(
+                name,
+                time,
+                "not ready",
+                "the target does not meet this checklist item",
+            );
             b.set_trace(&failure_text(scenario));
             b
         }
         Status::CouldNotEvaluate => {
-            let mut b = TestCaseBuilder::error(name, time, "could not evaluate", "golive could not evaluate this checklist item");
+            let mut b = TestCaseBuilder::error(
+                name,
+                time,
+                "could not evaluate",
+                "golive could not evaluate this checklist item",
+            );
             b.set_trace(&failure_text(scenario));
             b
         }
-        Status::NotEvaluated => TestCaseBuilder::skipped_with_cause(name, "not evaluated", "the run stopped before this scenario finished"),
+        Status::NotEvaluated => TestCaseBuilder::skipped_with_cause(
+            name,
+            "not evaluated",
+            "the run stopped before this scenario finished",
+        ),
     };
     builder.set_classname(feature_name).set_filepath(file);
     if let Some(text) = suppressed_text(scenario) {
@@ -67,23 +89,53 @@ pub fn render(record: &RunRecord) -> String {
         let mut names = HashSet::new();
         for scenario in &feature.scenarios {
             let mut name = scenario.name.clone();
-            if !names.insert(name.clone()) {
-                name = format!("{} (line {})", scenario.name, scenario.line);
-                names.insert(name.clone());
+            let mut attempt = 0;
+            while !names.insert(name.clone()) {
+                attempt += 1;
+                name = match attempt {
+                    1 => format!("{} (line {})", scenario.name, scenario.line),
+                    n => format!("{} (line {}, {n})", scenario.name, scenario.line),
+                };
             }
             suite.add_testcase(testcase(&feature.name, &feature.file, &name, scenario));
         }
         report.add_testsuite(suite.build());
     }
-    if !record.input_errors.is_empty() || record.interrupted {
+    // A run with no scenario and no other explanation still gets an error
+    // testcase, so its JUnit never reads as an empty, green run.
+    let nothing_evaluated = record.scenarios().next().is_none()
+        && record.input_errors.is_empty()
+        && !record.interrupted;
+    if !record.input_errors.is_empty() || record.interrupted || nothing_evaluated {
         let mut suite = TestSuiteBuilder::new("golive input");
         for (index, error) in record.input_errors.iter().enumerate() {
-            let mut case = TestCaseBuilder::error(&format!("input error {}: {}", index + 1, error.place), Duration::ZERO, "could not evaluate", &error.message);
-            case.set_classname("golive input").set_trace(&error.to_string());
+            let mut case = TestCaseBuilder::error(
+                &format!("input error {}: {}", index + 1, error.place),
+                Duration::ZERO,
+                "could not evaluate",
+                &error.message,
+            );
+            case.set_classname("golive input")
+                .set_trace(&error.to_string());
+            suite.add_testcase(case.build());
+        }
+        if nothing_evaluated {
+            let mut case = TestCaseBuilder::error(
+                "nothing evaluated",
+                Duration::ZERO,
+                "could not evaluate",
+                "no scenario ran: check the input errors, --tags and --checks",
+            );
+            case.set_classname("golive input");
             suite.add_testcase(case.build());
         }
         if record.interrupted {
-            let mut case = TestCaseBuilder::error("run interrupted", Duration::ZERO, "could not evaluate", "the run was interrupted; scenarios not finished were not evaluated");
+            let mut case = TestCaseBuilder::error(
+                "run interrupted",
+                Duration::ZERO,
+                "could not evaluate",
+                "the run was interrupted; scenarios not finished were not evaluated",
+            );
             case.set_classname("golive input");
             suite.add_testcase(case.build());
         }

@@ -27,8 +27,17 @@ pub fn target_line(record: &RunRecord) -> String {
         record.target, profile, record.inventory.objects, record.inventory.workloads
     );
     if !record.inventory.dynamic.is_empty() {
-        let kinds: Vec<String> = record.inventory.dynamic.iter().map(|(kind, n)| format!("{kind} ×{n}")).collect();
-        let _ = write!(line, " · kinds golive does not model (kept, not checked): {}", kinds.join(", "));
+        let kinds: Vec<String> = record
+            .inventory
+            .dynamic
+            .iter()
+            .map(|(kind, n)| format!("{kind} ×{n}"))
+            .collect();
+        let _ = write!(
+            line,
+            " · kinds golive does not model (kept, not checked): {}",
+            kinds.join(", ")
+        );
     }
     line
 }
@@ -43,33 +52,87 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
     let _ = writeln!(out, "## golive: {icon} {}\n", verdict.label());
     let _ = writeln!(out, "{}\n", target_line(record));
     if record.interrupted {
-        let _ = writeln!(out, "**The run was interrupted**: scenarios that had not finished are marked not evaluated.\n");
+        let _ = writeln!(
+            out,
+            "**The run was interrupted**: scenarios that had not finished are marked not evaluated.\n"
+        );
     }
     if !record.input_errors.is_empty() {
         let _ = writeln!(out, "### Input errors\n\n| Where | Problem |\n|---|---|");
         for error in &record.input_errors {
-            let _ = writeln!(out, "| `{}` | {} |", cell(&error.place), cell(&error.message));
+            let _ = writeln!(
+                out,
+                "| `{}` | {} |",
+                cell(&error.place),
+                cell(&error.message)
+            );
         }
         out.push('\n');
     }
-    let _ = writeln!(out, "### Checklist\n\n| Item | Feature | Result | Findings |\n|---|---|---|---|");
+    let _ = writeln!(
+        out,
+        "### Checklist\n\n| Item | Feature | Result | Findings |\n|---|---|---|---|"
+    );
     for (feature, scenario) in record.scenarios() {
-        let active: usize = scenario.checks.iter().map(|c| c.active_findings().count()).sum();
-        let suppressed: usize = scenario.checks.iter().map(|c| c.findings.len()).sum::<usize>() - active;
-        let findings = if suppressed > 0 { format!("{active} ({suppressed} suppressed)") } else { active.to_string() };
-        let _ = writeln!(out, "| {} | {} | {} | {} |", cell(&scenario.name), cell(&feature.name), status_label(scenario.status), findings);
+        let active: usize = scenario
+            .checks
+            .iter()
+            .map(|c| c.active_findings().count())
+            .sum();
+        let suppressed: usize = scenario
+            .checks
+            .iter()
+            .map(|c| c.findings.len())
+            .sum::<usize>()
+            - active;
+        let findings = if suppressed > 0 {
+            format!("{active} ({suppressed} suppressed)")
+        } else {
+            active.to_string()
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            cell(&scenario.name),
+            cell(&feature.name),
+            status_label(scenario.status),
+            findings
+        );
     }
     let problems: Vec<String> = record
         .scenarios()
-        .flat_map(|(_, s)| s.steps.iter().filter(|step| step.status == Status::CouldNotEvaluate).map(move |step| (s, step)))
-        .map(|(s, step)| format!("| {} | {} {} | {} |", cell(&s.name), step.keyword, cell(&step.text), cell(step.message.as_deref().unwrap_or(""))))
+        .flat_map(|(_, s)| {
+            s.steps
+                .iter()
+                .filter(|step| step.status == Status::CouldNotEvaluate)
+                .map(move |step| (s, step))
+        })
+        .map(|(s, step)| {
+            format!(
+                "| {} | {} {} | {} |",
+                cell(&s.name),
+                step.keyword,
+                cell(&step.text),
+                cell(step.message.as_deref().unwrap_or(""))
+            )
+        })
         .collect();
     if !problems.is_empty() {
-        let _ = writeln!(out, "\n### Could not evaluate\n\n| Item | Step | Why |\n|---|---|---|\n{}", problems.join("\n"));
+        let _ = writeln!(
+            out,
+            "\n### Could not evaluate\n\n| Item | Step | Why |\n|---|---|---|\n{}",
+            problems.join("\n")
+        );
     }
-    let findings: Vec<_> = record.scenarios().flat_map(|(_, s)| s.checks.iter().flat_map(|c| c.findings.iter())).collect();
+    let findings: Vec<_> = record
+        .scenarios()
+        .flat_map(|(_, s)| s.checks.iter().flat_map(|c| c.findings.iter()))
+        .collect();
     if !findings.is_empty() {
-        let _ = writeln!(out, "\n### Findings\n\n| Check | Severity | Object | Container | Field | Location | Expected | Found | Status |\n|---|---|---|---|---|---|---|---|---|");
+        let _ = writeln!(
+            out,
+            "\n### Findings\n\n| Check | Severity | Object | Container | Field | Location | Expected | Found | Status |\n|---|---|---|---|---|---|---|---|---|"
+        );
         for f in findings {
             let status = match (&f.suppressed, &f.note) {
                 (Some(reason), _) => format!("suppressed: {}", cell(reason)),
@@ -92,9 +155,18 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
         }
     }
     if !record.skipped.is_empty() {
-        let _ = writeln!(out, "\n### Not run in this run\n\n| Item | Feature | Why |\n|---|---|---|");
+        let _ = writeln!(
+            out,
+            "\n### Not run in this run\n\n| Item | Feature | Why |\n|---|---|---|"
+        );
         for s in &record.skipped {
-            let _ = writeln!(out, "| {} | {} | {} |", cell(&s.name), cell(&s.feature), cell(&s.reason));
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |",
+                cell(&s.name),
+                cell(&s.feature),
+                cell(&s.reason)
+            );
         }
     }
     out

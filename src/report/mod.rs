@@ -16,9 +16,14 @@ use crate::verdict::Verdict;
 
 /// Writes every report file into `dir` (created if needed) and returns
 /// their paths.
-pub fn write_all(record: &RunRecord, verdict: Verdict, dir: &Path) -> Result<Vec<PathBuf>, InputError> {
+pub fn write_all(
+    record: &RunRecord,
+    verdict: Verdict,
+    dir: &Path,
+) -> Result<Vec<PathBuf>, InputError> {
     let place = dir.display().to_string();
-    std::fs::create_dir_all(dir).map_err(|e| InputError::new(&place, format!("cannot create the report directory: {e}")))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| InputError::new(&place, format!("cannot create the report directory: {e}")))?;
     let files = [
         ("junit.xml", junit::render(record)),
         ("summary.json", json::render(record, verdict)),
@@ -27,7 +32,9 @@ pub fn write_all(record: &RunRecord, verdict: Verdict, dir: &Path) -> Result<Vec
     let mut written = Vec::new();
     for (name, content) in files {
         let path = dir.join(name);
-        std::fs::write(&path, content).map_err(|e| InputError::new(path.display().to_string(), format!("cannot write: {e}")))?;
+        std::fs::write(&path, content).map_err(|e| {
+            InputError::new(path.display().to_string(), format!("cannot write: {e}"))
+        })?;
         written.push(path);
     }
     Ok(written)

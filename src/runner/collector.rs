@@ -26,7 +26,11 @@ pub struct Collector {
 
 impl Collector {
     pub fn new(record: Arc<Mutex<RunRecord>>, context: Arc<RunContext>) -> Collector {
-        Collector { record, context, started: HashMap::new() }
+        Collector {
+            record,
+            context,
+            started: HashMap::new(),
+        }
     }
 }
 
@@ -37,16 +41,26 @@ pub fn feature_file(feature: &gherkin::Feature) -> String {
     let Some(path) = &feature.path else {
         return feature.name.clone();
     };
-    let relative = std::env::current_dir().ok().and_then(|cwd| path.strip_prefix(cwd).ok().map(|p| p.to_path_buf()));
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(|p| p.to_path_buf()));
     relative.as_deref().unwrap_or(path).display().to_string()
 }
 
-fn feature_entry<'r>(record: &'r mut RunRecord, feature: &gherkin::Feature) -> &'r mut FeatureRecord {
+fn feature_entry<'r>(
+    record: &'r mut RunRecord,
+    feature: &gherkin::Feature,
+) -> &'r mut FeatureRecord {
     let file = feature_file(feature);
     let index = match record.features.iter().position(|f| f.file == file) {
         Some(index) => index,
         None => {
-            record.features.push(FeatureRecord { name: feature.name.clone(), file, tags: feature.tags.clone(), scenarios: Vec::new() });
+            record.features.push(FeatureRecord {
+                name: feature.name.clone(),
+                file,
+                tags: feature.tags.clone(),
+                scenarios: Vec::new(),
+            });
             record.features.len() - 1
         }
     };
@@ -56,7 +70,10 @@ fn feature_entry<'r>(record: &'r mut RunRecord, feature: &gherkin::Feature) -> &
 /// The message and status of a failed step.
 fn failure_of(error: &StepError) -> (Status, String) {
     match error {
-        StepError::NotFound => (Status::CouldNotEvaluate, "undefined step: golive has no step with this text (see `golive steps`)".into()),
+        StepError::NotFound => (
+            Status::CouldNotEvaluate,
+            "undefined step: golive has no step with this text (see `golive steps`)".into(),
+        ),
         StepError::AmbiguousMatch(e) => (Status::CouldNotEvaluate, format!("ambiguous step: {e}")),
         StepError::Panic(info) => {
             if let Some(failure) = info.downcast_ref::<StepFailure>() {
@@ -70,18 +87,29 @@ fn failure_of(error: &StepError) -> (Status, String) {
                     .cloned()
                     .or_else(|| info.downcast_ref::<&str>().map(|s| s.to_string()))
                     .unwrap_or_else(|| "unknown panic".into());
-                (Status::CouldNotEvaluate, format!("internal error in golive: {text}"))
+                (
+                    Status::CouldNotEvaluate,
+                    format!("internal error in golive: {text}"),
+                )
             }
         }
     }
 }
 
 impl Collector {
-    fn on_scenario(&mut self, feature: &gherkin::Feature, scenario: &gherkin::Scenario, event: event::Scenario<GoliveWorld>) {
+    fn on_scenario(
+        &mut self,
+        feature: &gherkin::Feature,
+        scenario: &gherkin::Scenario,
+        event: event::Scenario<GoliveWorld>,
+    ) {
         let key = (feature_file(feature), scenario.position.line);
         let mut record = self.record.lock().unwrap_or_else(|e| e.into_inner());
         let entry = feature_entry(&mut record, feature);
-        let position = entry.scenarios.iter().position(|s| s.line == scenario.position.line);
+        let position = entry
+            .scenarios
+            .iter()
+            .position(|s| s.line == scenario.position.line);
         let scenario_record = match position {
             Some(index) => &mut entry.scenarios[index],
             None => {
@@ -103,7 +131,8 @@ impl Collector {
             event::Scenario::Started => {
                 self.started.insert(key, Instant::now());
             }
-            event::Scenario::Step(step, step_event) | event::Scenario::Background(step, step_event) => {
+            event::Scenario::Step(step, step_event)
+            | event::Scenario::Background(step, step_event) => {
                 let (status, message) = match step_event {
                     event::Step::Started => return,
                     event::Step::Passed(..) => (Status::Passed, None),
@@ -134,9 +163,11 @@ impl Collector {
             event::Scenario::Finished => {
                 let started = self.started.remove(&key);
                 scenario_record.checks = self.context.take_outcomes(&key);
-                scenario_record.duration_ms = started.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
+                scenario_record.duration_ms =
+                    started.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
                 let statuses = scenario_record.steps.iter().map(|s| s.status);
-                scenario_record.status = if statuses.clone().any(|s| s == Status::CouldNotEvaluate) {
+                scenario_record.status = if statuses.clone().any(|s| s == Status::CouldNotEvaluate)
+                {
                     Status::CouldNotEvaluate
                 } else if statuses.clone().any(|s| s == Status::Failed) {
                     Status::Failed
@@ -158,7 +189,11 @@ impl cucumber::writer::Normalized for Collector {}
 impl Writer<GoliveWorld> for Collector {
     type Cli = cli::Empty;
 
-    async fn handle_event(&mut self, event: parser::Result<Event<Cucumber<GoliveWorld>>>, _: &Self::Cli) {
+    async fn handle_event(
+        &mut self,
+        event: parser::Result<Event<Cucumber<GoliveWorld>>>,
+        _: &Self::Cli,
+    ) {
         let event = match event {
             Ok(event) => event.value,
             Err(error) => {
@@ -167,10 +202,21 @@ impl Writer<GoliveWorld> for Collector {
                 return;
             }
         };
-        if let Cucumber::Feature(feature, event::Feature::Scenario(scenario, RetryableScenario { event, .. })) = &event {
+        if let Cucumber::Feature(
+            feature,
+            event::Feature::Scenario(scenario, RetryableScenario { event, .. }),
+        ) = &event
+        {
             self.on_scenario(feature, scenario, event.clone());
         }
-        if let Cucumber::Feature(feature, event::Feature::Rule(_, event::Rule::Scenario(scenario, RetryableScenario { event, .. }))) = &event {
+        if let Cucumber::Feature(
+            feature,
+            event::Feature::Rule(
+                _,
+                event::Rule::Scenario(scenario, RetryableScenario { event, .. }),
+            ),
+        ) = &event
+        {
             self.on_scenario(feature, scenario, event.clone());
         }
     }
@@ -181,7 +227,10 @@ fn parse_error(error: &parser::Error) -> InputError {
     match error {
         parser::Error::Parsing(error) => feature_parse_error(error),
         parser::Error::ExampleExpansion(error) => InputError::new(
-            error.path.as_ref().map_or_else(|| "features".to_string(), |p| format!("{}:{}", p.display(), error.pos.line)),
+            error.path.as_ref().map_or_else(
+                || "features".to_string(),
+                |p| format!("{}:{}", p.display(), error.pos.line),
+            ),
             format!("cannot expand the Examples: {error}"),
         ),
     }
@@ -190,18 +239,32 @@ fn parse_error(error: &parser::Error) -> InputError {
 /// A feature file that could not be read or parsed, naming file:line:column.
 pub fn feature_parse_error(error: &gherkin::ParseFileError) -> InputError {
     match error {
-            gherkin::ParseFileError::Reading { path, source } => InputError::new(path.display().to_string(), format!("cannot read the feature: {source}")),
-            gherkin::ParseFileError::Parsing { path, error, source } => {
-                // gherkin keeps the position private; its message reads
-                // "Error at LINE:COLUMN: {expected tokens}".
-                let text = source.to_string();
-                let (position, expected) = text
-                    .strip_prefix("Error at ")
-                    .and_then(|rest| rest.split_once(": "))
-                    .unwrap_or(("", text.as_str()));
-                let place = if position.is_empty() { path.display().to_string() } else { format!("{}:{position}", path.display()) };
-                let detail = error.as_ref().map_or_else(|| format!("expected one of {expected}"), ToString::to_string);
-                InputError::new(place, format!("not valid Gherkin: {detail}"))
-            }
+        gherkin::ParseFileError::Reading { path, source } => InputError::new(
+            path.display().to_string(),
+            format!("cannot read the feature: {source}"),
+        ),
+        gherkin::ParseFileError::Parsing {
+            path,
+            error,
+            source,
+        } => {
+            // gherkin keeps the position private; its message reads
+            // "Error at LINE:COLUMN: {expected tokens}".
+            let text = source.to_string();
+            let (position, expected) = text
+                .strip_prefix("Error at ")
+                .and_then(|rest| rest.split_once(": "))
+                .unwrap_or(("", text.as_str()));
+            let place = if position.is_empty() {
+                path.display().to_string()
+            } else {
+                format!("{}:{position}", path.display())
+            };
+            let detail = error.as_ref().map_or_else(
+                || format!("expected one of {expected}"),
+                ToString::to_string,
+            );
+            InputError::new(place, format!("not valid Gherkin: {detail}"))
+        }
     }
 }

@@ -59,13 +59,19 @@ pub struct RunContext {
 
 impl RunContext {
     pub fn is_selected(&self, check_id: &str) -> bool {
-        self.selected_checks.as_ref().is_none_or(|s| s.contains(check_id))
+        self.selected_checks
+            .as_ref()
+            .is_none_or(|s| s.contains(check_id))
     }
 
     /// The check outcomes a finished scenario left (its `after` hook moves
     /// them here from the World before cucumber reports it finished).
     pub fn take_outcomes(&self, scenario: &(String, usize)) -> Vec<CheckOutcome> {
-        self.outcomes.lock().unwrap_or_else(|e| e.into_inner()).remove(scenario).unwrap_or_default()
+        self.outcomes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(scenario)
+            .unwrap_or_default()
     }
 }
 
@@ -77,24 +83,47 @@ struct Prepared {
 
 fn prepare(plan: &RunPlan, record: &Mutex<RunRecord>) -> Option<Prepared> {
     let mut errors = Vec::new();
-    let config = Config::load(plan.config.as_deref()).map_err(|e| errors.push(e)).ok();
-    let profile = config.as_ref().and_then(|c| c.profile(plan.profile.as_deref()).map_err(|e| errors.push(e)).ok()).cloned();
+    let config = Config::load(plan.config.as_deref())
+        .map_err(|e| errors.push(e))
+        .ok();
+    let profile = config
+        .as_ref()
+        .and_then(|c| {
+            c.profile(plan.profile.as_deref())
+                .map_err(|e| errors.push(e))
+                .ok()
+        })
+        .cloned();
     let tags = plan.tags.as_deref().and_then(|expression| {
-        expression.parse::<TagOperation>().map_err(|e| errors.push(InputError::new("--tags", format!("cannot read the tag expression {expression:?}: {e}")))).ok()
+        expression
+            .parse::<TagOperation>()
+            .map_err(|e| {
+                errors.push(InputError::new(
+                    "--tags",
+                    format!("cannot read the tag expression {expression:?}: {e}"),
+                ))
+            })
+            .ok()
     });
     let selected_checks = (!plan.checks.is_empty()).then(|| {
         let mut ids = HashSet::new();
         for name in &plan.checks {
             let resolved = checks::resolve(name);
             if resolved.is_empty() {
-                errors.push(InputError::new("--checks", format!("unknown check {name:?} (see `golive checks`)")));
+                errors.push(InputError::new(
+                    "--checks",
+                    format!("unknown check {name:?} (see `golive checks`)"),
+                ));
             }
             ids.extend(resolved.iter().map(|c| c.meta.id));
         }
         ids
     });
     if !plan.features.exists() {
-        errors.push(InputError::new(plan.features.display().to_string(), "no such features directory or file"));
+        errors.push(InputError::new(
+            plan.features.display().to_string(),
+            "no such features directory or file",
+        ));
     }
     // Problems with the run's own inputs stop it: running with a filter or
     // profile the user did not mean would evaluate the wrong checklist.
@@ -103,7 +132,10 @@ fn prepare(plan: &RunPlan, record: &Mutex<RunRecord>) -> Option<Prepared> {
     let loaded = plan.target.load();
     let target_readable = !loaded.objects.is_empty();
     if !target_readable && loaded.errors.is_empty() {
-        errors.push(InputError::new(plan.target.to_string(), "the target contains no Kubernetes object"));
+        errors.push(InputError::new(
+            plan.target.to_string(),
+            "the target contains no Kubernetes object",
+        ));
     }
     errors.extend(loaded.errors);
     let inventory = Inventory::new(loaded.objects);
@@ -111,33 +143,58 @@ fn prepare(plan: &RunPlan, record: &Mutex<RunRecord>) -> Option<Prepared> {
     shared.inventory = inventory.counts();
     shared.profile = profile.clone();
     shared.input_errors.extend(errors);
-    let (true, true, Some(config), Some(profile)) = (run_inputs_ok, target_readable, config, profile) else {
+    let (true, true, Some(config), Some(profile)) =
+        (run_inputs_ok, target_readable, config, profile)
+    else {
         return None;
     };
     Some(Prepared {
-        context: RunContext { target: plan.target.to_string(), inventory, config, profile, selected_checks, outcomes: Mutex::default() },
+        context: RunContext {
+            target: plan.target.to_string(),
+            inventory,
+            config,
+            profile,
+            selected_checks,
+            outcomes: Mutex::default(),
+        },
         tags,
     })
 }
 
 /// Why a scenario is left out of this run, or `None` if it runs.
-fn exclusion(tags: &[String], steps: &[&gherkin::Step], filter: Option<&TagOperation>, target_tag: &str, selected: Option<&HashSet<&'static str>>) -> Option<String> {
+fn exclusion(
+    tags: &[String],
+    steps: &[&gherkin::Step],
+    filter: Option<&TagOperation>,
+    target_tag: &str,
+    selected: Option<&HashSet<&'static str>>,
+) -> Option<String> {
     if let Some(filter) = filter
         && !filter.eval(tags.iter())
     {
         return Some("excluded by --tags".into());
     }
-    let needs: Vec<&String> = tags.iter().filter(|t| TARGET_TAGS.contains(&t.as_str())).collect();
+    let needs: Vec<&String> = tags
+        .iter()
+        .filter(|t| TARGET_TAGS.contains(&t.as_str()))
+        .collect();
     if !needs.is_empty() && !needs.iter().any(|t| *t == target_tag) {
         let needs: Vec<String> = needs.iter().map(|t| format!("@{t}")).collect();
-        return Some(format!("needs a {} target; this run's target is @{target_tag}", needs.join(" or ")));
+        return Some(format!(
+            "needs a {} target; this run's target is @{target_tag}",
+            needs.join(" or ")
+        ));
     }
     if let Some(selected) = selected {
         let named = steps.iter().filter_map(|step| {
             let (def, arguments) = steps::definition_for(step.ty.into(), &step.value).ok()??;
             Some(def.checks_named?(&arguments))
         });
-        let runs_a_selected_check = named.flatten().any(|name| checks::resolve(&name).iter().any(|c| selected.contains(c.meta.id)));
+        let runs_a_selected_check = named.flatten().any(|name| {
+            checks::resolve(&name)
+                .iter()
+                .any(|c| selected.contains(c.meta.id))
+        });
         if !runs_a_selected_check {
             return Some("runs none of the checks given to --checks".into());
         }
@@ -161,22 +218,44 @@ pub async fn run(plan: &RunPlan, record: Arc<Mutex<RunRecord>>) {
     let filter = {
         let (skipped, context) = (skipped.clone(), context.clone());
         let target_tag = plan.target.tag();
-        move |feature: &gherkin::Feature, rule: Option<&gherkin::Rule>, scenario: &gherkin::Scenario| {
+        move |feature: &gherkin::Feature,
+              rule: Option<&gherkin::Rule>,
+              scenario: &gherkin::Scenario| {
             let mut all_tags = feature.tags.clone();
             all_tags.extend(rule.iter().flat_map(|r| r.tags.iter().cloned()));
             all_tags.extend(scenario.tags.iter().cloned());
-            all_tags.extend(scenario.examples.iter().flat_map(|e| e.tags.iter().cloned()));
-            let background = feature.background.iter().chain(rule.and_then(|r| r.background.as_ref()));
-            let steps: Vec<&gherkin::Step> = background.flat_map(|b| b.steps.iter()).chain(scenario.steps.iter()).collect();
-            let reason = exclusion(&all_tags, &steps, tags.as_ref(), target_tag, context.selected_checks.as_ref());
+            all_tags.extend(
+                scenario
+                    .examples
+                    .iter()
+                    .flat_map(|e| e.tags.iter().cloned()),
+            );
+            let background = feature
+                .background
+                .iter()
+                .chain(rule.and_then(|r| r.background.as_ref()));
+            let steps: Vec<&gherkin::Step> = background
+                .flat_map(|b| b.steps.iter())
+                .chain(scenario.steps.iter())
+                .collect();
+            let reason = exclusion(
+                &all_tags,
+                &steps,
+                tags.as_ref(),
+                target_tag,
+                context.selected_checks.as_ref(),
+            );
             if let Some(reason) = &reason {
-                skipped.lock().unwrap_or_else(|e| e.into_inner()).push(SkippedScenario {
-                    feature: feature.name.clone(),
-                    file: feature_file(feature),
-                    name: scenario.name.clone(),
-                    line: scenario.position.line,
-                    reason: reason.clone(),
-                });
+                skipped
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(SkippedScenario {
+                        feature: feature.name.clone(),
+                        file: feature_file(feature),
+                        name: scenario.name.clone(),
+                        line: scenario.position.line,
+                        reason: reason.clone(),
+                    });
             }
             reason.is_none()
         }
@@ -189,12 +268,23 @@ pub async fn run(plan: &RunPlan, record: Arc<Mutex<RunRecord>>) {
         .after(move |feature, _rule, scenario, _finished, world| {
             let context = after_context.clone();
             let key = (feature_file(feature), scenario.position.line);
-            let outcomes = world.map(|w| std::mem::take(&mut w.outcomes)).unwrap_or_default();
+            let outcomes = world
+                .map(|w| std::mem::take(&mut w.outcomes))
+                .unwrap_or_default();
             Box::pin(async move {
-                context.outcomes.lock().unwrap_or_else(|e| e.into_inner()).insert(key, outcomes);
+                context
+                    .outcomes
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(key, outcomes);
             })
         });
-    RUN_CONTEXT.scope(context.clone(), cucumber.filter_run(plan.features.clone(), filter)).await;
+    RUN_CONTEXT
+        .scope(
+            context.clone(),
+            cucumber.filter_run(plan.features.clone(), filter),
+        )
+        .await;
     let mut shared = record.lock().unwrap_or_else(|e| e.into_inner());
     shared.skipped = std::mem::take(&mut *skipped.lock().unwrap_or_else(|e| e.into_inner()));
     shared.duration_ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -80,7 +80,8 @@ pub struct RunRecord {
 
 impl RunRecord {
     pub fn scenarios(&self) -> impl Iterator<Item = (&FeatureRecord, &ScenarioRecord)> {
-        self.features.iter().flat_map(|f| f.scenarios.iter().map(move |s| (f, s)))
+        self.features
+            .iter()
+            .flat_map(|f| f.scenarios.iter().map(move |s| (f, s)))
     }
-
 }

@@ -33,20 +33,27 @@ pub fn load_path(path: &str) -> Loaded {
         let mut bytes = Vec::new();
         match std::io::stdin().lock().read_to_end(&mut bytes) {
             Ok(_) => load_bytes(STDIN_NAME, &bytes, &mut loaded),
-            Err(e) => loaded.errors.push(InputError::new(STDIN_NAME, format!("cannot read: {e}"))),
+            Err(e) => loaded
+                .errors
+                .push(InputError::new(STDIN_NAME, format!("cannot read: {e}"))),
         }
         return loaded;
     }
     let root = Path::new(path);
     if !root.exists() {
-        loaded.errors.push(InputError::new(path, "no such file or directory"));
+        loaded
+            .errors
+            .push(InputError::new(path, "no such file or directory"));
         return loaded;
     }
     let mut files = Vec::new();
     if root.is_dir() {
         collect_manifest_files(root, &mut files, &mut loaded.errors);
         if files.is_empty() {
-            loaded.errors.push(InputError::new(path, "the directory holds no .yaml, .yml or .json file"));
+            loaded.errors.push(InputError::new(
+                path,
+                "the directory holds no .yaml, .yml or .json file",
+            ));
         }
     } else {
         files.push(root.to_path_buf());
@@ -55,7 +62,9 @@ pub fn load_path(path: &str) -> Loaded {
         let name = file.display().to_string();
         match std::fs::read(&file) {
             Ok(bytes) => load_bytes(&name, &bytes, &mut loaded),
-            Err(e) => loaded.errors.push(InputError::new(name, format!("cannot read: {e}"))),
+            Err(e) => loaded
+                .errors
+                .push(InputError::new(name, format!("cannot read: {e}"))),
         }
     }
     loaded
@@ -65,20 +74,29 @@ fn collect_manifest_files(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
-            errors.push(InputError::new(dir.display().to_string(), format!("cannot list: {e}")));
+            errors.push(InputError::new(
+                dir.display().to_string(),
+                format!("cannot list: {e}"),
+            ));
             return;
         }
     };
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for path in paths {
-        let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+        let hidden = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
         if hidden {
             continue;
         }
         if path.is_dir() {
             collect_manifest_files(&path, files, errors);
-        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json")) {
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml" | "json")
+        ) {
             files.push(path);
         }
     }
@@ -102,7 +120,10 @@ pub fn load_bytes(name: &str, bytes: &[u8], loaded: &mut Loaded) {
                 Some(position) => place(&file, position),
                 None => name.to_string(),
             };
-            loaded.errors.push(InputError::new(place, format!("not valid YAML or JSON: {}", error.message)));
+            loaded.errors.push(InputError::new(
+                place,
+                format!("not valid YAML or JSON: {}", error.message),
+            ));
             return;
         }
     };
@@ -124,7 +145,10 @@ fn text_of(bytes: &[u8]) -> Result<&str, (Position, String)> {
     let before = String::from_utf8_lossy(&bytes[..valid_up_to]);
     let line = before.matches('\n').count() as u32 + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
-    Err((Position { line, column }, format!("binary content at byte {valid_up_to}: not a YAML or JSON text file")))
+    Err((
+        Position { line, column },
+        format!("binary content at byte {valid_up_to}: not a YAML or JSON text file"),
+    ))
 }
 
 fn place(file: &str, position: Position) -> String {
@@ -136,30 +160,62 @@ fn at(file: &str, position: Position, message: impl Into<String>) -> InputError 
 }
 
 /// Reads the object at `node` (a document or a `List` item) into `loaded`.
-fn read_object(file: &Arc<str>, tree: &Arc<Node>, node: &Node, tree_path: String, loaded: &mut Loaded) {
+fn read_object(
+    file: &Arc<str>,
+    tree: &Arc<Node>,
+    node: &Node,
+    tree_path: String,
+    loaded: &mut Loaded,
+) {
     let NodeValue::Map(_) = node.value else {
-        loaded.errors.push(at(file, node.position, format!(
-            "expected a Kubernetes object (a mapping with apiVersion and kind), found {}",
-            describe(&node.value)
-        )));
+        loaded.errors.push(at(
+            file,
+            node.position,
+            format!(
+                "expected a Kubernetes object (a mapping with apiVersion and kind), found {}",
+                describe(&node.value)
+            ),
+        ));
         return;
     };
-    let field = |key: &str| node.get(key).and_then(Node::as_str).filter(|s| !s.is_empty());
+    let field = |key: &str| {
+        node.get(key)
+            .and_then(Node::as_str)
+            .filter(|s| !s.is_empty())
+    };
     let (Some(kind), Some(api_version)) = (field("kind"), field("apiVersion")) else {
-        let missing = if field("kind").is_none() { "kind" } else { "apiVersion" };
-        loaded.errors.push(at(file, node.position, format!("object without `{missing}`: every Kubernetes object needs apiVersion and kind")));
+        let missing = if field("kind").is_none() {
+            "kind"
+        } else {
+            "apiVersion"
+        };
+        loaded.errors.push(at(
+            file,
+            node.position,
+            format!(
+                "object without `{missing}`: every Kubernetes object needs apiVersion and kind"
+            ),
+        ));
         return;
     };
     if kind.ends_with("List") && node.get("items").is_some() {
         match node.get("items").map(|items| &items.value) {
             Some(NodeValue::Seq(items)) => {
                 for (index, item) in items.iter().enumerate() {
-                    let prefix = if tree_path.is_empty() { String::new() } else { format!("{tree_path}.") };
+                    let prefix = if tree_path.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{tree_path}.")
+                    };
                     read_object(file, tree, item, format!("{prefix}items[{index}]"), loaded);
                 }
             }
             Some(NodeValue::Null) => {}
-            _ => loaded.errors.push(at(file, node.position, format!("{kind}: `items` must be a list"))),
+            _ => loaded.errors.push(at(
+                file,
+                node.position,
+                format!("{kind}: `items` must be a list"),
+            )),
         }
         return;
     }
@@ -169,13 +225,19 @@ fn read_object(file: &Arc<str>, tree: &Arc<Node>, node: &Node, tree_path: String
             kind: kind.to_string(),
             metadata,
             resource,
-            origin: SourceLocation { file: file.clone(), line: node.position.line, column: node.position.column },
+            origin: SourceLocation {
+                file: file.clone(),
+                line: node.position.line,
+                column: node.position.column,
+            },
             tree: tree.clone(),
             tree_path,
         }),
         Err((path, message)) => {
             let position = node.position_of(&path);
-            loaded.errors.push(at(file, position, format!("{kind} {path}: {message}")));
+            loaded
+                .errors
+                .push(at(file, position, format!("{kind} {path}: {message}")));
         }
     }
 }
@@ -193,12 +255,25 @@ fn describe(value: &NodeValue) -> &'static str {
 /// Deserialises `node` as a typed object when golive models `kind` at this
 /// `apiVersion`, or keeps only its metadata as a dynamic object. An error is
 /// the failing field's path and the reason.
-fn typed_resource(api_version: &str, kind: &str, node: &Node) -> Result<(k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta, Resource), (String, String)> {
+fn typed_resource(
+    api_version: &str,
+    kind: &str,
+    node: &Node,
+) -> Result<
+    (
+        k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+        Resource,
+    ),
+    (String, String),
+> {
     use k8s_openapi::api::*;
     macro_rules! typed {
         ($variant:ident, $ty:ty) => {{
             let object: $ty = node.deserialize_as()?;
-            (object.metadata.clone(), Resource::$variant(Box::new(object)))
+            (
+                object.metadata.clone(),
+                Resource::$variant(Box::new(object)),
+            )
         }};
     }
     Ok(match (api_version, kind) {
@@ -215,15 +290,29 @@ fn typed_resource(api_version: &str, kind: &str, node: &Node) -> Result<(k8s_ope
         ("v1", "ConfigMap") => typed!(ConfigMap, core::v1::ConfigMap),
         ("v1", "ServiceAccount") => typed!(ServiceAccount, core::v1::ServiceAccount),
         ("networking.k8s.io/v1", "Ingress") => typed!(Ingress, networking::v1::Ingress),
-        ("networking.k8s.io/v1", "NetworkPolicy") => typed!(NetworkPolicy, networking::v1::NetworkPolicy),
-        ("policy/v1", "PodDisruptionBudget") => typed!(PodDisruptionBudget, policy::v1::PodDisruptionBudget),
+        ("networking.k8s.io/v1", "NetworkPolicy") => {
+            typed!(NetworkPolicy, networking::v1::NetworkPolicy)
+        }
+        ("policy/v1", "PodDisruptionBudget") => {
+            typed!(PodDisruptionBudget, policy::v1::PodDisruptionBudget)
+        }
         ("autoscaling/v2", "HorizontalPodAutoscaler") => {
-            typed!(HorizontalPodAutoscaler, autoscaling::v2::HorizontalPodAutoscaler)
+            typed!(
+                HorizontalPodAutoscaler,
+                autoscaling::v2::HorizontalPodAutoscaler
+            )
         }
         _ => {
             let metadata = match node.get("metadata") {
                 Some(metadata) => metadata.deserialize_as().map_err(|(path, message)| {
-                    (if path == "." { "metadata".to_string() } else { format!("metadata.{path}") }, message)
+                    (
+                        if path == "." {
+                            "metadata".to_string()
+                        } else {
+                            format!("metadata.{path}")
+                        },
+                        message,
+                    )
                 })?,
                 None => Default::default(),
             };
@@ -244,7 +333,9 @@ mod tests {
 
     #[test]
     fn helm_noise_and_empty_documents_are_skipped() {
-        let loaded = load("---\n# Source: x/templates/a.yaml\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n---\n");
+        let loaded = load(
+            "---\n# Source: x/templates/a.yaml\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n---\n",
+        );
         assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
         assert_eq!(loaded.objects.len(), 1);
         assert_eq!(loaded.objects[0].origin.line, 4);
@@ -252,7 +343,9 @@ mod tests {
 
     #[test]
     fn lists_are_flattened_with_item_positions() {
-        let loaded = load("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata:\n    name: s\n- apiVersion: example.com/v1\n  kind: Widget\n  metadata:\n    name: w\n");
+        let loaded = load(
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata:\n    name: s\n- apiVersion: example.com/v1\n  kind: Widget\n  metadata:\n    name: w\n",
+        );
         assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
         assert_eq!(loaded.objects.len(), 2);
         assert!(matches!(loaded.objects[1].resource, Resource::Dynamic));
@@ -262,10 +355,20 @@ mod tests {
 
     #[test]
     fn wrong_types_name_the_field_and_its_line() {
-        let loaded = load("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  replicas: three\n  selector: {}\n  template: {}\n");
+        let loaded = load(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  replicas: three\n  selector: {}\n  template: {}\n",
+        );
         assert_eq!(loaded.errors.len(), 1);
-        assert!(loaded.errors[0].place.starts_with("t.yaml:6:"), "{:?}", loaded.errors[0]);
-        assert!(loaded.errors[0].message.contains("spec.replicas"), "{:?}", loaded.errors[0]);
+        assert!(
+            loaded.errors[0].place.starts_with("t.yaml:6:"),
+            "{:?}",
+            loaded.errors[0]
+        );
+        assert!(
+            loaded.errors[0].message.contains("spec.replicas"),
+            "{:?}",
+            loaded.errors[0]
+        );
     }
 
     #[test]

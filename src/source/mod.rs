@@ -38,15 +38,25 @@ impl FromStr for Target {
 
     fn from_str(text: &str) -> Result<Target, InputError> {
         match text.split_once(':') {
-            Some(("manifests", path)) if !path.is_empty() => Ok(Target::Manifests(path.to_string())),
-            Some(("manifests", _)) => Err(InputError::new("--target", "manifests: needs a path, or - for standard input")),
+            Some(("manifests", path)) if !path.is_empty() => {
+                Ok(Target::Manifests(path.to_string()))
+            }
+            Some(("manifests", _)) => Err(InputError::new(
+                "--target",
+                "manifests: needs a path, or - for standard input",
+            )),
             Some((kind @ ("kube" | "cluster" | "stack"), _)) => Err(InputError::new(
                 "--target",
-                format!("the {kind}: target is not available in this version of golive; use manifests:PATH"),
+                format!(
+                    "the {kind}: target is not available in this version of golive; use manifests:PATH"
+                ),
             )),
             _ if text == "-" => Ok(Target::Manifests("-".into())),
             _ if std::path::Path::new(text).exists() => Ok(Target::Manifests(text.to_string())),
-            _ => Err(InputError::new("--target", format!("{text:?} is neither manifests:PATH, -, nor an existing path"))),
+            _ => Err(InputError::new(
+                "--target",
+                format!("{text:?} is neither manifests:PATH, -, nor an existing path"),
+            )),
         }
     }
 }

@@ -100,12 +100,17 @@ impl Node {
             NodeValue::Bool(b) => Value::Bool(*b),
             NodeValue::Int(i) => Value::from(*i),
             NodeValue::UInt(u) => Value::from(*u),
-            NodeValue::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+            NodeValue::Float(f) => {
+                serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number)
+            }
             NodeValue::String(s) => Value::String(s.clone()),
             NodeValue::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
-            NodeValue::Map(entries) => {
-                Value::Object(entries.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
-            }
+            NodeValue::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
         }
     }
 
@@ -113,7 +118,8 @@ impl Node {
     /// (`.` for the node itself) and the reason.
     pub fn deserialize_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, (String, String)> {
         let json = self.to_json();
-        serde_path_to_error::deserialize(&json).map_err(|e| (e.path().to_string(), e.inner().to_string()))
+        serde_path_to_error::deserialize(&json)
+            .map_err(|e| (e.path().to_string(), e.inner().to_string()))
     }
 
     /// The string value, if this node is a string scalar.
@@ -138,17 +144,15 @@ pub fn parse_documents(text: &str) -> Result<Vec<Option<Node>>, ParseError> {
     let mut options = Options::default();
     options.budget = Some(budget);
     options.with_snippet = false;
-    let docs: Vec<Option<Node>> =
-        serde_saphyr::from_str_multiple_with_options(text, options).map_err(|error| {
-            ParseError {
-                position: error.location().and_then(|location| {
-                    (location.line() > 0).then(|| Position {
-                        line: location.line() as u32,
-                        column: location.column() as u32,
-                    })
-                }),
-                message: first_line(&error.to_string()),
-            }
+    let docs: Vec<Option<Node>> = serde_saphyr::from_str_multiple_with_options(text, options)
+        .map_err(|error| ParseError {
+            position: error.location().and_then(|location| {
+                (location.line() > 0).then(|| Position {
+                    line: location.line() as u32,
+                    column: location.column() as u32,
+                })
+            }),
+            message: first_line(&error.to_string()),
         })?;
     Ok(docs
         .into_iter()
@@ -270,7 +274,14 @@ mod tests {
         let present: Vec<&Node> = docs.iter().flatten().collect();
         assert_eq!(present.len(), 2, "{docs:?}");
         assert_eq!(present[0].position.line, 2);
-        assert_eq!(present[0].at_path("spec.items[0].port").unwrap().position.line, 6);
+        assert_eq!(
+            present[0]
+                .at_path("spec.items[0].port")
+                .unwrap()
+                .position
+                .line,
+            6
+        );
         assert_eq!(present[0].position_of("spec.items[0].missing").line, 5);
         assert_eq!(present[1].position.line, 11);
     }
@@ -283,7 +294,10 @@ mod tests {
 
     #[test]
     fn json_parses_like_yaml() {
-        let docs = parse_documents("{\n  \"kind\": \"List\",\n  \"items\": [\n    {\"kind\": \"Pod\"}\n  ]\n}\n").unwrap();
+        let docs = parse_documents(
+            "{\n  \"kind\": \"List\",\n  \"items\": [\n    {\"kind\": \"Pod\"}\n  ]\n}\n",
+        )
+        .unwrap();
         let doc = docs[0].as_ref().unwrap();
         assert_eq!(doc.at_path("items[0].kind").unwrap().as_str(), Some("Pod"));
         assert_eq!(doc.at_path("items[0]").unwrap().position.line, 4);

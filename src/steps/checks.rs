@@ -6,7 +6,12 @@ use crate::checks::{self, Scope};
 
 /// The IDs or families of a comma-separated list.
 pub fn named_in(arguments: &[String]) -> Vec<String> {
-    arguments[0].split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+    arguments[0]
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 pub fn validate_check_list(arguments: &[String]) -> Result<(), String> {
@@ -22,9 +27,16 @@ pub fn validate_check_list(arguments: &[String]) -> Result<(), String> {
 
 pub fn pass(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
     validate_check_list(arguments).map_err(StepFailure::CouldNotEvaluate)?;
-    let scope = Scope { inventory: &world.run.inventory, profile: &world.profile, filter: &world.filter };
+    let scope = Scope {
+        inventory: &world.run.inventory,
+        profile: &world.profile,
+        filter: &world.filter,
+    };
     if scope.workloads().next().is_none() {
-        return Err(StepFailure::CouldNotEvaluate(format!("no workload of the target matches the scenario's filter ({})", world.filter)));
+        return Err(StepFailure::CouldNotEvaluate(format!(
+            "no workload of the target matches the scenario's filter ({})",
+            world.filter
+        )));
     }
     let selected = named_in(arguments)
         .iter()
@@ -34,12 +46,20 @@ pub fn pass(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFai
     let mut failures = Vec::new();
     for check in selected {
         let outcome = check.run(&scope);
-        failures.extend(outcome.active_findings().map(|finding| format!("- {finding}")));
+        failures.extend(
+            outcome
+                .active_findings()
+                .map(|finding| format!("- {finding}")),
+        );
         world.outcomes.push(outcome);
     }
     if failures.is_empty() {
         Ok(())
     } else {
-        Err(StepFailure::NotReady(format!("{} finding(s):\n{}", failures.len(), failures.join("\n"))))
+        Err(StepFailure::NotReady(format!(
+            "{} finding(s):\n{}",
+            failures.len(),
+            failures.join("\n")
+        )))
     }
 }

@@ -67,9 +67,17 @@ pub enum StepFailure {
 /// panic payload that the runner's collector reads back.
 macro_rules! sync_step {
     ($body:path) => {{
-        fn step(world: &mut GoliveWorld, context: Context) -> futures::future::LocalBoxFuture<'_, ()> {
+        fn step(
+            world: &mut GoliveWorld,
+            context: Context,
+        ) -> futures::future::LocalBoxFuture<'_, ()> {
             Box::pin(async move {
-                let arguments: Vec<String> = context.matches.iter().skip(1).map(|(_, m)| m.clone()).collect();
+                let arguments: Vec<String> = context
+                    .matches
+                    .iter()
+                    .skip(1)
+                    .map(|(_, m)| m.clone())
+                    .collect();
                 if let Err(failure) = $body(world, &arguments) {
                     std::panic::panic_any(failure);
                 }
@@ -139,28 +147,41 @@ pub static STEPS: &[StepDef] = &[
 
 impl StepDef {
     pub fn regex(&self) -> Regex {
-        Regex::new(self.pattern).unwrap_or_else(|e| panic!("step pattern {:?} is invalid: {e}", self.pattern))
+        Regex::new(self.pattern)
+            .unwrap_or_else(|e| panic!("step pattern {:?} is invalid: {e}", self.pattern))
     }
 }
 
 /// The cucumber collection of [`STEPS`].
 pub fn collection() -> Collection<GoliveWorld> {
-    STEPS.iter().fold(Collection::new(), |collection, def| match def.keyword {
-        Keyword::Given => collection.given(None, def.regex(), def.run),
-        Keyword::When => collection.when(None, def.regex(), def.run),
-        Keyword::Then => collection.then(None, def.regex(), def.run),
-    })
+    STEPS
+        .iter()
+        .fold(Collection::new(), |collection, def| match def.keyword {
+            Keyword::Given => collection.given(None, def.regex(), def.run),
+            Keyword::When => collection.when(None, def.regex(), def.run),
+            Keyword::Then => collection.then(None, def.regex(), def.run),
+        })
 }
 
 /// The definition matching a step text, with its captured arguments, when
 /// exactly one matches.
-pub fn definition_for(keyword: Keyword, text: &str) -> Result<Option<(&'static StepDef, Vec<String>)>, usize> {
+pub fn definition_for(
+    keyword: Keyword,
+    text: &str,
+) -> Result<Option<(&'static StepDef, Vec<String>)>, usize> {
     let matches: Vec<(&StepDef, Vec<String>)> = STEPS
         .iter()
         .filter(|def| def.keyword == keyword)
         .filter_map(|def| {
             let captures = def.regex().captures(text)?;
-            Some((def, captures.iter().skip(1).map(|m| m.map_or(String::new(), |m| m.as_str().to_string())).collect()))
+            Some((
+                def,
+                captures
+                    .iter()
+                    .skip(1)
+                    .map(|m| m.map_or(String::new(), |m| m.as_str().to_string()))
+                    .collect(),
+            ))
         })
         .collect();
     match matches.len() {
@@ -177,8 +198,14 @@ mod tests {
     #[test]
     fn every_example_matches_exactly_its_own_definition() {
         for def in STEPS {
-            let text = def.example.split_once(' ').map(|(_, rest)| rest).unwrap_or_default();
-            let (found, _) = definition_for(def.keyword, text).unwrap().unwrap_or_else(|| panic!("{} matches nothing", def.example));
+            let text = def
+                .example
+                .split_once(' ')
+                .map(|(_, rest)| rest)
+                .unwrap_or_default();
+            let (found, _) = definition_for(def.keyword, text)
+                .unwrap()
+                .unwrap_or_else(|| panic!("{} matches nothing", def.example));
             assert_eq!(found.pattern, def.pattern, "{}", def.example);
         }
     }

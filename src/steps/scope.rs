@@ -22,11 +22,14 @@ pub fn in_namespace(world: &mut GoliveWorld, arguments: &[String]) -> Result<(),
 }
 
 pub fn validate_selector(arguments: &[String]) -> Result<(), String> {
-    Selector::parse(&arguments[0]).map(drop).map_err(|e| e.to_string())
+    Selector::parse(&arguments[0])
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
 pub fn labelled(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
-    let selector = Selector::parse(&arguments[0]).map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;
+    let selector =
+        Selector::parse(&arguments[0]).map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;
     world.filter.selector = Some(selector);
     Ok(())
 }
@@ -37,7 +40,11 @@ pub fn named(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFa
 }
 
 pub fn profile(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
-    let profile = world.run.config.profile(Some(&arguments[0])).map_err(|e| StepFailure::CouldNotEvaluate(e.message))?;
+    let profile = world
+        .run
+        .config
+        .profile(Some(&arguments[0]))
+        .map_err(|e| StepFailure::CouldNotEvaluate(e.message))?;
     world.profile = profile.clone();
     Ok(())
 }

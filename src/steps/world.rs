@@ -6,10 +6,10 @@
 
 use std::sync::Arc;
 
+use crate::checks::WorkloadFilter;
 use crate::config::Profile;
 use crate::error::InputError;
 use crate::evidence::CheckOutcome;
-use crate::checks::WorkloadFilter;
 use crate::runner::RunContext;
 
 tokio::task_local! {
@@ -33,6 +33,11 @@ impl cucumber::World for GoliveWorld {
         let run = RUN_CONTEXT
             .try_with(Arc::clone)
             .map_err(|_| InputError::new("golive", "a scenario ran outside a golive run"))?;
-        Ok(GoliveWorld { profile: run.profile.clone(), run, filter: WorkloadFilter::default(), outcomes: Vec::new() })
+        Ok(GoliveWorld {
+            profile: run.profile.clone(),
+            run,
+            filter: WorkloadFilter::default(),
+            outcomes: Vec::new(),
+        })
     }
 }

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# The whole test suite of golive: what CI runs (through .ci/run) and what a
+# contributor runs before pushing.
+#
+#   1. formatting      cargo fmt --all -- --check            (skipped if rustfmt is missing)
+#   2. lints           cargo clippy --all-targets -D warnings (skipped if clippy is missing)
+#   3. build           cargo build --locked
+#   4. tests           cargo test (unit, integration, doc tests)
+#   5. end-to-end      the real binary on the bundled example and fixtures:
+#                      exit 0 READY, 1 NOT READY, 2 COULD NOT EVALUATE,
+#                      the three reports, and `golive validate`
+#
+# Any failure stops the script with a non-zero exit code. The `test result:`
+# lines of cargo test stay in the output as cargo prints them.
+#
+# Usage: bash scripts/test.sh
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$(pwd)
+
+# rustup installs cargo under ~/.cargo/bin, which a non-login shell may lack.
+if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+fi
+export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+started=$SECONDS
+section() {
+    printf '\n==> %s  [%ds]\n' "$*" "$((SECONDS - started))"
+}
+fail() {
+    printf '\nFAILED: %s\n' "$*" >&2
+    exit 1
+}
+
+# has_component TOOL: true when `cargo TOOL` works, after trying to add the
+# rustup component once. rustup needs static.rust-lang.org for that, which
+# offline machines cannot reach: give up quickly and say so.
+has_component() {
+    local tool=$1 component=$2
+    if cargo "$tool" --version >/dev/null 2>&1; then
+        return 0
+    fi
+    if command -v rustup >/dev/null 2>&1; then
+        echo "cargo $tool is missing: trying 'rustup component add $component'"
+        if timeout 120 rustup component add "$component" >/dev/null 2>&1 \
+            && cargo "$tool" --version >/dev/null 2>&1; then
+            return 0
+        fi
+    fi
+    return 1
+}
+
+section "Toolchain"
+cargo --version
+rustc --version
+
+# -----------------------------------------------------------------------------
+section "1/5 Formatting: cargo fmt --all -- --check"
+if has_component fmt rustfmt; then
+    cargo fmt --all -- --check || fail "formatting differs: run 'cargo fmt --all'"
+else
+    echo "SKIPPED: rustfmt is not installed and 'rustup component add rustfmt' is not possible here (offline?)."
+fi
+
+# -----------------------------------------------------------------------------
+section "2/5 Lints: cargo clippy --all-targets -- -D warnings"
+if has_component clippy clippy; then
+    cargo clippy --all-targets --locked -- -D warnings
+else
+    echo "SKIPPED: clippy is not installed and 'rustup component add clippy' is not possible here (offline?)."
+fi
+
+# -----------------------------------------------------------------------------
+section "3/5 Build: cargo build"
+if [ -f Cargo.lock ]; then
+    cargo build --locked
+else
+    echo "no Cargo.lock: building without --locked"
+    cargo build
+fi
+
+# -----------------------------------------------------------------------------
+# Docker (future issues): the stack, load and chaos tests will need a running
+# Docker engine (Debian's docker.io, dockerd started here) and the locally
+# built test images. Nothing in this version needs Docker: do not add it
+# before a test does.
+# -----------------------------------------------------------------------------
+
+section "4/5 Tests: cargo test"
+cargo test
+
+# -----------------------------------------------------------------------------
+section "5/5 End-to-end: the golive binary"
+golive="$root/target/debug/golive"
+[ -x "$golive" ] || fail "$golive was not built"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/golive-test.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# expect_exit CODE WHAT -- COMMAND...: runs COMMAND, shows its output and
+# fails unless it exits with CODE.
+expect_exit() {
+    local expected=$1 what=$2 code=0
+    shift 3
+    echo "--- $what"
+    echo "\$ ${*/#$golive/golive}"
+    "$@" || code=$?
+    if [ "$code" -ne "$expected" ]; then
+        fail "$what: expected exit code $expected, got $code"
+    fi
+    echo "ok: exit code $code"
+}
+
+# expect_reports DIR: the three reports exist and are not empty.
+expect_reports() {
+    local file
+    for file in junit.xml summary.json summary.md; do
+        [ -s "$1/$file" ] || fail "missing or empty report: $1/$file"
+    done
+    echo "ok: $1/{junit.xml,summary.json,summary.md} written"
+}
+
+expect_exit 0 "bundled checklist on the bundled example: READY" -- \
+    "$golive" run --report-dir "$tmp/ready"
+expect_reports "$tmp/ready"
+
+expect_exit 1 "a Deployment without a liveness probe: NOT READY" -- \
+    "$golive" run --target manifests:fixtures/checks/probe.liveness/fail/deployment-no-liveness.yaml \
+    --report-dir "$tmp/not-ready"
+expect_reports "$tmp/not-ready"
+
+expect_exit 2 "malformed YAML: COULD NOT EVALUATE" -- \
+    "$golive" run --target manifests:fixtures/malformed/broken-indent.yaml --report-dir "$tmp/malformed"
+expect_reports "$tmp/malformed"
+
+expect_exit 0 "fixtures/example-helm.yaml (helm template output) on stdin: READY" -- \
+    "$golive" run --target manifests:- --report-dir "$tmp/stdin" <fixtures/example-helm.yaml
+expect_reports "$tmp/stdin"
+
+expect_exit 0 "golive validate: features and golive.yaml are consistent" -- \
+    "$golive" validate
+
+section "All tests passed"
