@@ -110,6 +110,16 @@ fn bundled(relative: &str) -> PathBuf {
     }
 }
 
+/// Writes to standard output; a reader that went away (`golive … | head`)
+/// is not an error worth a panic: the exit code still carries the verdict.
+fn emit(text: &str) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
 /// Step failures are expected panics: keep them out of the terminal.
 fn quiet_step_failures() {
     let default_hook = std::panic::take_hook();
@@ -126,11 +136,11 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Checks { json } => {
-            print!("{}", render_checks(json));
+            emit(&render_checks(json));
             0
         }
         Command::Steps => {
-            print!("{}", render_steps());
+            emit(&render_steps());
             0
         }
         Command::Validate {
@@ -140,7 +150,7 @@ pub fn main() -> i32 {
         } => {
             let features = features.unwrap_or_else(|| bundled(BUNDLED_FEATURES));
             let report = validate::validate(&features, config.as_deref(), profile.as_deref());
-            print!("{report}");
+            emit(&report.to_string());
             if report.is_clean() { 0 } else { 2 }
         }
     }
@@ -148,6 +158,7 @@ pub fn main() -> i32 {
 
 fn run(args: RunArgs) -> i32 {
     quiet_step_failures();
+    let started = std::time::Instant::now();
     let record = Arc::new(Mutex::new(RunRecord::default()));
     let target = match args.target.as_deref().map(str::parse::<Target>) {
         None => Ok(Target::Manifests(
@@ -207,7 +218,8 @@ fn run(args: RunArgs) -> i32 {
             shared.input_errors.push(error);
         }
     }
-    let record = record.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let mut record = record.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    record.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     let verdict = Verdict::of(&record);
     let written = match report::write_all(&record, verdict, &args.report_dir) {
         Ok(written) => written,
@@ -217,8 +229,8 @@ fn run(args: RunArgs) -> i32 {
         }
     };
     match args.format {
-        Format::Human => print!("{}", report::human::render(&record, verdict, &written)),
-        Format::Json => println!("{}", report::json::render(&record, verdict)),
+        Format::Human => emit(&report::human::render(&record, verdict, &written)),
+        Format::Json => emit(&(report::json::render(&record, verdict) + "\n")),
     }
     verdict.exit_code()
 }

@@ -207,13 +207,22 @@ impl Config {
         Ok(config)
     }
 
-    /// The profile called `name`, or the default one.
+    /// The profile called `name`, or the default one. An unknown name is
+    /// blamed on `--profile` when asked for, on the config file when it is
+    /// the file's `default_profile`.
     pub fn profile(&self, name: Option<&str>) -> Result<&Profile, InputError> {
+        let place = match name {
+            Some(_) => "--profile".to_string(),
+            None => self
+                .source
+                .clone()
+                .unwrap_or_else(|| "default_profile".into()),
+        };
         let name = name.unwrap_or(&self.default_profile);
         self.profiles.get(name).ok_or_else(|| {
             let known: Vec<&str> = self.profiles.keys().map(String::as_str).collect();
             InputError::new(
-                self.source.clone().unwrap_or_else(|| "--profile".into()),
+                place,
                 format!("no profile named {name:?} (known: {})", known.join(", ")),
             )
         })

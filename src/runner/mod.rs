@@ -12,7 +12,6 @@ pub mod record;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use cucumber::tag::Ext as _;
 use cucumber::{Cucumber, cli};
@@ -24,6 +23,7 @@ use crate::error::InputError;
 use crate::evidence::CheckOutcome;
 use crate::model::Inventory;
 use crate::source::Target;
+use crate::source::manifests::Loaded;
 use crate::steps::{self, GoliveWorld, world::RUN_CONTEXT};
 use collector::{Collector, feature_file};
 use record::{RunRecord, SkippedScenario};
@@ -81,7 +81,7 @@ struct Prepared {
     tags: Option<TagOperation>,
 }
 
-fn prepare(plan: &RunPlan, record: &Mutex<RunRecord>) -> Option<Prepared> {
+async fn prepare(plan: &RunPlan, record: &Mutex<RunRecord>) -> Option<Prepared> {
     let mut errors = Vec::new();
     let config = Config::load(plan.config.as_deref())
         .map_err(|e| errors.push(e))
@@ -129,7 +129,19 @@ fn prepare(plan: &RunPlan, record: &Mutex<RunRecord>) -> Option<Prepared> {
     // profile the user did not mean would evaluate the wrong checklist.
     // Problems with the target do not: what could be read is evaluated.
     let run_inputs_ok = errors.is_empty();
-    let loaded = plan.target.load();
+    // Loading is blocking file IO: off the async thread, so Ctrl-C is seen
+    // while a large target loads.
+    let target = plan.target.clone();
+    let loaded = tokio::task::spawn_blocking(move || target.load())
+        .await
+        .unwrap_or_else(|e| {
+            let mut loaded = Loaded::default();
+            loaded.errors.push(InputError::new(
+                plan.target.to_string(),
+                format!("loading failed: {e}"),
+            ));
+            loaded
+        });
     let target_readable = !loaded.objects.is_empty();
     if !target_readable && loaded.errors.is_empty() {
         errors.push(InputError::new(
@@ -204,13 +216,12 @@ fn exclusion(
 
 /// Runs the plan, filling `record` as scenarios finish.
 pub async fn run(plan: &RunPlan, record: Arc<Mutex<RunRecord>>) {
-    let started = Instant::now();
     {
         let mut shared = record.lock().unwrap_or_else(|e| e.into_inner());
         shared.golive_version = env!("CARGO_PKG_VERSION");
         shared.target = plan.target.to_string();
     }
-    let Some(Prepared { context, tags }) = prepare(plan, &record) else {
+    let Some(Prepared { context, tags }) = prepare(plan, &record).await else {
         return;
     };
     let context = Arc::new(context);
@@ -287,5 +298,4 @@ pub async fn run(plan: &RunPlan, record: Arc<Mutex<RunRecord>>) {
         .await;
     let mut shared = record.lock().unwrap_or_else(|e| e.into_inner());
     shared.skipped = std::mem::take(&mut *skipped.lock().unwrap_or_else(|e| e.into_inner()));
-    shared.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
 }

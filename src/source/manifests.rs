@@ -135,12 +135,11 @@ pub fn load_bytes(name: &str, bytes: &[u8], loaded: &mut Loaded) {
 
 /// Text of a file, or the position and reason it is not text.
 fn text_of(bytes: &[u8]) -> Result<&str, (Position, String)> {
-    let valid_up_to = match std::str::from_utf8(bytes) {
-        Ok(text) => match text.find('\0') {
-            None => return Ok(text),
-            Some(nul) => nul,
-        },
-        Err(e) => e.valid_up_to(),
+    let first_nul = bytes.iter().position(|&b| b == 0);
+    let valid_up_to = match (std::str::from_utf8(bytes), first_nul) {
+        (Ok(text), None) => return Ok(text),
+        (Ok(_), Some(nul)) => nul,
+        (Err(e), nul) => nul.map_or(e.valid_up_to(), |nul| nul.min(e.valid_up_to())),
     };
     let before = String::from_utf8_lossy(&bytes[..valid_up_to]);
     let line = before.matches('\n').count() as u32 + 1;
@@ -375,6 +374,9 @@ mod tests {
     fn binary_and_missing_kind_are_errors() {
         let loaded = load("a: 1\n\0\0");
         assert_eq!(loaded.errors[0].place, "t.yaml:2:1");
+        let mut loaded = Loaded::default();
+        load_bytes("b.yaml", b"\0\xff\xfe", &mut loaded);
+        assert_eq!(loaded.errors[0].place, "b.yaml:1:1");
         let loaded = load("apiVersion: v1\nmetadata: {name: x}\n");
         assert!(loaded.errors[0].message.contains("kind"));
     }
