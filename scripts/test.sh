@@ -5,13 +5,14 @@
 #   1. formatting      cargo fmt --all -- --check            (skipped if rustfmt is missing)
 #   2. lints           cargo clippy --all-targets -D warnings (skipped if clippy is missing)
 #   3. build           cargo build --locked
-#   4. tests           cargo test (unit, integration, doc tests)
+#   4. tests           cargo test --all-targets (unit and integration tests)
 #   5. end-to-end      the real binary on the bundled example and fixtures:
 #                      exit 0 READY, 1 NOT READY, 2 COULD NOT EVALUATE,
 #                      the three reports, and `golive validate`
 #
 # Any failure stops the script with a non-zero exit code. The `test result:`
-# lines of cargo test stay in the output as cargo prints them.
+# lines of cargo test stay in the output as cargo prints them, and the last
+# line sums them up with the end-to-end checks: "N passed, 0 failed".
 #
 # Usage: bash scripts/test.sh
 set -euo pipefail
@@ -90,7 +91,12 @@ fi
 # -----------------------------------------------------------------------------
 
 section "4/5 Tests: cargo test"
-cargo test
+# --all-targets: unit and integration tests (the crate has no doc tests, and
+# an empty doc-test run would be the last "test result" line).
+test_log=$(mktemp "${TMPDIR:-/tmp}/golive-cargo-test.XXXXXX")
+cargo test --all-targets 2>&1 | tee "$test_log"
+cargo_passed=$(awk '/^test result:/ {sum += $4} END {print sum + 0}' "$test_log")
+rm -f "$test_log"
 
 # -----------------------------------------------------------------------------
 section "5/5 End-to-end: the golive binary"
@@ -111,7 +117,9 @@ expect_exit() {
         fail "$what: expected exit code $expected, got $code"
     fi
     echo "ok: exit code $code"
+    e2e_passed=$((e2e_passed + 1))
 }
+e2e_passed=0
 
 # expect_reports DIR: the three reports exist and are not empty.
 expect_reports() {
@@ -143,3 +151,5 @@ expect_exit 0 "golive validate: features and golive.yaml are consistent" -- \
     "$golive" validate
 
 section "All tests passed"
+# The plain closing line CI reads: cargo's tests plus the end-to-end checks.
+echo "$((cargo_passed + e2e_passed)) passed, 0 failed"

@@ -196,12 +196,14 @@ impl Inventory {
         self.objects.iter().filter_map(Object::workload)
     }
 
-    /// The Services whose selector selects the pods of `workload`.
+    /// The Services whose selector selects the pods of `workload` (a
+    /// Service selector is plain equality on every pair; an empty one
+    /// selects nothing, as for the endpoints controller).
     pub fn services_selecting<'a>(
         &'a self,
         workload: &Workload<'a>,
     ) -> impl Iterator<Item = &'a Object> + 'a {
-        let labels = workload.pod_labels().clone();
+        let labels = workload.pod_labels();
         let namespace = workload.object.namespace();
         self.of_kind_in("Service", namespace)
             .filter(move |object| match &object.resource {
@@ -211,7 +213,7 @@ impl Inventory {
                     .and_then(|spec| spec.selector.as_ref())
                     .is_some_and(|selector| {
                         !selector.is_empty()
-                            && selector::Selector::from_map(selector).matches(&labels)
+                            && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
                     }),
                 _ => false,
             })

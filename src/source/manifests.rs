@@ -58,16 +58,55 @@ pub fn load_path(path: &str) -> Loaded {
     } else {
         files.push(root.to_path_buf());
     }
-    for file in files {
-        let name = file.display().to_string();
-        match std::fs::read(&file) {
-            Ok(bytes) => load_bytes(&name, &bytes, &mut loaded),
-            Err(e) => loaded
-                .errors
-                .push(InputError::new(name, format!("cannot read: {e}"))),
-        }
-    }
+    load_files(&files, &mut loaded);
     loaded
+}
+
+/// Reads and parses `files` on every core (parsing YAML dominates the cost
+/// of a large target), keeping objects and errors in file order.
+fn load_files(files: &[PathBuf], loaded: &mut Loaded) {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len().max(1));
+    let chunk = files.len().div_ceil(workers).max(1);
+    let parts: Vec<Loaded> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    let mut part = Loaded::default();
+                    for file in chunk {
+                        let name = file.display().to_string();
+                        match std::fs::read(file) {
+                            Ok(bytes) => load_bytes(&name, &bytes, &mut part),
+                            Err(e) => part
+                                .errors
+                                .push(InputError::new(name, format!("cannot read: {e}"))),
+                        }
+                    }
+                    part
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle.join().unwrap_or_else(|_| {
+                    let mut failed = Loaded::default();
+                    failed.errors.push(InputError::new(
+                        "golive",
+                        "internal error: a loader thread panicked",
+                    ));
+                    failed
+                })
+            })
+            .collect()
+    });
+    for part in parts {
+        loaded.objects.extend(part.objects);
+        loaded.errors.extend(part.errors);
+        loaded.files += part.files;
+    }
 }
 
 fn collect_manifest_files(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
