@@ -452,11 +452,8 @@ fn pass_fixtures_pass_their_check() {
             "--checks",
             &fixture.check,
         ]);
-        if run.code != 0 {
-            problems.push(format!(
-                "{}: exit code {}, expected 0\n{}",
-                fixture.path, run.code, run.stdout
-            ));
+        if let Some(problem) = run.exit_mismatch(&fixture.path, 0) {
+            problems.push(problem);
             continue;
         }
         run.assert_reports();
@@ -569,11 +566,8 @@ fn fail_fixtures_report_exactly_the_expected_findings_with_their_location() {
             "--checks",
             &fixture.check,
         ]);
-        if run.code != 1 {
-            problems.push(format!(
-                "{}: exit code {}, expected 1\n{}",
-                fixture.path, run.code, run.stdout
-            ));
+        if let Some(problem) = run.exit_mismatch(&fixture.path, 1) {
+            problems.push(problem);
             continue;
         }
         run.assert_reports();

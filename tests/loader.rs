@@ -428,11 +428,8 @@ fn every_malformed_input_could_not_be_evaluated_and_names_its_place() {
     let mut problems = Vec::new();
     for fixture in malformed_fixtures() {
         let run = run(&["--target", &format!("manifests:{}", fixture.path)]);
-        if run.code != 2 {
-            problems.push(format!(
-                "{}: exit code {}, expected 2\n{}",
-                fixture.path, run.code, run.stdout
-            ));
+        if let Some(problem) = run.exit_mismatch(&fixture.path, 2) {
+            problems.push(problem);
             continue;
         }
         // Reports are written in every case.

@@ -160,18 +160,6 @@ impl Inventory {
         Inventory { objects, by_kind }
     }
 
-    pub fn objects(&self) -> &[Object] {
-        &self.objects
-    }
-
-    pub fn len(&self) -> usize {
-        self.objects.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.objects.is_empty()
-    }
-
     /// Objects of one kind, in input order.
     pub fn of_kind<'a>(&'a self, kind: &str) -> impl Iterator<Item = &'a Object> + 'a {
         self.by_kind

@@ -9,6 +9,8 @@ mod scope;
 pub mod world;
 
 use cucumber::step::{Collection, Context, Step};
+use std::sync::LazyLock;
+
 use regex::Regex;
 use serde::Serialize;
 
@@ -145,22 +147,31 @@ pub static STEPS: &[StepDef] = &[
     },
 ];
 
-impl StepDef {
-    pub fn regex(&self) -> Regex {
-        Regex::new(self.pattern)
-            .unwrap_or_else(|e| panic!("step pattern {:?} is invalid: {e}", self.pattern))
-    }
+/// The patterns of [`STEPS`], compiled once, in the same order.
+static COMPILED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    STEPS
+        .iter()
+        .map(|def| {
+            Regex::new(def.pattern)
+                .unwrap_or_else(|e| panic!("step pattern {:?} is invalid: {e}", def.pattern))
+        })
+        .collect()
+});
+
+/// Every step definition with its compiled pattern.
+fn compiled() -> impl Iterator<Item = (&'static StepDef, &'static Regex)> {
+    STEPS.iter().zip(COMPILED.iter())
 }
 
 /// The cucumber collection of [`STEPS`].
 pub fn collection() -> Collection<GoliveWorld> {
-    STEPS
-        .iter()
-        .fold(Collection::new(), |collection, def| match def.keyword {
-            Keyword::Given => collection.given(None, def.regex(), def.run),
-            Keyword::When => collection.when(None, def.regex(), def.run),
-            Keyword::Then => collection.then(None, def.regex(), def.run),
-        })
+    compiled().fold(Collection::new(), |collection, (def, regex)| {
+        match def.keyword {
+            Keyword::Given => collection.given(None, regex.clone(), def.run),
+            Keyword::When => collection.when(None, regex.clone(), def.run),
+            Keyword::Then => collection.then(None, regex.clone(), def.run),
+        }
+    })
 }
 
 /// The definition matching a step text, with its captured arguments, when
@@ -169,11 +180,10 @@ pub fn definition_for(
     keyword: Keyword,
     text: &str,
 ) -> Result<Option<(&'static StepDef, Vec<String>)>, usize> {
-    let matches: Vec<(&StepDef, Vec<String>)> = STEPS
-        .iter()
-        .filter(|def| def.keyword == keyword)
-        .filter_map(|def| {
-            let captures = def.regex().captures(text)?;
+    let matches: Vec<(&StepDef, Vec<String>)> = compiled()
+        .filter(|(def, _)| def.keyword == keyword)
+        .filter_map(|(def, regex)| {
+            let captures = regex.captures(text)?;
             Some((
                 def,
                 captures

@@ -189,6 +189,17 @@ impl Run {
         self
     }
 
+    /// For loops over fixtures that collect every problem before failing:
+    /// the mismatch, naming `what`, when the exit code is not `expected`.
+    pub fn exit_mismatch(&self, what: &str, expected: i32) -> Option<String> {
+        (self.code != expected).then(|| {
+            format!(
+                "{what}: exit code {}, expected {expected}\n{}",
+                self.code, self.stdout
+            )
+        })
+    }
+
     pub fn report_path(&self, name: &str) -> PathBuf {
         self.report_dir.join(name)
     }
