@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use clap::{Parser, Subcommand, ValueEnum};
 use tokio::signal::unix::{SignalKind, signal};
 
-use crate::checks::CATALOGUE;
+use crate::checks;
 use crate::error::InputError;
 use crate::report;
 use crate::runner::{self, RunPlan, record::RunRecord};
@@ -237,18 +237,18 @@ fn run(args: RunArgs) -> i32 {
 
 fn render_checks(json: bool) -> String {
     if json {
-        let metas: Vec<_> = CATALOGUE.iter().map(|c| &c.meta).collect();
+        let metas: Vec<_> = checks::catalogue().map(|c| &c.meta).collect();
         return serde_json::to_string_pretty(&metas).unwrap_or_default() + "\n";
     }
     let mut out = String::new();
-    for check in CATALOGUE {
+    for check in checks::catalogue() {
         let meta = &check.meta;
         out.push_str(&format!(
-            "{:<18} {:<9} {}\n",
+            "{:<34} {:<9} {}\n",
             meta.id, meta.severity, meta.title
         ));
-        out.push_str(&format!("{:<28} why: {}\n", "", meta.rationale));
-        out.push_str(&format!("{:<28} fix: {}\n\n", "", meta.remediation));
+        out.push_str(&format!("{:<44} why: {}\n", "", meta.rationale));
+        out.push_str(&format!("{:<44} fix: {}\n\n", "", meta.remediation));
     }
     out
 }

@@ -34,6 +34,56 @@ pub struct Profile {
     pub rto_seconds: u32,
     /// Recovery point objective (acknowledged writes lost), in seconds.
     pub rpo_seconds: u32,
+    /// The Pod Security Standards level namespaces must enforce.
+    pub pod_security_level: PodSecurityLevel,
+    /// Which workloads must be scaled by a HorizontalPodAutoscaler.
+    pub hpa_required_for: HpaRequirement,
+    /// Rollouts must never remove a serving replica before its replacement
+    /// is ready (RollingUpdate with maxUnavailable 0).
+    pub zero_downtime_rollouts: bool,
+}
+
+/// A Pod Security Standards level, from least to most strict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PodSecurityLevel {
+    Privileged,
+    Baseline,
+    Restricted,
+}
+
+impl PodSecurityLevel {
+    /// The level named by a `pod-security.kubernetes.io/enforce` label value.
+    pub fn from_label(value: &str) -> Option<PodSecurityLevel> {
+        match value {
+            "privileged" => Some(PodSecurityLevel::Privileged),
+            "baseline" => Some(PodSecurityLevel::Baseline),
+            "restricted" => Some(PodSecurityLevel::Restricted),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for PodSecurityLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PodSecurityLevel::Privileged => "privileged",
+            PodSecurityLevel::Baseline => "baseline",
+            PodSecurityLevel::Restricted => "restricted",
+        })
+    }
+}
+
+/// Which workloads need a HorizontalPodAutoscaler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HpaRequirement {
+    /// None: autoscaling is optional.
+    None,
+    /// Deployments and StatefulSets an Ingress routes traffic to.
+    Ingress,
+    /// Every Deployment and StatefulSet.
+    All,
 }
 
 /// What a profile in `golive.yaml` may set; anything left out keeps the
@@ -51,6 +101,9 @@ struct ProfileOverrides {
     cert_expiry_days: Option<u32>,
     rto_seconds: Option<u32>,
     rpo_seconds: Option<u32>,
+    pod_security_level: Option<PodSecurityLevel>,
+    hpa_required_for: Option<HpaRequirement>,
+    zero_downtime_rollouts: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -81,6 +134,9 @@ impl Profile {
             cert_expiry_days: 30,
             rto_seconds: 60,
             rpo_seconds: 0,
+            pod_security_level: PodSecurityLevel::Restricted,
+            hpa_required_for: HpaRequirement::Ingress,
+            zero_downtime_rollouts: true,
         }
     }
 
@@ -89,6 +145,9 @@ impl Profile {
             name: "staging".into(),
             min_replicas: 2,
             cert_expiry_days: 14,
+            pod_security_level: PodSecurityLevel::Baseline,
+            hpa_required_for: HpaRequirement::None,
+            zero_downtime_rollouts: false,
             ..Profile::production()
         }
     }
@@ -103,6 +162,9 @@ impl Profile {
             cert_expiry_days,
             rto_seconds,
             rpo_seconds,
+            pod_security_level,
+            hpa_required_for,
+            zero_downtime_rollouts,
         } = overrides;
         macro_rules! set {
             ($($field:ident),*) => { $( if let Some(value) = $field { self.$field = *value; } )* };
@@ -114,7 +176,10 @@ impl Profile {
             availability_percent,
             cert_expiry_days,
             rto_seconds,
-            rpo_seconds
+            rpo_seconds,
+            pod_security_level,
+            hpa_required_for,
+            zero_downtime_rollouts
         );
     }
 

@@ -5,8 +5,20 @@
 //! evidence and applies `golive.dev/skip` suppressions. Steps are the only
 //! callers; the catalogue (`golive checks`) is generated from [`CATALOGUE`].
 
+pub mod availability;
+pub mod image;
+pub mod ingress;
+pub mod namespace;
+pub mod network;
+pub mod observability;
 pub mod probe;
+pub mod resources;
+pub mod secrets;
+pub mod security;
+pub mod service;
 pub mod suppression;
+
+use std::collections::BTreeSet;
 
 use serde::Serialize;
 
@@ -59,17 +71,31 @@ pub struct Check {
     pub rule: fn(&Scope<'_>, &mut Evaluation<'_>),
 }
 
-/// Every check golive knows, family by family.
-pub static CATALOGUE: &[&Check] = &[
-    &probe::LIVENESS,
-    &probe::READINESS,
-    &probe::DISTINCT,
-    &probe::PORT,
+/// Every check golive knows, family by family (each family module lists
+/// its own checks in `CHECKS`).
+static FAMILIES: &[&[&Check]] = &[
+    probe::CHECKS,
+    resources::CHECKS,
+    security::CHECKS,
+    image::CHECKS,
+    availability::CHECKS,
+    network::CHECKS,
+    ingress::CHECKS,
+    namespace::CHECKS,
+    service::CHECKS,
+    secrets::CHECKS,
+    observability::CHECKS,
+    suppression::CHECKS,
 ];
+
+/// Every check, in catalogue order.
+pub fn catalogue() -> impl Iterator<Item = &'static Check> {
+    FAMILIES.iter().flat_map(|family| family.iter().copied())
+}
 
 /// The check with this ID.
 pub fn find(id: &str) -> Option<&'static Check> {
-    CATALOGUE.iter().copied().find(|check| check.meta.id == id)
+    catalogue().find(|check| check.meta.id == id)
 }
 
 /// The checks an ID or a family name (`probe`, `probe.*`) stands for.
@@ -77,9 +103,7 @@ pub fn resolve(id_or_family: &str) -> Vec<&'static Check> {
     let family = id_or_family.strip_suffix(".*").unwrap_or(id_or_family);
     match find(id_or_family) {
         Some(check) => vec![check],
-        None => CATALOGUE
-            .iter()
-            .copied()
+        None => catalogue()
             .filter(|check| check.meta.family() == family)
             .collect(),
     }
@@ -141,12 +165,69 @@ pub struct Scope<'a> {
     pub inventory: &'a Inventory,
     pub profile: &'a Profile,
     pub filter: &'a WorkloadFilter,
+    /// When the filter picks workloads by labels or names: the namespaces of
+    /// the workloads it admits (objects elsewhere are out of scope).
+    workload_namespaces: Option<BTreeSet<Option<&'a str>>>,
 }
 
 impl<'a> Scope<'a> {
+    pub fn new(
+        inventory: &'a Inventory,
+        profile: &'a Profile,
+        filter: &'a WorkloadFilter,
+    ) -> Scope<'a> {
+        let narrowed = filter.selector.is_some() || !filter.names.is_empty();
+        let workload_namespaces = narrowed.then(|| {
+            inventory
+                .workloads()
+                .filter(|w| filter.admits(w))
+                .map(|w| w.object.namespace())
+                .collect()
+        });
+        Scope {
+            inventory,
+            profile,
+            filter,
+            workload_namespaces,
+        }
+    }
+
     /// The workloads the scenario is about.
     pub fn workloads(&self) -> impl Iterator<Item = Workload<'a>> + '_ {
         self.inventory.workloads().filter(|w| self.filter.admits(w))
+    }
+
+    /// Whether the filter picks workloads by labels or names, in which case
+    /// rules about other objects (Services, Ingresses, policies) should look
+    /// only at those related to the admitted workloads.
+    pub fn is_narrowed(&self) -> bool {
+        self.workload_namespaces.is_some()
+    }
+
+    /// Whether an object that is not a workload (Service, Ingress, Namespace,
+    /// policy...) is in scope: in the filter's namespace, and, when the filter
+    /// picks workloads, in the namespace of one of them.
+    pub fn admits_object(&self, object: &Object) -> bool {
+        let namespace = if object.kind == "Namespace" {
+            object.metadata.name.as_deref()
+        } else {
+            object.namespace()
+        };
+        self.filter
+            .namespace
+            .as_deref()
+            .is_none_or(|ns| namespace == Some(ns))
+            && self
+                .workload_namespaces
+                .as_ref()
+                .is_none_or(|namespaces| namespaces.contains(&namespace))
+    }
+
+    /// Objects of one kind that are in scope.
+    pub fn objects(&self, kind: &str) -> impl Iterator<Item = &'a Object> + '_ {
+        self.inventory
+            .of_kind(kind)
+            .filter(|object| self.admits_object(object))
     }
 }
 
@@ -181,7 +262,7 @@ impl<'c> Evaluation<'c> {
             expected,
             found,
         } = violation;
-        let (suppressed, note) = match suppression::lookup(object, self.meta.id) {
+        let (suppressed, note) = match suppression::lookup(object, self.meta.id, container) {
             suppression::Suppression::None => (None, None),
             suppression::Suppression::Valid(reason) => (Some(reason), None),
             suppression::Suppression::MissingReason => {

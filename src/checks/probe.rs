@@ -10,6 +10,9 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::{Check, CheckMeta, Scope, Severity, Violation};
 use crate::model::{ContainerKind, ContainerRef, Workload};
 
+/// The probe family, in catalogue order.
+pub static CHECKS: &[&Check] = &[&LIVENESS, &READINESS, &DISTINCT, &PORT];
+
 pub static LIVENESS: Check = Check {
     meta: CheckMeta {
         id: "probe.liveness",

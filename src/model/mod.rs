@@ -25,6 +25,25 @@ use serde::Serialize;
 use crate::source::yaml::{Node, Position};
 pub use workload::{ContainerKind, ContainerRef, Workload};
 
+/// The names of the Services an Ingress sends traffic to (rule paths and
+/// the default backend).
+pub fn ingress_backend_services(ingress: &Ingress) -> impl Iterator<Item = &str> {
+    let spec = ingress.spec.as_ref();
+    let default = spec
+        .and_then(|s| s.default_backend.as_ref())
+        .and_then(|b| b.service.as_ref())
+        .map(|s| s.name.as_str());
+    let rules = spec
+        .and_then(|s| s.rules.as_ref())
+        .into_iter()
+        .flatten()
+        .filter_map(|rule| rule.http.as_ref())
+        .flat_map(|http| http.paths.iter())
+        .filter_map(|path| path.backend.service.as_ref())
+        .map(|service| service.name.as_str());
+    default.into_iter().chain(rules)
+}
+
 /// Where an object, or one of its fields, was read from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SourceLocation {
@@ -115,6 +134,25 @@ impl Object {
             .map(String::as_str)
     }
 
+    /// The object as JSON, for kinds golive does not type (custom resources
+    /// such as ServiceMonitor, PrometheusRule, ExternalSecret, RoleBinding).
+    pub fn json(&self) -> serde_json::Value {
+        let node = if self.tree_path.is_empty() {
+            Some(self.tree.as_ref())
+        } else {
+            self.tree.at_path(&self.tree_path)
+        };
+        node.map_or(serde_json::Value::Null, Node::to_json)
+    }
+
+    /// The labels of the object itself.
+    pub fn labels(&self) -> &BTreeMap<String, String> {
+        self.metadata
+            .labels
+            .as_ref()
+            .unwrap_or(&workload::NO_LABELS)
+    }
+
     /// The source location of a field of this object, given by its path
     /// (e.g. `spec.template.spec.containers[0].livenessProbe`); a missing
     /// field points at its closest present parent.
@@ -138,6 +176,8 @@ impl Object {
 pub struct Inventory {
     objects: Vec<Object>,
     by_kind: HashMap<String, Vec<usize>>,
+    /// (kind, namespace, name) to the first object with that identity.
+    by_identity: HashMap<(String, Option<String>, String), usize>,
 }
 
 /// How many objects of each kind an inventory holds, and how many of them
@@ -154,10 +194,38 @@ pub struct InventoryCounts {
 impl Inventory {
     pub fn new(objects: Vec<Object>) -> Inventory {
         let mut by_kind: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_identity = HashMap::new();
         for (index, object) in objects.iter().enumerate() {
             by_kind.entry(object.kind.clone()).or_default().push(index);
+            by_identity
+                .entry((
+                    object.kind.clone(),
+                    object.metadata.namespace.clone(),
+                    object.metadata.name.clone().unwrap_or_default(),
+                ))
+                .or_insert(index);
         }
-        Inventory { objects, by_kind }
+        Inventory {
+            objects,
+            by_kind,
+            by_identity,
+        }
+    }
+
+    /// Every object, in input order.
+    pub fn objects(&self) -> impl Iterator<Item = &Object> {
+        self.objects.iter()
+    }
+
+    /// The object of this kind, namespace and name.
+    pub fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&Object> {
+        self.by_identity
+            .get(&(
+                kind.to_string(),
+                namespace.map(str::to_string),
+                name.to_string(),
+            ))
+            .map(|&i| &self.objects[i])
     }
 
     /// Objects of one kind, in input order.
@@ -203,6 +271,27 @@ impl Inventory {
                         !selector.is_empty()
                             && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
                     }),
+                _ => false,
+            })
+    }
+
+    /// The Ingresses that route to `workload` through a Service of its
+    /// namespace (a rule's backend or the default backend naming a Service
+    /// that selects the workload's pods): the workloads users reach from
+    /// outside the cluster.
+    pub fn ingresses_routing_to<'a>(
+        &'a self,
+        workload: &Workload<'a>,
+    ) -> impl Iterator<Item = &'a Object> + 'a {
+        let services: Vec<&str> = self
+            .services_selecting(workload)
+            .filter_map(|s| s.metadata.name.as_deref())
+            .collect();
+        self.of_kind_in("Ingress", workload.object.namespace())
+            .filter(move |object| match &object.resource {
+                Resource::Ingress(ingress) => {
+                    ingress_backend_services(ingress).any(|name| services.contains(&name))
+                }
                 _ => false,
             })
     }

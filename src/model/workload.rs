@@ -42,7 +42,7 @@ pub struct ContainerRef<'a> {
     pub path: String,
 }
 
-static NO_LABELS: LazyLock<BTreeMap<String, String>> = LazyLock::new(BTreeMap::new);
+pub(super) static NO_LABELS: LazyLock<BTreeMap<String, String>> = LazyLock::new(BTreeMap::new);
 
 impl Object {
     /// The workload view of this object, if it runs pods.

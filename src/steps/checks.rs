@@ -27,11 +27,7 @@ pub fn validate_check_list(arguments: &[String]) -> Result<(), String> {
 
 pub fn pass(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
     validate_check_list(arguments).map_err(StepFailure::CouldNotEvaluate)?;
-    let scope = Scope {
-        inventory: &world.run.inventory,
-        profile: &world.profile,
-        filter: &world.filter,
-    };
+    let scope = Scope::new(&world.run.inventory, &world.profile, &world.filter);
     if scope.workloads().next().is_none() {
         return Err(StepFailure::CouldNotEvaluate(format!(
             "no workload of the target matches the scenario's filter ({})",
