@@ -12,10 +12,10 @@
 #   3. measures `golive run` on the directory and on the stream (stdin):
 #      median wall time of 5 runs (hyperfine when installed, else a bash
 #      loop), peak RSS (GNU time), objects per second;
-#   4. runs checkov (PyPI) once on the same directory, restricted by default to
-#      its liveness and readiness probe checks (CKV_K8S_8, CKV_K8S_9), the
-#      closest match to golive's probe checks; CHECKOV_CHECKS="" runs all of
-#      its Kubernetes checks, GOLIVE_BENCH_CHECKOV=0 skips it.
+#   4. runs checkov (PyPI) once on the same directory with all of its
+#      Kubernetes checks, the closest match to golive's whole catalogue;
+#      CHECKOV_CHECKS=CKV_K8S_8,CKV_K8S_9 restricts it (e.g. to its probe
+#      checks), GOLIVE_BENCH_CHECKOV=0 skips it.
 #
 # Usage: bash scripts/bench.sh [N]
 # Environment: GOLIVE_BENCH_KEEP=1 keeps the generated files and prints where.
@@ -31,7 +31,7 @@ n=${1:-10000}
 [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "usage: bash scripts/bench.sh [N]  (N: number of objects, default 10000)" >&2; exit 2; }
 runs=5
 namespaces=20
-checkov_checks=${CHECKOV_CHECKS-CKV_K8S_8,CKV_K8S_9}
+checkov_checks=${CHECKOV_CHECKS-}
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/golive-bench"
 
 if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then

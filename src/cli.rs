@@ -45,8 +45,11 @@ enum Command {
     /// List every check: ID, severity, title and rationale.
     Checks {
         /// Print the catalogue as JSON.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "markdown")]
         json: bool,
+        /// Print the catalogue as Markdown (docs/checks.md).
+        #[arg(long)]
+        markdown: bool,
     },
     /// List every Gherkin step golive understands, with an example.
     Steps,
@@ -135,8 +138,14 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run(args),
-        Command::Checks { json } => {
-            emit(&render_checks(json));
+        Command::Checks { json, markdown } => {
+            emit(&if json {
+                checks::catalogue::json()
+            } else if markdown {
+                checks::catalogue::markdown()
+            } else {
+                checks::catalogue::human()
+            });
             0
         }
         Command::Steps => {
@@ -233,24 +242,6 @@ fn run(args: RunArgs) -> i32 {
         Format::Json => emit(&(report::json::render(&record, verdict) + "\n")),
     }
     verdict.exit_code()
-}
-
-fn render_checks(json: bool) -> String {
-    if json {
-        let metas: Vec<_> = checks::catalogue().map(|c| &c.meta).collect();
-        return serde_json::to_string_pretty(&metas).unwrap_or_default() + "\n";
-    }
-    let mut out = String::new();
-    for check in checks::catalogue() {
-        let meta = &check.meta;
-        out.push_str(&format!(
-            "{:<34} {:<9} {}\n",
-            meta.id, meta.severity, meta.title
-        ));
-        out.push_str(&format!("{:<44} why: {}\n", "", meta.rationale));
-        out.push_str(&format!("{:<44} fix: {}\n\n", "", meta.remediation));
-    }
-    out
 }
 
 fn render_steps() -> String {

@@ -6,6 +6,7 @@
 //! callers; the catalogue (`golive checks`) is generated from [`CATALOGUE`].
 
 pub mod availability;
+pub mod catalogue;
 pub mod image;
 pub mod ingress;
 pub mod namespace;
@@ -39,7 +40,7 @@ pub enum Severity {
 
 impl std::fmt::Display for Severity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Severity::Critical => "critical",
             Severity::High => "high",
             Severity::Medium => "medium",
