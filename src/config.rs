@@ -124,7 +124,7 @@ pub struct Config {
 }
 
 impl Profile {
-    fn production() -> Profile {
+    pub fn production() -> Profile {
         Profile {
             name: "production".into(),
             min_replicas: 3,
@@ -181,6 +181,31 @@ impl Profile {
             hpa_required_for,
             zero_downtime_rollouts
         );
+    }
+
+    /// This profile with one threshold changed, as a scenario states it
+    /// (`min_replicas` = `4`): the value is read as it would be in
+    /// golive.yaml, so the same names, types and ranges apply.
+    pub fn with_threshold(&self, key: &str, value: &str) -> Result<Profile, String> {
+        let text = format!("{key}: {value}\n");
+        let root = yaml::parse_documents(&text)
+            .map_err(|e| format!("{value:?} is not a value: {}", e.message))?
+            .into_iter()
+            .flatten()
+            .next()
+            .ok_or_else(|| format!("no value given for {key}"))?;
+        let overrides: ProfileOverrides = root
+            .deserialize_as()
+            .map_err(|(_, message)| format!("{key}: {message}"))?;
+        if overrides.extends.is_some() {
+            return Err("extends is not a threshold".into());
+        }
+        let mut profile = self.clone();
+        profile.apply(&overrides);
+        profile
+            .validate()
+            .map_err(|(field, reason)| format!("{field} {reason}"))?;
+        Ok(profile)
     }
 
     /// The first out-of-range value, as (field, reason).
@@ -348,6 +373,22 @@ fn at(name: &str, root: Option<&Node>, path: &str, message: String) -> InputErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scenario_may_state_its_own_threshold() {
+        let production = Profile::production();
+        let stricter = production.with_threshold("min_replicas", "4").unwrap();
+        assert_eq!(stricter.min_replicas, 4);
+        assert_eq!(stricter.latency_p95_ms, production.latency_p95_ms);
+        let baseline = production
+            .with_threshold("pod_security_level", "baseline")
+            .unwrap();
+        assert_eq!(baseline.pod_security_level, PodSecurityLevel::Baseline);
+        assert!(production.with_threshold("min_replica", "4").is_err());
+        assert!(production.with_threshold("min_replicas", "0").is_err());
+        assert!(production.with_threshold("min_replicas", "many").is_err());
+        assert!(production.with_threshold("extends", "staging").is_err());
+    }
 
     #[test]
     fn defaults_follow_the_seed_targets() {

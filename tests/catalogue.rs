@@ -23,12 +23,20 @@ fn every_check_has_a_stable_id_a_title_a_rationale_and_a_remediation() {
     for check in catalogue() {
         let id = check["id"].as_str().unwrap();
         assert!(ids.insert(id.to_string()), "{id} is listed twice");
-        let (family, name) = id.split_once('.').unwrap_or_else(|| panic!("{id}: not family.name"));
+        let (family, name) = id
+            .split_once('.')
+            .unwrap_or_else(|| panic!("{id}: not family.name"));
         let lowercase = |s: &str| s.chars().all(|c| c.is_ascii_lowercase() || c == '-');
-        assert!(lowercase(family) && lowercase(name), "{id}: lowercase words and dashes only");
+        assert!(
+            lowercase(family) && lowercase(name),
+            "{id}: lowercase words and dashes only"
+        );
         for field in ["title", "rationale", "remediation"] {
             let text = check[field].as_str().unwrap_or_default();
-            assert!(text.len() >= 20, "{id}: {field} is missing or too short: {text:?}");
+            assert!(
+                text.len() >= 20,
+                "{id}: {field} is missing or too short: {text:?}"
+            );
         }
         assert!(
             ["critical", "high", "medium", "low"].contains(&check["severity"].as_str().unwrap()),
@@ -51,7 +59,10 @@ fn the_bundled_features_evaluate_every_check() {
         .map(|c| c["id"].as_str().unwrap().to_string())
         .filter(|id| !features.contains(&format!("\"{id}\"")))
         .collect();
-    assert!(missing.is_empty(), "checks no bundled feature evaluates: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "checks no bundled feature evaluates: {missing:?}"
+    );
 }
 
 #[test]
@@ -65,6 +76,9 @@ fn docs_checks_md_is_the_generated_catalogue() {
     );
     for check in catalogue() {
         let id = check["id"].as_str().unwrap();
-        assert!(committed.contains(&format!("### {id}")), "{id} is not in docs/checks.md");
+        assert!(
+            committed.contains(&format!("### {id}")),
+            "{id} is not in docs/checks.md"
+        );
     }
 }

@@ -110,3 +110,22 @@ fn a_profile_step_picks_known_profiles_and_rejects_unknown_ones() {
         "{messages:?}"
     );
 }
+
+/// A scenario may state its own threshold: the example's 3-replica
+/// Deployments pass the production minimum (3) and fail a stated 4.
+#[test]
+fn a_threshold_step_overrides_the_profile_for_its_scenario() {
+    let scenario = |given: &str| {
+        let feature = format!(
+            "@manifests\nFeature: Replicas\n\n  Scenario: Replicas\n    Given the workload \"Deployment/worker\"\n    {given}\n    Then the check \"availability.replicas\" passes\n"
+        );
+        let features = features_dir(&[("replicas.feature", &feature)]);
+        run(&["--features", path_str(features.path())])
+    };
+    scenario("And the threshold min_replicas is 3").assert_exit(0);
+    let run = scenario("And the threshold min_replicas is 4");
+    run.assert_exit(1);
+    assert_eq!(flagged_objects(&run), ["worker"]);
+    scenario("And the threshold min_replicas is zero").assert_exit(2);
+    scenario("And the threshold min_replica is 4").assert_exit(2);
+}

@@ -137,6 +137,15 @@ pub static STEPS: &[StepDef] = &[
         run: sync_step!(scope::profile),
     },
     StepDef {
+        keyword: Keyword::Given,
+        pattern: r"^the threshold ([a-z0-9_]+) is (\S+)$",
+        example: "Given the threshold min_replicas is 4",
+        description: "Overrides one threshold of the profile for this scenario (any key of a golive.yaml profile: min_replicas, pod_security_level, hpa_required_for, zero_downtime_rollouts, latency_p95_ms...), checked like golive.yaml.",
+        validate_arguments: Some(scope::validate_threshold),
+        checks_named: None,
+        run: sync_step!(scope::threshold),
+    },
+    StepDef {
         keyword: Keyword::Then,
         pattern: r#"^the checks? "([^"]+)" pass(?:es)?$"#,
         example: r#"Then the check "probe.liveness" passes"#,

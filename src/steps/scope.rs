@@ -48,3 +48,17 @@ pub fn profile(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), Step
     world.profile = profile.clone();
     Ok(())
 }
+
+pub fn validate_threshold(arguments: &[String]) -> Result<(), String> {
+    crate::config::Profile::production()
+        .with_threshold(&arguments[0], &arguments[1])
+        .map(drop)
+}
+
+pub fn threshold(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
+    world.profile = world
+        .profile
+        .with_threshold(&arguments[0], &arguments[1])
+        .map_err(StepFailure::CouldNotEvaluate)?;
+    Ok(())
+}
