@@ -1,6 +1,1187 @@
-//! The availability family (to be written).
+//! The availability family: a service stays up through node failures, node
+//! drains, load peaks and its own rollouts only if it runs several replicas,
+//! spread over nodes or zones, protected by one PodDisruptionBudget that still
+//! lets drains proceed, scaled by a HorizontalPodAutoscaler where the profile
+//! asks for one, and updated without stopping a pod before its replacement is
+//! ready.
+//!
+//! Replicas are resolved as Kubernetes does: `spec.replicas` defaults to 1;
+//! a workload targeted by an HPA runs between its `minReplicas` (default 1)
+//! and `maxReplicas`; a bare long-running Pod is one replica nothing
+//! recreates. DaemonSets (one pod per node), Jobs and CronJobs (run to
+//! completion) have no replica count and are exempt, as are objects another
+//! controller manages (a Deployment's ReplicaSets, a ReplicaSet's Pods).
 
-use super::Check;
+use std::fmt;
+
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::{
+    CrossVersionObjectReference, HorizontalPodAutoscalerSpec, MetricSpec,
+};
+use k8s_openapi::api::core::v1::PodAffinityTerm;
+use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::{Check, CheckMeta, Scope, Severity, Violation};
+use crate::config::HpaRequirement;
+use crate::model::selector::Selector;
+use crate::model::{Inventory, Object, Resource, Workload};
 
 /// The availability family, in catalogue order.
-pub static CHECKS: &[&Check] = &[];
+pub static CHECKS: &[&Check] = &[
+    &REPLICAS,
+    &PDB,
+    &PDB_DRAIN,
+    &HPA_REQUIRED,
+    &HPA_TARGET,
+    &HPA_RANGE,
+    &HPA_METRICS,
+    &SPREAD,
+    &ROLLING_UPDATE,
+];
+
+/// The fewest replicas an autoscaler may scale a workload down to.
+const MIN_AUTOSCALED_REPLICAS: i32 = 2;
+
+const SPREAD_EXPECTED: &str =
+    "a topologySpreadConstraint or podAntiAffinity term over nodes or zones selecting its own pods";
+
+/// Topology keys that put replicas on different nodes or zones.
+const SPREAD_TOPOLOGY_KEYS: &[&str] = &[
+    "kubernetes.io/hostname",
+    "topology.kubernetes.io/zone",
+    "failure-domain.beta.kubernetes.io/zone",
+];
+
+pub static REPLICAS: Check = Check {
+    meta: CheckMeta {
+        id: "availability.replicas",
+        title: "Every workload runs the profile's minimum number of replicas",
+        severity: Severity::High,
+        rationale: "A single replica is a single point of failure: a node failure, an eviction, an OOM kill or a \
+                    rollout takes the service down until a new pod is scheduled and ready.",
+        remediation: "Set spec.replicas to at least the profile's min_replicas (golive.yaml), or let a \
+                      HorizontalPodAutoscaler (autoscaling/v2) own the replica count.",
+    },
+    rule: |scope, evaluation| {
+        let minimum = i32::try_from(scope.profile.min_replicas).unwrap_or(i32::MAX);
+        for replicated in replicated_in_scope(scope) {
+            if matches!(replicated.replicas, Replicas::Autoscaled { .. }) {
+                continue; // availability.hpa-range judges the autoscaler
+            }
+            evaluation.evaluated();
+            if replicated.replicas.fewest() < minimum {
+                let field = match replicated.replicas {
+                    Replicas::BarePod => "spec",
+                    _ => "spec.replicas",
+                };
+                evaluation.report(Violation {
+                    object: replicated.workload.object,
+                    container: None,
+                    field: field.into(),
+                    expected: format!(
+                        "at least {minimum} replicas (profile {})",
+                        scope.profile.name
+                    ),
+                    found: replicated.replicas.to_string(),
+                });
+            }
+        }
+    },
+};
+
+pub static PDB: Check = Check {
+    meta: CheckMeta {
+        id: "availability.pdb",
+        title: "Every replicated workload is protected by exactly one PodDisruptionBudget",
+        severity: Severity::High,
+        rationale: "Without a PodDisruptionBudget a node drain or cluster upgrade may evict every replica at \
+                    once; with several, the eviction API refuses to evict the pods at all and drains hang.",
+        remediation: "Add one policy/v1 PodDisruptionBudget in the workload's namespace whose selector matches \
+                      its pod template labels (e.g. maxUnavailable: 1), and remove any other budget selecting \
+                      the same pods.",
+    },
+    rule: |scope, evaluation| {
+        let inventory = scope.inventory;
+        for replicated in replicated_in_scope(scope) {
+            if replicated.replicas.fewest() < 2 {
+                continue;
+            }
+            evaluation.evaluated();
+            let workload = replicated.workload;
+            let budgets: Vec<&Object> = inventory
+                .of_kind_in("PodDisruptionBudget", workload.object.namespace())
+                .filter(|pdb| budget_selects(pdb, &workload))
+                .collect();
+            let found = match budgets.as_slice() {
+                [_] => continue,
+                [] => no_budget_found(inventory, &workload),
+                several => format!(
+                    "{} PodDisruptionBudgets select its pods ({}): the eviction API refuses to evict them",
+                    several.len(),
+                    references(several)
+                ),
+            };
+            evaluation.report(Violation {
+                object: workload.object,
+                container: None,
+                field: pod_labels_field(&workload),
+                expected: "exactly one PodDisruptionBudget of its namespace selecting its pods"
+                    .into(),
+                found,
+            });
+        }
+    },
+};
+
+pub static PDB_DRAIN: Check = Check {
+    meta: CheckMeta {
+        id: "availability.pdb-drain",
+        title: "No PodDisruptionBudget blocks node drains",
+        severity: Severity::High,
+        rationale: "A budget that allows no eviction (minAvailable equal to the replicas, maxUnavailable 0) \
+                    makes every node drain hang: cluster upgrades and node replacements stall until someone \
+                    deletes the budget by hand, usually during an incident.",
+        remediation: "Let at least one pod go at a time: maxUnavailable: 1, or minAvailable below the fewest \
+                      replicas the workload runs (with an HPA, below its minReplicas).",
+    },
+    rule: |scope, evaluation| {
+        let inventory = scope.inventory;
+        for object in scope.objects("PodDisruptionBudget") {
+            let Some(budget) = pdb_spec(object).and_then(Budget::of) else {
+                continue;
+            };
+            // The disruption controller counts every pod the budget selects;
+            // when one of them has no replica count (DaemonSet, Job) the
+            // total cannot be known from manifests.
+            let selected: Option<Vec<Replicated>> = inventory
+                .workloads()
+                .filter(|w| !is_controlled(w.object) && budget_selects(object, w))
+                .map(|w| replicated(inventory, w))
+                .collect();
+            let Some(selected) = selected else {
+                continue;
+            };
+            let blocker = drain_blocker(&budget, &selected);
+            for replicated in selected.iter().filter(|r| scope.filter.admits(&r.workload)) {
+                evaluation.evaluated();
+                if let Some(why) = &blocker {
+                    evaluation.report(Violation {
+                        object,
+                        container: None,
+                        field: budget.field().into(),
+                        expected: "a budget that lets at least one pod be evicted".into(),
+                        found: format!(
+                            "{} ({}) can never lose a pod: {why}",
+                            replicated.workload.object.reference(),
+                            replicated.replicas
+                        ),
+                    });
+                }
+            }
+        }
+    },
+};
+
+pub static HPA_REQUIRED: Check = Check {
+    meta: CheckMeta {
+        id: "availability.hpa-required",
+        title: "Workloads that serve users are scaled by a HorizontalPodAutoscaler",
+        severity: Severity::Medium,
+        rationale: "A fixed replica count sized for a normal day saturates on a traffic peak: latency climbs, \
+                    probes time out and pods are restarted just when they are most needed.",
+        remediation: "Add an autoscaling/v2 HorizontalPodAutoscaler whose scaleTargetRef names the workload \
+                      (apiVersion apps/v1, its kind and name), with minReplicas, maxReplicas and a CPU or memory \
+                      utilization target.",
+    },
+    rule: |scope, evaluation| {
+        for replicated in replicated_in_scope(scope) {
+            let workload = replicated.workload;
+            if !matches!(workload.object.kind.as_str(), "Deployment" | "StatefulSet") {
+                continue;
+            }
+            let why = match scope.profile.hpa_required_for {
+                HpaRequirement::None => return,
+                HpaRequirement::All => format!(
+                    "profile {} requires one for every Deployment and StatefulSet",
+                    scope.profile.name
+                ),
+                HpaRequirement::Ingress => {
+                    match scope.inventory.ingresses_routing_to(&workload).next() {
+                        Some(ingress) => {
+                            format!("{} routes user traffic to it", ingress.reference())
+                        }
+                        None => continue,
+                    }
+                }
+            };
+            evaluation.evaluated();
+            if !matches!(replicated.replicas, Replicas::Autoscaled { .. }) {
+                evaluation.report(Violation {
+                    object: workload.object,
+                    container: None,
+                    field: "spec.replicas".into(),
+                    expected: "a HorizontalPodAutoscaler targeting it".into(),
+                    found: format!("none, and {why}"),
+                });
+            }
+        }
+    },
+};
+
+pub static HPA_TARGET: Check = Check {
+    meta: CheckMeta {
+        id: "availability.hpa-target",
+        title: "Every HorizontalPodAutoscaler targets a workload that exists",
+        severity: Severity::High,
+        rationale: "An autoscaler whose scaleTargetRef names a workload that does not exist (a typo, a renamed \
+                    Deployment, a wrong apiVersion) scales nothing: the team believes the service absorbs peaks \
+                    while it runs a fixed replica count.",
+        remediation: "Make scaleTargetRef name the workload exactly: apiVersion apps/v1, its kind and its name, \
+                      in the autoscaler's namespace.",
+    },
+    rule: |scope, evaluation| {
+        if scope.is_narrowed() {
+            return; // an autoscaler of an admitted workload targets it by construction
+        }
+        let inventory = scope.inventory;
+        for (object, spec) in autoscalers(scope) {
+            let namespace = object.namespace();
+            if !inventory
+                .workloads()
+                .any(|w| w.object.namespace() == namespace)
+            {
+                continue; // the target may be rendered elsewhere
+            }
+            evaluation.evaluated();
+            let target = &spec.scale_target_ref;
+            if inventory.objects().any(|o| is_target(target, o)) {
+                continue;
+            }
+            let (field, found) = missing_target(inventory, object, target);
+            evaluation.report(Violation {
+                object,
+                container: None,
+                field: format!("spec.scaleTargetRef.{field}"),
+                expected: "the apiVersion, kind and name of a workload of its namespace".into(),
+                found,
+            });
+        }
+    },
+};
+
+pub static HPA_RANGE: Check = Check {
+    meta: CheckMeta {
+        id: "availability.hpa-range",
+        title: "Every HorizontalPodAutoscaler keeps two replicas and has room to scale",
+        severity: Severity::High,
+        rationale: "An autoscaler allowed down to one replica recreates the single point of failure at night, \
+                    when traffic is low; one whose maxReplicas does not exceed minReplicas can never add a pod.",
+        remediation: "Set minReplicas to at least 2 (it defaults to 1) and maxReplicas above minReplicas, sized \
+                      for the expected peak.",
+    },
+    rule: |scope, evaluation| {
+        for (object, spec) in autoscalers(scope) {
+            evaluation.evaluated();
+            let min = spec.min_replicas.unwrap_or(1);
+            let mut report = |field: &str, expected: String, found: String| {
+                evaluation.report(Violation {
+                    object,
+                    container: None,
+                    field: format!("spec.{field}"),
+                    expected,
+                    found,
+                });
+            };
+            if min < MIN_AUTOSCALED_REPLICAS {
+                let found = match spec.min_replicas {
+                    Some(min) => format!("minReplicas {min}"),
+                    None => "minReplicas 1 (the default: minReplicas is not set)".into(),
+                };
+                report(
+                    "minReplicas",
+                    format!("minReplicas of at least {MIN_AUTOSCALED_REPLICAS}"),
+                    found,
+                );
+            }
+            if spec.max_replicas <= min {
+                report(
+                    "maxReplicas",
+                    format!("maxReplicas above minReplicas ({min})"),
+                    format!(
+                        "maxReplicas {}: the autoscaler can never add a pod",
+                        spec.max_replicas
+                    ),
+                );
+            }
+        }
+    },
+};
+
+pub static HPA_METRICS: Check = Check {
+    meta: CheckMeta {
+        id: "availability.hpa-metrics",
+        title: "Every HorizontalPodAutoscaler scales on CPU or memory",
+        severity: Severity::Medium,
+        rationale: "An autoscaler driven only by custom, object or external metrics stops scaling when the \
+                    metrics adapter or the exporter behind it fails, and pods saturate their CPU or memory \
+                    without the autoscaler reacting.",
+        remediation: "Add a Resource metric (name: cpu or memory, target type Utilization) next to the custom \
+                      metrics, or leave spec.metrics out to get the default 80 % CPU target.",
+    },
+    rule: |scope, evaluation| {
+        for (object, spec) in autoscalers(scope) {
+            evaluation.evaluated();
+            let metrics = spec.metrics.as_deref().unwrap_or_default();
+            // autoscaling/v2 defaults an empty metrics list to 80 % CPU.
+            if metrics.is_empty() || metrics.iter().any(is_cpu_or_memory) {
+                continue;
+            }
+            let described: Vec<String> = metrics.iter().map(describe_metric).collect();
+            evaluation.report(Violation {
+                object,
+                container: None,
+                field: "spec.metrics".into(),
+                expected: "a Resource or ContainerResource metric on cpu or memory".into(),
+                found: format!("only {}", described.join(", ")),
+            });
+        }
+    },
+};
+
+pub static SPREAD: Check = Check {
+    meta: CheckMeta {
+        id: "availability.spread",
+        title: "The replicas of every workload are spread across nodes or zones",
+        severity: Severity::Medium,
+        rationale: "The scheduler may place every replica on the same node or in the same zone: one node \
+                    failure or zone outage then takes all of them down at once, and the replica count protects \
+                    nothing.",
+        remediation: "Add a topologySpreadConstraint (or a podAntiAffinity term) with topologyKey \
+                      kubernetes.io/hostname or topology.kubernetes.io/zone whose labelSelector matches the \
+                      workload's own pod labels.",
+    },
+    rule: |scope, evaluation| {
+        for replicated in replicated_in_scope(scope) {
+            // Spreading matters as soon as the workload may run two pods.
+            if replicated.replicas.most() < 2 {
+                continue;
+            }
+            evaluation.evaluated();
+            let workload = replicated.workload;
+            if let Err((field, found)) = spread(scope.inventory, &workload) {
+                evaluation.report(Violation {
+                    object: workload.object,
+                    container: None,
+                    field: format!("{}{field}", workload.pod_spec_path),
+                    expected: SPREAD_EXPECTED.into(),
+                    found,
+                });
+            }
+        }
+    },
+};
+
+pub static ROLLING_UPDATE: Check = Check {
+    meta: CheckMeta {
+        id: "availability.rolling-update",
+        title: "Rollouts never stop a pod before its replacement is ready",
+        severity: Severity::High,
+        rationale: "Recreate stops every pod before starting the new version, and a rolling update with \
+                    maxUnavailable above 0 (25 % by default) removes serving capacity before the new pods are \
+                    ready: every deployment becomes a partial or total outage.",
+        remediation: "Deployments: strategy type RollingUpdate with rollingUpdate.maxUnavailable: 0 and \
+                      maxSurge: 1 (or more). StatefulSets: updateStrategy type RollingUpdate, not OnDelete.",
+    },
+    rule: |scope, evaluation| {
+        if !scope.profile.zero_downtime_rollouts {
+            return;
+        }
+        for replicated in replicated_in_scope(scope) {
+            let object = replicated.workload.object;
+            let problem = match &object.resource {
+                Resource::Deployment(deployment) => {
+                    deployment_rollout(deployment, replicated.replicas.most())
+                }
+                Resource::StatefulSet(stateful_set) => stateful_set_rollout(stateful_set),
+                _ => continue,
+            };
+            evaluation.evaluated();
+            if let Err((field, expected, found)) = problem {
+                evaluation.report(Violation {
+                    object,
+                    container: None,
+                    field: field.into(),
+                    expected: expected.into(),
+                    found,
+                });
+            }
+        }
+    },
+};
+
+/// How many pods a workload runs.
+#[derive(Debug, Clone, Copy)]
+enum Replicas<'a> {
+    /// `spec.replicas`; `None` when unset (the API defaults it to 1).
+    Declared(Option<i32>),
+    /// A Pod created directly: one pod that nothing recreates.
+    BarePod,
+    /// Scaled by a HorizontalPodAutoscaler between `min` and `max`.
+    Autoscaled { hpa: &'a Object, min: i32, max: i32 },
+}
+
+impl Replicas<'_> {
+    /// The fewest pods the workload may run.
+    fn fewest(&self) -> i32 {
+        match self {
+            Replicas::Declared(replicas) => replicas.unwrap_or(1),
+            Replicas::BarePod => 1,
+            Replicas::Autoscaled { min, .. } => *min,
+        }
+    }
+
+    /// The most pods the workload may run.
+    fn most(&self) -> i32 {
+        match self {
+            Replicas::Autoscaled { max, .. } => *max,
+            other => other.fewest(),
+        }
+    }
+}
+
+impl fmt::Display for Replicas<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Replicas::Declared(Some(replicas)) => write!(f, "replicas {replicas}"),
+            Replicas::Declared(None) => {
+                f.write_str("replicas 1 (the default: spec.replicas is not set)")
+            }
+            Replicas::BarePod => f.write_str("a bare Pod: 1 replica that nothing recreates"),
+            Replicas::Autoscaled { hpa, min, max } => {
+                write!(f, "{min} to {max} replicas, scaled by {}", hpa.reference())
+            }
+        }
+    }
+}
+
+/// A workload with a replica count.
+#[derive(Debug, Clone, Copy)]
+struct Replicated<'a> {
+    workload: Workload<'a>,
+    replicas: Replicas<'a>,
+}
+
+/// The replica count of a workload, or `None` for kinds that have none
+/// (DaemonSet, Job, CronJob, batch Pod) and for objects another controller
+/// manages.
+fn replicated<'a>(inventory: &'a Inventory, workload: Workload<'a>) -> Option<Replicated<'a>> {
+    let object = workload.object;
+    if is_controlled(object) {
+        return None;
+    }
+    let declared = match &object.resource {
+        Resource::Deployment(d) => d.spec.as_ref()?.replicas,
+        Resource::StatefulSet(s) => s.spec.as_ref()?.replicas,
+        Resource::ReplicaSet(r) => r.spec.as_ref()?.replicas,
+        Resource::Pod(_) if workload.is_long_running() => {
+            return Some(Replicated {
+                workload,
+                replicas: Replicas::BarePod,
+            });
+        }
+        _ => return None,
+    };
+    let replicas = match autoscaler_of(inventory, object) {
+        Some((hpa, spec)) => Replicas::Autoscaled {
+            hpa,
+            min: spec.min_replicas.unwrap_or(1),
+            max: spec.max_replicas,
+        },
+        None => Replicas::Declared(declared),
+    };
+    Some(Replicated { workload, replicas })
+}
+
+/// The workloads in scope that have a replica count.
+fn replicated_in_scope<'a>(scope: &'a Scope<'a>) -> impl Iterator<Item = Replicated<'a>> + 'a {
+    scope
+        .workloads()
+        .filter_map(|workload| replicated(scope.inventory, workload))
+}
+
+/// Whether another object manages this one (a controller owner reference):
+/// it is then judged through its owner.
+fn is_controlled(object: &Object) -> bool {
+    object
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|owner| owner.controller == Some(true))
+}
+
+/// The API group of an `apiVersion` (`apps/v1` → `apps`, `v1` → the core
+/// group, empty).
+fn api_group(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map_or("", |(group, _)| group)
+}
+
+/// Whether a `scaleTargetRef` names `object` (kind, name and API group; the
+/// namespace is the autoscaler's).
+fn is_target(target: &CrossVersionObjectReference, object: &Object) -> bool {
+    target.kind == object.kind
+        && object.metadata.name.as_deref() == Some(target.name.as_str())
+        && api_group(target.api_version.as_deref().unwrap_or_default())
+            == api_group(&object.api_version)
+}
+
+/// The HorizontalPodAutoscaler of the object's namespace that targets it.
+fn autoscaler_of<'a>(
+    inventory: &'a Inventory,
+    object: &'a Object,
+) -> Option<(&'a Object, &'a HorizontalPodAutoscalerSpec)> {
+    inventory
+        .of_kind_in("HorizontalPodAutoscaler", object.namespace())
+        .filter_map(|hpa| hpa_spec(hpa).map(|spec| (hpa, spec)))
+        .find(|(_, spec)| is_target(&spec.scale_target_ref, object))
+}
+
+fn hpa_spec(object: &Object) -> Option<&HorizontalPodAutoscalerSpec> {
+    match &object.resource {
+        Resource::HorizontalPodAutoscaler(hpa) => hpa.spec.as_ref(),
+        _ => None,
+    }
+}
+
+/// The autoscalers in scope; when the scenario picks workloads, only those
+/// targeting one of them.
+fn autoscalers<'a>(
+    scope: &'a Scope<'a>,
+) -> impl Iterator<Item = (&'a Object, &'a HorizontalPodAutoscalerSpec)> + 'a {
+    scope
+        .objects("HorizontalPodAutoscaler")
+        .filter_map(|hpa| hpa_spec(hpa).map(|spec| (hpa, spec)))
+        .filter(|(hpa, spec)| {
+            !scope.is_narrowed()
+                || scope.workloads().any(|w| {
+                    w.object.namespace() == hpa.namespace()
+                        && is_target(&spec.scale_target_ref, w.object)
+                })
+        })
+}
+
+/// The field of a `scaleTargetRef` naming no object, and what it names.
+fn missing_target(
+    inventory: &Inventory,
+    hpa: &Object,
+    target: &CrossVersionObjectReference,
+) -> (&'static str, String) {
+    let namespace = hpa.namespace();
+    let api_version = target.api_version.as_deref().unwrap_or_default();
+    match inventory.get(&target.kind, namespace, &target.name) {
+        Some(object) => (
+            "apiVersion",
+            format!(
+                "apiVersion {api_version:?}, but {} is in API group {:?}",
+                object.reference(),
+                api_group(&object.api_version)
+            ),
+        ),
+        None => (
+            "name",
+            format!(
+                "{} {}, which is not in namespace {}",
+                target.kind,
+                target.name,
+                namespace.unwrap_or("(none)")
+            ),
+        ),
+    }
+}
+
+fn is_cpu_or_memory(metric: &MetricSpec) -> bool {
+    let name = match metric.type_.as_str() {
+        "Resource" => metric.resource.as_ref().map(|r| r.name.as_str()),
+        "ContainerResource" => metric.container_resource.as_ref().map(|r| r.name.as_str()),
+        _ => None,
+    };
+    matches!(name, Some("cpu" | "memory"))
+}
+
+/// `Pods metric http_requests`, `Resource metric ephemeral-storage`...
+fn describe_metric(metric: &MetricSpec) -> String {
+    let name = match metric.type_.as_str() {
+        "Resource" => metric.resource.as_ref().map(|r| &r.name),
+        "ContainerResource" => metric.container_resource.as_ref().map(|r| &r.name),
+        "Pods" => metric.pods.as_ref().map(|p| &p.metric.name),
+        "Object" => metric.object.as_ref().map(|o| &o.metric.name),
+        "External" => metric.external.as_ref().map(|e| &e.metric.name),
+        _ => None,
+    };
+    match name {
+        Some(name) => format!("{} metric {name}", metric.type_),
+        None => format!("{} metric", metric.type_),
+    }
+}
+
+fn pdb_spec(object: &Object) -> Option<&PodDisruptionBudgetSpec> {
+    match &object.resource {
+        Resource::PodDisruptionBudget(pdb) => pdb.spec.as_ref(),
+        _ => None,
+    }
+}
+
+/// Whether a PodDisruptionBudget selects the pods of `workload`: same
+/// namespace, and a selector matching its pod labels.
+fn budget_selects(pdb: &Object, workload: &Workload<'_>) -> bool {
+    pdb.namespace() == workload.object.namespace() && budget_matches(pdb, workload)
+}
+
+/// Whether a PodDisruptionBudget's selector matches the pod labels of
+/// `workload`, whatever their namespaces (an empty selector matches every
+/// pod, a missing or invalid one none).
+fn budget_matches(pdb: &Object, workload: &Workload<'_>) -> bool {
+    pdb_spec(pdb)
+        .and_then(|spec| spec.selector.as_ref())
+        .and_then(|selector| Selector::from_label_selector(selector).ok())
+        .is_some_and(|selector| selector.matches(workload.pod_labels()))
+}
+
+/// Why no budget protects `workload`, naming budgets of other namespaces
+/// whose selector would match (a budget only covers its own namespace).
+fn no_budget_found(inventory: &Inventory, workload: &Workload<'_>) -> String {
+    let labels = Selector::from_map(workload.pod_labels());
+    let elsewhere: Vec<&Object> = inventory
+        .of_kind("PodDisruptionBudget")
+        .filter(|pdb| {
+            pdb.namespace() != workload.object.namespace() && budget_matches(pdb, workload)
+        })
+        .collect();
+    let namespace = workload.object.namespace().unwrap_or("(none)");
+    if elsewhere.is_empty() {
+        format!("no PodDisruptionBudget of namespace {namespace} selects its pods ({labels})")
+    } else {
+        format!(
+            "none in namespace {namespace}; {} match its labels ({labels}) but protect only their own namespace",
+            references(&elsewhere)
+        )
+    }
+}
+
+fn references(objects: &[&Object]) -> String {
+    let names: Vec<String> = objects.iter().map(|o| o.reference().to_string()).collect();
+    names.join(", ")
+}
+
+/// The field path of the pod template labels (`spec.template.metadata.labels`).
+fn pod_labels_field(workload: &Workload<'_>) -> String {
+    match workload.pod_spec_path.strip_suffix(".spec") {
+        Some(template) => format!("{template}.metadata.labels"),
+        None => "metadata.labels".into(),
+    }
+}
+
+/// The budget of a PodDisruptionBudget: maxUnavailable when set (the
+/// disruption controller reads it first), else minAvailable.
+#[derive(Debug)]
+enum Budget<'a> {
+    MaxUnavailable(&'a IntOrString),
+    MinAvailable(&'a IntOrString),
+}
+
+impl<'a> Budget<'a> {
+    /// `None` when the budget sets neither (it then allows every eviction).
+    fn of(spec: &'a PodDisruptionBudgetSpec) -> Option<Budget<'a>> {
+        match (&spec.max_unavailable, &spec.min_available) {
+            (Some(max), _) => Some(Budget::MaxUnavailable(max)),
+            (None, Some(min)) => Some(Budget::MinAvailable(min)),
+            (None, None) => None,
+        }
+    }
+
+    fn field(&self) -> &'static str {
+        match self {
+            Budget::MaxUnavailable(_) => "spec.maxUnavailable",
+            Budget::MinAvailable(_) => "spec.minAvailable",
+        }
+    }
+
+    /// How many of `expected` pods must stay healthy, as the disruption
+    /// controller computes it (percentages rounded up); `None` for a value
+    /// the API rejects.
+    fn desired_healthy(&self, expected: i32) -> Option<i32> {
+        match self {
+            Budget::MaxUnavailable(max) => Some((expected - scaled(max, expected, true)?).max(0)),
+            Budget::MinAvailable(min) => scaled(min, expected, true),
+        }
+    }
+
+    /// Whether the controller needs the scale of the pods' controllers,
+    /// which pods without a controller do not have.
+    fn needs_scale(&self) -> bool {
+        match self {
+            Budget::MaxUnavailable(_) => true,
+            Budget::MinAvailable(min) => matches!(min, IntOrString::String(_)),
+        }
+    }
+}
+
+impl fmt::Display for Budget<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (name, value) = match self {
+            Budget::MaxUnavailable(value) => ("maxUnavailable", value),
+            Budget::MinAvailable(value) => ("minAvailable", value),
+        };
+        write!(f, "{name} {}", int_or_string(value))
+    }
+}
+
+/// Why `budget` allows no eviction of the `selected` workloads' pods at
+/// their fewest replicas (the worst case under an autoscaler), if it does.
+fn drain_blocker(budget: &Budget<'_>, selected: &[Replicated<'_>]) -> Option<String> {
+    if budget.needs_scale()
+        && selected
+            .iter()
+            .any(|r| matches!(r.replicas, Replicas::BarePod))
+    {
+        return Some(format!(
+            "{budget} covers a bare Pod, for which the disruption controller cannot compute it and allows no eviction"
+        ));
+    }
+    let expected: i32 = selected.iter().map(|r| r.replicas.fewest()).sum();
+    let healthy = budget.desired_healthy(expected)?;
+    let autoscaled = selected
+        .iter()
+        .any(|r| matches!(r.replicas, Replicas::Autoscaled { .. }));
+    let when = if autoscaled { " at their fewest" } else { "" };
+    (expected > 0 && healthy >= expected).then(|| {
+        format!("{budget} requires {healthy} of the {expected} pods it covers{when} to stay up")
+    })
+}
+
+/// A value that is an integer or a percentage, scaled against `total` as
+/// Kubernetes does (`intstr.GetScaledValueFromIntOrPercent`); `None` for a
+/// string that is not a percentage (rejected by the API).
+fn scaled(value: &IntOrString, total: i32, round_up: bool) -> Option<i32> {
+    match value {
+        IntOrString::Int(n) => Some(*n),
+        IntOrString::String(text) => {
+            let percent: i64 = text.strip_suffix('%')?.parse().ok()?;
+            let product = percent * i64::from(total);
+            let value = if round_up {
+                (product + 99).div_euclid(100)
+            } else {
+                product.div_euclid(100)
+            };
+            i32::try_from(value).ok()
+        }
+    }
+}
+
+fn int_or_string(value: &IntOrString) -> String {
+    match value {
+        IntOrString::Int(n) => n.to_string(),
+        IntOrString::String(s) => s.clone(),
+    }
+}
+
+/// A term that may spread the pods: a topology spread constraint or a pod
+/// anti-affinity term, with its path inside the pod spec.
+struct SpreadTerm<'a> {
+    path: String,
+    topology_key: &'a str,
+    selector: Option<&'a LabelSelector>,
+    /// Keys whose values a pod anti-affinity term requires to differ from
+    /// the pod's own (they exclude the pod's own replicas).
+    mismatch_label_keys: &'a [String],
+    /// The field that makes the term count pods of other namespaces only,
+    /// if any.
+    foreign_namespaces: Option<&'static str>,
+}
+
+/// Whether the workload's pod spec spreads its replicas over nodes or zones;
+/// otherwise the field to point at (relative to the pod spec) and why.
+fn spread(inventory: &Inventory, workload: &Workload<'_>) -> Result<(), (String, String)> {
+    let mut first_problem = None;
+    for term in spread_terms(inventory, workload) {
+        match term_problem(&term, workload) {
+            None => return Ok(()),
+            Some(problem) => {
+                first_problem.get_or_insert(problem);
+            }
+        }
+    }
+    Err(first_problem.unwrap_or_else(|| {
+        (
+            String::new(),
+            "no topologySpreadConstraints and no podAntiAffinity: all replicas may land on one node"
+                .into(),
+        )
+    }))
+}
+
+/// The topology spread constraints and pod anti-affinity terms of a pod spec.
+fn spread_terms<'a>(inventory: &Inventory, workload: &Workload<'a>) -> Vec<SpreadTerm<'a>> {
+    let spec = workload.pod_spec;
+    let constraints = spec
+        .topology_spread_constraints
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, c)| SpreadTerm {
+            path: format!(".topologySpreadConstraints[{i}]"),
+            topology_key: &c.topology_key,
+            selector: c.label_selector.as_ref(),
+            mismatch_label_keys: &[],
+            foreign_namespaces: None,
+        });
+    let anti = spec
+        .affinity
+        .as_ref()
+        .and_then(|a| a.pod_anti_affinity.as_ref());
+    let required = anti
+        .and_then(|a| {
+            a.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, term)| {
+            let path = format!(
+                ".affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[{i}]"
+            );
+            (path, term)
+        });
+    let preferred = anti
+        .and_then(|a| a.preferred_during_scheduling_ignored_during_execution.as_ref())
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, weighted)| {
+            let path = format!(
+                ".affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[{i}].podAffinityTerm"
+            );
+            (path, &weighted.pod_affinity_term)
+        });
+    let affinity_terms = required.chain(preferred).map(|(path, term)| SpreadTerm {
+        path,
+        topology_key: &term.topology_key,
+        selector: term.label_selector.as_ref(),
+        mismatch_label_keys: term.mismatch_label_keys.as_deref().unwrap_or_default(),
+        foreign_namespaces: foreign_namespaces(inventory, term, workload.object.namespace()),
+    });
+    constraints.chain(affinity_terms).collect()
+}
+
+/// The field (`namespaces` or `namespaceSelector`) that keeps a pod
+/// affinity term from counting pods of `namespace`, if one does. The term
+/// counts the union of both, and the pod's own namespace when both are
+/// absent. What cannot be known from manifests (no namespace on the object,
+/// no Namespace object to read labels from) counts as the own namespace.
+fn foreign_namespaces(
+    inventory: &Inventory,
+    term: &PodAffinityTerm,
+    namespace: Option<&str>,
+) -> Option<&'static str> {
+    let namespace = namespace?;
+    let listed = term.namespaces.as_deref().unwrap_or_default();
+    if listed.iter().any(|n| n == namespace) {
+        return None;
+    }
+    let Some(selector) = &term.namespace_selector else {
+        return (!listed.is_empty()).then_some("namespaces");
+    };
+    let object = inventory.get("Namespace", None, namespace);
+    let mut labels = object.map(|o| o.labels().clone()).unwrap_or_default();
+    labels.insert("kubernetes.io/metadata.name".into(), namespace.into());
+    let selected = Selector::from_label_selector(selector)
+        .is_ok_and(|s| s.matches(&labels) || object.is_none());
+    (!selected).then_some("namespaceSelector")
+}
+
+/// Why a term does not spread the workload's own pods (field relative to
+/// the pod spec, reason), or `None` when it does.
+fn term_problem(term: &SpreadTerm<'_>, workload: &Workload<'_>) -> Option<(String, String)> {
+    let path = &term.path;
+    let name = path.trim_start_matches('.');
+    let labels = workload.pod_labels();
+    if !SPREAD_TOPOLOGY_KEYS.contains(&term.topology_key) {
+        return Some((
+            format!("{path}.topologyKey"),
+            format!(
+                "{name} uses topologyKey {}, which is neither nodes nor zones",
+                term.topology_key
+            ),
+        ));
+    }
+    let Some(selector) = term.selector else {
+        return Some((
+            path.clone(),
+            format!("{name} has no labelSelector, so it counts no pod"),
+        ));
+    };
+    let found = match Selector::from_label_selector(selector) {
+        Ok(selector) if selector.matches(labels) => None,
+        Ok(selector) => Some(format!(
+            "{name} selects {selector}, not this workload's pods ({})",
+            Selector::from_map(labels)
+        )),
+        Err(error) => Some(format!("{name} has an invalid labelSelector ({error})")),
+    };
+    if let Some(found) = found {
+        return Some((format!("{path}.labelSelector"), found));
+    }
+    if let Some(field) = term.foreign_namespaces {
+        return Some((
+            format!("{path}.{field}"),
+            format!("{name} counts only pods of other namespaces"),
+        ));
+    }
+    term.mismatch_label_keys
+        .iter()
+        .find(|key| labels.contains_key(*key))
+        .map(|key| {
+            (
+                format!("{path}.mismatchLabelKeys"),
+                format!("{name} excludes the workload's own pods (mismatchLabelKeys {key})"),
+            )
+        })
+}
+
+/// A Deployment's update strategy, judged for zero downtime with `replicas`
+/// pods (the most it may run: percentages are resolved against it). The
+/// error is (field, expected, found).
+fn deployment_rollout(
+    deployment: &Deployment,
+    replicas: i32,
+) -> Result<(), (&'static str, &'static str, String)> {
+    let strategy = deployment.spec.as_ref().and_then(|s| s.strategy.as_ref());
+    let kind = strategy
+        .and_then(|s| s.type_.as_deref())
+        .unwrap_or("RollingUpdate");
+    if kind != "RollingUpdate" {
+        return Err((
+            "spec.strategy.type",
+            "RollingUpdate",
+            format!("{kind}: every pod is stopped before the new version starts"),
+        ));
+    }
+    if replicas == 0 {
+        return Ok(()); // scaled to zero: a rollout stops nothing
+    }
+    let rolling = strategy.and_then(|s| s.rolling_update.as_ref());
+    let default = IntOrString::String("25%".into());
+    let describe = |value: Option<&IntOrString>| match value {
+        Some(value) => int_or_string(value),
+        None => "25% (the default)".into(),
+    };
+    let max_unavailable = rolling.and_then(|r| r.max_unavailable.as_ref());
+    let max_surge = rolling.and_then(|r| r.max_surge.as_ref());
+    // The controller rounds maxUnavailable down and maxSurge up.
+    let (Some(unavailable), Some(surge)) = (
+        scaled(max_unavailable.unwrap_or(&default), replicas, false),
+        scaled(max_surge.unwrap_or(&default), replicas, true),
+    ) else {
+        return Ok(()); // not a number or a percentage: the API rejects it
+    };
+    if unavailable > 0 {
+        return Err((
+            "spec.strategy.rollingUpdate.maxUnavailable",
+            "maxUnavailable 0",
+            format!(
+                "maxUnavailable {}: {unavailable} of {replicas} pods may stop before their replacements are ready",
+                describe(max_unavailable)
+            ),
+        ));
+    }
+    if surge == 0 {
+        return Err((
+            "spec.strategy.rollingUpdate.maxSurge",
+            "maxSurge of at least 1 with maxUnavailable 0",
+            format!(
+                "maxSurge {} with maxUnavailable {}: the API rejects both at 0, and when they round to 0 \
+                 the controller stops a pod before starting its replacement",
+                describe(max_surge),
+                describe(max_unavailable)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A StatefulSet's update strategy: RollingUpdate (the default), not
+/// OnDelete. The error is (field, expected, found).
+fn stateful_set_rollout(
+    stateful_set: &StatefulSet,
+) -> Result<(), (&'static str, &'static str, String)> {
+    let kind = stateful_set
+        .spec
+        .as_ref()
+        .and_then(|s| s.update_strategy.as_ref())
+        .and_then(|s| s.type_.as_deref())
+        .unwrap_or("RollingUpdate");
+    if kind == "RollingUpdate" {
+        return Ok(());
+    }
+    Err((
+        "spec.updateStrategy.type",
+        "RollingUpdate",
+        format!("{kind}: pods keep the old version until someone deletes them by hand"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::WorkloadFilter;
+    use crate::config::Config;
+    use crate::evidence::Finding;
+    use crate::source::manifests::{Loaded, load_bytes};
+
+    /// The findings of `check` on a YAML stream, under a built-in profile.
+    fn findings(check: &Check, yaml: &str, profile: &str) -> Vec<Finding> {
+        let mut loaded = Loaded::default();
+        load_bytes("t.yaml", yaml.as_bytes(), &mut loaded);
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        let inventory = Inventory::new(loaded.objects);
+        let config = Config::default();
+        let profile = config.profile(Some(profile)).expect("a built-in profile");
+        let filter = WorkloadFilter::default();
+        check
+            .run(&Scope::new(&inventory, profile, &filter))
+            .findings
+    }
+
+    fn deployment(replicas: u32, pod_spec_extra: &str) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: production\n\
+             spec:\n  replicas: {replicas}\n  selector:\n    matchLabels:\n      app: api\n  template:\n    \
+             metadata:\n      labels:\n        app: api\n    spec:\n{pod_spec_extra}      containers:\n        \
+             - name: api\n          image: api:1\n"
+        )
+    }
+
+    #[test]
+    fn the_replica_threshold_is_the_profiles() {
+        let two = deployment(2, "");
+        assert_eq!(findings(&REPLICAS, &two, "production").len(), 1);
+        assert!(findings(&REPLICAS, &two, "staging").is_empty());
+        let one = deployment(1, "");
+        assert_eq!(findings(&REPLICAS, &one, "staging").len(), 1);
+    }
+
+    #[test]
+    fn rollouts_are_judged_only_when_the_profile_asks() {
+        let recreate = deployment(3, "").replace(
+            "  selector:",
+            "  strategy:\n    type: Recreate\n  selector:",
+        );
+        assert_eq!(findings(&ROLLING_UPDATE, &recreate, "production").len(), 1);
+        assert!(findings(&ROLLING_UPDATE, &recreate, "staging").is_empty());
+    }
+
+    #[test]
+    fn percentages_scale_as_kubernetes_rounds_them() {
+        let percent = |s: &str| IntOrString::String(s.into());
+        assert_eq!(scaled(&percent("25%"), 3, false), Some(0));
+        assert_eq!(scaled(&percent("25%"), 3, true), Some(1));
+        assert_eq!(scaled(&percent("25%"), 4, false), Some(1));
+        assert_eq!(scaled(&percent("10%"), 3, true), Some(1));
+        assert_eq!(scaled(&percent("0%"), 10, true), Some(0));
+        assert_eq!(scaled(&percent("100%"), 7, false), Some(7));
+        assert_eq!(scaled(&IntOrString::Int(2), 10, false), Some(2));
+        assert_eq!(scaled(&percent("25"), 4, true), None);
+        assert_eq!(scaled(&percent("a%"), 4, true), None);
+    }
+
+    #[test]
+    fn budgets_keep_pods_as_the_disruption_controller_counts_them() {
+        let (zero, ten_percent) = (IntOrString::Int(0), IntOrString::String("10%".into()));
+        let (three, ninety) = (IntOrString::Int(3), IntOrString::String("90%".into()));
+        assert_eq!(Budget::MaxUnavailable(&zero).desired_healthy(3), Some(3));
+        assert_eq!(
+            Budget::MaxUnavailable(&ten_percent).desired_healthy(3),
+            Some(2)
+        );
+        assert_eq!(Budget::MinAvailable(&three).desired_healthy(5), Some(3));
+        assert_eq!(Budget::MinAvailable(&ninety).desired_healthy(3), Some(3));
+        assert_eq!(Budget::MinAvailable(&ninety).desired_healthy(20), Some(18));
+        assert!(Budget::MaxUnavailable(&three).needs_scale());
+        assert!(Budget::MinAvailable(&ninety).needs_scale());
+        assert!(!Budget::MinAvailable(&three).needs_scale());
+    }
+
+    #[test]
+    fn api_groups_are_read_from_api_versions() {
+        assert_eq!(api_group("apps/v1"), "apps");
+        assert_eq!(api_group("argoproj.io/v1alpha1"), "argoproj.io");
+        assert_eq!(api_group("v1"), "");
+    }
+
+    fn anti_affinity(term_extra: &str) -> String {
+        format!(
+            "      affinity:\n        podAntiAffinity:\n          requiredDuringSchedulingIgnoredDuringExecution:\n            \
+             - topologyKey: kubernetes.io/hostname\n              labelSelector:\n                matchLabels:\n                  \
+             app: api\n{term_extra}"
+        )
+    }
+
+    #[test]
+    fn anti_affinity_counts_the_namespaces_it_names_or_selects() {
+        let spread = |term_extra: &str, namespace_object: &str| {
+            let yaml = format!(
+                "{}{namespace_object}",
+                deployment(3, &anti_affinity(term_extra))
+            );
+            findings(&SPREAD, &yaml, "production").len()
+        };
+        let namespace = "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: production\n  labels:\n    team: shop\n";
+        assert_eq!(spread("", ""), 0, "no namespaces: the pod's own");
+        assert_eq!(spread("              namespaces: [production]\n", ""), 0);
+        assert_eq!(spread("              namespaces: [monitoring]\n", ""), 1);
+        let by_name = "              namespaceSelector:\n                matchLabels:\n                  \
+                       kubernetes.io/metadata.name: production\n";
+        assert_eq!(spread(by_name, ""), 0, "the automatic name label");
+        let by_team = |team: &str| {
+            format!(
+                "              namespaces: [monitoring]\n              namespaceSelector:\n                \
+                 matchLabels:\n                  team: {team}\n"
+            )
+        };
+        assert_eq!(
+            spread(&by_team("shop"), namespace),
+            0,
+            "namespaces ∪ selector"
+        );
+        assert_eq!(spread(&by_team("data"), namespace), 1);
+        assert_eq!(
+            spread(&by_team("data"), ""),
+            0,
+            "unknown namespace labels: not a finding"
+        );
+        assert_eq!(spread("              namespaceSelector: {}\n", ""), 0);
+    }
+
+    #[test]
+    fn mismatch_label_keys_exclude_the_workloads_own_pods() {
+        let term = "              mismatchLabelKeys: [app]\n";
+        let yaml = deployment(3, &anti_affinity(term));
+        let found = findings(&SPREAD, &yaml, "production");
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].field.ends_with(".mismatchLabelKeys"),
+            "{}",
+            found[0].field
+        );
+    }
+
+    #[test]
+    fn a_single_replica_needs_no_spread_nor_budget() {
+        let one = deployment(1, "");
+        assert!(findings(&SPREAD, &one, "production").is_empty());
+        assert!(findings(&PDB, &one, "production").is_empty());
+    }
+}
