@@ -1,6 +1,730 @@
-//! The security family (to be written).
+//! The security family: the Pod Security Standards "restricted" profile
+//! (non-root, no privilege escalation, all capabilities dropped, a seccomp
+//! profile, nothing shared with the node), plus a read-only root filesystem
+//! and no Kubernetes API token where nothing uses it. Container checks look
+//! at every container: init, native sidecar and regular, in every kind of
+//! workload.
+//!
+//! Fields that exist on the pod and on the container (`runAsUser`,
+//! `runAsNonRoot`, `seccompProfile`) are resolved as the kubelet does: the
+//! container's value, else the pod's.
+//!
+//! Pods with `spec.os.name: windows` are exempt from the checks whose fields
+//! the API server forbids on Windows (they cannot be set there):
+//! privilege-escalation, read-only-root, capabilities, privileged and
+//! seccomp. `security.non-root` still applies: Windows honours
+//! `runAsNonRoot`, and the restricted profile requires it there too.
+//!
+//! One cause, one finding: a privileged container (which can always
+//! escalate) is left to `security.privileged` by
+//! `security.privilege-escalation`, and the ports of a `hostNetwork` pod
+//! (all of them node ports) to `security.host-namespaces` by
+//! `security.host-ports`.
 
-use super::Check;
+use std::fmt::Display;
+
+use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext};
+use serde_json::Value;
+
+use super::resources::{container_violation, every_container};
+use super::{Check, CheckMeta, Evaluation, Scope, Severity, Violation};
+use crate::model::{ContainerRef, Inventory, Resource, Workload};
 
 /// The security family, in catalogue order.
-pub static CHECKS: &[&Check] = &[];
+pub static CHECKS: &[&Check] = &[
+    &NON_ROOT,
+    &PRIVILEGE_ESCALATION,
+    &READ_ONLY_ROOT,
+    &CAPABILITIES,
+    &PRIVILEGED,
+    &HOST_NAMESPACES,
+    &HOST_PATH,
+    &HOST_PORTS,
+    &SECCOMP,
+    &SERVICE_ACCOUNT_TOKEN,
+];
+
+pub static NON_ROOT: Check = Check {
+    meta: CheckMeta {
+        id: "security.non-root",
+        title: "Every container runs as a non-root user",
+        severity: Severity::High,
+        rationale: "A process running as root inside the container is root on the node's kernel: any escape bug or \
+                    writable host mount turns an application vulnerability into a node compromise.",
+        remediation: "Set securityContext.runAsNonRoot: true on the pod (the kubelet then refuses images whose user \
+                      is root) and, when the image has no numeric non-root USER, runAsUser: <uid> (e.g. 10001); never \
+                      set runAsUser: 0 on a container.",
+    },
+    rule: |scope, evaluation| {
+        for (workload, container) in every_container(scope) {
+            evaluation.evaluated();
+            if let Some((field, found)) = runs_as_root(&workload, &container) {
+                evaluation.report(container_violation(
+                    &workload,
+                    &container,
+                    &format!("securityContext.{field}"),
+                    "runAsNonRoot: true or a non-zero runAsUser (container, else pod)",
+                    found,
+                ));
+            }
+        }
+    },
+};
+
+pub static PRIVILEGE_ESCALATION: Check = Check {
+    meta: CheckMeta {
+        id: "security.privilege-escalation",
+        title: "Every container forbids privilege escalation",
+        severity: Severity::High,
+        rationale: "Unless allowPrivilegeEscalation is false, a process can gain more privileges than its parent \
+                    (setuid binaries, file capabilities): an attacker in the container becomes root there.",
+        remediation: "Set securityContext.allowPrivilegeEscalation: false on every container (it is a container \
+                      field: the pod's securityContext cannot set it). Privileged containers can always escalate: \
+                      security.privileged reports them.",
+    },
+    rule: |scope, evaluation| check_flag(scope, evaluation, &NO_PRIVILEGE_ESCALATION),
+};
+
+pub static READ_ONLY_ROOT: Check = Check {
+    meta: CheckMeta {
+        id: "security.read-only-root",
+        title: "Every container has a read-only root filesystem",
+        severity: Severity::Medium,
+        rationale: "A writable root filesystem lets an intruder drop tools and alter binaries or configuration of the \
+                    running container, and lets the application fill the node's disk with files nobody sized.",
+        remediation: "Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir (with a sizeLimit) on \
+                      the directories the process writes to, such as /tmp.",
+    },
+    rule: |scope, evaluation| check_flag(scope, evaluation, &READ_ONLY_ROOT_FILESYSTEM),
+};
+
+pub static CAPABILITIES: Check = Check {
+    meta: CheckMeta {
+        id: "security.capabilities",
+        title: "Every container drops all Linux capabilities",
+        severity: Severity::High,
+        rationale: "The default capability set of a container runtime (NET_RAW, SETUID, CHOWN, DAC_OVERRIDE...) \
+                    allows ARP spoofing and privilege games an application never needs; capabilities such as \
+                    SYS_ADMIN or NET_ADMIN give control over the node.",
+        remediation: "Set securityContext.capabilities.drop: [\"ALL\"] on every container and add back nothing, \
+                      or only NET_BIND_SERVICE for a process that must listen on a port below 1024.",
+    },
+    rule: |scope, evaluation| {
+        for (workload, container) in linux_containers(scope) {
+            evaluation.evaluated();
+            let capabilities = context(&container).and_then(|c| c.capabilities.as_ref());
+            let dropped = capabilities
+                .and_then(|c| c.drop.as_deref())
+                .unwrap_or_default();
+            let added = capabilities
+                .and_then(|c| c.add.as_deref())
+                .unwrap_or_default();
+            if !dropped.iter().any(|c| c.eq_ignore_ascii_case("ALL")) {
+                let found = if dropped.is_empty() {
+                    "no capability dropped: the runtime's default set is kept".to_string()
+                } else {
+                    format!("drops {} but not ALL", dropped.join(", "))
+                };
+                evaluation.report(container_violation(
+                    &workload,
+                    &container,
+                    "securityContext.capabilities.drop",
+                    "drop: [\"ALL\"]",
+                    found,
+                ));
+            }
+            let extra: Vec<&str> = added
+                .iter()
+                .map(String::as_str)
+                .filter(|c| capability_name(c) != "NET_BIND_SERVICE")
+                .collect();
+            if !extra.is_empty() {
+                evaluation.report(container_violation(
+                    &workload,
+                    &container,
+                    "securityContext.capabilities.add",
+                    "no added capability but NET_BIND_SERVICE",
+                    format!("adds {}", extra.join(", ")),
+                ));
+            }
+        }
+    },
+};
+
+pub static PRIVILEGED: Check = Check {
+    meta: CheckMeta {
+        id: "security.privileged",
+        title: "No container runs privileged",
+        severity: Severity::Critical,
+        rationale: "A privileged container has every capability and every device of the node: whoever controls it \
+                    controls the node and every pod on it.",
+        remediation: "Remove securityContext.privileged: true; grant the one capability the process needs instead, \
+                      or move node administration out of the application.",
+    },
+    rule: |scope, evaluation| check_flag(scope, evaluation, &NOT_PRIVILEGED),
+};
+
+pub static HOST_NAMESPACES: Check = Check {
+    meta: CheckMeta {
+        id: "security.host-namespaces",
+        title: "No pod shares the node's network, process or IPC namespace",
+        severity: Severity::Critical,
+        rationale: "hostNetwork exposes every port of the pod on the node and lets it sniff the node's traffic, \
+                    bypassing NetworkPolicies; hostPID lets it see and signal every process of the node; hostIPC \
+                    lets it read the shared memory of other pods.",
+        remediation: "Remove hostNetwork, hostPID and hostIPC from the pod spec (or set them to false); expose the \
+                      application through a Service instead of the node's network.",
+    },
+    rule: |scope, evaluation| {
+        for workload in scope.workloads() {
+            evaluation.evaluated();
+            let spec = workload.pod_spec;
+            let shared = [
+                ("hostNetwork", spec.host_network),
+                ("hostPID", spec.host_pid),
+                ("hostIPC", spec.host_ipc),
+            ];
+            for (field, value) in shared {
+                if value == Some(true) {
+                    evaluation.report(pod_violation(
+                        &workload,
+                        field,
+                        &format!("no {field} (false)"),
+                        format!("{field}: true"),
+                    ));
+                }
+            }
+        }
+    },
+};
+
+pub static HOST_PATH: Check = Check {
+    meta: CheckMeta {
+        id: "security.host-path",
+        title: "No pod mounts a directory of the node",
+        severity: Severity::High,
+        rationale: "A hostPath volume gives the pod the node's files (container runtime socket, kubelet \
+                    credentials, logs of other pods): a compromise of the application becomes a compromise of the \
+                    node, and the pod's data is lost when it moves to another node.",
+        remediation: "Replace the hostPath volume with an emptyDir, a ConfigMap or Secret, or a \
+                      PersistentVolumeClaim.",
+    },
+    rule: |scope, evaluation| {
+        for workload in scope.workloads() {
+            evaluation.evaluated();
+            let volumes = workload.pod_spec.volumes.iter().flatten().enumerate();
+            for (i, volume) in volumes {
+                let Some(host_path) = &volume.host_path else {
+                    continue;
+                };
+                evaluation.report(pod_violation(
+                    &workload,
+                    &format!("volumes[{i}].hostPath"),
+                    "no hostPath volume",
+                    format!(
+                        "volume {:?} mounts {} of the node",
+                        volume.name, host_path.path
+                    ),
+                ));
+            }
+        }
+    },
+};
+
+pub static HOST_PORTS: Check = Check {
+    meta: CheckMeta {
+        id: "security.host-ports",
+        title: "No container binds a port of the node",
+        severity: Severity::Medium,
+        rationale: "A hostPort opens the port on the node's own address, outside Services and NetworkPolicies, and \
+                    lets only one such pod run per node: replicas stay Pending once nodes run out.",
+        remediation: "Remove hostPort from the container's ports and expose the port through a Service \
+                      (NodePort or LoadBalancer when it must be reachable from outside).",
+    },
+    rule: |scope, evaluation| {
+        // Under hostNetwork every port is a node port: security.host-namespaces reports it.
+        let containers =
+            every_container(scope).filter(|(w, _)| w.pod_spec.host_network != Some(true));
+        for (workload, container) in containers {
+            evaluation.evaluated();
+            let ports = container.container.ports.iter().flatten().enumerate();
+            for (i, port) in ports {
+                let Some(host_port) = port.host_port.filter(|&p| p != 0) else {
+                    continue;
+                };
+                evaluation.report(container_violation(
+                    &workload,
+                    &container,
+                    &format!("ports[{i}].hostPort"),
+                    "no hostPort",
+                    format!(
+                        "hostPort {host_port} for containerPort {}",
+                        port.container_port
+                    ),
+                ));
+            }
+        }
+    },
+};
+
+pub static SECCOMP: Check = Check {
+    meta: CheckMeta {
+        id: "security.seccomp",
+        title: "Every container runs under a seccomp profile",
+        severity: Severity::High,
+        rationale: "Without a seccomp profile (Unconfined, the kubelet's default) a container may call every system \
+                    call of the node's kernel, including the rarely used ones most kernel exploits go through.",
+        remediation: "Set securityContext.seccompProfile.type: RuntimeDefault on the pod (or Localhost with a \
+                      profile installed on the nodes), and do not override it with Unconfined on a container.",
+    },
+    rule: |scope, evaluation| {
+        for (workload, container) in linux_containers(scope) {
+            evaluation.evaluated();
+            let container_type = context(&container)
+                .and_then(|c| c.seccomp_profile.as_ref())
+                .map(|p| p.type_.as_str());
+            let pod_type = pod_context(&workload)
+                .and_then(|c| c.seccomp_profile.as_ref())
+                .map(|p| p.type_.as_str());
+            let found = match resolve(container_type, pod_type) {
+                Some(("RuntimeDefault" | "Localhost", _)) => continue,
+                Some(resolved) => provenance("seccompProfile.type", resolved, pod_type),
+                None => {
+                    "no seccompProfile on the container or the pod: runs Unconfined".to_string()
+                }
+            };
+            evaluation.report(container_violation(
+                &workload,
+                &container,
+                "securityContext.seccompProfile.type",
+                "seccompProfile RuntimeDefault or Localhost (container, else pod)",
+                found,
+            ));
+        }
+    },
+};
+
+pub static SERVICE_ACCOUNT_TOKEN: Check = Check {
+    meta: CheckMeta {
+        id: "security.service-account-token",
+        title: "Pods mount a Kubernetes API token only when they use it",
+        severity: Severity::Medium,
+        rationale: "Kubernetes mounts an API token into every pod unless told not to: an intruder in a pod that \
+                    never talks to the API gets credentials to explore the cluster, and any role later bound to the \
+                    ServiceAccount widens that access silently.",
+        remediation: "Set automountServiceAccountToken: false on the pod spec (or on its ServiceAccount); a pod that \
+                      does call the API keeps the token and gets a dedicated ServiceAccount with a RoleBinding \
+                      granting exactly what it needs.",
+    },
+    rule: |scope, evaluation| {
+        for workload in scope.workloads() {
+            evaluation.evaluated();
+            let account = ServiceAccountUse::of(scope.inventory, &workload);
+            let Some(why) = account.mounted_because() else {
+                continue;
+            };
+            if account.is_bound(scope.inventory) {
+                continue;
+            }
+            evaluation.report(pod_violation(
+                &workload,
+                "automountServiceAccountToken",
+                "automountServiceAccountToken: false, or a RoleBinding or ClusterRoleBinding that grants the \
+                 ServiceAccount the API access it uses",
+                format!(
+                    "the token is mounted ({why}) and no RoleBinding or ClusterRoleBinding names ServiceAccount {}",
+                    account.reference()
+                ),
+            ));
+        }
+    },
+};
+
+/// Containers of pods that do not run Windows.
+fn linux_containers<'a>(
+    scope: &'a Scope<'a>,
+) -> impl Iterator<Item = (Workload<'a>, ContainerRef<'a>)> + 'a {
+    every_container(scope).filter(|(workload, _)| {
+        workload
+            .pod_spec
+            .os
+            .as_ref()
+            .is_none_or(|os| os.name != "windows")
+    })
+}
+
+fn context<'a>(container: &ContainerRef<'a>) -> Option<&'a SecurityContext> {
+    container.container.security_context.as_ref()
+}
+
+fn pod_context<'a>(workload: &Workload<'a>) -> Option<&'a PodSecurityContext> {
+    workload.pod_spec.security_context.as_ref()
+}
+
+/// A finding on the pod spec of a workload (no container).
+fn pod_violation<'a>(
+    workload: &Workload<'a>,
+    field: &str,
+    expected: &str,
+    found: String,
+) -> Violation<'a> {
+    Violation {
+        object: workload.object,
+        container: None,
+        field: format!("{}.{field}", workload.pod_spec_path),
+        expected: expected.to_string(),
+        found,
+    }
+}
+
+/// Which securityContext a resolved value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Container,
+    Pod,
+}
+
+impl Level {
+    fn on(self) -> &'static str {
+        match self {
+            Level::Container => "on the container",
+            Level::Pod => "on the pod",
+        }
+    }
+}
+
+/// The kubelet's resolution of a field set on the container and the pod:
+/// the container's value wins.
+fn resolve<T>(container: Option<T>, pod: Option<T>) -> Option<(T, Level)> {
+    container
+        .map(|v| (v, Level::Container))
+        .or_else(|| pod.map(|v| (v, Level::Pod)))
+}
+
+/// A resolved value and where it was set, for a finding:
+/// "runAsUser: 0 on the container, overriding the pod's runAsUser: 1000",
+/// "runAsUser: 0 on the pod, not overridden by the container".
+fn provenance<T: PartialEq + Display>(
+    field: &str,
+    (value, level): (T, Level),
+    pod: Option<T>,
+) -> String {
+    match (level, pod) {
+        (Level::Container, Some(pod)) if pod != value => {
+            format!("{field}: {value} on the container, overriding the pod's {field}: {pod}")
+        }
+        (Level::Container, _) => format!("{field}: {value} on the container"),
+        (Level::Pod, _) => format!("{field}: {value} on the pod, not overridden by the container"),
+    }
+}
+
+/// Whether the container may run as root: the field to point at and how
+/// the pod and container settings resolved, or `None` when it cannot.
+fn runs_as_root(
+    workload: &Workload<'_>,
+    container: &ContainerRef<'_>,
+) -> Option<(&'static str, String)> {
+    let (own, pod) = (context(container), pod_context(workload));
+    let pod_user = pod.and_then(|c| c.run_as_user);
+    let pod_non_root = pod.and_then(|c| c.run_as_non_root);
+    let user = resolve(own.and_then(|c| c.run_as_user), pod_user);
+    let non_root = resolve(own.and_then(|c| c.run_as_non_root), pod_non_root);
+    const REFUSED: &str = "the kubelet refuses to start the container";
+    let root_user = |found: String| Some(("runAsUser", found));
+    let image_user = |setting: &str| {
+        let found = format!(
+            "{setting}: the container runs as the image's user, root unless the image sets another"
+        );
+        Some(("runAsNonRoot", found))
+    };
+    match (user, non_root) {
+        (Some((0, Level::Container)), Some((true, Level::Pod))) => root_user(format!(
+            "runAsUser: 0 on the container overrides the pod's runAsNonRoot: true ({REFUSED})"
+        )),
+        (Some((0, user_level)), Some((true, level))) => root_user(format!(
+            "runAsUser: 0 {} and runAsNonRoot: true {} ({REFUSED})",
+            user_level.on(),
+            level.on()
+        )),
+        (Some((0, level)), _) => root_user(format!(
+            "{}: the container runs as root",
+            provenance("runAsUser", (0, level), pod_user)
+        )),
+        (Some(_), _) | (None, Some((true, _))) => None,
+        (None, Some((false, level))) => image_user(&format!(
+            "{}, and no runAsUser",
+            provenance("runAsNonRoot", (false, level), pod_non_root)
+        )),
+        (None, None) => image_user("no runAsNonRoot nor runAsUser on the container or the pod"),
+    }
+}
+
+/// A boolean of the container's securityContext with a required value.
+struct Flag {
+    field: &'static str,
+    get: fn(&SecurityContext) -> Option<bool>,
+    /// The value Kubernetes assumes when the field is unset.
+    default: bool,
+    required: bool,
+    /// Whether `privileged: true` forces the unsafe value (the API rejects
+    /// the safe one): such containers are left to security.privileged.
+    implied_by_privileged: bool,
+}
+
+static NO_PRIVILEGE_ESCALATION: Flag = Flag {
+    field: "allowPrivilegeEscalation",
+    get: |c| c.allow_privilege_escalation,
+    default: true,
+    required: false,
+    implied_by_privileged: true,
+};
+
+static READ_ONLY_ROOT_FILESYSTEM: Flag = Flag {
+    field: "readOnlyRootFilesystem",
+    get: |c| c.read_only_root_filesystem,
+    default: false,
+    required: true,
+    implied_by_privileged: false,
+};
+
+static NOT_PRIVILEGED: Flag = Flag {
+    field: "privileged",
+    get: |c| c.privileged,
+    default: false,
+    required: false,
+    implied_by_privileged: false,
+};
+
+/// The rule of the checks on one boolean of the container's securityContext.
+fn check_flag(scope: &Scope<'_>, evaluation: &mut Evaluation<'_>, flag: &Flag) {
+    let Flag {
+        field,
+        get,
+        default,
+        required,
+        implied_by_privileged,
+    } = *flag;
+    for (workload, container) in linux_containers(scope) {
+        let context = context(&container);
+        if implied_by_privileged && context.and_then(|c| c.privileged) == Some(true) {
+            continue;
+        }
+        evaluation.evaluated();
+        let value = context.and_then(get);
+        if value.unwrap_or(default) == required {
+            continue;
+        }
+        let found = match value {
+            Some(value) => format!("{field}: {value}"),
+            None => format!("{field} not set (Kubernetes assumes {default})"),
+        };
+        evaluation.report(container_violation(
+            &workload,
+            &container,
+            &format!("securityContext.{field}"),
+            &format!("{field}: {required}"),
+            found,
+        ));
+    }
+}
+
+/// Capability names as runtimes read them: case-insensitive, with or
+/// without the `CAP_` prefix.
+fn capability_name(raw: &str) -> String {
+    let upper = raw.trim().to_ascii_uppercase();
+    match upper.strip_prefix("CAP_") {
+        Some(name) => name.to_string(),
+        None => upper,
+    }
+}
+
+/// The ServiceAccount a workload's pods run as, and whether they get its
+/// token.
+struct ServiceAccountUse<'a> {
+    /// The workload's namespace (`None`: the one it is applied to, unknown).
+    namespace: Option<&'a str>,
+    name: &'a str,
+    /// The pod spec's automountServiceAccountToken.
+    pod: Option<bool>,
+    /// The ServiceAccount's, when it is in the inventory.
+    account: Option<bool>,
+}
+
+impl<'a> ServiceAccountUse<'a> {
+    fn of(inventory: &'a Inventory, workload: &Workload<'a>) -> ServiceAccountUse<'a> {
+        let spec = workload.pod_spec;
+        let namespace = workload.object.namespace();
+        let name = spec
+            .service_account_name
+            .as_deref()
+            .or(spec.service_account.as_deref())
+            .filter(|n| !n.is_empty())
+            .unwrap_or("default");
+        let account = inventory
+            .get("ServiceAccount", namespace, name)
+            .and_then(|object| match &object.resource {
+                Resource::ServiceAccount(account) => account.automount_service_account_token,
+                _ => None,
+            });
+        ServiceAccountUse {
+            namespace,
+            name,
+            pod: spec.automount_service_account_token,
+            account,
+        }
+    }
+
+    /// `namespace/name`, for findings.
+    fn reference(&self) -> String {
+        match self.namespace {
+            Some(namespace) => format!("{namespace}/{}", self.name),
+            None => self.name.to_string(),
+        }
+    }
+
+    /// Why the token is mounted (the pod's setting, else the
+    /// ServiceAccount's, else the default), or `None` when it is not.
+    fn mounted_because(&self) -> Option<String> {
+        let account = format!("ServiceAccount {:?}", self.name);
+        match (self.pod, self.account) {
+            (Some(false), _) | (None, Some(false)) => None,
+            (Some(true), Some(false)) => Some(format!(
+                "the pod sets automountServiceAccountToken: true, overriding {account}'s false"
+            )),
+            (Some(true), _) => Some("the pod sets automountServiceAccountToken: true".to_string()),
+            (None, Some(true)) => {
+                Some(format!("{account} sets automountServiceAccountToken: true"))
+            }
+            (None, None) => Some(format!(
+                "neither the pod nor {account} sets automountServiceAccountToken: false"
+            )),
+        }
+    }
+
+    /// Whether a RoleBinding or ClusterRoleBinding of the inventory grants
+    /// this ServiceAccount something, the sign that its pods use the API.
+    fn is_bound(&self, inventory: &Inventory) -> bool {
+        let role_bindings = inventory.of_kind("RoleBinding");
+        let cluster_bindings = inventory.of_kind("ClusterRoleBinding");
+        role_bindings.chain(cluster_bindings).any(|binding| {
+            // A ServiceAccount subject of a RoleBinding defaults to its namespace.
+            let default_namespace = binding
+                .namespace()
+                .filter(|_| binding.kind == "RoleBinding");
+            binding.json()["subjects"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|subject| self.is_named_by(subject, default_namespace))
+        })
+    }
+
+    /// Whether an RBAC subject matches this ServiceAccount as the RBAC
+    /// authorizer matches it: as a ServiceAccount, by its user name, or by
+    /// the groups of all ServiceAccounts (of its namespace). An unknown
+    /// namespace matches any.
+    fn is_named_by(&self, subject: &Value, default_namespace: Option<&str>) -> bool {
+        let text = |key: &str| subject[key].as_str();
+        let name = text("name").unwrap_or_default();
+        let in_namespace =
+            |namespace: Option<&str>| self.namespace.is_none() || namespace == self.namespace;
+        match text("kind") {
+            Some("ServiceAccount") => {
+                name == self.name && in_namespace(text("namespace").or(default_namespace))
+            }
+            Some("User") => name
+                .strip_prefix("system:serviceaccount:")
+                .and_then(|rest| rest.split_once(':'))
+                .is_some_and(|(namespace, account)| {
+                    account == self.name && in_namespace(Some(namespace))
+                }),
+            Some("Group") => {
+                name == "system:serviceaccounts"
+                    || name
+                        .strip_prefix("system:serviceaccounts:")
+                        .is_some_and(|namespace| in_namespace(Some(namespace)))
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn capability_names_ignore_case_and_the_cap_prefix() {
+        assert_eq!(capability_name("NET_BIND_SERVICE"), "NET_BIND_SERVICE");
+        assert_eq!(capability_name("net_bind_service"), "NET_BIND_SERVICE");
+        assert_eq!(capability_name("CAP_NET_BIND_SERVICE"), "NET_BIND_SERVICE");
+        assert_eq!(capability_name("cap_sys_admin"), "SYS_ADMIN");
+        assert_eq!(capability_name("NET_ADMIN"), "NET_ADMIN");
+    }
+
+    #[test]
+    fn the_container_value_overrides_the_pod_value() {
+        assert_eq!(resolve(Some(1), Some(2)), Some((1, Level::Container)));
+        assert_eq!(resolve(None, Some(2)), Some((2, Level::Pod)));
+        assert_eq!(resolve::<i64>(None, None), None);
+    }
+
+    fn account(pod: Option<bool>, account: Option<bool>) -> ServiceAccountUse<'static> {
+        ServiceAccountUse {
+            namespace: Some("production"),
+            name: "api",
+            pod,
+            account,
+        }
+    }
+
+    #[test]
+    fn the_pod_setting_wins_over_the_service_account() {
+        assert!(account(Some(false), Some(true)).mounted_because().is_none());
+        assert!(account(None, Some(false)).mounted_because().is_none());
+        assert!(account(Some(true), Some(false)).mounted_because().is_some());
+        assert!(account(None, None).mounted_because().is_some());
+    }
+
+    #[test]
+    fn rbac_subjects_match_as_the_authorizer_matches_them() {
+        let api = account(None, None);
+        let subject = |value: Value| api.is_named_by(&value, Some("production"));
+        assert!(subject(
+            json!({"kind": "ServiceAccount", "name": "api", "namespace": "production"})
+        ));
+        assert!(subject(json!({"kind": "ServiceAccount", "name": "api"})));
+        assert!(!api.is_named_by(&json!({"kind": "ServiceAccount", "name": "api"}), None));
+        assert!(!subject(
+            json!({"kind": "ServiceAccount", "name": "api", "namespace": "staging"})
+        ));
+        assert!(!subject(
+            json!({"kind": "ServiceAccount", "name": "web", "namespace": "production"})
+        ));
+        assert!(subject(
+            json!({"kind": "User", "name": "system:serviceaccount:production:api"})
+        ));
+        assert!(!subject(json!({"kind": "User", "name": "api"})));
+        assert!(subject(
+            json!({"kind": "Group", "name": "system:serviceaccounts:production"})
+        ));
+        assert!(subject(
+            json!({"kind": "Group", "name": "system:serviceaccounts"})
+        ));
+        assert!(!subject(
+            json!({"kind": "Group", "name": "system:serviceaccounts:staging"})
+        ));
+        assert!(!subject(
+            json!({"kind": "Group", "name": "system:authenticated"})
+        ));
+        let unknown_namespace = ServiceAccountUse {
+            namespace: None,
+            ..account(None, None)
+        };
+        assert!(unknown_namespace.is_named_by(
+            &json!({"kind": "ServiceAccount", "name": "api", "namespace": "anywhere"}),
+            None
+        ));
+    }
+}
