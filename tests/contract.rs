@@ -116,7 +116,12 @@ fn run_without_arguments_is_ready() {
 
 #[test]
 fn a_fail_fixture_is_not_ready() {
-    let run = run(&["--target", &format!("manifests:{FAIL_FIXTURE}")]);
+    let run = run(&[
+        "--checks",
+        "probe",
+        "--target",
+        &format!("manifests:{FAIL_FIXTURE}"),
+    ]);
     run.assert_exit(1);
     let summary = run.summary();
     let findings = active_findings(&summary);
@@ -138,7 +143,12 @@ fn a_fail_fixture_is_not_ready() {
 
 #[test]
 fn summary_md_has_the_verdict_and_each_finding_with_its_place() {
-    let run = run(&["--target", &format!("manifests:{FAIL_FIXTURE}")]);
+    let run = run(&[
+        "--checks",
+        "probe",
+        "--target",
+        &format!("manifests:{FAIL_FIXTURE}"),
+    ]);
     run.assert_exit(1);
     let summary = run.summary();
     let markdown = run.markdown();

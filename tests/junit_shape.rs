@@ -374,7 +374,12 @@ fn an_undefined_step_is_an_error_testcase_naming_the_step() {
 #[test]
 fn suppressed_findings_are_in_system_out() {
     let path = "fixtures/checks/probe.liveness/pass/suppressed-with-reason.yaml";
-    let run = run(&["--target", &format!("manifests:{path}")]);
+    let run = run(&[
+        "--checks",
+        "probe",
+        "--target",
+        &format!("manifests:{path}"),
+    ]);
     run.assert_exit(0);
     let (junit, summary) = parse(&run);
     assert_shape(&junit, &summary);

@@ -287,8 +287,13 @@ fn a_helm_stream_on_stdin_with_a_bare_dash() {
 fn findings_read_from_stdin_are_located_in_stdin() {
     let fixture = "fixtures/checks/probe.liveness/fail/deployment-no-liveness.yaml";
     let text = std::fs::read(root().join(fixture)).expect("fixture");
-    let from_file = run(&["--target", &format!("manifests:{fixture}")]);
-    let from_stdin = run_with_stdin(&["--target", "-"], Some(&text));
+    let from_file = run(&[
+        "--checks",
+        "probe",
+        "--target",
+        &format!("manifests:{fixture}"),
+    ]);
+    let from_stdin = run_with_stdin(&["--checks", "probe", "--target", "-"], Some(&text));
     from_file.assert_exit(1);
     from_stdin.assert_exit(1);
     let (file_summary, stdin_summary) = (from_file.summary(), from_stdin.summary());
@@ -313,7 +318,12 @@ fn findings_read_from_stdin_are_located_in_stdin() {
 #[test]
 fn unknown_kinds_are_kept_and_counted_as_dynamic() {
     let path = "fixtures/malformed/unknown-kind.yaml";
-    let run = run(&["--target", &format!("manifests:{path}")]);
+    let run = run(&[
+        "--checks",
+        "probe",
+        "--target",
+        &format!("manifests:{path}"),
+    ]);
     run.assert_exit(0);
     let summary = run.summary();
     assert_ready_and_evaluated(&summary, &run.context());
@@ -503,7 +513,12 @@ fn every_malformed_input_could_not_be_evaluated_and_names_its_place() {
 /// place as on its own, and the readable files are still evaluated.
 #[test]
 fn a_directory_of_malformed_files_reports_each_and_evaluates_the_rest() {
-    let run = run(&["--target", &format!("manifests:{MALFORMED_DIR}")]);
+    let run = run(&[
+        "--checks",
+        "probe",
+        "--target",
+        &format!("manifests:{MALFORMED_DIR}"),
+    ]);
     run.assert_exit(2);
     let summary = run.summary();
     let errors = input_errors(&summary);
@@ -552,7 +567,12 @@ fn a_broken_file_next_to_a_valid_one_still_evaluates_the_valid_one() {
     let tree = temp_tree(&[("app/api.yaml", &valid), ("app/zz-broken.yaml", &broken)]);
     let dir = tree.path().join("app");
 
-    let run = run(&["--target", &format!("manifests:{}", path_str(&dir))]);
+    let run = run(&[
+        "--checks",
+        "probe",
+        "--target",
+        &format!("manifests:{}", path_str(&dir)),
+    ]);
     run.assert_exit(2);
     let summary = run.summary();
     let errors = input_errors(&summary);
@@ -590,7 +610,12 @@ fn findings_of_valid_files_are_reported_even_when_another_file_is_broken() {
     let broken =
         std::fs::read(root().join("fixtures/malformed/wrong-types.yaml")).expect("fixture");
     let tree = temp_tree(&[("api.yaml", &failing), ("broken.yaml", &broken)]);
-    let run = run(&["--target", &format!("manifests:{}", path_str(tree.path()))]);
+    let run = run(&[
+        "--checks",
+        "probe",
+        "--target",
+        &format!("manifests:{}", path_str(tree.path())),
+    ]);
     run.assert_exit(2);
     let summary = run.summary();
     let findings = active_findings(&summary);

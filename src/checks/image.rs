@@ -6,8 +6,7 @@
 //! server defaults them. Containers without an image (a workload template
 //! whose image a deployment tool fills in) are not evaluated.
 
-use super::resources::{container_violation, every_container};
-use super::{Check, CheckMeta, Severity};
+use super::{Check, CheckMeta, Severity, Violation};
 
 /// The image family, in catalogue order.
 pub static CHECKS: &[&Check] = &[&TAG, &PULL_POLICY];
@@ -24,13 +23,13 @@ pub static TAG: Check = Check {
                       digest (registry.company.com/api:1.4.2@sha256:...).",
     },
     rule: |scope, evaluation| {
-        for (workload, container) in every_container(scope) {
+        for (workload, container) in scope.containers() {
             let Some(image) = image_of(container.container.image.as_deref()) else {
                 continue;
             };
             evaluation.evaluated();
             if let Some(found) = image.mutability() {
-                evaluation.report(container_violation(
+                evaluation.report(Violation::on_container(
                     &workload,
                     &container,
                     "image",
@@ -54,7 +53,7 @@ pub static PULL_POLICY: Check = Check {
                       version tag), or set IfNotPresent with a pinned tag or digest; never Never.",
     },
     rule: |scope, evaluation| {
-        for (workload, container) in every_container(scope) {
+        for (workload, container) in scope.containers() {
             let Some(image) = image_of(container.container.image.as_deref()) else {
                 continue;
             };
@@ -71,7 +70,7 @@ pub static PULL_POLICY: Check = Check {
                 ),
                 _ => continue,
             };
-            evaluation.report(container_violation(
+            evaluation.report(Violation::on_container(
                 &workload,
                 &container,
                 "imagePullPolicy",

@@ -26,7 +26,7 @@ use serde::Serialize;
 use crate::config::Profile;
 use crate::evidence::{CheckOutcome, Finding};
 use crate::model::selector::Selector;
-use crate::model::{Inventory, Object, Workload};
+use crate::model::{ContainerRef, Inventory, Object, Workload};
 
 /// How much a violation matters for go-live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -224,6 +224,13 @@ impl<'a> Scope<'a> {
                 .is_none_or(|namespaces| namespaces.contains(&namespace))
     }
 
+    /// Every container (init, sidecar and regular) of every workload in
+    /// scope, with its workload.
+    pub fn containers(&self) -> impl Iterator<Item = (Workload<'a>, ContainerRef<'a>)> + '_ {
+        self.workloads()
+            .flat_map(|w| w.containers().map(move |c| (w, c)))
+    }
+
     /// Objects of one kind that are in scope.
     pub fn objects(&self, kind: &str) -> impl Iterator<Item = &'a Object> + '_ {
         self.inventory
@@ -247,6 +254,25 @@ pub struct Violation<'a> {
     pub field: String,
     pub expected: String,
     pub found: String,
+}
+
+impl<'a> Violation<'a> {
+    /// A violation by one container, at `field` inside its definition.
+    pub fn on_container(
+        workload: &Workload<'a>,
+        container: &ContainerRef<'a>,
+        field: &str,
+        expected: &str,
+        found: String,
+    ) -> Violation<'a> {
+        Violation {
+            object: workload.object,
+            container: Some(container.container.name.as_str()),
+            field: format!("{}.{field}", container.path),
+            expected: expected.to_string(),
+            found,
+        }
+    }
 }
 
 impl<'c> Evaluation<'c> {

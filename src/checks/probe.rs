@@ -27,7 +27,7 @@ pub static LIVENESS: Check = Check {
         for (workload, container) in probed_containers(scope) {
             evaluation.evaluated();
             if container.container.liveness_probe.is_none() {
-                evaluation.report(violation(
+                evaluation.report(Violation::on_container(
                     &workload,
                     &container,
                     "livenessProbe",
@@ -72,7 +72,7 @@ pub static READINESS: Check = Check {
             };
             evaluation.evaluated();
             if container.container.readiness_probe.is_none() {
-                evaluation.report(violation(
+                evaluation.report(Violation::on_container(
                     &workload,
                     &container,
                     "readinessProbe",
@@ -103,7 +103,7 @@ pub static DISTINCT: Check = Check {
             evaluation.evaluated();
             let (live, ready) = (Handler::of(liveness, c), Handler::of(readiness, c));
             if live.is_some() && live == ready {
-                evaluation.report(violation(
+                evaluation.report(Violation::on_container(
                     &workload,
                     &container,
                     "readinessProbe",
@@ -138,7 +138,7 @@ pub static PORT: Check = Check {
                 };
                 evaluation.evaluated();
                 if let Err(found) = resolve_port(c, &port) {
-                    evaluation.report(violation(
+                    evaluation.report(Violation::on_container(
                         &workload,
                         &container,
                         &format!("{field}.{port_field}"),
@@ -163,22 +163,6 @@ fn probed_containers<'a>(
                 .filter(|c| c.kind == ContainerKind::Regular)
                 .map(move |c| (w, c))
         })
-}
-
-fn violation<'a>(
-    workload: &Workload<'a>,
-    container: &ContainerRef<'a>,
-    field: &str,
-    expected: &str,
-    found: String,
-) -> Violation<'a> {
-    Violation {
-        object: workload.object,
-        container: Some(container.container.name.as_str()),
-        field: format!("{}.{field}", container.path),
-        expected: expected.to_string(),
-        found,
-    }
 }
 
 /// What a probe does, with named ports resolved, ignoring timings.

@@ -21,7 +21,6 @@ use k8s_openapi::api::core::v1::ResourceRequirements;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 use super::{Check, CheckMeta, Evaluation, Scope, Severity, Violation};
-use crate::model::{ContainerRef, Workload};
 
 /// The resources family, in catalogue order.
 pub static CHECKS: &[&Check] = &[
@@ -97,7 +96,7 @@ pub static LIMITS_COVER_REQUESTS: Check = Check {
                       1,000,000,000 bytes, `1Gi` is 1,073,741,824).",
     },
     rule: |scope, evaluation| {
-        for (workload, container) in every_container(scope) {
+        for (workload, container) in scope.containers() {
             let resources = container.container.resources.as_ref();
             let pairs: Vec<(Compute, Amount, Amount)> = [Compute::Cpu, Compute::Memory]
                 .into_iter()
@@ -112,7 +111,7 @@ pub static LIMITS_COVER_REQUESTS: Check = Check {
             evaluation.evaluated();
             for (compute, request, limit) in pairs {
                 if limit < request {
-                    evaluation.report(container_violation(
+                    evaluation.report(Violation::on_container(
                         &workload,
                         &container,
                         &List::Limits.field(compute),
@@ -129,33 +128,6 @@ pub static LIMITS_COVER_REQUESTS: Check = Check {
         }
     },
 };
-
-/// Every container (init, sidecar and regular) of every workload in scope.
-/// Shared with the security and image families, which look at all of them.
-pub(super) fn every_container<'a>(
-    scope: &'a Scope<'a>,
-) -> impl Iterator<Item = (Workload<'a>, ContainerRef<'a>)> + 'a {
-    scope
-        .workloads()
-        .flat_map(|w| w.containers().map(move |c| (w, c)))
-}
-
-/// A finding on one container, at `field` inside its definition.
-pub(super) fn container_violation<'a>(
-    workload: &Workload<'a>,
-    container: &ContainerRef<'a>,
-    field: &str,
-    expected: &str,
-    found: String,
-) -> Violation<'a> {
-    Violation {
-        object: workload.object,
-        container: Some(container.container.name.as_str()),
-        field: format!("{}.{field}", container.path),
-        expected: expected.to_string(),
-        found,
-    }
-}
 
 /// The two resources every container must size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,7 +228,7 @@ fn require(scope: &Scope<'_>, evaluation: &mut Evaluation<'_>, compute: Compute,
         list.noun(),
         list.field(compute)
     );
-    for (workload, container) in every_container(scope) {
+    for (workload, container) in scope.containers() {
         evaluation.evaluated();
         let found = match effective(container.container.resources.as_ref(), list, compute) {
             // A defaulted request shares the limit's field: the limit check reports it.
@@ -269,7 +241,7 @@ fn require(scope: &Scope<'_>, evaluation: &mut Evaluation<'_>, compute: Compute,
             }
             None => missing(compute, list),
         };
-        evaluation.report(container_violation(
+        evaluation.report(Violation::on_container(
             &workload,
             &container,
             &list.field(compute),

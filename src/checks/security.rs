@@ -26,7 +26,6 @@ use std::fmt::Display;
 use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext};
 use serde_json::Value;
 
-use super::resources::{container_violation, every_container};
 use super::{Check, CheckMeta, Evaluation, Scope, Severity, Violation};
 use crate::model::{ContainerRef, Inventory, Resource, Workload};
 
@@ -56,10 +55,10 @@ pub static NON_ROOT: Check = Check {
                       set runAsUser: 0 on a container.",
     },
     rule: |scope, evaluation| {
-        for (workload, container) in every_container(scope) {
+        for (workload, container) in scope.containers() {
             evaluation.evaluated();
             if let Some((field, found)) = runs_as_root(&workload, &container) {
-                evaluation.report(container_violation(
+                evaluation.report(Violation::on_container(
                     &workload,
                     &container,
                     &format!("securityContext.{field}"),
@@ -125,7 +124,7 @@ pub static CAPABILITIES: Check = Check {
                 } else {
                     format!("drops {} but not ALL", dropped.join(", "))
                 };
-                evaluation.report(container_violation(
+                evaluation.report(Violation::on_container(
                     &workload,
                     &container,
                     "securityContext.capabilities.drop",
@@ -139,7 +138,7 @@ pub static CAPABILITIES: Check = Check {
                 .filter(|c| capability_name(c) != "NET_BIND_SERVICE")
                 .collect();
             if !extra.is_empty() {
-                evaluation.report(container_violation(
+                evaluation.report(Violation::on_container(
                     &workload,
                     &container,
                     "securityContext.capabilities.add",
@@ -243,8 +242,9 @@ pub static HOST_PORTS: Check = Check {
     },
     rule: |scope, evaluation| {
         // Under hostNetwork every port is a node port: security.host-namespaces reports it.
-        let containers =
-            every_container(scope).filter(|(w, _)| w.pod_spec.host_network != Some(true));
+        let containers = scope
+            .containers()
+            .filter(|(w, _)| w.pod_spec.host_network != Some(true));
         for (workload, container) in containers {
             evaluation.evaluated();
             let ports = container.container.ports.iter().flatten().enumerate();
@@ -252,7 +252,7 @@ pub static HOST_PORTS: Check = Check {
                 let Some(host_port) = port.host_port.filter(|&p| p != 0) else {
                     continue;
                 };
-                evaluation.report(container_violation(
+                evaluation.report(Violation::on_container(
                     &workload,
                     &container,
                     &format!("ports[{i}].hostPort"),
@@ -293,7 +293,7 @@ pub static SECCOMP: Check = Check {
                     "no seccompProfile on the container or the pod: runs Unconfined".to_string()
                 }
             };
-            evaluation.report(container_violation(
+            evaluation.report(Violation::on_container(
                 &workload,
                 &container,
                 "securityContext.seccompProfile.type",
@@ -344,7 +344,7 @@ pub static SERVICE_ACCOUNT_TOKEN: Check = Check {
 fn linux_containers<'a>(
     scope: &'a Scope<'a>,
 ) -> impl Iterator<Item = (Workload<'a>, ContainerRef<'a>)> + 'a {
-    every_container(scope).filter(|(workload, _)| {
+    scope.containers().filter(|(workload, _)| {
         workload
             .pod_spec
             .os
@@ -518,7 +518,7 @@ fn check_flag(scope: &Scope<'_>, evaluation: &mut Evaluation<'_>, flag: &Flag) {
             Some(value) => format!("{field}: {value}"),
             None => format!("{field} not set (Kubernetes assumes {default})"),
         };
-        evaluation.report(container_violation(
+        evaluation.report(Violation::on_container(
             &workload,
             &container,
             &format!("securityContext.{field}"),
