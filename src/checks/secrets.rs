@@ -1,6 +1,768 @@
-//! The secrets family (to be written).
+//! The secrets family: credentials belong in Secrets fed by a secret manager
+//! (External Secrets, Sealed Secrets, Vault, cert-manager), never written in
+//! clear in a manifest, and every Secret a pod needs must exist or the pod
+//! never starts. Values found in manifests are never printed: a finding only
+//! says what a value looks like. References are judged only in namespaces
+//! the manifests deliver Secrets to (a Secret, or an object of a controller
+//! that writes one): elsewhere Secrets are created another way and golive
+//! cannot tell whether they exist.
 
-use super::Check;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
+
+use k8s_openapi::api::core::v1::{ConfigMap, Container, KeyToPath, Secret};
+use regex::Regex;
+
+use super::{Check, CheckMeta, Scope, Severity, Violation};
+use crate::model::{ContainerRef, Inventory, Object, Resource, Workload};
 
 /// The secrets family, in catalogue order.
-pub static CHECKS: &[&Check] = &[];
+pub static CHECKS: &[&Check] = &[&LITERAL_CREDENTIALS, &REFERENCES];
+
+pub static LITERAL_CREDENTIALS: Check = Check {
+    meta: CheckMeta {
+        id: "secrets.literal-credentials",
+        title: "No credential is written in clear in a manifest",
+        severity: Severity::Critical,
+        rationale: "A password, token or key written as an env value or in a ConfigMap is readable by anyone who \
+                    can read the repository, the chart, `kubectl describe` or the audit log; it cannot be rotated \
+                    without a redeploy and it outlives every access review.",
+        remediation: "Move the value to a Secret managed by your secret manager (an ExternalSecret, a \
+                      SealedSecret, Vault) and reference it with env[].valueFrom.secretKeyRef or envFrom[].secretRef; \
+                      then rotate the credential, since it has been exposed.",
+    },
+    rule: |scope, evaluation| {
+        for workload in scope.workloads() {
+            for container in workload.containers() {
+                for (field, found) in container_literals(&container) {
+                    evaluation.evaluated();
+                    if let Some(found) = found {
+                        evaluation.report(Violation {
+                            object: workload.object,
+                            container: Some(container.container.name.as_str()),
+                            field: format!("{}.{field}", container.path),
+                            expected: LITERAL_EXPECTED.to_string(),
+                            found,
+                        });
+                    }
+                }
+            }
+        }
+        for (object, config_map) in config_maps_in_scope(scope) {
+            for (key, value) in config_map.data.iter().flatten() {
+                evaluation.evaluated();
+                if let Some(found) = literal_credential(key, value, "a key") {
+                    evaluation.report(Violation {
+                        object,
+                        container: None,
+                        field: format!("data.{key}"),
+                        expected: LITERAL_EXPECTED.to_string(),
+                        found,
+                    });
+                }
+            }
+        }
+    },
+};
+
+const LITERAL_EXPECTED: &str = "a reference to a Secret, not a literal credential";
+
+pub static REFERENCES: Check = Check {
+    meta: CheckMeta {
+        id: "secrets.references",
+        title: "Every Secret a workload uses exists, with the keys it reads",
+        severity: Severity::Critical,
+        rationale: "A pod that reads a Secret (or a key of it) that does not exist never starts: it stays in \
+                    CreateContainerConfigError or ContainerCreating, and a rollout that needs it stalls. A missing \
+                    image pull Secret makes pulls from a private registry fail.",
+        remediation: "Deliver the Secret with the release (an ExternalSecret, a SealedSecret or a cert-manager \
+                      Certificate producing that name, or the Secret itself), fix the name or key, or mark a truly \
+                      optional reference `optional: true`.",
+    },
+    rule: |scope, evaluation| {
+        let mut by_namespace = BTreeMap::new();
+        for workload in scope.workloads() {
+            let namespace = workload.object.namespace();
+            let sources = by_namespace
+                .entry(namespace)
+                .or_insert_with(|| SecretSources::of(scope.inventory, namespace));
+            if !sources.judges_namespace() {
+                continue;
+            }
+            for reference in secret_references(&workload) {
+                if reference.optional {
+                    continue;
+                }
+                evaluation.evaluated();
+                if let Err((field, found)) = sources.resolve(&reference) {
+                    evaluation.report(Violation {
+                        object: workload.object,
+                        container: reference.container,
+                        field,
+                        expected: format!(
+                            "a Secret {:?} with the keys read from it",
+                            reference.name
+                        ),
+                        found,
+                    });
+                }
+            }
+        }
+    },
+};
+
+// ---------------------------------------------------------------------------
+// Literal credentials
+
+/// Credential words a variable or key name may end with, as upper-case word
+/// sequences, with what such a value is.
+const CREDENTIAL_NAMES: &[(&[&str], &str)] = &[
+    (&["PASSWORD"], "a password"),
+    (&["PASSWD"], "a password"),
+    (&["PWD"], "a password"),
+    (&["SECRET"], "a secret"),
+    (&["TOKEN"], "a token"),
+    (&["API", "KEY"], "an API key"),
+    (&["APIKEY"], "an API key"),
+    (&["ACCESS", "KEY"], "an access key"),
+    (&["PRIVATE", "KEY"], "a private key"),
+    (&["CREDENTIALS"], "credentials"),
+    (&["CREDENTIAL"], "credentials"),
+    (&["AUTH"], "an authentication credential"),
+];
+
+/// Words that may follow a credential word without changing what the value
+/// is (`SECRET_KEY`, `SECRET_KEY_BASE`).
+const CREDENTIAL_QUALIFIERS: &[&str] = &["KEY", "BASE"];
+
+/// Values that are settings rather than credentials.
+const SETTING_WORDS: &[&str] = &[
+    "true", "false", "yes", "no", "on", "off", "enabled", "disabled", "none",
+];
+
+/// Well-known credential formats, recognised whatever the name.
+static CREDENTIAL_SHAPES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
+    [
+        (r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", "an AWS access key"),
+        (r"\bgh[pousr]_[A-Za-z0-9]{36,}", "a GitHub token"),
+        (r"\bgithub_pat_[A-Za-z0-9_]{22,}", "a GitHub token"),
+        (r"\bglpat-[A-Za-z0-9_-]{20,}", "a GitLab token"),
+        (r"\bxox[abprs]-[A-Za-z0-9-]{10,}", "a Slack token"),
+        (r"\bAIza[0-9A-Za-z_-]{35}", "a Google API key"),
+        (r"\bsk_live_[0-9A-Za-z]{24,}", "a Stripe live secret key"),
+        (
+            r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
+            "a JSON Web Token",
+        ),
+        (
+            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----",
+            "a private key",
+        ),
+    ]
+    .into_iter()
+    .map(|(pattern, what)| (Regex::new(pattern).expect("a valid pattern"), what))
+    .collect()
+});
+
+/// `scheme://user:password@`, the password captured.
+static URL_WITH_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b[a-z][a-z0-9+.-]*://[^/\s:@]*:([^/\s@]+)@").expect("a valid pattern")
+});
+
+/// A whole value that only names another variable: `$(VAR)` (expanded by
+/// the kubelet), `${VAR}` or `$VAR` (expanded by the application).
+static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:\$\([A-Za-z_][A-Za-z0-9_]*\)|\$\{[^}]+\}|\$[A-Za-z_][A-Za-z0-9_]*)$")
+        .expect("a valid pattern")
+});
+
+/// A `$(VAR)` reference anywhere in a value.
+static KUBELET_REFERENCE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\$\([A-Za-z_][A-Za-z0-9_]*\)").expect("a valid pattern"));
+
+/// The literal values of a container (env values, command and args), each
+/// with its field path under the container and what is wrong with it.
+fn container_literals(container: &ContainerRef<'_>) -> Vec<(String, Option<String>)> {
+    let c: &Container = container.container;
+    let env = c.env.iter().flatten().enumerate().filter_map(|(i, var)| {
+        let value = var.value.as_deref()?;
+        let found = literal_credential(&var.name, value, "a variable");
+        Some((format!("env[{i}].value"), found))
+    });
+    let words = [("command", &c.command), ("args", &c.args)]
+        .into_iter()
+        .flat_map(|(list, words)| {
+            words.iter().flatten().enumerate().map(move |(i, word)| {
+                let found = credential_shape(word)
+                    .map(|what| format!("a literal argument (redacted) that looks like {what}"));
+                (format!("{list}[{i}]"), found)
+            })
+        });
+    env.chain(words).collect()
+}
+
+/// What a literal `value` named `name` (an env variable or a ConfigMap key,
+/// `subject` says which) gives away, if it looks like a credential.
+fn literal_credential(name: &str, value: &str, subject: &str) -> Option<String> {
+    if let Some(what) = credential_shape(value) {
+        return Some(format!("a literal value (redacted) that looks like {what}"));
+    }
+    let what = credential_name(name)?;
+    is_credential_literal(value)
+        .then(|| format!("a literal value (redacted) for {subject} named like {what}"))
+}
+
+/// The credential a value looks like by its format, whatever its name.
+fn credential_shape(value: &str) -> Option<&'static str> {
+    if let Some((_, what)) = CREDENTIAL_SHAPES.iter().find(|(re, _)| re.is_match(value)) {
+        return Some(what);
+    }
+    URL_WITH_PASSWORD
+        .captures_iter(value)
+        .any(|c| !REFERENCE.is_match(&c[1]))
+        .then_some("a URL with an embedded password")
+}
+
+/// What a variable or key is, when its name ends with a credential word,
+/// possibly followed by `KEY` or `BASE` (`DB_PASSWORD`, `clientSecret`,
+/// `SECRET_KEY_BASE`); `PASSWORD_FILE`, `TOKEN_TTL` or `SECRET_NAME` name
+/// something else.
+fn credential_name(name: &str) -> Option<&'static str> {
+    let words = name_words(name);
+    let qualifiers = words
+        .iter()
+        .rev()
+        .take_while(|w| CREDENTIAL_QUALIFIERS.contains(&w.as_str()))
+        .count();
+    [&words[..], &words[..words.len() - qualifiers]]
+        .into_iter()
+        .find_map(|words| {
+            CREDENTIAL_NAMES
+                .iter()
+                .find(|(term, _)| ends_with(words, term))
+                .map(|(_, what)| *what)
+        })
+}
+
+fn ends_with(words: &[String], term: &[&str]) -> bool {
+    words.len() >= term.len()
+        && words[words.len() - term.len()..]
+            .iter()
+            .zip(term)
+            .all(|(word, t)| word == t)
+}
+
+/// The upper-case words of a name: `db-password`, `DB_PASSWORD` and
+/// `dbPassword` all give `DB PASSWORD`.
+fn name_words(name: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if !c.is_ascii_alphanumeric() {
+            words.push(std::mem::take(&mut current));
+            previous_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && previous_lower {
+            words.push(std::mem::take(&mut current));
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        current.push(c.to_ascii_uppercase());
+    }
+    words.push(current);
+    words.retain(|w| !w.is_empty());
+    words
+}
+
+/// Whether a value under a credential-like name is a literal credential:
+/// not empty, not a setting (boolean, small number), not a path to a file
+/// holding the credential, not a reference to another variable.
+fn is_credential_literal(value: &str) -> bool {
+    let value = value.trim();
+    let setting = SETTING_WORDS.iter().any(|w| value.eq_ignore_ascii_case(w))
+        || (value.len() <= 6 && value.chars().all(|c| c.is_ascii_digit()));
+    let path = value.starts_with('/') && !value.contains(char::is_whitespace);
+    let reference = REFERENCE.is_match(value) || KUBELET_REFERENCE.is_match(value);
+    !(value.is_empty() || setting || path || reference)
+}
+
+/// The ConfigMaps in scope: all of them, or, when the scenario picks
+/// workloads, those the admitted workloads read.
+fn config_maps_in_scope<'a>(scope: &Scope<'a>) -> Vec<(&'a Object, &'a ConfigMap)> {
+    let read: Option<BTreeSet<(Option<&str>, &str)>> = scope.is_narrowed().then(|| {
+        scope
+            .workloads()
+            .flat_map(|w| {
+                let namespace = w.object.namespace();
+                config_map_names(w).map(move |name| (namespace, name))
+            })
+            .collect()
+    });
+    scope
+        .objects("ConfigMap")
+        .filter_map(|object| match &object.resource {
+            Resource::ConfigMap(config_map) => Some((object, config_map.as_ref())),
+            _ => None,
+        })
+        .filter(|(object, _)| {
+            read.as_ref().is_none_or(|read| {
+                let name = object.metadata.name.as_deref().unwrap_or_default();
+                read.contains(&(object.namespace(), name))
+            })
+        })
+        .collect()
+}
+
+/// The names of the ConfigMaps a workload reads (env, envFrom, volumes).
+fn config_map_names<'a>(workload: Workload<'a>) -> impl Iterator<Item = &'a str> + 'a {
+    let spec = workload.pod_spec;
+    let containers = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .chain(spec.containers.iter());
+    let from_containers = containers.flat_map(|c| {
+        let env = c.env.iter().flatten().filter_map(|var| {
+            let selector = var.value_from.as_ref()?.config_map_key_ref.as_ref()?;
+            Some(selector.name.as_str())
+        });
+        let env_from = c
+            .env_from
+            .iter()
+            .flatten()
+            .filter_map(|source| source.config_map_ref.as_ref().map(|r| r.name.as_str()));
+        env.chain(env_from)
+    });
+    let from_volumes = spec.volumes.iter().flatten().flat_map(|volume| {
+        let direct = volume.config_map.as_ref().map(|c| c.name.as_str());
+        let projected = volume
+            .projected
+            .iter()
+            .flat_map(|p| p.sources.iter().flatten())
+            .filter_map(|source| source.config_map.as_ref().map(|c| c.name.as_str()));
+        direct.into_iter().chain(projected)
+    });
+    from_containers.chain(from_volumes)
+}
+
+// ---------------------------------------------------------------------------
+// Secret sources and references
+
+/// A Secret a controller writes: its name and the object that asks for it.
+pub(super) struct ProducedSecret<'a> {
+    pub name: String,
+    pub producer: &'a Object,
+}
+
+/// Names of the Secrets that controllers produce in `namespace` from objects
+/// of the inventory: ExternalSecret (`spec.target.name`, default its own
+/// name), ClusterExternalSecret (any namespace), SealedSecret (its name, or
+/// that of its template), cert-manager Certificate (`spec.secretName`) and
+/// Vault Secrets Operator objects (`spec.destination.name`).
+pub(super) fn produced_secrets<'a>(
+    inventory: &'a Inventory,
+    namespace: Option<&'a str>,
+) -> Vec<ProducedSecret<'a>> {
+    PRODUCERS
+        .iter()
+        .flat_map(|(group, kind, names)| {
+            inventory
+                .of_kind(kind)
+                .filter(move |o| api_group(o) == *group)
+                .filter(move |o| *kind == "ClusterExternalSecret" || o.namespace() == namespace)
+                .flat_map(move |producer| {
+                    names(&producer.json())
+                        .into_iter()
+                        .map(move |name| ProducedSecret { name, producer })
+                })
+        })
+        .collect()
+}
+
+type ProducedNames = fn(&serde_json::Value) -> Vec<String>;
+
+/// API group, kind and the names of the Secrets an object of that kind
+/// produces.
+const PRODUCERS: &[(&str, &str, ProducedNames)] = &[
+    ("external-secrets.io", "ExternalSecret", |o| {
+        string_at(o, &["/spec/target/name", "/metadata/name"])
+    }),
+    ("external-secrets.io", "ClusterExternalSecret", |o| {
+        string_at(
+            o,
+            &[
+                "/spec/externalSecretSpec/target/name",
+                "/spec/externalSecretName",
+                "/metadata/name",
+            ],
+        )
+    }),
+    ("bitnami.com", "SealedSecret", |o| {
+        ["/metadata/name", "/spec/template/metadata/name"]
+            .iter()
+            .flat_map(|p| string_at(o, &[p]))
+            .collect()
+    }),
+    ("cert-manager.io", "Certificate", |o| {
+        string_at(o, &["/spec/secretName"])
+    }),
+    (
+        "secrets.hashicorp.com",
+        "VaultStaticSecret",
+        vault_destination,
+    ),
+    (
+        "secrets.hashicorp.com",
+        "VaultDynamicSecret",
+        vault_destination,
+    ),
+    ("secrets.hashicorp.com", "VaultPKISecret", vault_destination),
+];
+
+fn vault_destination(object: &serde_json::Value) -> Vec<String> {
+    string_at(object, &["/spec/destination/name"])
+}
+
+/// The first non-empty string found at one of the JSON pointers.
+fn string_at(object: &serde_json::Value, pointers: &[&str]) -> Vec<String> {
+    pointers
+        .iter()
+        .find_map(|p| object.pointer(p)?.as_str().filter(|s| !s.is_empty()))
+        .map(str::to_string)
+        .into_iter()
+        .collect()
+}
+
+/// The API group of an object (`cert-manager.io` for `cert-manager.io/v1`).
+pub(super) fn api_group(object: &Object) -> &str {
+    object
+        .api_version
+        .rsplit_once('/')
+        .map_or("", |(group, _)| group)
+}
+
+/// The Secrets of one namespace: objects of the inventory and Secrets that
+/// controllers produce there.
+struct SecretSources<'a> {
+    secrets: Vec<(&'a str, &'a Secret)>,
+    produced: Vec<ProducedSecret<'a>>,
+}
+
+impl<'a> SecretSources<'a> {
+    fn of(inventory: &'a Inventory, namespace: Option<&'a str>) -> SecretSources<'a> {
+        let secrets = inventory
+            .of_kind_in("Secret", namespace)
+            .filter_map(|object| match &object.resource {
+                Resource::Secret(secret) => {
+                    Some((object.metadata.name.as_deref()?, secret.as_ref()))
+                }
+                _ => None,
+            })
+            .collect();
+        SecretSources {
+            secrets,
+            produced: produced_secrets(inventory, namespace),
+        }
+    }
+
+    /// Whether the manifests deliver Secrets to this namespace at all: when
+    /// they do not, Secrets are created another way and golive cannot tell.
+    fn judges_namespace(&self) -> bool {
+        !self.secrets.is_empty()
+            || self
+                .produced
+                .iter()
+                .any(|p| p.producer.kind != "ClusterExternalSecret")
+    }
+
+    /// Whether a reference resolves, or the field to blame and what is wrong.
+    fn resolve(&self, reference: &SecretReference<'_>) -> Result<(), (String, String)> {
+        if self.produced.iter().any(|p| p.name == reference.name) {
+            // Produced by a controller: its keys are not in the manifests.
+            return Ok(());
+        }
+        let Some((_, secret)) = self.secrets.iter().find(|(n, _)| *n == reference.name) else {
+            return Err((
+                reference.field.clone(),
+                format!(
+                    "no Secret {:?} in the namespace, and no ExternalSecret, SealedSecret or Certificate \
+                     produces one",
+                    reference.name
+                ),
+            ));
+        };
+        let Some(keys) = secret_keys(secret) else {
+            return Ok(());
+        };
+        match reference.keys.iter().find(|(key, _)| !keys.contains(key)) {
+            None => Ok(()),
+            Some((key, field)) => Err((
+                field.clone(),
+                format!(
+                    "Secret {:?} has no key {key:?} (its keys: {})",
+                    reference.name,
+                    keys.iter().copied().collect::<Vec<_>>().join(", ")
+                ),
+            )),
+        }
+    }
+}
+
+/// The keys a Secret of the manifests holds, when the manifests say (a
+/// Secret with neither `data` nor `stringData`, or a service account token
+/// the token controller fills, gets its keys elsewhere).
+fn secret_keys(secret: &Secret) -> Option<BTreeSet<&str>> {
+    if secret.type_.as_deref() == Some("kubernetes.io/service-account-token")
+        || (secret.data.is_none() && secret.string_data.is_none())
+    {
+        return None;
+    }
+    let data = secret.data.iter().flatten().map(|(k, _)| k.as_str());
+    let string_data = secret.string_data.iter().flatten().map(|(k, _)| k.as_str());
+    Some(data.chain(string_data).collect())
+}
+
+/// One place a pod spec names a Secret.
+struct SecretReference<'a> {
+    name: &'a str,
+    /// The keys read, each with its field path.
+    keys: Vec<(&'a str, String)>,
+    optional: bool,
+    /// The container holding the reference (none for volumes and image
+    /// pull Secrets).
+    container: Option<&'a str>,
+    /// Field path of the Secret's name.
+    field: String,
+}
+
+/// Every Secret reference of a workload's pod spec.
+fn secret_references<'a>(workload: &Workload<'a>) -> Vec<SecretReference<'a>> {
+    let mut references: Vec<SecretReference<'a>> = workload
+        .containers()
+        .flat_map(|c| container_secret_references(&c))
+        .collect();
+    let spec = workload.pod_spec;
+    let base = workload.pod_spec_path;
+    for (i, volume) in spec.volumes.iter().flatten().enumerate() {
+        let path = format!("{base}.volumes[{i}]");
+        if let Some(secret) = &volume.secret
+            && let Some(name) = secret.secret_name.as_deref()
+        {
+            references.push(SecretReference {
+                name,
+                keys: item_keys(&secret.items, &format!("{path}.secret")),
+                optional: secret.optional == Some(true),
+                container: None,
+                field: format!("{path}.secret.secretName"),
+            });
+        }
+        let sources = volume
+            .projected
+            .iter()
+            .flat_map(|p| p.sources.iter().flatten());
+        for (j, source) in sources.enumerate() {
+            if let Some(secret) = &source.secret {
+                let path = format!("{path}.projected.sources[{j}].secret");
+                references.push(SecretReference {
+                    name: &secret.name,
+                    keys: item_keys(&secret.items, &path),
+                    optional: secret.optional == Some(true),
+                    container: None,
+                    field: format!("{path}.name"),
+                });
+            }
+        }
+    }
+    for (i, pull) in spec.image_pull_secrets.iter().flatten().enumerate() {
+        references.push(SecretReference {
+            name: &pull.name,
+            keys: Vec::new(),
+            optional: false,
+            container: None,
+            field: format!("{base}.imagePullSecrets[{i}].name"),
+        });
+    }
+    references
+}
+
+/// The Secret references of one container: env secretKeyRef and envFrom
+/// secretRef.
+fn container_secret_references<'a>(container: &ContainerRef<'a>) -> Vec<SecretReference<'a>> {
+    let c = container.container;
+    let name = Some(c.name.as_str());
+    let env = c.env.iter().flatten().enumerate().filter_map(|(i, var)| {
+        let selector = var.value_from.as_ref()?.secret_key_ref.as_ref()?;
+        let path = format!("{}.env[{i}].valueFrom.secretKeyRef", container.path);
+        Some(SecretReference {
+            name: &selector.name,
+            keys: vec![(selector.key.as_str(), format!("{path}.key"))],
+            optional: selector.optional == Some(true),
+            container: name,
+            field: format!("{path}.name"),
+        })
+    });
+    let env_from = c
+        .env_from
+        .iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(i, source)| {
+            let secret = source.secret_ref.as_ref()?;
+            Some(SecretReference {
+                name: &secret.name,
+                keys: Vec::new(),
+                optional: secret.optional == Some(true),
+                container: name,
+                field: format!("{}.envFrom[{i}].secretRef.name", container.path),
+            })
+        });
+    env.chain(env_from).collect()
+}
+
+/// The keys a volume's `items` select, with their field paths.
+fn item_keys<'a>(items: &'a Option<Vec<KeyToPath>>, path: &str) -> Vec<(&'a str, String)> {
+    items
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, item)| (item.key.as_str(), format!("{path}.items[{i}].key")))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_split_into_words_whatever_the_case() {
+        assert_eq!(name_words("DB_PASSWORD"), ["DB", "PASSWORD"]);
+        assert_eq!(name_words("dbPassword"), ["DB", "PASSWORD"]);
+        assert_eq!(name_words("client-secret.v2"), ["CLIENT", "SECRET", "V2"]);
+        assert_eq!(name_words("apiKey"), ["API", "KEY"]);
+        assert!(name_words("__").is_empty());
+    }
+
+    #[test]
+    fn names_ending_with_a_credential_word_are_credentials() {
+        assert_eq!(credential_name("DB_PASSWORD"), Some("a password"));
+        assert_eq!(credential_name("clientSecret"), Some("a secret"));
+        assert_eq!(credential_name("SECRET_KEY_BASE"), Some("a secret"));
+        assert_eq!(credential_name("STRIPE_API_KEY"), Some("an API key"));
+        assert_eq!(
+            credential_name("AWS_SECRET_ACCESS_KEY"),
+            Some("an access key")
+        );
+        assert_eq!(
+            credential_name("REDISCLI_AUTH"),
+            Some("an authentication credential")
+        );
+        assert_eq!(credential_name("GITHUB_TOKEN"), Some("a token"));
+    }
+
+    #[test]
+    fn names_of_settings_about_credentials_are_not_credentials() {
+        for name in [
+            "PASSWORD_FILE",
+            "DB_PASSWORD_PATH",
+            "TOKEN_TTL",
+            "SECRET_NAME",
+            "AUTH_MODE",
+            "OAUTH_ISSUER",
+            "AUTHOR",
+            "AWS_ACCESS_KEY_ID",
+            "KEY",
+            "PASSWORDLESS",
+        ] {
+            assert_eq!(credential_name(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn settings_paths_and_references_are_not_literals() {
+        for value in [
+            "",
+            "  ",
+            "true",
+            "Disabled",
+            "3600",
+            "/run/secrets/db-password",
+            "$(DB_PASSWORD)",
+            "${VAULT_TOKEN}",
+            "$TOKEN",
+            "Bearer $(API_TOKEN)",
+        ] {
+            assert!(!is_credential_literal(value), "{value:?}");
+        }
+        for value in ["hunter2", "changeme", "1234567", "s3cr3t value"] {
+            assert!(is_credential_literal(value), "{value:?}");
+        }
+    }
+
+    #[test]
+    fn well_known_formats_are_recognised() {
+        let cases = [
+            ("AKIAIOSFODNN7EXAMPLE", "an AWS access key"),
+            ("ghp_abcdefghijklmnopqrstuvwxyz0123456789", "a GitHub token"),
+            ("glpat-abcdefghij0123456789", "a GitLab token"),
+            ("xoxb-1234567890-abcdef", "a Slack token"),
+            (
+                "AIzaSyA1234567890abcdefghijklmnopqrstuv",
+                "a Google API key",
+            ),
+            (
+                "sk_live_abcdefghijklmnopqrstuvwx",
+                "a Stripe live secret key",
+            ),
+            (
+                "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl",
+                "a JSON Web Token",
+            ),
+            (
+                "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----",
+                "a private key",
+            ),
+            ("-----BEGIN PRIVATE KEY-----", "a private key"),
+            (
+                "postgres://app:s3cret@db:5432/app",
+                "a URL with an embedded password",
+            ),
+            (
+                "url = redis://:pw@redis:6379/0",
+                "a URL with an embedded password",
+            ),
+        ];
+        for (value, what) in cases {
+            assert_eq!(credential_shape(value), Some(what), "{value}");
+        }
+    }
+
+    #[test]
+    fn urls_without_a_literal_password_and_ordinary_text_are_fine() {
+        for value in [
+            "postgres://app:$(DB_PASSWORD)@db:5432/app",
+            "postgres://app:${DB_PASSWORD}@db/app",
+            "postgres://app@db:5432/app",
+            "https://api.example.com:8443/v1",
+            "http://user:@host/",
+            "AKIA-not-a-key",
+            "-----BEGIN CERTIFICATE-----",
+            "server { listen 8080; }",
+        ] {
+            assert_eq!(credential_shape(value), None, "{value}");
+        }
+    }
+
+    #[test]
+    fn findings_never_contain_the_value() {
+        let found = literal_credential("DB_PASSWORD", "hunter2", "a variable").unwrap();
+        assert!(!found.contains("hunter2"));
+        assert_eq!(
+            found,
+            "a literal value (redacted) for a variable named like a password"
+        );
+        let found = literal_credential("X", "AKIAIOSFODNN7EXAMPLE", "a key").unwrap();
+        assert!(!found.contains("AKIA"));
+        assert_eq!(literal_credential("LOG_LEVEL", "info", "a key"), None);
+    }
+}
