@@ -522,19 +522,13 @@ fn is_controlled(object: &Object) -> bool {
         .any(|owner| owner.controller == Some(true))
 }
 
-/// The API group of an `apiVersion` (`apps/v1` → `apps`, `v1` → the core
-/// group, empty).
-fn api_group(api_version: &str) -> &str {
-    api_version.rsplit_once('/').map_or("", |(group, _)| group)
-}
-
 /// Whether a `scaleTargetRef` names `object` (kind, name and API group; the
 /// namespace is the autoscaler's).
 fn is_target(target: &CrossVersionObjectReference, object: &Object) -> bool {
     target.kind == object.kind
         && object.metadata.name.as_deref() == Some(target.name.as_str())
-        && api_group(target.api_version.as_deref().unwrap_or_default())
-            == api_group(&object.api_version)
+        && crate::model::api_group(target.api_version.as_deref().unwrap_or_default())
+            == object.api_group()
 }
 
 /// The HorizontalPodAutoscaler of the object's namespace that targets it.
@@ -586,7 +580,7 @@ fn missing_target(
             format!(
                 "apiVersion {api_version:?}, but {} is in API group {:?}",
                 object.reference(),
-                api_group(&object.api_version)
+                object.api_group()
             ),
         ),
         None => (
@@ -1112,13 +1106,6 @@ mod tests {
         assert!(Budget::MaxUnavailable(&three).needs_scale());
         assert!(Budget::MinAvailable(&ninety).needs_scale());
         assert!(!Budget::MinAvailable(&three).needs_scale());
-    }
-
-    #[test]
-    fn api_groups_are_read_from_api_versions() {
-        assert_eq!(api_group("apps/v1"), "apps");
-        assert_eq!(api_group("argoproj.io/v1alpha1"), "argoproj.io");
-        assert_eq!(api_group("v1"), "");
     }
 
     fn anti_affinity(term_extra: &str) -> String {

@@ -22,7 +22,7 @@ use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::networking::v1::{IngressServiceBackend, IngressSpec, IngressTLS};
 use serde_json::Value;
 
-use super::secrets::{api_group, produced_secrets};
+use super::secrets::produced_secrets;
 use super::{Check, CheckMeta, Scope, Severity, Violation};
 use crate::model::{Inventory, Object, Resource};
 
@@ -442,7 +442,7 @@ impl<'a> Subject<'a> {
             .collect();
         inventory
             .of_kind("Middleware")
-            .filter(|m| matches!(api_group(m), "traefik.io" | "traefik.containo.us"))
+            .filter(|m| matches!(m.api_group(), "traefik.io" | "traefik.containo.us"))
             .filter(|m| {
                 let namespace = m
                     .namespace()

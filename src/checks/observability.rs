@@ -15,7 +15,6 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use regex::Regex;
 use serde_json::Value;
 
-use super::secrets::api_group;
 use super::{Check, CheckMeta, Scope, Severity, Violation};
 use crate::model::selector::Selector;
 use crate::model::{Inventory, Object, Resource, Workload};
@@ -214,7 +213,7 @@ struct Monitor<'a> {
 fn monitors<'a>(inventory: &'a Inventory, kind: &str) -> Vec<Monitor<'a>> {
     inventory
         .of_kind(kind)
-        .filter(|o| api_group(o) == "monitoring.coreos.com")
+        .filter(|o| o.api_group() == "monitoring.coreos.com")
         .map(|object| Monitor {
             object,
             json: object.json(),
@@ -394,7 +393,7 @@ impl Category {
 fn alert_categories(inventory: &Inventory) -> Vec<Category> {
     let expressions: Vec<String> = inventory
         .of_kind("PrometheusRule")
-        .filter(|o| api_group(o) == "monitoring.coreos.com")
+        .filter(|o| o.api_group() == "monitoring.coreos.com")
         .flat_map(|o| alert_expressions(&o.json()))
         .collect();
     Category::ALL

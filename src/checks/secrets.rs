@@ -369,7 +369,7 @@ pub(super) fn produced_secrets<'a>(
         .flat_map(|(group, kind, names)| {
             inventory
                 .of_kind(kind)
-                .filter(move |o| api_group(o) == *group)
+                .filter(move |o| o.api_group() == *group)
                 .filter(move |o| *kind == "ClusterExternalSecret" || o.namespace() == namespace)
                 .flat_map(move |producer| {
                     names(&producer.json())
@@ -432,14 +432,6 @@ fn string_at(object: &serde_json::Value, pointers: &[&str]) -> Vec<String> {
         .map(str::to_string)
         .into_iter()
         .collect()
-}
-
-/// The API group of an object (`cert-manager.io` for `cert-manager.io/v1`).
-pub(super) fn api_group(object: &Object) -> &str {
-    object
-        .api_version
-        .rsplit_once('/')
-        .map_or("", |(group, _)| group)
 }
 
 /// The Secrets of one namespace: objects of the inventory and Secrets that

@@ -25,6 +25,12 @@ use serde::Serialize;
 use crate::source::yaml::{Node, Position};
 pub use workload::{ContainerKind, ContainerRef, Workload};
 
+/// The API group of an `apiVersion` (`apps/v1` → `apps`, `v1` → the core
+/// group, empty).
+pub fn api_group(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map_or("", |(group, _)| group)
+}
+
 /// The names of the Services an Ingress sends traffic to (rule paths and
 /// the default backend).
 pub fn ingress_backend_services(ingress: &Ingress) -> impl Iterator<Item = &str> {
@@ -143,6 +149,11 @@ impl Object {
             self.tree.at_path(&self.tree_path)
         };
         node.map_or(serde_json::Value::Null, Node::to_json)
+    }
+
+    /// The API group of the object (`cert-manager.io` for `cert-manager.io/v1`).
+    pub fn api_group(&self) -> &str {
+        api_group(&self.api_version)
     }
 
     /// The labels of the object itself.
@@ -314,5 +325,17 @@ impl Inventory {
             }
         }
         counts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_groups_are_read_from_api_versions() {
+        assert_eq!(api_group("apps/v1"), "apps");
+        assert_eq!(api_group("argoproj.io/v1alpha1"), "argoproj.io");
+        assert_eq!(api_group("v1"), "");
     }
 }

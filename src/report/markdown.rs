@@ -35,7 +35,7 @@ pub fn target_line(record: &RunRecord) -> String {
             .collect();
         let _ = write!(
             line,
-            " · kinds golive does not model (kept, not checked): {}",
+            " · kinds read as untyped data (only checks that know them look inside): {}",
             kinds.join(", ")
         );
     }
