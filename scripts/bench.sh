@@ -3,7 +3,8 @@
 # set, next to a peer tool on the same files.
 #
 #   1. builds golive in release mode;
-#   2. generates N objects (default 10,000) by multiplying the example
+#   2. generates N objects (default 10,000; rounded up to whole copies) by
+#      multiplying the example
 #      application of fixtures/example/: copy i renames every object to
 #      NAME-i (labels, selectors and references follow, so the copies stay
 #      valid and READY) and lands in one of 20 namespaces team-00..team-19;
@@ -118,7 +119,7 @@ for my $file (@files) {
 die "no objects in $src\n" unless @docs;
 open(my $all, ">", $stream) or die "$stream: $!";
 my ($count, $copies, %namespace_written) = (0, 0);
-COPY: for (my $i = 1; ; $i++) {
+for (my $i = 1; ; $i++) {
     my $ns = sprintf("team-%02d", $i % $nns);
     $copies++;
     mkdir "$out/app-$i" or die "$out/app-$i: $!";
@@ -126,7 +127,6 @@ COPY: for (my $i = 1; ; $i++) {
     for my $d (@docs) {
         my ($file, $kind, $doc) = @$d;
         next if $kind eq "Namespace" && $namespace_written{$ns}++;
-        last COPY if $count >= $n;
         $doc =~ s{^([ \t]*(?:-[ \t]+)?[\w./-]+:[ \t]+)([\w.-]+)([ \t]*(?:#.*)?)$}{
             $1 . ($names{$2} ? "$2-$i" : $2 eq "production" ? $ns : $2) . $3
         }mge;
@@ -141,7 +141,11 @@ COPY: for (my $i = 1; ; $i++) {
 }
 close $all;
 print "$count objects: $copies copies of the example in $nns namespaces\n";
+open(my $cf, ">", "$out/../count") or die $!; print $cf "$count\n";
 ' "fixtures/example" "$(mkdir -p "$manifests" && echo "$manifests")" "$stream" "$n" "$namespaces"
+# Whole copies only (a truncated copy would lack its PDB or Secret and not be
+# READY): the set holds the first multiple of a copy at or above N.
+n=$(cat "$work/count")
 echo "directory: $(find "$manifests" -type f | wc -l) files, $(du -sh "$manifests" | cut -f1)"
 echo "stream:    1 file, $(du -sh "$stream" | cut -f1), $(wc -l <"$stream") lines"
 

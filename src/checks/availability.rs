@@ -156,7 +156,7 @@ pub static PDB_DRAIN: Check = Check {
             // when one of them has no replica count (DaemonSet, Job) the
             // total cannot be known from manifests.
             let selected: Option<Vec<Replicated>> = inventory
-                .workloads()
+                .workloads_in(object.namespace())
                 .filter(|w| !is_controlled(w.object) && budget_selects(object, w))
                 .map(|w| replicated(inventory, w))
                 .collect();
@@ -248,10 +248,7 @@ pub static HPA_TARGET: Check = Check {
         let inventory = scope.inventory;
         for (object, spec) in autoscalers(scope) {
             let namespace = object.namespace();
-            if !inventory
-                .workloads()
-                .any(|w| w.object.namespace() == namespace)
-            {
+            if inventory.workloads_in(namespace).next().is_none() {
                 continue; // the target may be rendered elsewhere
             }
             evaluation.evaluated();
@@ -559,10 +556,9 @@ fn autoscalers<'a>(
         .filter_map(|hpa| hpa_spec(hpa).map(|spec| (hpa, spec)))
         .filter(|(hpa, spec)| {
             !scope.is_narrowed()
-                || scope.workloads().any(|w| {
-                    w.object.namespace() == hpa.namespace()
-                        && is_target(&spec.scale_target_ref, w.object)
-                })
+                || scope
+                    .workloads_in(hpa.namespace())
+                    .any(|w| is_target(&spec.scale_target_ref, w.object))
         })
 }
 

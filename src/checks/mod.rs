@@ -224,6 +224,16 @@ impl<'a> Scope<'a> {
                 .is_none_or(|namespaces| namespaces.contains(&namespace))
     }
 
+    /// The workloads the scenario is about in one namespace.
+    pub fn workloads_in(
+        &self,
+        namespace: Option<&'a str>,
+    ) -> impl Iterator<Item = Workload<'a>> + '_ {
+        self.inventory
+            .workloads_in(namespace)
+            .filter(|w| self.filter.admits(w))
+    }
+
     /// Every container (init, sidecar and regular) of every workload in
     /// scope, with its workload.
     pub fn containers(&self) -> impl Iterator<Item = (Workload<'a>, ContainerRef<'a>)> + '_ {

@@ -35,9 +35,10 @@ pub static SCRAPE: Check = Check {
                       or the prometheus.io/scrape: \"true\" annotation on the pod template.",
     },
     rule: |scope, evaluation| {
+        let monitors = Monitors::of(scope.inventory);
         for workload in api_workloads(scope) {
             evaluation.evaluated();
-            if let Err(found) = scraped(scope.inventory, &workload) {
+            if let Err(found) = scraped(scope.inventory, &monitors, &workload) {
                 evaluation.report(Violation {
                     object: workload.object,
                     container: None,
@@ -109,7 +110,11 @@ const SCRAPE_ANNOTATION: &str = "prometheus.io/scrape";
 
 /// Whether Prometheus scrapes a workload, or why golive finds that it does
 /// not (a monitor that selects it but misses it is the likeliest mistake).
-fn scraped(inventory: &Inventory, workload: &Workload<'_>) -> Result<(), String> {
+fn scraped(
+    inventory: &Inventory,
+    monitors: &Monitors<'_>,
+    workload: &Workload<'_>,
+) -> Result<(), String> {
     let services: Vec<(&Object, &Service)> = inventory
         .services_selecting(workload)
         .filter_map(|o| match &o.resource {
@@ -120,8 +125,8 @@ fn scraped(inventory: &Inventory, workload: &Workload<'_>) -> Result<(), String>
     if scrape_annotated(workload, &services) {
         return Ok(());
     }
-    let mut verdicts = service_monitor_verdicts(inventory, workload, &services);
-    verdicts.extend(pod_monitor_verdicts(inventory, workload));
+    let mut verdicts = service_monitor_verdicts(&monitors.service, workload, &services);
+    verdicts.extend(pod_monitor_verdicts(&monitors.pod, workload));
     if verdicts.iter().any(Result::is_ok) {
         return Ok(());
     }
@@ -157,11 +162,10 @@ fn scrape_annotated(workload: &Workload<'_>, services: &[(&Object, &Service)]) -
 
 /// The verdict of every ServiceMonitor that selects one of `services`.
 fn service_monitor_verdicts(
-    inventory: &Inventory,
+    monitors: &[Monitor<'_>],
     workload: &Workload<'_>,
     services: &[(&Object, &Service)],
 ) -> Vec<Result<(), String>> {
-    let monitors = monitors(inventory, "ServiceMonitor");
     let mut verdicts = Vec::new();
     for (object, service) in services {
         let ports = service
@@ -187,13 +191,16 @@ fn service_monitor_verdicts(
 }
 
 /// The verdict of every PodMonitor that selects the workload's pods.
-fn pod_monitor_verdicts(inventory: &Inventory, workload: &Workload<'_>) -> Vec<Result<(), String>> {
+fn pod_monitor_verdicts(
+    monitors: &[Monitor<'_>],
+    workload: &Workload<'_>,
+) -> Vec<Result<(), String>> {
     let pods = Target {
         what: "the pods".to_string(),
         namespace: workload.object.namespace(),
         labels: workload.pod_labels(),
     };
-    monitors(inventory, "PodMonitor")
+    monitors
         .iter()
         .filter_map(|monitor| {
             monitor.verdict(&pods, "podMetricsEndpoints", |e| {
@@ -207,6 +214,24 @@ fn pod_monitor_verdicts(inventory: &Inventory, workload: &Workload<'_>) -> Vec<R
 struct Monitor<'a> {
     object: &'a Object,
     json: Value,
+    /// spec.selector (absent: everything; invalid: `None`, nothing).
+    selector: Option<Selector>,
+}
+
+/// The ServiceMonitors and PodMonitors of the inventory, read once per run
+/// of the check.
+struct Monitors<'a> {
+    service: Vec<Monitor<'a>>,
+    pod: Vec<Monitor<'a>>,
+}
+
+impl<'a> Monitors<'a> {
+    fn of(inventory: &'a Inventory) -> Monitors<'a> {
+        Monitors {
+            service: monitors(inventory, "ServiceMonitor"),
+            pod: monitors(inventory, "PodMonitor"),
+        }
+    }
 }
 
 /// The Prometheus Operator monitors of one kind.
@@ -214,9 +239,19 @@ fn monitors<'a>(inventory: &'a Inventory, kind: &str) -> Vec<Monitor<'a>> {
     inventory
         .of_kind(kind)
         .filter(|o| o.api_group() == "monitoring.coreos.com")
-        .map(|object| Monitor {
-            object,
-            json: object.json(),
+        .map(|object| {
+            let json = object.json();
+            let selector = match json.pointer("/spec/selector") {
+                Some(value) => serde_json::from_value::<LabelSelector>(value.clone())
+                    .ok()
+                    .and_then(|s| Selector::from_label_selector(&s).ok()),
+                None => Some(Selector::default()),
+            };
+            Monitor {
+                object,
+                json,
+                selector,
+            }
         })
         .collect()
 }
@@ -286,13 +321,7 @@ impl Monitor<'_> {
     /// Whether spec.selector matches `labels` (an absent selector matches
     /// everything; an invalid one nothing).
     fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        let selector = match self.json.pointer("/spec/selector") {
-            Some(value) => serde_json::from_value(value.clone()).ok(),
-            None => Some(LabelSelector::default()),
-        };
-        selector
-            .and_then(|s| Selector::from_label_selector(&s).ok())
-            .is_some_and(|s| s.matches(labels))
+        self.selector.as_ref().is_some_and(|s| s.matches(labels))
     }
 }
 

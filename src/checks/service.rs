@@ -38,10 +38,7 @@ pub static SELECTS: Check = Check {
         let inventory = scope.inventory;
         for (object, selector, _) in routed_services(scope) {
             let namespace = object.namespace();
-            let mut workloads = inventory
-                .workloads()
-                .filter(|w| w.object.namespace() == namespace)
-                .peekable();
+            let mut workloads = inventory.workloads_in(namespace).peekable();
             if workloads.peek().is_none() {
                 continue; // the pods may be rendered elsewhere
             }
@@ -75,8 +72,7 @@ pub static TARGET_PORT: Check = Check {
     rule: |scope, evaluation| {
         for (object, selector, spec) in routed_services(scope) {
             let selected: Vec<Workload> = scope
-                .workloads()
-                .filter(|w| w.object.namespace() == object.namespace())
+                .workloads_in(object.namespace())
                 .filter(|w| selects(selector, w.pod_labels()))
                 .collect();
             for (i, port) in spec.ports.iter().flatten().enumerate() {
@@ -162,9 +158,9 @@ fn routed_services<'a>(
         })
         .filter(|(object, selector, _)| {
             !scope.is_narrowed()
-                || scope.workloads().any(|w| {
-                    w.object.namespace() == object.namespace() && selects(selector, w.pod_labels())
-                })
+                || scope
+                    .workloads_in(object.namespace())
+                    .any(|w| selects(selector, w.pod_labels()))
         })
 }
 

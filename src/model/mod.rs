@@ -25,6 +25,17 @@ use serde::Serialize;
 use crate::source::yaml::{Node, Position};
 pub use workload::{ContainerKind, ContainerRef, Workload};
 
+/// The kinds [`Object::workload`] knows, that run pods.
+const WORKLOAD_KINDS: [&str; 7] = [
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+    "CronJob",
+    "Pod",
+];
+
 /// The API group of an `apiVersion` (`apps/v1` → `apps`, `v1` → the core
 /// group, empty).
 pub fn api_group(api_version: &str) -> &str {
@@ -187,6 +198,8 @@ impl Object {
 pub struct Inventory {
     objects: Vec<Object>,
     by_kind: HashMap<String, Vec<usize>>,
+    /// (kind, namespace) to its objects, in input order.
+    by_kind_namespace: HashMap<(String, Option<String>), Vec<usize>>,
     /// (kind, namespace, name) to the first object with that identity.
     by_identity: HashMap<(String, Option<String>, String), usize>,
 }
@@ -205,9 +218,14 @@ pub struct InventoryCounts {
 impl Inventory {
     pub fn new(objects: Vec<Object>) -> Inventory {
         let mut by_kind: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_kind_namespace: HashMap<_, Vec<usize>> = HashMap::new();
         let mut by_identity = HashMap::new();
         for (index, object) in objects.iter().enumerate() {
             by_kind.entry(object.kind.clone()).or_default().push(index);
+            by_kind_namespace
+                .entry((object.kind.clone(), object.metadata.namespace.clone()))
+                .or_default()
+                .push(index);
             by_identity
                 .entry((
                     object.kind.clone(),
@@ -219,6 +237,7 @@ impl Inventory {
         Inventory {
             objects,
             by_kind,
+            by_kind_namespace,
             by_identity,
         }
     }
@@ -254,13 +273,27 @@ impl Inventory {
         kind: &str,
         namespace: Option<&'a str>,
     ) -> impl Iterator<Item = &'a Object> + 'a {
-        self.of_kind(kind)
-            .filter(move |o| o.namespace() == namespace)
+        self.by_kind_namespace
+            .get(&(kind.to_string(), namespace.map(str::to_string)))
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.objects[i])
     }
 
     /// Every workload (anything with a pod template), in input order.
     pub fn workloads(&self) -> impl Iterator<Item = Workload<'_>> {
         self.objects.iter().filter_map(Object::workload)
+    }
+
+    /// The workloads of one namespace (kind by kind, each in input order).
+    pub fn workloads_in<'a>(
+        &'a self,
+        namespace: Option<&'a str>,
+    ) -> impl Iterator<Item = Workload<'a>> + 'a {
+        WORKLOAD_KINDS
+            .iter()
+            .flat_map(move |kind| self.of_kind_in(kind, namespace))
+            .filter_map(Object::workload)
     }
 
     /// The Services whose selector selects the pods of `workload` (a
