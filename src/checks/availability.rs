@@ -126,7 +126,7 @@ pub static PDB: Check = Check {
             evaluation.report(Violation {
                 object: workload.object,
                 container: None,
-                field: pod_labels_field(&workload),
+                field: workload.pod_metadata_field("labels"),
                 expected: "exactly one PodDisruptionBudget of its namespace selecting its pods"
                     .into(),
                 found,
@@ -663,14 +663,6 @@ fn no_budget_found(inventory: &Inventory, workload: &Workload<'_>) -> String {
 fn references(objects: &[&Object]) -> String {
     let names: Vec<String> = objects.iter().map(|o| o.reference().to_string()).collect();
     names.join(", ")
-}
-
-/// The field path of the pod template labels (`spec.template.metadata.labels`).
-fn pod_labels_field(workload: &Workload<'_>) -> String {
-    match workload.pod_spec_path.strip_suffix(".spec") {
-        Some(template) => format!("{template}.metadata.labels"),
-        None => "metadata.labels".into(),
-    }
 }
 
 /// The budget of a PodDisruptionBudget: maxUnavailable when set (the

@@ -285,6 +285,25 @@ impl<'a> Violation<'a> {
     }
 }
 
+impl<'a> Violation<'a> {
+    /// A violation by the pod spec of a workload (no container), at `field`
+    /// inside it.
+    pub fn on_pod_spec(
+        workload: &Workload<'a>,
+        field: &str,
+        expected: &str,
+        found: String,
+    ) -> Violation<'a> {
+        Violation {
+            object: workload.object,
+            container: None,
+            field: format!("{}.{field}", workload.pod_spec_path),
+            expected: expected.to_string(),
+            found,
+        }
+    }
+}
+
 impl<'c> Evaluation<'c> {
     /// Counts one subject (container, workload, object) as evaluated.
     pub fn evaluated(&mut self) {

@@ -543,14 +543,10 @@ fn namespace_phrase(namespace: Option<&str>) -> String {
 
 /// A finding on a workload, located on the labels NetworkPolicies select.
 fn workload_violation<'a>(workload: &Workload<'a>, expected: &str, found: String) -> Violation<'a> {
-    let field = match workload.pod_spec_path.strip_suffix(".spec") {
-        Some(template) => format!("{template}.metadata.labels"),
-        None => "metadata.labels".to_string(),
-    };
     Violation {
         object: workload.object,
         container: None,
-        field,
+        field: workload.pod_metadata_field("labels"),
         expected: expected.to_string(),
         found,
     }

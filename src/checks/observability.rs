@@ -42,7 +42,7 @@ pub static SCRAPE: Check = Check {
                 evaluation.report(Violation {
                     object: workload.object,
                     container: None,
-                    field: template_metadata(&workload),
+                    field: workload.pod_metadata_field("annotations"),
                     expected: "a ServiceMonitor, PodMonitor or prometheus.io/scrape annotation covering the \
                                workload"
                         .into(),
@@ -95,15 +95,6 @@ fn api_workloads<'a>(scope: &Scope<'a>) -> Vec<Workload<'a>> {
         .workloads()
         .filter(|w| scope.inventory.ingresses_routing_to(w).next().is_some())
         .collect()
-}
-
-/// The field path of the pod template's metadata (`spec.template.metadata`,
-/// `metadata` for a bare Pod).
-fn template_metadata(workload: &Workload<'_>) -> String {
-    match workload.pod_spec_path.strip_suffix(".spec") {
-        Some(template) => format!("{template}.metadata"),
-        None => "metadata".to_string(),
-    }
 }
 
 const SCRAPE_ANNOTATION: &str = "prometheus.io/scrape";

@@ -185,7 +185,7 @@ pub static HOST_NAMESPACES: Check = Check {
             ];
             for (field, value) in shared {
                 if value == Some(true) {
-                    evaluation.report(pod_violation(
+                    evaluation.report(Violation::on_pod_spec(
                         &workload,
                         field,
                         &format!("no {field} (false)"),
@@ -216,7 +216,7 @@ pub static HOST_PATH: Check = Check {
                 let Some(host_path) = &volume.host_path else {
                     continue;
                 };
-                evaluation.report(pod_violation(
+                evaluation.report(Violation::on_pod_spec(
                     &workload,
                     &format!("volumes[{i}].hostPath"),
                     "no hostPath volume",
@@ -326,7 +326,7 @@ pub static SERVICE_ACCOUNT_TOKEN: Check = Check {
             if account.is_bound(scope.inventory) {
                 continue;
             }
-            evaluation.report(pod_violation(
+            evaluation.report(Violation::on_pod_spec(
                 &workload,
                 "automountServiceAccountToken",
                 "automountServiceAccountToken: false, or a RoleBinding or ClusterRoleBinding that grants the \
@@ -359,22 +359,6 @@ fn context<'a>(container: &ContainerRef<'a>) -> Option<&'a SecurityContext> {
 
 fn pod_context<'a>(workload: &Workload<'a>) -> Option<&'a PodSecurityContext> {
     workload.pod_spec.security_context.as_ref()
-}
-
-/// A finding on the pod spec of a workload (no container).
-fn pod_violation<'a>(
-    workload: &Workload<'a>,
-    field: &str,
-    expected: &str,
-    found: String,
-) -> Violation<'a> {
-    Violation {
-        object: workload.object,
-        container: None,
-        field: format!("{}.{field}", workload.pod_spec_path),
-        expected: expected.to_string(),
-        found,
-    }
 }
 
 /// Which securityContext a resolved value comes from.

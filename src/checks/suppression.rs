@@ -173,17 +173,7 @@ fn annotation_field(object: &Object, key: &str) -> String {
         return "metadata.annotations".to_string();
     }
     match object.workload() {
-        Some(workload) => {
-            let template = workload
-                .pod_spec_path
-                .strip_suffix(".spec")
-                .unwrap_or(workload.pod_spec_path);
-            if template == "spec" {
-                "metadata.annotations".to_string()
-            } else {
-                format!("{template}.metadata.annotations")
-            }
-        }
+        Some(workload) => workload.pod_metadata_field("annotations"),
         None => "metadata.annotations".to_string(),
     }
 }

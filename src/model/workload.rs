@@ -86,6 +86,15 @@ impl Object {
 }
 
 impl<'a> Workload<'a> {
+    /// The path of a field of the pod template's metadata (`labels` →
+    /// `spec.template.metadata.labels`; a bare Pod's own `metadata.labels`).
+    pub fn pod_metadata_field(&self, field: &str) -> String {
+        match self.pod_spec_path.strip_suffix(".spec") {
+            Some(template) => format!("{template}.metadata.{field}"),
+            None => format!("metadata.{field}"),
+        }
+    }
+
     /// Labels of the pods this workload creates.
     pub fn pod_labels(&self) -> &'a BTreeMap<String, String> {
         self.pod_metadata
