@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod evidence;
 pub mod model;
+pub mod probe;
 pub mod report;
 pub mod runner;
 pub mod source;
