@@ -5,6 +5,8 @@
 #   1. formatting      cargo fmt --all -- --check            (skipped if rustfmt is missing)
 #   2. lints           cargo clippy --all-targets -D warnings (skipped if clippy is missing)
 #   3. build           cargo build --locked
+#      docker          a Docker engine and the local test images (scripts/docker.sh,
+#                      scripts/images.sh): the stack tests run real containers
 #   4. tests           cargo test --all-targets (unit and integration tests)
 #   5. end-to-end      the real binary on the bundled example and fixtures:
 #                      exit 0 READY, 1 NOT READY, 2 COULD NOT EVALUATE,
@@ -84,11 +86,13 @@ else
 fi
 
 # -----------------------------------------------------------------------------
-# Docker (future issues): the stack, load and chaos tests will need a running
-# Docker engine (Debian's docker.io, dockerd started here) and the locally
-# built test images. Nothing in this version needs Docker: do not add it
-# before a test does.
-# -----------------------------------------------------------------------------
+section "Docker engine and local images (scripts/docker.sh, scripts/images.sh)"
+# The stack tests start real containers: a Docker engine (installed and
+# started here when this runs as root on Debian) and the images built
+# locally (no registry is reachable). They are not optional: without Docker
+# this script fails, saying what is missing.
+bash scripts/docker.sh || fail "no Docker engine (see the message above)"
+bash scripts/images.sh || fail "the local test images could not be built"
 
 section "4/5 Tests: cargo test"
 # --all-targets: unit and integration tests (the crate has no doc tests, and

@@ -14,6 +14,7 @@ use crate::error::InputError;
 use crate::report;
 use crate::runner::{self, RunPlan, record::RunRecord};
 use crate::source::Target;
+use crate::stack::StackSession;
 use crate::steps::{STEPS, StepFailure};
 use crate::validate;
 use crate::verdict::Verdict;
@@ -73,10 +74,16 @@ struct RunArgs {
     /// Directory (or file) of .feature files [default: the bundled features/].
     #[arg(long)]
     features: Option<PathBuf>,
-    /// What to evaluate: manifests:PATH (file or directory), or manifests:- / - for stdin
-    /// [default: the bundled example application, fixtures/example].
-    #[arg(long, value_name = "manifests:PATH|-")]
+    /// What to evaluate: manifests:PATH (file or directory), manifests:- / - for stdin,
+    /// or stack:FILE (a stack file: golive starts the system in Docker containers, runs the
+    /// @stack features against it and removes it) [default: the bundled example application,
+    /// fixtures/example].
+    #[arg(long, value_name = "manifests:PATH|-|stack:FILE")]
     target: Option<String>,
+    /// With a stack: target, leave the stack running at the end and print its endpoints
+    /// (remove it later with the docker command printed).
+    #[arg(long)]
+    keep: bool,
     /// Tag expression selecting scenarios, e.g. "@manifests and not @slow".
     #[arg(long, value_name = "EXPR")]
     tags: Option<String>,
@@ -177,9 +184,14 @@ fn run(args: RunArgs) -> i32 {
     };
     match target {
         Ok(target) => {
+            let stack = match &target {
+                Target::Stack(file) => Some(Arc::new(StackSession::new(file.into(), args.keep))),
+                Target::Manifests(_) => None,
+            };
             let plan = RunPlan {
                 features: args.features.unwrap_or_else(|| bundled(BUNDLED_FEATURES)),
                 target,
+                stack,
                 tags: args.tags,
                 checks: args.checks,
                 profile: args.profile,
@@ -217,6 +229,12 @@ fn run(args: RunArgs) -> i32 {
                         record.lock().unwrap_or_else(|e| e.into_inner()).interrupted = true;
                     }
                     () = runner::run(&plan, record.clone()) => {}
+                }
+                // Whatever happened (finished, failed start, Ctrl-C), the
+                // stack goes away now, unless --keep asked otherwise.
+                if let Some(session) = &plan.stack {
+                    let stack = session.finish().await;
+                    record.lock().unwrap_or_else(|e| e.into_inner()).stack = Some(stack);
                 }
             });
         }

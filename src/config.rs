@@ -30,6 +30,8 @@ pub struct Profile {
     pub availability_percent: f64,
     /// A TLS certificate must stay valid at least this many days.
     pub cert_expiry_days: u32,
+    /// Minimum HSTS max-age, in days (180 in the usual baselines).
+    pub hsts_min_days: u32,
     /// Recovery time objective after a pod failure, in seconds.
     pub rto_seconds: u32,
     /// Recovery point objective (acknowledged writes lost), in seconds.
@@ -99,6 +101,7 @@ struct ProfileOverrides {
     error_rate_percent: Option<f64>,
     availability_percent: Option<f64>,
     cert_expiry_days: Option<u32>,
+    hsts_min_days: Option<u32>,
     rto_seconds: Option<u32>,
     rpo_seconds: Option<u32>,
     pod_security_level: Option<PodSecurityLevel>,
@@ -132,6 +135,7 @@ impl Profile {
             error_rate_percent: 0.1,
             availability_percent: 99.9,
             cert_expiry_days: 30,
+            hsts_min_days: 180,
             rto_seconds: 60,
             rpo_seconds: 0,
             pod_security_level: PodSecurityLevel::Restricted,
@@ -160,6 +164,7 @@ impl Profile {
             error_rate_percent,
             availability_percent,
             cert_expiry_days,
+            hsts_min_days,
             rto_seconds,
             rpo_seconds,
             pod_security_level,
@@ -175,6 +180,7 @@ impl Profile {
             error_rate_percent,
             availability_percent,
             cert_expiry_days,
+            hsts_min_days,
             rto_seconds,
             rpo_seconds,
             pod_security_level,

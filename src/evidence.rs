@@ -59,6 +59,31 @@ impl fmt::Display for Finding {
     }
 }
 
+/// What a runtime step saw on a live system (an endpoint, a container), and
+/// whether it meets the item: the facts are what a reader needs to trust
+/// the verdict ("TLS 1.0: refused (alert protocol_version)").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Observation {
+    /// The runtime item, e.g. `tls.protocols`.
+    pub item: &'static str,
+    /// What was looked at, e.g. `endpoint web on nginx (127.0.0.1:49153)`.
+    pub subject: String,
+    pub passed: bool,
+    pub facts: Vec<String>,
+}
+
+impl fmt::Display for Observation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.item,
+            self.subject,
+            self.facts.join("; ")
+        )
+    }
+}
+
 /// The result of running one check over a scope.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckOutcome {

@@ -12,6 +12,7 @@ pub mod probe;
 pub mod report;
 pub mod runner;
 pub mod source;
+pub mod stack;
 pub mod steps;
 pub mod validate;
 pub mod verdict;

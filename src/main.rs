@@ -8,5 +8,8 @@ fn main() {
                 .unwrap_or_else(|_| "warn".into()),
         )
         .init();
+    // One rustls crypto provider for the whole process (the TLS probes and
+    // any other rustls user), chosen before anything opens a connection.
+    golive::probe::install_crypto_provider();
     std::process::exit(golive::cli::main());
 }

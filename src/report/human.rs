@@ -29,7 +29,8 @@ pub fn render(record: &RunRecord, verdict: Verdict, reports: &[PathBuf]) -> Stri
                 Status::CouldNotEvaluate => "ERR ",
                 Status::NotEvaluated => "--  ",
             };
-            let evaluated: usize = scenario.checks.iter().map(|c| c.evaluated).sum();
+            let evaluated: usize = scenario.checks.iter().map(|c| c.evaluated).sum::<usize>()
+                + scenario.observations.len();
             let suppressed: usize = scenario
                 .checks
                 .iter()
@@ -51,6 +52,12 @@ pub fn render(record: &RunRecord, verdict: Verdict, reports: &[PathBuf]) -> Stri
                     let _ = writeln!(out, "         {line}");
                 }
             }
+        }
+    }
+    if let Some(stack) = &record.stack {
+        let _ = writeln!(out);
+        for line in super::stack_lines(stack) {
+            let _ = writeln!(out, "{line}");
         }
     }
     if !record.skipped.is_empty() {

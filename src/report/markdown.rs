@@ -22,6 +22,9 @@ fn status_label(status: Status) -> &'static str {
 /// One line describing the target and inventory, shared with the terminal.
 pub fn target_line(record: &RunRecord) -> String {
     let profile = record.profile.as_ref().map_or("-", |p| p.name.as_str());
+    if record.stack.is_some() {
+        return format!("target {} · profile {profile}", record.target);
+    }
     let mut line = format!(
         "target {} · profile {} · {} objects, {} workloads",
         record.target, profile, record.inventory.objects, record.inventory.workloads

@@ -12,7 +12,47 @@ use std::path::{Path, PathBuf};
 
 use crate::error::InputError;
 use crate::runner::record::RunRecord;
+use crate::stack::StackRecord;
+use crate::stack::docker::RUN_LABEL;
 use crate::verdict::Verdict;
+
+/// What became of a run's stack, one line each: started, then kept (with
+/// its endpoints and how to remove it) or removed.
+pub fn stack_lines(stack: &StackRecord) -> Vec<String> {
+    let mut lines = Vec::new();
+    let name = stack.name.as_deref().unwrap_or("(not started)");
+    match stack.started_in_s {
+        Some(seconds) => lines.push(format!(
+            "stack {name} (run {}): {} container(s) healthy in {seconds:.1} s",
+            stack.run_id,
+            stack.instances.len()
+        )),
+        None => lines.push(format!(
+            "stack from {} (run {}): not started",
+            stack.file, stack.run_id
+        )),
+    }
+    if stack.kept {
+        lines.push("left running (--keep); endpoints:".into());
+        for (endpoint, urls) in &stack.endpoints {
+            lines.push(format!("  {endpoint}: {}", urls.join(", ")));
+        }
+        let filter = format!("label={RUN_LABEL}={}", stack.run_id);
+        lines.push(format!(
+            "remove it with: docker rm -f $(docker ps -aq --filter {filter}) && docker network prune -f --filter {filter}"
+        ));
+    }
+    if let Some(removed) = &stack.removed {
+        lines.push(match &removed.error {
+            None => format!(
+                "removed {} container(s) and {} network(s)",
+                removed.containers, removed.networks
+            ),
+            Some(error) => format!("could not remove everything: {error}"),
+        });
+    }
+    lines
+}
 
 /// Writes every report file into `dir` (created if needed) and returns
 /// their paths.

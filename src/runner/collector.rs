@@ -123,6 +123,7 @@ impl Collector {
                     duration_ms: 0.0,
                     steps: Vec::new(),
                     checks: Vec::new(),
+                    observations: Vec::new(),
                 });
                 entry.scenarios.last_mut().unwrap_or_else(|| unreachable!())
             }
@@ -162,7 +163,8 @@ impl Collector {
             }
             event::Scenario::Finished => {
                 let started = self.started.remove(&key);
-                scenario_record.checks = self.context.take_outcomes(&key);
+                (scenario_record.checks, scenario_record.observations) =
+                    self.context.take_outcomes(&key);
                 scenario_record.duration_ms =
                     started.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
                 let statuses = scenario_record.steps.iter().map(|s| s.status);

@@ -20,10 +20,11 @@ use gherkin::tagexpr::TagOperation;
 use crate::checks;
 use crate::config::{Config, Profile};
 use crate::error::InputError;
-use crate::evidence::CheckOutcome;
+use crate::evidence::{CheckOutcome, Observation};
 use crate::model::Inventory;
 use crate::source::Target;
 use crate::source::manifests::Loaded;
+use crate::stack::{RunningStack, StackSession};
 use crate::steps::{self, GoliveWorld, world::RUN_CONTEXT};
 use collector::{Collector, feature_file};
 use record::{RunRecord, SkippedScenario};
@@ -41,6 +42,8 @@ pub struct RunPlan {
     pub checks: Vec<String>,
     pub profile: Option<String>,
     pub config: Option<PathBuf>,
+    /// The stack of a `stack:` target; the caller removes it at the end.
+    pub stack: Option<Arc<StackSession>>,
 }
 
 /// What every scenario of a run shares.
@@ -52,9 +55,11 @@ pub struct RunContext {
     pub profile: Profile,
     /// `None`: every check; otherwise only these IDs.
     pub selected_checks: Option<HashSet<&'static str>>,
-    /// Check outcomes per scenario (feature file, line), filled after each
-    /// scenario from its World.
-    outcomes: Mutex<HashMap<(String, usize), Vec<CheckOutcome>>>,
+    /// The started stack of a `stack:` target.
+    pub stack: Option<Arc<RunningStack>>,
+    /// Check outcomes and observations per scenario (feature file, line),
+    /// filled after each scenario from its World.
+    outcomes: Mutex<HashMap<(String, usize), ScenarioEvidence>>,
 }
 
 impl RunContext {
@@ -64,9 +69,10 @@ impl RunContext {
             .is_none_or(|s| s.contains(check_id))
     }
 
-    /// The check outcomes a finished scenario left (its `after` hook moves
-    /// them here from the World before cucumber reports it finished).
-    pub fn take_outcomes(&self, scenario: &(String, usize)) -> Vec<CheckOutcome> {
+    /// The check outcomes and observations a finished scenario left (its
+    /// `after` hook moves them here from the World before cucumber reports
+    /// it finished).
+    pub fn take_outcomes(&self, scenario: &(String, usize)) -> ScenarioEvidence {
         self.outcomes
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -74,6 +80,9 @@ impl RunContext {
             .unwrap_or_default()
     }
 }
+
+/// What the Then steps of a scenario produced.
+pub type ScenarioEvidence = (Vec<CheckOutcome>, Vec<Observation>);
 
 /// Everything needed to start cucumber, or the input errors that prevent it.
 struct Prepared {
@@ -142,7 +151,8 @@ async fn prepare(plan: &RunPlan, record: &Mutex<RunRecord>) -> Option<Prepared> 
             ));
             loaded
         });
-    let target_readable = !loaded.objects.is_empty();
+    let is_stack = plan.stack.is_some();
+    let target_readable = is_stack || !loaded.objects.is_empty();
     if !target_readable && loaded.errors.is_empty() {
         errors.push(InputError::new(
             plan.target.to_string(),
@@ -155,10 +165,26 @@ async fn prepare(plan: &RunPlan, record: &Mutex<RunRecord>) -> Option<Prepared> 
     shared.inventory = inventory.counts();
     shared.profile = profile.clone();
     shared.input_errors.extend(errors);
+    drop(shared);
     let (true, true, Some(config), Some(profile)) =
         (run_inputs_ok, target_readable, config, profile)
     else {
         return None;
+    };
+    // A stack starts only once the run's own inputs are known to be good.
+    let stack = match &plan.stack {
+        Some(session) => match session.start().await {
+            Ok(running) => Some(running),
+            Err(error) => {
+                record
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .input_errors
+                    .push(error);
+                return None;
+            }
+        },
+        None => None,
     };
     Some(Prepared {
         context: RunContext {
@@ -167,6 +193,7 @@ async fn prepare(plan: &RunPlan, record: &Mutex<RunRecord>) -> Option<Prepared> 
             config,
             profile,
             selected_checks,
+            stack,
             outcomes: Mutex::default(),
         },
         tags,
@@ -279,15 +306,33 @@ pub async fn run(plan: &RunPlan, record: Arc<Mutex<RunRecord>>) {
         .after(move |feature, _rule, scenario, _finished, world| {
             let context = after_context.clone();
             let key = (feature_file(feature), scenario.position.line);
-            let outcomes = world
-                .map(|w| std::mem::take(&mut w.outcomes))
+            let (outcomes, observations, stopped) = world
+                .map(|w| {
+                    (
+                        std::mem::take(&mut w.outcomes),
+                        std::mem::take(&mut w.observations),
+                        std::mem::take(&mut w.stopped_services),
+                    )
+                })
                 .unwrap_or_default();
             Box::pin(async move {
+                // The next scenario starts from a whole stack, even when
+                // this one failed between stopping a service and starting
+                // it again.
+                if let Some(stack) = &context.stack {
+                    for service in stopped {
+                        if let Err(e) = stack.start_service(&service).await {
+                            eprintln!(
+                                "golive: could not start {service} again after a scenario: {e}"
+                            );
+                        }
+                    }
+                }
                 context
                     .outcomes
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .insert(key, outcomes);
+                    .insert(key, (outcomes, observations));
             })
         });
     RUN_CONTEXT

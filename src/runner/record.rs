@@ -7,8 +7,9 @@ use serde::Serialize;
 
 use crate::config::Profile;
 use crate::error::InputError;
-use crate::evidence::CheckOutcome;
+use crate::evidence::{CheckOutcome, Observation};
 use crate::model::InventoryCounts;
+use crate::stack::StackRecord;
 
 /// How a scenario or step ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -43,6 +44,9 @@ pub struct ScenarioRecord {
     pub duration_ms: f64,
     pub steps: Vec<StepRecord>,
     pub checks: Vec<CheckOutcome>,
+    /// What runtime steps saw on a live target.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub observations: Vec<Observation>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -74,6 +78,9 @@ pub struct RunRecord {
     pub input_errors: Vec<InputError>,
     pub features: Vec<FeatureRecord>,
     pub skipped: Vec<SkippedScenario>,
+    /// The stack a `stack:` target started, and what became of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stack: Option<StackRecord>,
     pub interrupted: bool,
     pub duration_ms: f64,
 }

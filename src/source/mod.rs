@@ -1,6 +1,7 @@
-//! Targets: where the objects under evaluation come from. This issue's
-//! target is rendered manifests (`manifests:PATH`, `manifests:-` or `-` for
-//! standard input); live clusters and started stacks plug in here later.
+//! Targets: what a run evaluates. Rendered manifests (`manifests:PATH`,
+//! `manifests:-` or `-` for standard input) are read here into objects; a
+//! stack file (`stack:FILE`) names a system golive starts itself (see
+//! `crate::stack`); live clusters plug in here later.
 
 pub mod manifests;
 pub mod yaml;
@@ -15,6 +16,8 @@ use crate::error::InputError;
 pub enum Target {
     /// A file, a directory, or `-` for standard input.
     Manifests(String),
+    /// A stack file: the system is started in containers.
+    Stack(String),
 }
 
 impl Target {
@@ -22,13 +25,15 @@ impl Target {
     pub fn tag(&self) -> &'static str {
         match self {
             Target::Manifests(_) => "manifests",
+            Target::Stack(_) => "stack",
         }
     }
 
-    /// Reads the target's objects.
+    /// Reads the target's Kubernetes objects (a stack has none).
     pub fn load(&self) -> manifests::Loaded {
         match self {
             Target::Manifests(path) => manifests::load_path(path),
+            Target::Stack(_) => manifests::Loaded::default(),
         }
     }
 }
@@ -45,10 +50,15 @@ impl FromStr for Target {
                 "--target",
                 "manifests: needs a path, or - for standard input",
             )),
-            Some((kind @ ("kube" | "cluster" | "stack"), _)) => Err(InputError::new(
+            Some(("stack", path)) if !path.is_empty() => Ok(Target::Stack(path.to_string())),
+            Some(("stack", _)) => Err(InputError::new(
+                "--target",
+                "stack: needs the path of a stack file, e.g. stack:fixtures/stacks/reference.yaml",
+            )),
+            Some((kind @ ("kube" | "cluster"), _)) => Err(InputError::new(
                 "--target",
                 format!(
-                    "the {kind}: target is not available in this version of golive; use manifests:PATH"
+                    "the {kind}: target is not available in this version of golive; use manifests:PATH or stack:FILE"
                 ),
             )),
             _ if text == "-" => Ok(Target::Manifests("-".into())),
@@ -65,6 +75,7 @@ impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Target::Manifests(path) => write!(f, "manifests:{path}"),
+            Target::Stack(path) => write!(f, "stack:{path}"),
         }
     }
 }

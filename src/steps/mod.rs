@@ -5,6 +5,7 @@
 //! glue: they pick a scope and call checks; the rules live in `checks/`.
 
 mod checks;
+mod runtime;
 mod scope;
 pub mod world;
 
@@ -89,6 +90,45 @@ macro_rules! sync_step {
     }};
 }
 
+/// Like `sync_step!` for an async body (runtime steps talk to live
+/// systems).
+macro_rules! async_step {
+    ($body:path) => {{
+        fn step(
+            world: &mut GoliveWorld,
+            context: Context,
+        ) -> futures::future::LocalBoxFuture<'_, ()> {
+            Box::pin(async move {
+                let arguments: Vec<String> = context
+                    .matches
+                    .iter()
+                    .skip(1)
+                    .map(|(_, m)| m.clone())
+                    .collect();
+                if let Err(failure) = $body(world, &arguments).await {
+                    std::panic::panic_any(failure);
+                }
+            })
+        }
+        step as Step<GoliveWorld>
+    }};
+}
+
+/// A runtime step: no argument checks, names no catalogue check.
+macro_rules! runtime_step {
+    ($keyword:ident, $pattern:expr, $example:expr, $description:expr, $body:path) => {
+        StepDef {
+            keyword: Keyword::$keyword,
+            pattern: $pattern,
+            example: $example,
+            description: $description,
+            validate_arguments: None,
+            checks_named: None,
+            run: async_step!($body),
+        }
+    };
+}
+
 /// Every step golive understands.
 pub static STEPS: &[StepDef] = &[
     StepDef {
@@ -154,6 +194,111 @@ pub static STEPS: &[StepDef] = &[
         checks_named: Some(checks::named_in),
         run: sync_step!(checks::pass),
     },
+    runtime_step!(
+        Then,
+        r#"^the endpoint "([^"]+)" answers GET (/\S*) with status ([0-9]{3}) within ([0-9]+) ?(ms|s)$"#,
+        r#"Then the endpoint "api" answers GET /api/v1/health with status 200 within 500 ms"#,
+        "Stack: every instance of the endpoint answers three GETs with that status, each within the time (time to response headers).",
+        runtime::answers
+    ),
+    runtime_step!(
+        When,
+        r#"^the service "([^"]+)" stops$"#,
+        r#"When the service "postgres" stops"#,
+        "Stack: stops every container of a service (docker stop). It is started again at the end of the scenario whatever happens; tag the scenario @serial.",
+        runtime::stop_service
+    ),
+    runtime_step!(
+        When,
+        r#"^the service "([^"]+)" starts again$"#,
+        r#"When the service "postgres" starts again"#,
+        "Stack: starts a stopped service and waits until its health check passes.",
+        runtime::start_service
+    ),
+    runtime_step!(
+        Then,
+        r#"^the endpoint "([^"]+)" reports (ready|not ready) at (/\S*) within ([0-9]+) s$"#,
+        r#"Then the endpoint "api" reports not ready at /api/v1/ready within 15 s"#,
+        "Stack: polls the readiness path of every instance (every 200 ms) until it answers 2xx (ready) or anything else (not ready); fails if it does not within the time.",
+        runtime::reports_readiness
+    ),
+    runtime_step!(
+        Then,
+        r"^every container of the stack runs as a non-root user$",
+        "Then every container of the stack runs as a non-root user",
+        "Stack: for every container, PID 1 (read from /proc/1/status inside it) and every process the engine lists run with a non-zero UID.",
+        runtime::non_root
+    ),
+    runtime_step!(
+        Then,
+        r"^every container declared read-only cannot write to its root filesystem$",
+        "Then every container declared read-only cannot write to its root filesystem",
+        "Stack: for every container whose service sets read_only, the engine reports a read-only root filesystem and a write attempted as root fails with \"Read-only file system\". Could not evaluate when no service declares it.",
+        runtime::read_only
+    ),
+    runtime_step!(
+        Then,
+        r#"^the endpoint "([^"]+)" refuses TLS 1\.0 and TLS 1\.1$"#,
+        r#"Then the endpoint "web" refuses TLS 1.0 and TLS 1.1"#,
+        "Stack: offers a TLS 1.0 and a TLS 1.1 handshake (hand-written ClientHello, broad cipher list) to every instance; both must be refused. A plain-HTTP endpoint fails.",
+        runtime::refuses_old_tls
+    ),
+    runtime_step!(
+        Then,
+        r#"^the endpoint "([^"]+)" accepts TLS 1\.2 or later$"#,
+        r#"Then the endpoint "web" accepts TLS 1.2 or later"#,
+        "Stack: TLS 1.2 or TLS 1.3 handshakes succeed; the observation says which (whether 1.3 is offered).",
+        runtime::accepts_modern_tls
+    ),
+    runtime_step!(
+        Then,
+        r#"^the certificate of "([^"]+)" is trusted and matches its host name$"#,
+        r#"Then the certificate of "web" is trusted and matches its host name"#,
+        "Stack: the presented chain verifies against the endpoint's CA (the run's test CA, or ca_file) for its server name: not expired, not yet valid, unknown issuer or name mismatch each fail with the detail.",
+        runtime::certificate_trusted
+    ),
+    runtime_step!(
+        Then,
+        r#"^the certificate of "([^"]+)" is valid for at least the profile's minimum number of days$"#,
+        r#"Then the certificate of "web" is valid for at least the profile's minimum number of days"#,
+        "Stack: days until the leaf certificate expires are at least the profile's cert_expiry_days.",
+        runtime::certificate_lifetime
+    ),
+    runtime_step!(
+        Then,
+        r#"^the certificate of "([^"]+)" has a strong key$"#,
+        r#"Then the certificate of "web" has a strong key"#,
+        "Stack: the leaf key is RSA of at least 2048 bits, ECDSA of at least 256 bits, or Ed25519.",
+        runtime::certificate_key
+    ),
+    runtime_step!(
+        Then,
+        r#"^the endpoint "([^"]+)" sends HSTS with at least the profile's minimum max-age$"#,
+        r#"Then the endpoint "web" sends HSTS with at least the profile's minimum max-age"#,
+        "Stack: GET / over HTTPS carries a valid Strict-Transport-Security header whose max-age is at least the profile's hsts_min_days.",
+        runtime::sends_hsts
+    ),
+    runtime_step!(
+        Then,
+        r#"^plain HTTP on "([^"]+)" redirects permanently to HTTPS$"#,
+        r#"Then plain HTTP on "web-http" redirects permanently to HTTPS"#,
+        "Stack: GET / on a plain-HTTP endpoint answers 301 or 308 with an https:// Location (302/307 are temporary and fail).",
+        runtime::redirects_to_https
+    ),
+    runtime_step!(
+        Then,
+        r#"^a burst of ([0-9]+) requests to "([^"]+)" at (/\S*) is partly refused with 429 or 503$"#,
+        r#"Then a burst of 100 requests to "web" at /api/v1/health is partly refused with 429 or 503"#,
+        "Stack: fires the requests at once; at least one must be answered 429 or 503. Tag the scenario @serial.",
+        runtime::burst_is_limited
+    ),
+    runtime_step!(
+        Then,
+        r#"^([0-9]+) requests per second to "([^"]+)" at (/\S*) for ([0-9]+) s are all served$"#,
+        r#"Then 2 requests per second to "web" at /api/v1/health for 5 s are all served"#,
+        "Stack: after 2 s for the limiter to recover, sends evenly paced requests; none may be answered 429 or 503 or go unanswered.",
+        runtime::pace_is_served
+    ),
 ];
 
 /// The patterns of [`STEPS`], compiled once, in the same order.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::checks::WorkloadFilter;
 use crate::config::Profile;
 use crate::error::InputError;
-use crate::evidence::CheckOutcome;
+use crate::evidence::{CheckOutcome, Observation};
 use crate::runner::RunContext;
 
 tokio::task_local! {
@@ -24,6 +24,10 @@ pub struct GoliveWorld {
     pub profile: Profile,
     pub filter: WorkloadFilter,
     pub outcomes: Vec<CheckOutcome>,
+    pub observations: Vec<Observation>,
+    /// Stack services this scenario stopped and has not started again:
+    /// started again after the scenario, whatever its outcome.
+    pub stopped_services: Vec<String>,
 }
 
 impl cucumber::World for GoliveWorld {
@@ -38,6 +42,8 @@ impl cucumber::World for GoliveWorld {
             run,
             filter: WorkloadFilter::default(),
             outcomes: Vec::new(),
+            observations: Vec::new(),
+            stopped_services: Vec::new(),
         })
     }
 }

@@ -1,0 +1,376 @@
+//! The Docker engine, as golive uses it: connect (negotiating the API
+//! version, since Debian's engine speaks 1.41), create labelled networks and
+//! containers with service-name aliases, exec, logs, stop/start/kill, and
+//! remove everything a run labelled. A thin layer over bollard; it knows
+//! nothing of stack files.
+//!
+//! testcontainers 0.28 is not used: it pins Docker API 1.53, which the
+//! engine Debian ships (20.10, API 1.41) refuses.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bollard::Docker;
+use bollard::exec::{CreateExecOptions, StartExecResults};
+use bollard::models::{
+    ContainerCreateBody, ContainerInspectResponse, EndpointSettings, HostConfig, Mount, MountType,
+    NetworkCreateRequest, NetworkingConfig, PortBinding,
+};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
+    ListNetworksOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
+    StopContainerOptionsBuilder, TopOptionsBuilder,
+};
+use futures::StreamExt;
+
+/// The label every container and network of a run carries.
+pub const RUN_LABEL: &str = "dev.golive.run";
+/// The label naming the stack instance (service replica) of a container.
+pub const INSTANCE_LABEL: &str = "dev.golive.instance";
+
+/// A Docker failure, saying what golive was doing.
+#[derive(Debug, thiserror::Error)]
+#[error("{doing}: {source}")]
+pub struct EngineError {
+    doing: String,
+    #[source]
+    source: bollard::errors::Error,
+}
+
+fn failed(doing: impl Into<String>) -> impl FnOnce(bollard::errors::Error) -> EngineError {
+    let doing = doing.into();
+    move |source| EngineError { doing, source }
+}
+
+/// What a container is created with.
+#[derive(Debug, Clone, Default)]
+pub struct ContainerRequest {
+    pub name: String,
+    pub image: String,
+    pub command: Option<Vec<String>>,
+    pub env: Vec<String>,
+    pub user: Option<String>,
+    pub read_only: bool,
+    pub tmpfs: Vec<String>,
+    /// Container ports published on an ephemeral port of 127.0.0.1.
+    pub ports: Vec<u16>,
+    /// Host files bind-mounted read-only: (host path, container path).
+    pub files: Vec<(String, String)>,
+    pub network: String,
+    /// Names other containers of the network resolve to this one.
+    pub aliases: Vec<String>,
+    pub labels: HashMap<String, String>,
+}
+
+/// The output of a command run in a container.
+#[derive(Debug, Clone)]
+pub struct ExecOutput {
+    pub exit_code: i64,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// A connected engine.
+#[derive(Clone)]
+pub struct Engine {
+    docker: Docker,
+}
+
+impl Engine {
+    /// Connects to the engine `DOCKER_HOST` names (default: the local
+    /// socket) and agrees on an API version it speaks.
+    pub async fn connect() -> Result<Engine, String> {
+        let place =
+            std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+        let docker = Docker::connect_with_defaults()
+            .map_err(|e| format!("cannot use the Docker engine at {place}: {e}"))?
+            .with_timeout(Duration::from_secs(120));
+        let docker = tokio::time::timeout(Duration::from_secs(10), docker.negotiate_version())
+            .await
+            .map_err(|_| format!("the Docker engine at {place} does not answer (10 s)"))?
+            .map_err(|e| {
+                format!(
+                    "cannot reach the Docker engine at {place}: {e} (is dockerd running? scripts/docker.sh starts it)"
+                )
+            })?;
+        Ok(Engine { docker })
+    }
+
+    /// Fails with a clear message when an image is not present locally.
+    pub async fn require_image(&self, image: &str) -> Result<(), String> {
+        self.docker.inspect_image(image).await.map(|_| ()).map_err(|e| match e {
+            bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            } => format!(
+                "image {image} is not present on this Docker engine (golive does not pull; build the bundled ones with scripts/images.sh, or docker pull yours)"
+            ),
+            e => format!("cannot inspect image {image}: {e}"),
+        })
+    }
+
+    pub async fn create_network(
+        &self,
+        name: &str,
+        labels: HashMap<String, String>,
+    ) -> Result<(), EngineError> {
+        self.docker
+            .create_network(NetworkCreateRequest {
+                name: name.to_string(),
+                driver: Some("bridge".into()),
+                labels: Some(labels),
+                ..Default::default()
+            })
+            .await
+            .map(|_| ())
+            .map_err(failed(format!("creating network {name}")))
+    }
+
+    /// Creates and starts a container; returns its ID.
+    pub async fn run(&self, request: &ContainerRequest) -> Result<String, EngineError> {
+        let name = &request.name;
+        let port_bindings = request
+            .ports
+            .iter()
+            .map(|port| {
+                (
+                    format!("{port}/tcp"),
+                    Some(vec![PortBinding {
+                        host_ip: Some("127.0.0.1".into()),
+                        host_port: Some(String::new()),
+                    }]),
+                )
+            })
+            .collect();
+        let mounts = request
+            .files
+            .iter()
+            .map(|(source, target)| Mount {
+                source: Some(source.clone()),
+                target: Some(target.clone()),
+                typ: Some(MountType::BIND),
+                read_only: Some(true),
+                ..Default::default()
+            })
+            .collect();
+        let tmpfs = request
+            .tmpfs
+            .iter()
+            .map(|path| (path.clone(), "rw,size=64m".to_string()))
+            .collect();
+        let body = ContainerCreateBody {
+            image: Some(request.image.clone()),
+            cmd: request.command.clone(),
+            env: Some(request.env.clone()),
+            user: request.user.clone(),
+            labels: Some(request.labels.clone()),
+            exposed_ports: Some(request.ports.iter().map(|p| format!("{p}/tcp")).collect()),
+            host_config: Some(HostConfig {
+                network_mode: Some(request.network.clone()),
+                port_bindings: Some(port_bindings),
+                mounts: Some(mounts),
+                tmpfs: Some(tmpfs),
+                readonly_rootfs: Some(request.read_only),
+                ..Default::default()
+            }),
+            networking_config: Some(NetworkingConfig {
+                endpoints_config: Some(HashMap::from([(
+                    request.network.clone(),
+                    EndpointSettings {
+                        aliases: Some(request.aliases.clone()),
+                        ..Default::default()
+                    },
+                )])),
+            }),
+            ..Default::default()
+        };
+        let options = CreateContainerOptionsBuilder::new().name(name).build();
+        let created = self
+            .docker
+            .create_container(Some(options), body)
+            .await
+            .map_err(failed(format!("creating container {name}")))?;
+        self.docker
+            .start_container(&created.id, None)
+            .await
+            .map_err(failed(format!("starting container {name}")))?;
+        Ok(created.id)
+    }
+
+    pub async fn inspect(&self, container: &str) -> Result<ContainerInspectResponse, EngineError> {
+        self.docker
+            .inspect_container(container, None)
+            .await
+            .map_err(failed(format!("inspecting container {container}")))
+    }
+
+    /// The 127.0.0.1 port a container port is published on.
+    pub async fn host_port(&self, container: &str, port: u16) -> Result<Option<u16>, EngineError> {
+        let inspected = self.inspect(container).await?;
+        Ok(inspected
+            .network_settings
+            .and_then(|n| n.ports)
+            .and_then(|ports| ports.get(&format!("{port}/tcp")).cloned().flatten())
+            .and_then(|bindings| bindings.into_iter().find_map(|b| b.host_port))
+            .and_then(|p| p.parse().ok()))
+    }
+
+    /// Runs a command in a running container (as its configured user, or
+    /// as `user`) and collects its output.
+    pub async fn exec(
+        &self,
+        container: &str,
+        user: Option<&str>,
+        command: &[&str],
+    ) -> Result<ExecOutput, EngineError> {
+        let doing = || format!("running {command:?} in container {container}");
+        let exec = self
+            .docker
+            .create_exec(
+                container,
+                CreateExecOptions {
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    cmd: Some(command.to_vec()),
+                    user,
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(failed(doing()))?;
+        let mut stdout = String::new();
+        let mut stderr = String::new();
+        if let StartExecResults::Attached { mut output, .. } = self
+            .docker
+            .start_exec(&exec.id, None)
+            .await
+            .map_err(failed(doing()))?
+        {
+            while let Some(chunk) = output.next().await {
+                match chunk.map_err(failed(doing()))? {
+                    bollard::container::LogOutput::StdErr { message } => {
+                        stderr.push_str(&String::from_utf8_lossy(&message))
+                    }
+                    other => stdout.push_str(&String::from_utf8_lossy(&other.into_bytes())),
+                }
+            }
+        }
+        let inspected = self
+            .docker
+            .inspect_exec(&exec.id)
+            .await
+            .map_err(failed(doing()))?;
+        Ok(ExecOutput {
+            exit_code: inspected.exit_code.unwrap_or(-1),
+            stdout,
+            stderr,
+        })
+    }
+
+    /// The last `lines` lines of a container's output.
+    pub async fn logs(&self, container: &str, lines: usize) -> String {
+        let options = LogsOptionsBuilder::new()
+            .stdout(true)
+            .stderr(true)
+            .tail(&lines.to_string())
+            .build();
+        let mut stream = self.docker.logs(container, Some(options));
+        let mut text = String::new();
+        while let Some(Ok(chunk)) = stream.next().await {
+            text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+        }
+        text
+    }
+
+    /// The UID of every process of a running container (from the host's
+    /// view, as `docker top` shows it), with its command.
+    pub async fn process_uids(
+        &self,
+        container: &str,
+    ) -> Result<Vec<(String, String)>, EngineError> {
+        let options = TopOptionsBuilder::new().ps_args("-o uid,pid,args").build();
+        let top = self
+            .docker
+            .top_processes(container, Some(options))
+            .await
+            .map_err(failed(format!("listing the processes of {container}")))?;
+        let titles = top.titles.unwrap_or_default();
+        let column = |name: &str| titles.iter().position(|t| t == name);
+        let (Some(uid), Some(args)) = (column("UID"), column("COMMAND")) else {
+            return Ok(Vec::new());
+        };
+        Ok(top
+            .processes
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|p| Some((p.get(uid)?.clone(), p.get(args)?.clone())))
+            .collect())
+    }
+
+    pub async fn stop(&self, container: &str) -> Result<(), EngineError> {
+        let options = StopContainerOptionsBuilder::new().t(10).build();
+        self.docker
+            .stop_container(container, Some(options))
+            .await
+            .map_err(failed(format!("stopping container {container}")))
+    }
+
+    pub async fn start(&self, container: &str) -> Result<(), EngineError> {
+        self.docker
+            .start_container(container, None)
+            .await
+            .map_err(failed(format!("starting container {container}")))
+    }
+
+    pub async fn kill(&self, container: &str) -> Result<(), EngineError> {
+        let options = KillContainerOptionsBuilder::new().signal("SIGKILL").build();
+        self.docker
+            .kill_container(container, Some(options))
+            .await
+            .map_err(failed(format!("killing container {container}")))
+    }
+
+    /// Removes every container and network labelled with run `run_id`;
+    /// returns how many of each were removed.
+    pub async fn remove_run(&self, run_id: &str) -> Result<(usize, usize), EngineError> {
+        let label = format!("{RUN_LABEL}={run_id}");
+        let filters = HashMap::from([("label".to_string(), vec![label])]);
+        let containers = self
+            .docker
+            .list_containers(Some(
+                ListContainersOptionsBuilder::new()
+                    .all(true)
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await
+            .map_err(failed(format!("listing the containers of run {run_id}")))?;
+        let remove = RemoveContainerOptionsBuilder::new()
+            .force(true)
+            .v(true)
+            .build();
+        let mut removed = 0;
+        for id in containers.into_iter().filter_map(|c| c.id) {
+            self.docker
+                .remove_container(&id, Some(remove.clone()))
+                .await
+                .map_err(failed(format!("removing container {id}")))?;
+            removed += 1;
+        }
+        let networks = self
+            .docker
+            .list_networks(Some(
+                ListNetworksOptionsBuilder::new().filters(&filters).build(),
+            ))
+            .await
+            .map_err(failed(format!("listing the networks of run {run_id}")))?;
+        let mut removed_networks = 0;
+        for name in networks.into_iter().filter_map(|n| n.name) {
+            self.docker
+                .remove_network(&name)
+                .await
+                .map_err(failed(format!("removing network {name}")))?;
+            removed_networks += 1;
+        }
+        Ok((removed, removed_networks))
+    }
+}

@@ -1,0 +1,857 @@
+//! The stack file: the system golive starts in containers for a `stack:`
+//! target — services (image, command, env, ports, user, files, health
+//! check, dependencies, replicas), test certificates generated at start, and
+//! the named endpoints the features talk to. This module reads and checks
+//! the file (errors name `file:line:column`); starting it is `lifecycle`'s.
+//!
+//! A file may `extends:` another (path relative to it): mappings are merged
+//! key by key, the extending file winning, so a failing variant states only
+//! what differs from the reference.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::InputError;
+use crate::source::yaml::{self, Node, NodeValue};
+
+/// A checked stack file.
+#[derive(Debug, Clone)]
+pub struct StackFile {
+    /// Path of the file given to `--target stack:`.
+    pub path: PathBuf,
+    pub name: String,
+    pub certificates: BTreeMap<String, CertificateSpec>,
+    /// Services in dependency order (a service comes after what it depends on).
+    pub services: Vec<ServiceSpec>,
+    pub endpoints: BTreeMap<String, EndpointSpec>,
+}
+
+/// A test certificate golive generates at start, signed by the run's CA.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateSpec {
+    /// DNS names and IP addresses the certificate is valid for.
+    pub hosts: Vec<String>,
+    /// Days from now until it expires; negative for an expired certificate.
+    #[serde(default = "default_valid_days")]
+    pub valid_days: i64,
+    #[serde(default)]
+    pub key: KeyKind,
+}
+
+fn default_valid_days() -> i64 {
+    90
+}
+
+/// The key algorithm of a generated certificate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyKind {
+    #[default]
+    EcdsaP256,
+    EcdsaP384,
+    Ed25519,
+}
+
+/// One service of the stack (several containers when `replicas` > 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceSpec {
+    pub name: String,
+    pub image: String,
+    pub command: Option<Vec<String>>,
+    pub env: BTreeMap<String, String>,
+    pub user: Option<String>,
+    pub read_only: bool,
+    pub tmpfs: Vec<String>,
+    pub replicas: u32,
+    pub ports: Vec<u16>,
+    pub depends_on: Vec<String>,
+    /// Files placed in the container (path inside the container → source).
+    pub files: BTreeMap<String, FileSource>,
+    pub healthcheck: Option<Healthcheck>,
+}
+
+impl ServiceSpec {
+    /// The names of this service's containers: the service name, or
+    /// `name-1` … `name-N` for replicas.
+    pub fn instances(&self) -> Vec<String> {
+        if self.replicas == 1 {
+            vec![self.name.clone()]
+        } else {
+            (1..=self.replicas)
+                .map(|i| format!("{}-{i}", self.name))
+                .collect()
+        }
+    }
+}
+
+/// Where the content of a file placed in a container comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileSource {
+    /// A file on disk (the path is resolved against the stack file).
+    Path(PathBuf),
+    /// Literal content.
+    Content(String),
+    /// The PEM chain (leaf, then CA) of a generated certificate.
+    Certificate(String),
+    /// The PEM private key of a generated certificate.
+    PrivateKey(String),
+    /// The PEM certificate of the run's test CA.
+    CaCertificate,
+}
+
+/// How golive knows a container is healthy: by speaking its protocol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Healthcheck {
+    pub probe: HealthProbe,
+    /// How long to wait for health before the start fails.
+    pub timeout: Duration,
+    pub interval: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HealthProbe {
+    /// An HTTP GET on a container port answering `status`.
+    Http {
+        port: u16,
+        path: String,
+        status: u16,
+        https: bool,
+    },
+    /// A command run inside the container (`pg_isready`, `redis-cli ping`)
+    /// exiting 0, and printing `expect_output` when given.
+    Exec {
+        command: Vec<String>,
+        expect_output: Option<String>,
+    },
+    /// A TCP connection accepted on a container port (the weakest check:
+    /// prefer `http` or `exec`).
+    Tcp { port: u16 },
+}
+
+/// A named address the features talk to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointSpec {
+    pub name: String,
+    pub service: String,
+    pub port: u16,
+    pub scheme: Scheme,
+    /// The host name sent as SNI and `Host`, and checked against the
+    /// certificate.
+    pub server_name: String,
+    /// CA certificate (PEM file) to trust instead of the run's test CA.
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scheme {
+    Http,
+    Https,
+    /// Not HTTP (a database, a cache): only addressable.
+    Tcp,
+}
+
+impl Scheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+            Scheme::Tcp => "tcp",
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The file as written (serde shapes), before checking.
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStack {
+    name: String,
+    /// Read by `load` before deserialising; kept so the key is allowed.
+    #[serde(default, rename = "extends")]
+    _extends: Option<String>,
+    #[serde(default)]
+    certificates: BTreeMap<String, CertificateSpec>,
+    services: BTreeMap<String, RawService>,
+    #[serde(default)]
+    endpoints: BTreeMap<String, RawEndpoint>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawService {
+    image: String,
+    command: Option<Vec<String>>,
+    #[serde(default)]
+    env: BTreeMap<String, Scalar>,
+    user: Option<Scalar>,
+    #[serde(default)]
+    read_only: bool,
+    #[serde(default)]
+    tmpfs: Vec<String>,
+    #[serde(default = "one")]
+    replicas: u32,
+    #[serde(default)]
+    ports: Vec<u16>,
+    #[serde(default)]
+    depends_on: Vec<String>,
+    #[serde(default)]
+    files: BTreeMap<String, RawFile>,
+    healthcheck: Option<RawHealthcheck>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// A scalar written as a string, a number or a boolean (env values, users).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Scalar {
+    String(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl Scalar {
+    fn into_string(self) -> String {
+        match self {
+            Scalar::String(s) => s,
+            Scalar::Int(i) => i.to_string(),
+            Scalar::Float(f) => f.to_string(),
+            Scalar::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    source: Option<String>,
+    content: Option<String>,
+    certificate: Option<String>,
+    private_key: Option<String>,
+    #[serde(default)]
+    ca_certificate: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHealthcheck {
+    http: Option<RawHttpCheck>,
+    exec: Option<Vec<String>>,
+    expect_output: Option<String>,
+    tcp: Option<RawTcpCheck>,
+    timeout: Option<String>,
+    interval: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttpCheck {
+    port: u16,
+    #[serde(default = "root_path")]
+    path: String,
+    #[serde(default = "ok_status")]
+    status: u16,
+    #[serde(default)]
+    https: bool,
+}
+
+fn root_path() -> String {
+    "/".into()
+}
+
+fn ok_status() -> u16 {
+    200
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTcpCheck {
+    port: u16,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEndpoint {
+    service: String,
+    port: u16,
+    #[serde(default = "http_scheme")]
+    scheme: Scheme,
+    server_name: Option<String>,
+    ca_file: Option<String>,
+}
+
+fn http_scheme() -> Scheme {
+    Scheme::Http
+}
+
+// ---------------------------------------------------------------------------
+// Reading.
+
+/// The documents a stack file is made of: itself and what it extends, with
+/// their names, the file first.
+struct Sources {
+    layers: Vec<(String, Node)>,
+}
+
+impl Sources {
+    /// An error at `path` (a field path such as `services.api.ports[0]`),
+    /// located in the first file that writes that field.
+    fn error_at(&self, path: &str, message: impl Into<String>) -> InputError {
+        let located = self
+            .layers
+            .iter()
+            .find(|(_, root)| root.at_path(path).is_some())
+            .or(self.layers.first());
+        let place = match located {
+            Some((name, root)) => {
+                let position = root.position_of(path);
+                format!("{name}:{}:{}", position.line, position.column)
+            }
+            None => String::new(),
+        };
+        InputError::new(place, format!("{path}: {}", message.into()))
+    }
+}
+
+/// Reads and checks a stack file.
+pub fn load(path: &Path) -> Result<StackFile, InputError> {
+    let mut sources = Sources { layers: Vec::new() };
+    let mut next = Some(path.to_path_buf());
+    while let Some(file) = next.take() {
+        let name = file.display().to_string();
+        if sources.layers.iter().any(|(seen, _)| *seen == name) {
+            return Err(InputError::new(
+                name,
+                "extends itself (a cycle of extends:)",
+            ));
+        }
+        let root = read_document(&file)?;
+        if let Some(parent) = root.get("extends") {
+            let Some(relative) = parent.as_str() else {
+                return Err(InputError::new(
+                    format!("{name}:{}", parent.position.line),
+                    "extends: must be a path",
+                ));
+            };
+            next = Some(relative_to(&file, relative));
+        }
+        sources.layers.push((name, root));
+    }
+    let merged = sources
+        .layers
+        .iter()
+        .rev()
+        .map(|(_, root)| root.clone())
+        .reduce(merge)
+        .expect("at least the file itself");
+    let raw: RawStack = merged
+        .deserialize_as()
+        .map_err(|(field, message)| sources.error_at(&field, message))?;
+    check(path, raw, &sources)
+}
+
+fn read_document(file: &Path) -> Result<Node, InputError> {
+    let name = file.display().to_string();
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| InputError::new(&name, format!("cannot read the stack file: {e}")))?;
+    let documents = yaml::parse_documents(&text).map_err(|e| {
+        let place = e
+            .position
+            .map_or(name.clone(), |p| format!("{name}:{}:{}", p.line, p.column));
+        InputError::new(place, format!("not valid YAML: {}", e.message))
+    })?;
+    let mut documents = documents.into_iter().flatten();
+    let root = documents
+        .next()
+        .ok_or_else(|| InputError::new(&name, "the stack file is empty"))?;
+    if documents.next().is_some() {
+        return Err(InputError::new(
+            &name,
+            "a stack file holds one YAML document",
+        ));
+    }
+    Ok(root)
+}
+
+fn relative_to(file: &Path, relative: &str) -> PathBuf {
+    file.parent().unwrap_or(Path::new(".")).join(relative)
+}
+
+/// `over` merged onto `base`: mappings key by key, anything else replaced.
+fn merge(base: Node, over: Node) -> Node {
+    match (base.value, over.value) {
+        (NodeValue::Map(mut entries), NodeValue::Map(overrides)) => {
+            for (key, value) in overrides {
+                match entries.iter().position(|(k, _)| *k == key) {
+                    Some(index) => {
+                        let (_, old) = entries.remove(index);
+                        entries.insert(index, (key, merge(old, value)));
+                    }
+                    None => entries.push((key, value)),
+                }
+            }
+            Node {
+                position: over.position,
+                value: NodeValue::Map(entries),
+            }
+        }
+        (_, value) => Node {
+            position: over.position,
+            value,
+        },
+    }
+}
+
+/// Checks what serde cannot: references between sections, one source per
+/// file, durations, names Docker accepts; orders services by dependency.
+fn check(path: &Path, raw: RawStack, sources: &Sources) -> Result<StackFile, InputError> {
+    check_name(&raw.name).map_err(|m| sources.error_at("name", m))?;
+    for (name, certificate) in &raw.certificates {
+        if certificate.hosts.is_empty() {
+            return Err(sources.error_at(
+                &format!("certificates.{name}.hosts"),
+                "a certificate needs at least one host name or address",
+            ));
+        }
+    }
+    let mut services = BTreeMap::new();
+    for (name, service) in raw.services {
+        let spec = check_service(path, &name, service, &raw.certificates, sources)?;
+        services.insert(name, spec);
+    }
+    let ordered = dependency_order(&services, sources)?;
+    let mut endpoints = BTreeMap::new();
+    for (name, endpoint) in raw.endpoints {
+        let at = format!("endpoints.{name}");
+        let Some(service) = services.get(&endpoint.service) else {
+            return Err(sources.error_at(
+                &format!("{at}.service"),
+                format!("no service named {:?}", endpoint.service),
+            ));
+        };
+        if !service.ports.contains(&endpoint.port) {
+            return Err(sources.error_at(
+                &format!("{at}.port"),
+                format!(
+                    "service {:?} does not publish port {} (ports: {:?})",
+                    service.name, endpoint.port, service.ports
+                ),
+            ));
+        }
+        let ca_file = endpoint.ca_file.map(|f| relative_to(path, &f));
+        if let Some(ca_file) = &ca_file
+            && !ca_file.is_file()
+        {
+            return Err(sources.error_at(
+                &format!("{at}.ca_file"),
+                format!("no such file: {}", ca_file.display()),
+            ));
+        }
+        endpoints.insert(
+            name.clone(),
+            EndpointSpec {
+                name,
+                service: endpoint.service,
+                port: endpoint.port,
+                scheme: endpoint.scheme,
+                server_name: endpoint.server_name.unwrap_or_else(|| "localhost".into()),
+                ca_file,
+            },
+        );
+    }
+    Ok(StackFile {
+        path: path.to_path_buf(),
+        name: raw.name,
+        certificates: raw.certificates,
+        services: ordered,
+        endpoints,
+    })
+}
+
+/// Stack and service names become parts of container names and DNS names.
+fn check_name(name: &str) -> Result<(), String> {
+    let valid = !name.is_empty()
+        && name.len() <= 40
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name:?} is not a valid name (lowercase letters, digits and '-', at most 40 characters)"
+        ))
+    }
+}
+
+fn check_service(
+    path: &Path,
+    name: &str,
+    raw: RawService,
+    certificates: &BTreeMap<String, CertificateSpec>,
+    sources: &Sources,
+) -> Result<ServiceSpec, InputError> {
+    let at = format!("services.{name}");
+    check_name(name).map_err(|m| sources.error_at(&at, m))?;
+    if raw.replicas == 0 || raw.replicas > 20 {
+        return Err(sources.error_at(
+            &format!("{at}.replicas"),
+            "replicas must be between 1 and 20",
+        ));
+    }
+    let mut files = BTreeMap::new();
+    for (target, file) in raw.files {
+        let field = format!("{at}.files");
+        if !target.starts_with('/') {
+            return Err(sources.error_at(
+                &field,
+                format!("{target:?}: the path inside the container must be absolute"),
+            ));
+        }
+        let source = file_source(path, file, certificates)
+            .map_err(|m| sources.error_at(&field, format!("{target}: {m}")))?;
+        files.insert(target, source);
+    }
+    let healthcheck = raw
+        .healthcheck
+        .map(|h| healthcheck(h, &raw.ports))
+        .transpose()
+        .map_err(|(field, m)| sources.error_at(&format!("{at}.healthcheck.{field}"), m))?;
+    Ok(ServiceSpec {
+        name: name.to_string(),
+        image: raw.image,
+        command: raw.command,
+        env: raw
+            .env
+            .into_iter()
+            .map(|(k, v)| (k, v.into_string()))
+            .collect(),
+        user: raw.user.map(Scalar::into_string),
+        read_only: raw.read_only,
+        tmpfs: raw.tmpfs,
+        replicas: raw.replicas,
+        ports: raw.ports,
+        depends_on: raw.depends_on,
+        files,
+        healthcheck,
+    })
+}
+
+fn file_source(
+    stack: &Path,
+    file: RawFile,
+    certificates: &BTreeMap<String, CertificateSpec>,
+) -> Result<FileSource, String> {
+    let certificate = |name: String| {
+        if certificates.contains_key(&name) {
+            Ok(name)
+        } else {
+            Err(format!("no certificate named {name:?} under certificates:"))
+        }
+    };
+    let given = [
+        file.source.is_some(),
+        file.content.is_some(),
+        file.certificate.is_some(),
+        file.private_key.is_some(),
+        file.ca_certificate,
+    ]
+    .iter()
+    .filter(|given| **given)
+    .count();
+    if given != 1 {
+        return Err(
+            "give exactly one of source, content, certificate, private_key, ca_certificate".into(),
+        );
+    }
+    if let Some(source) = file.source {
+        let resolved = relative_to(stack, &source);
+        return if resolved.is_file() {
+            Ok(FileSource::Path(resolved))
+        } else {
+            Err(format!("no such file: {}", resolved.display()))
+        };
+    }
+    if let Some(content) = file.content {
+        return Ok(FileSource::Content(content));
+    }
+    if let Some(name) = file.certificate {
+        return certificate(name).map(FileSource::Certificate);
+    }
+    if let Some(name) = file.private_key {
+        return certificate(name).map(FileSource::PrivateKey);
+    }
+    Ok(FileSource::CaCertificate)
+}
+
+/// The health check, or the failing field (relative to `healthcheck`) and why.
+fn healthcheck(raw: RawHealthcheck, ports: &[u16]) -> Result<Healthcheck, (String, String)> {
+    let published = |field: &str, port: u16| {
+        if ports.contains(&port) {
+            Ok(port)
+        } else {
+            Err((
+                field.to_string(),
+                format!("port {port} is not among the service's ports {ports:?}"),
+            ))
+        }
+    };
+    let probe = match (raw.http, raw.exec, raw.tcp) {
+        (Some(http), None, None) => HealthProbe::Http {
+            port: published("http.port", http.port)?,
+            path: http.path,
+            status: http.status,
+            https: http.https,
+        },
+        (None, Some(command), None) if !command.is_empty() => HealthProbe::Exec {
+            command,
+            expect_output: raw.expect_output,
+        },
+        (None, None, Some(tcp)) => HealthProbe::Tcp {
+            port: published("tcp.port", tcp.port)?,
+        },
+        _ => {
+            return Err((
+                String::new(),
+                "give exactly one of http, exec (a non-empty command) or tcp".into(),
+            ));
+        }
+    };
+    let duration = |field: &str, text: Option<String>, default: Duration| match text {
+        None => Ok(default),
+        Some(text) => parse_duration(&text).map_err(|m| (field.to_string(), m)),
+    };
+    Ok(Healthcheck {
+        probe,
+        timeout: duration("timeout", raw.timeout, Duration::from_secs(60))?,
+        interval: duration("interval", raw.interval, Duration::from_millis(250))?,
+    })
+}
+
+/// `250ms`, `5s`, `2m`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (e.g. 250ms, 5s, 2m)"))?;
+    match unit.trim() {
+        "ms" => Ok(Duration::from_millis(number)),
+        "s" => Ok(Duration::from_secs(number)),
+        "m" => Ok(Duration::from_secs(number * 60)),
+        _ => Err(format!("{text:?} is not a duration (e.g. 250ms, 5s, 2m)")),
+    }
+}
+
+/// Services ordered so that each comes after what it depends on.
+fn dependency_order(
+    services: &BTreeMap<String, ServiceSpec>,
+    sources: &Sources,
+) -> Result<Vec<ServiceSpec>, InputError> {
+    for service in services.values() {
+        if let Some(unknown) = service
+            .depends_on
+            .iter()
+            .find(|d| !services.contains_key(*d))
+        {
+            return Err(sources.error_at(
+                &format!("services.{}.depends_on", service.name),
+                format!("no service named {unknown:?}"),
+            ));
+        }
+    }
+    let mut ordered: Vec<ServiceSpec> = Vec::new();
+    let mut placed = BTreeSet::new();
+    while ordered.len() < services.len() {
+        let ready: Vec<&ServiceSpec> = services
+            .values()
+            .filter(|s| !placed.contains(&s.name))
+            .filter(|s| s.depends_on.iter().all(|d| placed.contains(d)))
+            .collect();
+        if ready.is_empty() {
+            let stuck: Vec<&str> = services
+                .keys()
+                .filter(|name| !placed.contains(*name))
+                .map(String::as_str)
+                .collect();
+            return Err(sources.error_at(
+                &format!("services.{}.depends_on", stuck[0]),
+                format!(
+                    "services depend on each other in a cycle: {}",
+                    stuck.join(", ")
+                ),
+            ));
+        }
+        for service in ready {
+            placed.insert(service.name.clone());
+            ordered.push(service.clone());
+        }
+    }
+    Ok(ordered)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    const MINIMAL: &str = "name: demo
+services:
+  db:
+    image: golive/postgres:15
+    ports: [5432]
+    healthcheck: { exec: [pg_isready], timeout: 30s }
+  api:
+    image: golive/testbed:latest
+    replicas: 2
+    ports: [8080]
+    env: { PORT: 8080, DEBUG: true }
+    depends_on: [db]
+    healthcheck: { http: { port: 8080, path: /ready } }
+endpoints:
+  api: { service: api, port: 8080 }
+";
+
+    #[test]
+    fn services_come_in_dependency_order_with_their_replicas() {
+        let dir = tempfile::tempdir().unwrap();
+        let stack = load(&write(dir.path(), "s.yaml", MINIMAL)).unwrap();
+        let names: Vec<&str> = stack.services.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["db", "api"]);
+        assert_eq!(stack.services[1].instances(), ["api-1", "api-2"]);
+        assert_eq!(stack.services[1].env["PORT"], "8080");
+        assert_eq!(stack.services[1].env["DEBUG"], "true");
+        assert_eq!(
+            stack.services[0].healthcheck.as_ref().unwrap().timeout,
+            Duration::from_secs(30)
+        );
+        assert_eq!(stack.endpoints["api"].server_name, "localhost");
+    }
+
+    #[test]
+    fn errors_name_the_file_and_line_of_the_faulty_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            (
+                MINIMAL.replace("depends_on: [db]", "depends_on: [cache]"),
+                12,
+                "no service named \"cache\"",
+            ),
+            (
+                MINIMAL.replace("port: 8080 }\n", "port: 9090 }\n"),
+                15,
+                "does not publish port 9090",
+            ),
+            (
+                MINIMAL.replace("timeout: 30s", "timeout: soon"),
+                6,
+                "not a duration",
+            ),
+            (
+                MINIMAL.replace("replicas: 2", "replica: 2"),
+                9,
+                "unknown field",
+            ),
+            (
+                MINIMAL.replace(
+                    "exec: [pg_isready]",
+                    "exec: [pg_isready], tcp: { port: 5432 }",
+                ),
+                6,
+                "exactly one of",
+            ),
+        ];
+        for (text, line, message) in cases {
+            let path = write(dir.path(), "bad.yaml", &text);
+            let error = load(&path).unwrap_err();
+            assert!(
+                error.place.contains(&format!("bad.yaml:{line}:")),
+                "{error} (expected line {line})"
+            );
+            assert!(error.message.contains(message), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_dependency_cycle_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = MINIMAL.replace(
+            "    ports: [5432]\n",
+            "    ports: [5432]\n    depends_on: [api]\n",
+        );
+        let error = load(&write(dir.path(), "cycle.yaml", &text)).unwrap_err();
+        assert!(error.message.contains("cycle"), "{error}");
+    }
+
+    #[test]
+    fn a_variant_extends_the_reference_and_states_only_what_differs() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "base.yaml", MINIMAL);
+        let variant = write(
+            dir.path(),
+            "variant.yaml",
+            "extends: base.yaml\nname: variant\nservices:\n  api:\n    user: 0\n    replica: 1\n",
+        );
+        let error = load(&variant).unwrap_err();
+        assert!(error.place.contains("variant.yaml:6:"), "{error}");
+        std::fs::write(
+            &variant,
+            "extends: base.yaml\nname: variant\nservices:\n  api:\n    user: 0\n",
+        )
+        .unwrap();
+        let stack = load(&variant).unwrap();
+        assert_eq!(stack.name, "variant");
+        let api = &stack.services[1];
+        assert_eq!(api.user.as_deref(), Some("0"));
+        assert_eq!(api.replicas, 2, "kept from the base");
+    }
+
+    #[test]
+    fn files_need_exactly_one_existing_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let with_files = |files: &str| {
+            MINIMAL.replace(
+                "    replicas: 2\n",
+                &format!("    replicas: 2\n    files:\n{files}"),
+            )
+        };
+        let missing = with_files("      /etc/app.conf: { source: nowhere.conf }\n");
+        let error = load(&write(dir.path(), "f.yaml", &missing)).unwrap_err();
+        assert!(error.message.contains("no such file"), "{error}");
+        let unknown = with_files("      /tls/server.crt: { certificate: web }\n");
+        let error = load(&write(dir.path(), "f.yaml", &unknown)).unwrap_err();
+        assert!(error.message.contains("no certificate named"), "{error}");
+        let both = with_files("      /etc/a: { content: x, ca_certificate: true }\n");
+        let error = load(&write(dir.path(), "f.yaml", &both)).unwrap_err();
+        assert!(error.message.contains("exactly one"), "{error}");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("5").is_err());
+        assert!(parse_duration("s").is_err());
+        assert!(parse_duration("1h").is_err());
+    }
+}

@@ -1,0 +1,147 @@
+//! Waiting for a started container to be healthy, by speaking its protocol
+//! (an HTTP answer with the expected status, a command such as `pg_isready`
+//! succeeding inside it) rather than trusting an open port: Docker's port
+//! proxy accepts connections for a container that is not listening yet, and
+//! a paused container still accepts TCP connections.
+
+use std::time::{Duration, Instant};
+
+use super::docker::Engine;
+use super::file::{HealthProbe, Healthcheck};
+use crate::probe::http::{self, CertificateCheck, HttpOptions};
+
+/// Why a container never became healthy.
+#[derive(Debug)]
+pub enum Unhealthy {
+    /// It stopped; with its exit code.
+    Exited(i64),
+    /// Still running but not healthy when the time ran out; with the last
+    /// probe's answer.
+    TimedOut(String),
+    /// Docker could not be asked.
+    Engine(String),
+}
+
+impl std::fmt::Display for Unhealthy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unhealthy::Exited(code) => write!(f, "exited with code {code}"),
+            Unhealthy::TimedOut(last) => write!(f, "not healthy in time (last check: {last})"),
+            Unhealthy::Engine(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Waits until `container` passes `check`, or fails as soon as it exits.
+/// Without a health check, running is all that can be known.
+pub async fn wait_healthy(
+    engine: &Engine,
+    container: &str,
+    check: Option<&Healthcheck>,
+) -> Result<Duration, Unhealthy> {
+    let started = Instant::now();
+    let (timeout, interval) = check
+        .map_or((Duration::from_secs(30), Duration::from_millis(250)), |c| {
+            (c.timeout, c.interval)
+        });
+    loop {
+        let state = engine
+            .inspect(container)
+            .await
+            .map_err(|e| Unhealthy::Engine(e.to_string()))?
+            .state
+            .unwrap_or_default();
+        if state.running != Some(true) {
+            return Err(Unhealthy::Exited(state.exit_code.unwrap_or(-1)));
+        }
+        let Some(check) = check else {
+            return Ok(started.elapsed());
+        };
+        if let Err(answer) = probe_once(engine, container, &check.probe).await {
+            if started.elapsed() >= timeout {
+                return Err(Unhealthy::TimedOut(answer));
+            }
+        } else {
+            return Ok(started.elapsed());
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
+
+/// One health probe: `Ok` when healthy, else what was seen.
+async fn probe_once(engine: &Engine, container: &str, probe: &HealthProbe) -> Result<(), String> {
+    match probe {
+        HealthProbe::Http {
+            port,
+            path,
+            status,
+            https,
+        } => {
+            let host_port = published(engine, container, *port).await?;
+            let scheme = if *https { "https" } else { "http" };
+            let url = format!("{scheme}://127.0.0.1:{host_port}{path}");
+            let options = HttpOptions {
+                timeout: Duration::from_secs(2),
+                certificates: CertificateCheck::Skip,
+                ..HttpOptions::default()
+            };
+            let answer = http::get(&url, &options).await.map_err(|e| e.to_string())?;
+            if answer.status == *status {
+                Ok(())
+            } else {
+                Err(format!("GET {path} answered {}", answer.status))
+            }
+        }
+        HealthProbe::Exec {
+            command,
+            expect_output,
+        } => {
+            let command: Vec<&str> = command.iter().map(String::as_str).collect();
+            let output = engine
+                .exec(container, None, &command)
+                .await
+                .map_err(|e| e.to_string())?;
+            let printed = expect_output
+                .as_ref()
+                .is_none_or(|expected| output.stdout.contains(expected.as_str()));
+            if output.exit_code == 0 && printed {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} exited {}: {}",
+                    command.join(" "),
+                    output.exit_code,
+                    last_line(&output.stdout, &output.stderr)
+                ))
+            }
+        }
+        HealthProbe::Tcp { port } => {
+            let host_port = published(engine, container, *port).await?;
+            tokio::time::timeout(
+                Duration::from_secs(2),
+                tokio::net::TcpStream::connect(("127.0.0.1", host_port)),
+            )
+            .await
+            .map_err(|_| format!("connecting to port {port} timed out"))?
+            .map(|_| ())
+            .map_err(|e| format!("connecting to port {port}: {e}"))
+        }
+    }
+}
+
+async fn published(engine: &Engine, container: &str, port: u16) -> Result<u16, String> {
+    engine
+        .host_port(container, port)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("port {port} is not published"))
+}
+
+fn last_line(stdout: &str, stderr: &str) -> String {
+    let text = if stderr.trim().is_empty() {
+        stdout
+    } else {
+        stderr
+    };
+    text.lines().last().unwrap_or("").trim().to_string()
+}

@@ -1,0 +1,441 @@
+//! Starting and stopping a stack: test certificates, a private network,
+//! containers in dependency order (each waited on until healthy, progress on
+//! standard error), and the running stack the steps talk to (endpoints,
+//! exec, stop/start of a service). Removal is by label, so a run
+//! interrupted half-way through a start leaves nothing behind either.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::certs::{self, TestPki};
+use super::docker::{ContainerRequest, Engine, INSTANCE_LABEL, RUN_LABEL};
+use super::file::{EndpointSpec, FileSource, ServiceSpec, StackFile};
+use super::health::{self, Unhealthy};
+
+/// Why a stack could not start, naming the service or container at fault.
+#[derive(Debug, Clone)]
+pub struct StartError {
+    /// The container, service or stack file concerned.
+    pub place: String,
+    pub message: String,
+}
+
+impl StartError {
+    fn new(place: impl Into<String>, message: impl Into<String>) -> StartError {
+        StartError {
+            place: place.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// One started container.
+#[derive(Debug, Clone, Serialize)]
+pub struct Instance {
+    /// The name other containers resolve (`api-2`).
+    pub name: String,
+    pub service: String,
+    /// The Docker container name.
+    pub container: String,
+    pub image: String,
+    /// Container port → 127.0.0.1 port (changes when the container restarts).
+    pub host_ports: BTreeMap<u16, u16>,
+    /// Seconds from creation to healthy.
+    pub healthy_after_s: f64,
+}
+
+/// Where an endpoint can be reached from golive, per instance.
+#[derive(Debug, Clone)]
+pub struct EndpointAddress {
+    pub instance: String,
+    pub url_base: String,
+    pub port: u16,
+}
+
+/// A started stack.
+pub struct RunningStack {
+    pub file: StackFile,
+    pub run_id: String,
+    pub network: String,
+    pub started_in: Duration,
+    engine: Engine,
+    pki: TestPki,
+    instances: RwLock<Vec<Instance>>,
+}
+
+impl std::fmt::Debug for RunningStack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningStack")
+            .field("name", &self.file.name)
+            .field("run_id", &self.run_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The directory holding a run's generated files (certificates, configs).
+pub fn work_dir(run_id: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("golive-stack-{run_id}"))
+}
+
+fn progress(line: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "{line}");
+}
+
+/// Starts every service of `file` in dependency order and waits until each
+/// is healthy.
+pub async fn start(file: StackFile, run_id: &str) -> Result<RunningStack, StartError> {
+    let started = Instant::now();
+    let place = file.path.display().to_string();
+    let engine = Engine::connect()
+        .await
+        .map_err(|m| StartError::new("docker", m))?;
+    for service in &file.services {
+        engine
+            .require_image(&service.image)
+            .await
+            .map_err(|m| StartError::new(format!("{place}: service {}", service.name), m))?;
+    }
+    let pki = certs::issue(run_id, &file.certificates).map_err(|e| {
+        StartError::new(
+            &place,
+            format!("cannot generate the test certificates: {e}"),
+        )
+    })?;
+    let network = format!("golive-{}-{run_id}", file.name);
+    let labels = HashMap::from([
+        (RUN_LABEL.to_string(), run_id.to_string()),
+        ("dev.golive.stack".to_string(), file.name.clone()),
+    ]);
+    engine
+        .create_network(&network, labels.clone())
+        .await
+        .map_err(|e| StartError::new("docker", e.to_string()))?;
+    progress(&format!(
+        "stack {}: starting {} service(s) on network {network}",
+        file.name,
+        file.services.len()
+    ));
+    let stack = RunningStack {
+        run_id: run_id.to_string(),
+        network,
+        started_in: Duration::ZERO,
+        engine,
+        pki,
+        instances: RwLock::new(Vec::new()),
+        file,
+    };
+    for service in &stack.file.services {
+        let files = stack.materialise_files(service)?;
+        let mut batch = Vec::new();
+        for instance in service.instances() {
+            let request = stack.container_request(service, &instance, &files, &labels);
+            stack
+                .engine
+                .run(&request)
+                .await
+                .map_err(|e| StartError::new(&request.name, e.to_string()))?;
+            batch.push((instance, request.name));
+        }
+        let waits = batch.iter().map(|(_, container)| {
+            health::wait_healthy(&stack.engine, container, service.healthcheck.as_ref())
+        });
+        let results = futures::future::join_all(waits).await;
+        for ((instance, container), result) in batch.into_iter().zip(results) {
+            let healthy_after = match result {
+                Ok(elapsed) => elapsed,
+                Err(unhealthy) => return Err(stack.start_failure(&container, unhealthy).await),
+            };
+            progress(&format!(
+                "  {instance:<16} healthy in {:.1} s{}",
+                healthy_after.as_secs_f64(),
+                if service.healthcheck.is_none() {
+                    " (no health check: running only)"
+                } else {
+                    ""
+                }
+            ));
+            let host_ports = stack.host_ports(&container, &service.ports).await?;
+            stack.write_instances().push(Instance {
+                name: instance,
+                service: service.name.clone(),
+                container,
+                image: service.image.clone(),
+                host_ports,
+                healthy_after_s: healthy_after.as_secs_f64(),
+            });
+        }
+    }
+    let stack = RunningStack {
+        started_in: started.elapsed(),
+        ..stack
+    };
+    progress(&format!(
+        "stack {}: healthy in {:.1} s",
+        stack.file.name,
+        stack.started_in.as_secs_f64()
+    ));
+    Ok(stack)
+}
+
+/// Removes every container and network of run `run_id`, and its files.
+pub async fn remove(run_id: &str) -> Result<(usize, usize), String> {
+    let _ = std::fs::remove_dir_all(work_dir(run_id));
+    let engine = Engine::connect().await?;
+    engine.remove_run(run_id).await.map_err(|e| e.to_string())
+}
+
+impl RunningStack {
+    fn write_instances(&self) -> std::sync::RwLockWriteGuard<'_, Vec<Instance>> {
+        self.instances.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Every started container.
+    pub fn instances(&self) -> Vec<Instance> {
+        self.instances
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The PEM of the run's test CA.
+    pub fn ca_pem(&self) -> &str {
+        &self.pki.ca_pem
+    }
+
+    pub fn service(&self, name: &str) -> Option<&ServiceSpec> {
+        self.file.services.iter().find(|s| s.name == name)
+    }
+
+    pub fn endpoint(&self, name: &str) -> Result<&EndpointSpec, String> {
+        self.file.endpoints.get(name).ok_or_else(|| {
+            let known: Vec<&str> = self.file.endpoints.keys().map(String::as_str).collect();
+            format!(
+                "the stack {} has no endpoint named {name:?} (endpoints: {})",
+                self.file.name,
+                known.join(", ")
+            )
+        })
+    }
+
+    /// The CA certificates (PEM) to trust for an endpoint: its `ca_file`,
+    /// else the run's test CA.
+    pub fn trust_for(&self, endpoint: &EndpointSpec) -> Result<Vec<u8>, String> {
+        match &endpoint.ca_file {
+            Some(path) => {
+                std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+            }
+            None => Ok(self.pki.ca_pem.clone().into_bytes()),
+        }
+    }
+
+    /// The address of an endpoint on each instance of its service.
+    pub fn addresses(&self, endpoint: &EndpointSpec) -> Vec<EndpointAddress> {
+        self.instances()
+            .into_iter()
+            .filter(|i| i.service == endpoint.service)
+            .filter_map(|i| {
+                let port = *i.host_ports.get(&endpoint.port)?;
+                Some(EndpointAddress {
+                    url_base: format!("{}://127.0.0.1:{port}", endpoint.scheme.as_str()),
+                    instance: i.name,
+                    port,
+                })
+            })
+            .collect()
+    }
+
+    /// Every endpoint with the URL of its first instance, for `--keep`.
+    pub fn endpoint_urls(&self) -> BTreeMap<String, Vec<String>> {
+        self.file
+            .endpoints
+            .values()
+            .map(|endpoint| {
+                let urls = self
+                    .addresses(endpoint)
+                    .into_iter()
+                    .map(|a| format!("{} ({})", a.url_base, a.instance))
+                    .collect();
+                (endpoint.name.clone(), urls)
+            })
+            .collect()
+    }
+
+    /// Stops every container of a service (a disruption steps may cause).
+    pub async fn stop_service(&self, service: &str) -> Result<(), String> {
+        for instance in self.instances_of(service)? {
+            self.engine
+                .stop(&instance.container)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Starts a stopped service again and waits until it is healthy; its
+    /// published ports may have changed and are read again.
+    pub async fn start_service(&self, service: &str) -> Result<(), String> {
+        let spec = self
+            .service(service)
+            .ok_or_else(|| format!("no service named {service:?}"))?
+            .clone();
+        for instance in self.instances_of(service)? {
+            let container = &instance.container;
+            self.engine
+                .start(container)
+                .await
+                .map_err(|e| e.to_string())?;
+            health::wait_healthy(&self.engine, container, spec.healthcheck.as_ref())
+                .await
+                .map_err(|e| format!("{container} {e}"))?;
+            let ports = self
+                .host_ports(container, &spec.ports)
+                .await
+                .map_err(|e| e.message)?;
+            if let Some(entry) = self
+                .write_instances()
+                .iter_mut()
+                .find(|i| i.container == *container)
+            {
+                entry.host_ports = ports;
+            }
+        }
+        Ok(())
+    }
+
+    fn instances_of(&self, service: &str) -> Result<Vec<Instance>, String> {
+        let found: Vec<Instance> = self
+            .instances()
+            .into_iter()
+            .filter(|i| i.service == service)
+            .collect();
+        if found.is_empty() {
+            Err(format!(
+                "the stack {} has no service named {service:?}",
+                self.file.name
+            ))
+        } else {
+            Ok(found)
+        }
+    }
+
+    async fn host_ports(
+        &self,
+        container: &str,
+        ports: &[u16],
+    ) -> Result<BTreeMap<u16, u16>, StartError> {
+        let mut published = BTreeMap::new();
+        for port in ports {
+            let host = self
+                .engine
+                .host_port(container, *port)
+                .await
+                .map_err(|e| StartError::new(container, e.to_string()))?
+                .ok_or_else(|| {
+                    StartError::new(container, format!("port {port} is not published"))
+                })?;
+            published.insert(*port, host);
+        }
+        Ok(published)
+    }
+
+    /// Writes the files of a service under the run's directory; returns
+    /// (host path, container path) pairs to bind-mount.
+    fn materialise_files(
+        &self,
+        service: &ServiceSpec,
+    ) -> Result<Vec<(String, String)>, StartError> {
+        let dir = work_dir(&self.run_id).join(&service.name);
+        let fail = |e: std::io::Error| {
+            StartError::new(
+                format!("service {}", service.name),
+                format!("cannot write its files under {}: {e}", dir.display()),
+            )
+        };
+        std::fs::create_dir_all(&dir).map_err(fail)?;
+        let mut mounts = Vec::new();
+        for (index, (target, source)) in service.files.iter().enumerate() {
+            let host = dir.join(format!("{index}-{}", file_name(target)));
+            let content = match source {
+                FileSource::Path(path) => std::fs::read(path).map_err(fail)?,
+                FileSource::Content(text) => text.clone().into_bytes(),
+                FileSource::Certificate(name) => {
+                    self.pki.certificates[name].chain_pem.clone().into_bytes()
+                }
+                FileSource::PrivateKey(name) => {
+                    self.pki.certificates[name].key_pem.clone().into_bytes()
+                }
+                FileSource::CaCertificate => self.pki.ca_pem.clone().into_bytes(),
+            };
+            std::fs::write(&host, content).map_err(fail)?;
+            mounts.push((host.display().to_string(), target.clone()));
+        }
+        Ok(mounts)
+    }
+
+    fn container_request(
+        &self,
+        service: &ServiceSpec,
+        instance: &str,
+        files: &[(String, String)],
+        labels: &HashMap<String, String>,
+    ) -> ContainerRequest {
+        let mut labels = labels.clone();
+        labels.insert(INSTANCE_LABEL.to_string(), instance.to_string());
+        let mut aliases = vec![instance.to_string()];
+        if instance != service.name {
+            aliases.push(service.name.clone());
+        }
+        ContainerRequest {
+            name: format!("golive-{}-{}-{instance}", self.file.name, self.run_id),
+            image: service.image.clone(),
+            command: service.command.clone(),
+            env: service
+                .env
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect(),
+            user: service.user.clone(),
+            read_only: service.read_only,
+            tmpfs: service.tmpfs.clone(),
+            ports: service.ports.clone(),
+            files: files.to_vec(),
+            network: self.network.clone(),
+            aliases,
+            labels,
+        }
+    }
+
+    /// The error for a container that did not become healthy, with the end
+    /// of its output.
+    async fn start_failure(&self, container: &str, unhealthy: Unhealthy) -> StartError {
+        let logs = self.engine.logs(container, 20).await;
+        let logs = if logs.trim().is_empty() {
+            "(no output)".to_string()
+        } else {
+            logs.lines()
+                .map(|l| format!("  | {l}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        StartError::new(
+            container,
+            format!("did not start: {unhealthy}; its last log lines:\n{logs}"),
+        )
+    }
+}
+
+fn file_name(target: &str) -> String {
+    Path::new(target)
+        .file_name()
+        .map_or("file".into(), |n| n.to_string_lossy().into_owned())
+}

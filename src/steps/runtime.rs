@@ -1,0 +1,750 @@
+//! Runtime steps: the checklist items only a running system can prove —
+//! health and readiness answers, the users processes really run as, what
+//! TLS the entry point really offers, HSTS, the HTTP redirect, rate
+//! limiting. They talk to the endpoints and containers of the stack the run
+//! started (`stack:` target); each records what it saw as observations
+//! (the evidence in the reports) and fails with the same facts.
+//!
+//! The probes themselves live in `crate::probe`; this module picks the
+//! subjects, applies the profile's minimums and words the verdict.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{GoliveWorld, StepFailure};
+use crate::evidence::Observation;
+use crate::probe::http::{self, CertificateCheck, HttpOptions, StatusCounts};
+use crate::probe::tls::{self, Support, TlsVersion, Trust, Validity};
+use crate::stack::RunningStack;
+use crate::stack::file::{EndpointSpec, Scheme};
+use crate::stack::lifecycle::EndpointAddress;
+
+/// Time allowed to each single probe request or handshake.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The stack of the run, or why there is none.
+fn stack_of(world: &GoliveWorld) -> Result<Arc<RunningStack>, StepFailure> {
+    world.run.stack.clone().ok_or_else(|| {
+        StepFailure::CouldNotEvaluate(
+            "this step needs a running system: run with --target stack:FILE".into(),
+        )
+    })
+}
+
+/// A named endpoint of the stack and where each of its instances answers.
+struct Endpoint {
+    spec: EndpointSpec,
+    addresses: Vec<EndpointAddress>,
+    trust: Trust,
+}
+
+impl Endpoint {
+    fn of(stack: &RunningStack, name: &str) -> Result<Endpoint, StepFailure> {
+        let spec = stack
+            .endpoint(name)
+            .map_err(StepFailure::CouldNotEvaluate)?
+            .clone();
+        let addresses = stack.addresses(&spec);
+        if addresses.is_empty() {
+            return Err(StepFailure::CouldNotEvaluate(format!(
+                "no running container serves the endpoint {name:?}"
+            )));
+        }
+        let trust = Trust::Pem(
+            stack
+                .trust_for(&spec)
+                .map_err(StepFailure::CouldNotEvaluate)?,
+        );
+        Ok(Endpoint {
+            spec,
+            addresses,
+            trust,
+        })
+    }
+
+    /// `endpoint web on nginx (127.0.0.1:49153)`.
+    fn subject(&self, address: &EndpointAddress) -> String {
+        format!(
+            "endpoint {} on {} ({})",
+            self.spec.name, address.instance, address.url_base
+        )
+    }
+
+    fn socket(address: &EndpointAddress) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], address.port))
+    }
+
+    /// The URL of `path` as a client names it (the server name, so `Host`
+    /// and SNI are right); the connection goes to the instance's address.
+    fn url(&self, path: &str) -> String {
+        let scheme = match self.spec.scheme {
+            Scheme::Https => "https",
+            Scheme::Http | Scheme::Tcp => "http",
+        };
+        format!("{scheme}://{}{path}", self.spec.server_name)
+    }
+
+    /// Request options for one instance; trust is not judged (the TLS
+    /// steps do that), so an expired certificate does not hide a 200.
+    fn options(address: &EndpointAddress) -> HttpOptions {
+        HttpOptions {
+            connect_to: Some(Endpoint::socket(address)),
+            certificates: CertificateCheck::Skip,
+            timeout: PROBE_TIMEOUT,
+            ..HttpOptions::default()
+        }
+    }
+
+    /// Fails unless the endpoint is HTTPS (TLS steps).
+    fn require_tls(&self) -> Result<(), String> {
+        if self.spec.scheme == Scheme::Https {
+            Ok(())
+        } else {
+            Err(format!(
+                "the endpoint {} is plain {} (no TLS)",
+                self.spec.name,
+                self.spec.scheme.as_str().to_uppercase()
+            ))
+        }
+    }
+}
+
+/// Records the observations of a step and fails with the failed ones.
+fn conclude(world: &mut GoliveWorld, observations: Vec<Observation>) -> Result<(), StepFailure> {
+    let failed: Vec<String> = observations
+        .iter()
+        .filter(|o| !o.passed)
+        .map(|o| format!("- {o}"))
+        .collect();
+    world.observations.extend(observations);
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(StepFailure::NotReady(failed.join("\n")))
+    }
+}
+
+fn observation(
+    item: &'static str,
+    subject: String,
+    passed: bool,
+    facts: Vec<String>,
+) -> Observation {
+    Observation {
+        item,
+        subject,
+        passed,
+        facts,
+    }
+}
+
+fn milliseconds(amount: &str, unit: &str) -> Result<Duration, StepFailure> {
+    let amount: u64 = amount
+        .parse()
+        .map_err(|_| StepFailure::CouldNotEvaluate(format!("{amount} is not a number")))?;
+    Ok(match unit {
+        "s" => Duration::from_secs(amount),
+        _ => Duration::from_millis(amount),
+    })
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
+}
+
+// ---------------------------------------------------------------------------
+// Health and readiness.
+
+/// How many requests "answers within" sends to each instance.
+const HEALTH_REQUESTS: usize = 3;
+
+/// `the endpoint E answers GET PATH with status S within N ms`: every
+/// instance answers each of a few requests with that status in time.
+pub async fn answers(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
+    let stack = stack_of(world)?;
+    let endpoint = Endpoint::of(&stack, &arguments[0])?;
+    let path = &arguments[1];
+    let expected: u16 = arguments[2].parse().unwrap_or(0);
+    let limit = milliseconds(&arguments[3], &arguments[4])?;
+    let mut observations = Vec::new();
+    for address in &endpoint.addresses {
+        let options = Endpoint::options(address);
+        let mut statuses = Vec::new();
+        let mut slowest = Duration::ZERO;
+        let mut error = None;
+        for _ in 0..HEALTH_REQUESTS {
+            match http::get(&endpoint.url(path), &options).await {
+                Ok(answer) => {
+                    statuses.push(answer.status.to_string());
+                    slowest = slowest.max(answer.elapsed);
+                }
+                Err(e) => {
+                    error = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        let right_status = statuses.iter().all(|s| *s == expected.to_string());
+        let passed = error.is_none() && right_status && slowest <= limit;
+        let mut facts = vec![format!("GET {path}: {}", statuses.join(", "))];
+        if let Some(error) = error {
+            facts.push(format!("no answer: {error}"));
+        }
+        facts.push(format!(
+            "slowest {} (limit {}, status {expected} expected)",
+            ms(slowest),
+            ms(limit)
+        ));
+        observations.push(observation(
+            "health.answers",
+            endpoint.subject(address),
+            passed,
+            facts,
+        ));
+    }
+    conclude(world, observations)
+}
+
+/// `the service S stops`: every container of a service is stopped; it is
+/// started again after the scenario if a step does not do it first.
+pub async fn stop_service(
+    world: &mut GoliveWorld,
+    arguments: &[String],
+) -> Result<(), StepFailure> {
+    let stack = stack_of(world)?;
+    let service = &arguments[0];
+    world.stopped_services.push(service.clone());
+    stack
+        .stop_service(service)
+        .await
+        .map_err(StepFailure::CouldNotEvaluate)
+}
+
+/// `the service S starts again`: started and waited on until healthy.
+pub async fn start_service(
+    world: &mut GoliveWorld,
+    arguments: &[String],
+) -> Result<(), StepFailure> {
+    let stack = stack_of(world)?;
+    let service = &arguments[0];
+    stack
+        .start_service(service)
+        .await
+        .map_err(|e| StepFailure::CouldNotEvaluate(format!("{service} did not come back: {e}")))?;
+    world.stopped_services.retain(|s| s != service);
+    Ok(())
+}
+
+/// `the endpoint E reports (ready|not ready) at PATH within N s`: every
+/// instance's readiness answer turns 2xx (ready) or anything else (not
+/// ready) within the time.
+pub async fn reports_readiness(
+    world: &mut GoliveWorld,
+    arguments: &[String],
+) -> Result<(), StepFailure> {
+    let stack = stack_of(world)?;
+    let endpoint = Endpoint::of(&stack, &arguments[0])?;
+    let want_ready = arguments[1] == "ready";
+    let path = &arguments[2];
+    let within = milliseconds(&arguments[3], "s")?;
+    let polls = endpoint.addresses.iter().map(|address| {
+        let url = endpoint.url(path);
+        let options = Endpoint::options(address);
+        async move {
+            let matches = |status: u16| (200..300).contains(&status) == want_ready;
+            http::poll_until(&url, &options, matches, within, Duration::from_millis(200)).await
+        }
+    });
+    let outcomes = futures::future::join_all(polls).await;
+    let wanted = if want_ready {
+        "ready (2xx)"
+    } else {
+        "not ready (non-2xx)"
+    };
+    let mut observations = Vec::new();
+    for (address, outcome) in endpoint.addresses.iter().zip(outcomes) {
+        let outcome = outcome.map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;
+        let last = outcome
+            .last_status
+            .map_or_else(|| "no answer".to_string(), |s| format!("status {s}"));
+        let (passed, fact) = match outcome.first_matching_after {
+            Some(after) => (
+                true,
+                format!(
+                    "GET {path} reported {wanted} after {:.1} s ({last})",
+                    after.as_secs_f64()
+                ),
+            ),
+            None => (
+                false,
+                format!(
+                    "GET {path} still not {wanted} after {} s ({} attempts, last {last}{})",
+                    within.as_secs(),
+                    outcome.attempts,
+                    outcome
+                        .last_error
+                        .map(|e| format!(", last error: {e}"))
+                        .unwrap_or_default()
+                ),
+            ),
+        };
+        observations.push(observation(
+            "health.readiness",
+            endpoint.subject(address),
+            passed,
+            vec![fact],
+        ));
+    }
+    conclude(world, observations)
+}
+
+// ---------------------------------------------------------------------------
+// Non-root and read-only.
+
+/// The real and effective UIDs in a `/proc/PID/status` text.
+fn status_uids(status: &str) -> Option<(u32, u32)> {
+    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+    let mut ids = line["Uid:".len()..]
+        .split_whitespace()
+        .map(str::parse::<u32>);
+    Some((ids.next()?.ok()?, ids.next()?.ok()?))
+}
+
+/// `every container of the stack runs as a non-root user`: the configured
+/// user, PID 1 seen from inside (`/proc/1/status`) and every process the
+/// engine lists.
+pub async fn non_root(world: &mut GoliveWorld, _: &[String]) -> Result<(), StepFailure> {
+    let stack = stack_of(world)?;
+    let engine = stack.engine();
+    let mut observations = Vec::new();
+    for instance in stack.instances() {
+        let container = &instance.container;
+        let engine_error =
+            |e: crate::stack::docker::EngineError| StepFailure::CouldNotEvaluate(e.to_string());
+        let inspected = engine.inspect(container).await.map_err(engine_error)?;
+        let configured = inspected
+            .config
+            .and_then(|c| c.user)
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| "(none: root)".into());
+        let status = engine
+            .exec(container, None, &["cat", "/proc/1/status"])
+            .await
+            .map_err(engine_error)?;
+        let pid1 = status_uids(&status.stdout);
+        let processes = engine.process_uids(container).await.map_err(engine_error)?;
+        let root_processes: Vec<&str> = processes
+            .iter()
+            .filter(|(uid, _)| uid.trim() == "0")
+            .map(|(_, command)| command.as_str())
+            .collect();
+        let mut facts = vec![format!("configured user {configured}")];
+        facts.push(match pid1 {
+            Some((real, effective)) => format!("PID 1 runs as uid {real} (effective {effective})"),
+            None => format!("PID 1's uid could not be read: {}", status.stderr.trim()),
+        });
+        facts.push(if root_processes.is_empty() {
+            format!("{} process(es), none as root", processes.len())
+        } else {
+            format!("running as root: {}", root_processes.join(", "))
+        });
+        let passed = matches!(pid1, Some((real, effective)) if real != 0 && effective != 0)
+            && root_processes.is_empty()
+            && !processes.is_empty();
+        observations.push(observation(
+            "runtime.non-root",
+            format!("container {}", instance.name),
+            passed,
+            facts,
+        ));
+    }
+    conclude(world, observations)
+}
+
+/// `every container declared read-only cannot write to its root
+/// filesystem`: the engine says so, and a write attempted as root (which
+/// no file permission stops) fails with "Read-only file system".
+pub async fn read_only(world: &mut GoliveWorld, _: &[String]) -> Result<(), StepFailure> {
+    let stack = stack_of(world)?;
+    let engine = stack.engine();
+    let declared: Vec<_> = stack
+        .instances()
+        .into_iter()
+        .filter(|i| stack.service(&i.service).is_some_and(|s| s.read_only))
+        .collect();
+    if declared.is_empty() {
+        return Err(StepFailure::CouldNotEvaluate(
+            "no service of the stack declares read_only: true".into(),
+        ));
+    }
+    let mut observations = Vec::new();
+    for instance in declared {
+        let container = &instance.container;
+        let engine_error =
+            |e: crate::stack::docker::EngineError| StepFailure::CouldNotEvaluate(e.to_string());
+        let flagged = engine
+            .inspect(container)
+            .await
+            .map_err(engine_error)?
+            .host_config
+            .and_then(|h| h.readonly_rootfs)
+            .unwrap_or(false);
+        let write = engine
+            .exec(container, Some("0"), &["touch", "/.golive-write-probe"])
+            .await
+            .map_err(engine_error)?;
+        let refused = write.exit_code != 0 && write.stderr.contains("Read-only file system");
+        let facts = vec![
+            format!("engine: ReadonlyRootfs {flagged}"),
+            if write.exit_code == 0 {
+                "writing /.golive-write-probe as root succeeded".to_string()
+            } else {
+                format!(
+                    "writing /.golive-write-probe as root failed: {}",
+                    write.stderr.trim()
+                )
+            },
+        ];
+        observations.push(observation(
+            "runtime.read-only-rootfs",
+            format!("container {}", instance.name),
+            flagged && refused,
+            facts,
+        ));
+    }
+    conclude(world, observations)
+}
+
+// ---------------------------------------------------------------------------
+// TLS.
+
+async fn support(
+    endpoint: &Endpoint,
+    address: &EndpointAddress,
+    version: TlsVersion,
+) -> Result<Support, StepFailure> {
+    tls::protocol_support(
+        Endpoint::socket(address),
+        &endpoint.spec.server_name,
+        version,
+        PROBE_TIMEOUT,
+    )
+    .await
+    .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))
+}
+
+fn describe(version: TlsVersion, support: &Support) -> String {
+    match support {
+        Support::Offered { cipher } => format!("{version}: offered ({cipher})"),
+        Support::Refused { reason } => format!("{version}: refused ({reason})"),
+    }
+}
+
+/// Runs `judge` on every instance of a TLS endpoint; a plain-HTTP endpoint
+/// fails every TLS item.
+async fn each_tls_instance<F, Fut>(
+    world: &mut GoliveWorld,
+    name: &str,
+    item: &'static str,
+    judge: F,
+) -> Result<(), StepFailure>
+where
+    F: Fn(Arc<Endpoint>, EndpointAddress) -> Fut,
+    Fut: Future<Output = Result<(bool, Vec<String>), StepFailure>>,
+{
+    let stack = stack_of(world)?;
+    let endpoint = Arc::new(Endpoint::of(&stack, name)?);
+    let mut observations = Vec::new();
+    for address in endpoint.addresses.clone() {
+        let subject = endpoint.subject(&address);
+        let (passed, facts) = match endpoint.require_tls() {
+            Err(plain) => (false, vec![plain]),
+            Ok(()) => judge(endpoint.clone(), address).await?,
+        };
+        observations.push(observation(item, subject, passed, facts));
+    }
+    conclude(world, observations)
+}
+
+/// `the endpoint E refuses TLS 1.0 and TLS 1.1`.
+pub async fn refuses_old_tls(
+    world: &mut GoliveWorld,
+    arguments: &[String],
+) -> Result<(), StepFailure> {
+    each_tls_instance(
+        world,
+        &arguments[0],
+        "tls.old-protocols",
+        |endpoint, address| async move {
+            let mut facts = Vec::new();
+            let mut passed = true;
+            for version in [TlsVersion::Tls10, TlsVersion::Tls11] {
+                let answer = support(&endpoint, &address, version).await?;
+                passed &= matches!(answer, Support::Refused { .. });
+                facts.push(describe(version, &answer));
+            }
+            Ok((passed, facts))
+        },
+    )
+    .await
+}
+
+/// `the endpoint E accepts TLS 1.2 or later` (and says whether 1.3 is
+/// offered).
+pub async fn accepts_modern_tls(
+    world: &mut GoliveWorld,
+    arguments: &[String],
+) -> Result<(), StepFailure> {
+    each_tls_instance(
+        world,
+        &arguments[0],
+        "tls.modern-protocols",
+        |endpoint, address| async move {
+            let mut facts = Vec::new();
+            let mut passed = false;
+            for version in [TlsVersion::Tls12, TlsVersion::Tls13] {
+                let answer = support(&endpoint, &address, version).await?;
+                passed |= matches!(answer, Support::Offered { .. });
+                facts.push(describe(version, &answer));
+            }
+            Ok((passed, facts))
+        },
+    )
+    .await
+}
+
+async fn certificate(
+    endpoint: &Endpoint,
+    address: &EndpointAddress,
+) -> Result<tls::CertificateReport, StepFailure> {
+    tls::inspect_certificate(
+        Endpoint::socket(address),
+        &endpoint.spec.server_name,
+        &endpoint.trust,
+        PROBE_TIMEOUT,
+    )
+    .await
+    .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))
+}
+
+/// `the certificate of E is trusted and matches its host name`.
+pub async fn certificate_trusted(
+    world: &mut GoliveWorld,
+    arguments: &[String],
+) -> Result<(), StepFailure> {
+    each_tls_instance(
+        world,
+        &arguments[0],
+        "tls.certificate",
+        |endpoint, address| async move {
+            let report = certificate(&endpoint, &address).await?;
+            let leaf = &report.chain[0];
+            let facts = vec![
+                format!("{} for {}", report.validity, endpoint.spec.server_name),
+                format!("subject {}, issued by {}", leaf.subject, leaf.issuer),
+                format!("names: {}", leaf.sans.join(", ")),
+            ];
+            Ok((report.validity == Validity::Valid, facts))
+        },
+    )
+    .await
+}
+
+/// `the certificate of E is valid for at least the profile's minimum
+/// number of days`.
+pub async fn certificate_lifetime(
+    world: &mut GoliveWorld,
+    arguments: &[String],
+) -> Result<(), StepFailure> {
+    let minimum = i64::from(world.profile.cert_expiry_days);
+    each_tls_instance(
+        world,
+        &arguments[0],
+        "tls.expiry",
+        |endpoint, address| async move {
+            let report = certificate(&endpoint, &address).await?;
+            let leaf = &report.chain[0];
+            let facts = vec![format!(
+                "expires {} ({} day(s) left; the profile requires at least {minimum})",
+                leaf.not_after.date(),
+                leaf.days_left
+            )];
+            Ok((leaf.days_left >= minimum, facts))
+        },
+    )
+    .await
+}
+
+/// `the certificate of E has a strong key`.
+pub async fn certificate_key(
+    world: &mut GoliveWorld,
+    arguments: &[String],
+) -> Result<(), StepFailure> {
+    each_tls_instance(
+        world,
+        &arguments[0],
+        "tls.key",
+        |endpoint, address| async move {
+            let report = certificate(&endpoint, &address).await?;
+            let leaf = &report.chain[0];
+            let verdict = tls::key_is_strong(&leaf.key);
+            let facts = vec![match &verdict {
+                Ok(()) => format!("{} key, signed with {}", leaf.key, leaf.signature_algorithm),
+                Err(weak) => weak.clone(),
+            }];
+            Ok((verdict.is_ok(), facts))
+        },
+    )
+    .await
+}
+
+/// `the endpoint E sends HSTS with at least the profile's minimum max-age`.
+pub async fn sends_hsts(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
+    let minimum = u64::from(world.profile.hsts_min_days);
+    each_tls_instance(world, &arguments[0], "http.hsts", |endpoint, address| async move {
+        let answer = http::get(&endpoint.url("/"), &Endpoint::options(&address))
+            .await
+            .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;
+        Ok(match http::hsts(&answer.headers) {
+            Ok(hsts) => (
+                hsts.max_age_days >= minimum,
+                vec![format!(
+                    "Strict-Transport-Security max-age {} day(s){} (the profile requires at least {minimum})",
+                    hsts.max_age_days,
+                    if hsts.include_subdomains { ", includeSubDomains" } else { "" }
+                )],
+            ),
+            Err(problem) => (false, vec![format!("GET / answered {}: {problem}", answer.status)]),
+        })
+    })
+    .await
+}
+
+/// `plain HTTP on E redirects permanently to HTTPS`.
+pub async fn redirects_to_https(
+    world: &mut GoliveWorld,
+    arguments: &[String],
+) -> Result<(), StepFailure> {
+    let stack = stack_of(world)?;
+    let endpoint = Endpoint::of(&stack, &arguments[0])?;
+    if endpoint.spec.scheme != Scheme::Http {
+        return Err(StepFailure::CouldNotEvaluate(format!(
+            "the endpoint {} is not plain HTTP",
+            endpoint.spec.name
+        )));
+    }
+    let mut observations = Vec::new();
+    for address in &endpoint.addresses {
+        let answer = http::get(&endpoint.url("/"), &Endpoint::options(address))
+            .await
+            .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;
+        let (passed, fact) = match http::redirect_to_https(&answer) {
+            Ok(location) => (
+                true,
+                format!("GET / answered {} to {location}", answer.status),
+            ),
+            Err(problem) => (
+                false,
+                format!("GET / answered {}: {problem}", answer.status),
+            ),
+        };
+        observations.push(observation(
+            "http.redirect",
+            endpoint.subject(address),
+            passed,
+            vec![fact],
+        ));
+    }
+    conclude(world, observations)
+}
+
+// ---------------------------------------------------------------------------
+// Rate limiting.
+
+fn counted(counts: &StatusCounts) -> String {
+    format!("answers: {counts}")
+}
+
+/// `a burst of N requests to E at PATH is partly refused with 429 or 503`.
+pub async fn burst_is_limited(
+    world: &mut GoliveWorld,
+    arguments: &[String],
+) -> Result<(), StepFailure> {
+    let stack = stack_of(world)?;
+    let requests: usize = arguments[0].parse().unwrap_or(0);
+    let endpoint = Endpoint::of(&stack, &arguments[1])?;
+    let path = &arguments[2];
+    let mut observations = Vec::new();
+    for address in &endpoint.addresses {
+        let counts = http::burst(&endpoint.url(path), &Endpoint::options(address), requests)
+            .await
+            .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;
+        let facts = vec![
+            format!("{requests} requests at once to {path}"),
+            counted(&counts),
+        ];
+        observations.push(observation(
+            "ratelimit.burst",
+            endpoint.subject(address),
+            counts.limited() > 0,
+            facts,
+        ));
+    }
+    conclude(world, observations)
+}
+
+/// How long the limiter is given to recover from earlier traffic before a
+/// gentle pace is judged.
+const LIMITER_RECOVERY: Duration = Duration::from_secs(2);
+
+/// `N requests per second to E at PATH for T s are all served`.
+pub async fn pace_is_served(
+    world: &mut GoliveWorld,
+    arguments: &[String],
+) -> Result<(), StepFailure> {
+    let stack = stack_of(world)?;
+    let per_second: f64 = arguments[0].parse().unwrap_or(0.0);
+    let endpoint = Endpoint::of(&stack, &arguments[1])?;
+    let path = &arguments[2];
+    let seconds: f64 = arguments[3].parse().unwrap_or(0.0);
+    let count = (per_second * seconds).round() as usize;
+    tokio::time::sleep(LIMITER_RECOVERY).await;
+    let mut observations = Vec::new();
+    for address in &endpoint.addresses {
+        let counts = http::paced(
+            &endpoint.url(path),
+            &Endpoint::options(address),
+            per_second,
+            count,
+        )
+        .await
+        .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;
+        let served = counts.limited() == 0 && counts.errors() == 0;
+        let facts = vec![
+            format!("{count} requests at {per_second} per second to {path}"),
+            counted(&counts),
+        ];
+        observations.push(observation(
+            "ratelimit.pace",
+            endpoint.subject(address),
+            served,
+            facts,
+        ));
+    }
+    conclude(world, observations)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uids_come_from_the_uid_line_of_proc_status() {
+        let status = "Name:\tnginx\nUmask:\t0022\nState:\tS (sleeping)\nUid:\t101\t101\t101\t101\nGid:\t101\t101\t101\t101\n";
+        assert_eq!(status_uids(status), Some((101, 101)));
+        assert_eq!(status_uids("Uid:\t0\t1000\t0\t0\n"), Some((0, 1000)));
+        assert_eq!(status_uids("Name:\tx\n"), None);
+        assert_eq!(status_uids("Uid:\tabc\n"), None);
+    }
+}

@@ -1,0 +1,354 @@
+//! The `stack:` target for real: golive starts the reference stack (nginx,
+//! three demo API replicas, PostgreSQL, Redis) in Docker from the local
+//! images, runs the `@stack` features against it and removes it. Every
+//! failing variant is NOT READY on its own item; a container that cannot
+//! start, a missing engine and Ctrl-C give exit 2 with the reports; nothing
+//! is left behind in any case.
+//!
+//! These tests need a Docker engine and the images of scripts/images.sh
+//! (scripts/test.sh provides both); without them they fail, saying so —
+//! they are never skipped.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Run, golive_command, scenarios};
+use serde_json::Value;
+
+const REFERENCE: &str = "stack:fixtures/stacks/reference.yaml";
+
+/// How many containers and networks still carry the run's label.
+fn leftovers(run_id: &str) -> (usize, usize) {
+    let filter = format!("label=dev.golive.run={run_id}");
+    let count = |args: &[&str]| {
+        let output = Command::new("docker")
+            .args(args)
+            .args(["--filter", &filter, "-q"])
+            .output()
+            .expect("cannot run the docker client");
+        assert!(
+            output.status.success(),
+            "docker {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).lines().count()
+    };
+    (count(&["ps", "-a"]), count(&["network", "ls"]))
+}
+
+/// The run ID the reports give for the stack.
+fn run_id(summary: &Value) -> String {
+    summary["stack"]["run_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("summary.json has no stack.run_id:\n{summary:#}"))
+        .to_string()
+}
+
+/// Asserts the stack of a finished run is gone: reported removed, and no
+/// container or network of its run left on the engine.
+fn assert_removed(run: &Run) {
+    let summary = run.summary();
+    let id = run_id(&summary);
+    assert_eq!(
+        leftovers(&id),
+        (0, 0),
+        "leftovers of run {id}\n{}",
+        run.context()
+    );
+    assert!(
+        summary["stack"]["removed"]["error"].is_null(),
+        "{}",
+        run.context()
+    );
+}
+
+/// The names of the failed scenarios of a run.
+fn failed_scenarios(summary: &Value) -> Vec<String> {
+    scenarios(summary)
+        .into_iter()
+        .filter(|(_, s)| s["status"] == "failed")
+        .map(|(_, s)| s["name"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn the_reference_stack_is_ready_and_removed_afterwards() {
+    let run = common::run(&["--target", REFERENCE]);
+    run.assert_exit(0);
+    let summary = run.summary();
+    let all = scenarios(&summary);
+    assert!(
+        all.len() >= 14,
+        "every @stack scenario ran\n{}",
+        run.context()
+    );
+    assert!(
+        all.iter().all(|(_, s)| s["status"] == "passed"),
+        "{}",
+        run.context()
+    );
+    // Observations carry the evidence: protocol answers, UIDs, statuses.
+    let observed = all
+        .iter()
+        .flat_map(|(_, s)| s["observations"].as_array().cloned().unwrap_or_default())
+        .count();
+    assert!(observed >= 14, "{}", run.context());
+    let stack = &summary["stack"];
+    assert_eq!(
+        stack["instances"].as_array().map(Vec::len),
+        Some(6),
+        "{stack:#}"
+    );
+    assert!(stack["started_in_s"].as_f64().is_some_and(|s| s > 0.0));
+    assert!(
+        run.stdout
+            .contains("removed 6 container(s) and 1 network(s)"),
+        "{}",
+        run.context()
+    );
+    // The manifests checklist is not run against a stack, and says why.
+    assert!(
+        summary["skipped"].as_array().is_some_and(|s| s
+            .iter()
+            .any(|x| x["reason"].as_str().unwrap_or("").contains("@stack"))),
+        "{}",
+        run.context()
+    );
+    assert_removed(&run);
+}
+
+/// Each variant of the reference breaks one runtime item: it is NOT READY on
+/// exactly the scenarios of that item. Variants run in parallel (their
+/// containers and networks have unique names), each on the feature that
+/// judges it.
+#[test]
+fn each_failing_variant_is_not_ready_on_its_own_item() {
+    let variants: &[(&str, &str, &[&str])] = &[
+        (
+            "plain-http",
+            "features/live-tls.feature",
+            &[
+                "The public endpoint refuses TLS 1.0 and TLS 1.1",
+                "The public endpoint accepts TLS 1.2 or later",
+                "The certificate is trusted and matches the host name",
+                "The certificate does not expire within the profile's notice period",
+                "The certificate has a strong key",
+                "Browsers are told to use HTTPS only (HSTS)",
+                "Plain HTTP redirects permanently to HTTPS",
+            ],
+        ),
+        (
+            "expired-certificate",
+            "features/live-tls.feature",
+            &[
+                "The certificate is trusted and matches the host name",
+                "The certificate does not expire within the profile's notice period",
+            ],
+        ),
+        (
+            "tls10",
+            "features/live-tls.feature",
+            &["The public endpoint refuses TLS 1.0 and TLS 1.1"],
+        ),
+        (
+            "no-hsts",
+            "features/live-tls.feature",
+            &["Browsers are told to use HTTPS only (HSTS)"],
+        ),
+        (
+            "root-user",
+            "features/live-security.feature",
+            &["Every container runs as a non-root user"],
+        ),
+        (
+            "no-rate-limit",
+            "features/live-rate-limit.feature",
+            &["A burst beyond the limit is refused, normal traffic is served"],
+        ),
+        (
+            "lying-readiness",
+            "features/live-health.feature",
+            &[
+                "Readiness turns false while PostgreSQL is down and true when it returns",
+                "Readiness turns false while Redis is down and true when it returns",
+            ],
+        ),
+    ];
+    let runs: Vec<(&str, Vec<String>, Run)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = variants
+            .iter()
+            .map(|(variant, feature, expected)| {
+                scope.spawn(move || {
+                    let target = format!("stack:fixtures/stacks/{variant}.yaml");
+                    let run = common::run(&["--target", &target, "--features", feature]);
+                    let expected = expected.iter().map(|s| s.to_string()).collect();
+                    (*variant, expected, run)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a variant run panicked"))
+            .collect()
+    });
+    let mut problems = Vec::new();
+    for (variant, mut expected, run) in runs {
+        if let Some(problem) = run.exit_mismatch(variant, 1) {
+            problems.push(problem);
+            continue;
+        }
+        run.assert_reports();
+        let mut failed = failed_scenarios(&run.summary());
+        failed.sort();
+        expected.sort();
+        if failed != expected {
+            problems.push(format!(
+                "{variant}: failed scenarios {failed:?}, expected {expected:?}\n{}",
+                run.stdout
+            ));
+        }
+        assert_removed(&run);
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+#[test]
+fn a_container_that_cannot_start_is_exit_2_with_its_last_log_lines() {
+    let run = common::run(&["--target", "stack:fixtures/stacks/broken-start.yaml"]);
+    run.assert_exit(2);
+    let errors = common::input_errors(&run.summary());
+    let (place, message) = errors
+        .iter()
+        .find(|(_, m)| m.contains("did not start"))
+        .unwrap_or_else(|| panic!("no start error\n{}", run.context()));
+    assert!(place.contains("redis"), "names the container: {place}");
+    assert!(
+        message.contains("exited with code") && message.contains("| "),
+        "says how it ended and shows its log lines: {message}"
+    );
+    assert_removed(&run);
+}
+
+#[test]
+fn without_a_docker_engine_the_run_cannot_evaluate_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let report_dir = dir.path().join("reports");
+    let output = golive_command()
+        .args(["run", "--target", REFERENCE, "--report-dir"])
+        .arg(&report_dir)
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .unwrap();
+    let run = Run::new(
+        vec!["run".into(), REFERENCE.into()],
+        output,
+        dir,
+        report_dir,
+    );
+    run.assert_exit(2);
+    assert!(
+        run.stdout
+            .contains("cannot reach the Docker engine at unix:///nonexistent/docker.sock"),
+        "{}",
+        run.context()
+    );
+}
+
+#[test]
+fn ctrl_c_while_the_stack_runs_removes_it_and_still_writes_the_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let report_dir = dir.path().join("reports");
+    let mut child = golive_command()
+        .args([
+            "run",
+            "--target",
+            REFERENCE,
+            "--features",
+            "features/live-health.feature",
+            "--report-dir",
+        ])
+        .arg(&report_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once the first containers exist, in the middle of the start.
+    let pid = child.id().to_string();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let output = Command::new("docker")
+            .args([
+                "ps",
+                "-q",
+                "--filter",
+                "label=dev.golive.stack=reference",
+                "--filter",
+            ])
+            .arg("label=dev.golive.instance=redis")
+            .output()
+            .unwrap();
+        let mine = !output.stdout.is_empty();
+        if mine || Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let status = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let run = Run::new(
+        vec!["run".into(), REFERENCE.into()],
+        output,
+        dir,
+        report_dir,
+    );
+    run.assert_exit(2);
+    assert_eq!(run.summary()["interrupted"], true, "{}", run.context());
+    assert_removed(&run);
+}
+
+#[test]
+fn keep_leaves_the_stack_running_and_prints_its_endpoints() {
+    let run = common::run(&[
+        "--target",
+        "stack:fixtures/stacks/cache-only.yaml",
+        "--features",
+        "features/live-security.feature",
+        "--keep",
+    ]);
+    let summary = run.summary();
+    let id = run_id(&summary);
+    let left = leftovers(&id);
+    // Clean up before asserting, so a failure leaves nothing behind.
+    let cleanup = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "docker rm -f $(docker ps -aq --filter label=dev.golive.run={id}) >/dev/null; \
+             docker network prune -f --filter label=dev.golive.run={id} >/dev/null"
+        ))
+        .status()
+        .unwrap();
+    assert!(cleanup.success());
+    run.assert_exit(0);
+    assert_eq!(
+        left,
+        (1, 1),
+        "the container and network stay\n{}",
+        run.context()
+    );
+    assert_eq!(summary["stack"]["kept"], true);
+    assert!(
+        run.stdout.contains("left running (--keep)"),
+        "{}",
+        run.context()
+    );
+    assert!(
+        run.stdout.contains("redis: tcp://127.0.0.1:")
+            || run.stdout.contains("redis: http://127.0.0.1:"),
+        "{}",
+        run.context()
+    );
+    assert!(run.stdout.contains("docker rm -f"), "{}", run.context());
+}
