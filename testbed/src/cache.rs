@@ -42,15 +42,23 @@ impl Cache {
         })
     }
 
-    /// `PING` within `timeout`: the readiness check.
+    /// `PING` within `timeout`: the readiness check. The first call after an
+    /// outage fails on the stale connection and starts reconnecting: a
+    /// failed `PING` is tried once more, on the new connection.
     pub async fn ping(&self, timeout: Duration) -> Result<(), String> {
         let mut connection = self.connection()?;
         within(timeout, async move {
-            let _: String = redis::cmd("PING")
-                .query_async(&mut connection)
-                .await
-                .map_err(|error| error.to_string())?;
-            Ok(())
+            let mut ping = async || -> Result<(), String> {
+                let _: String = redis::cmd("PING")
+                    .query_async(&mut connection)
+                    .await
+                    .map_err(|error| error.to_string())?;
+                Ok(())
+            };
+            match ping().await {
+                Ok(()) => Ok(()),
+                Err(_) => ping().await,
+            }
         })
         .await
     }
