@@ -51,6 +51,7 @@ pub struct ContainerRequest {
     pub env: Vec<String>,
     pub user: Option<String>,
     pub read_only: bool,
+    /// `PATH` or `PATH:OPTIONS` (as `docker run --tmpfs`).
     pub tmpfs: Vec<String>,
     /// Container ports published on an ephemeral port of 127.0.0.1.
     pub ports: Vec<u16>,
@@ -152,10 +153,15 @@ impl Engine {
                 ..Default::default()
             })
             .collect();
+        // `PATH` or `PATH:OPTIONS` as `docker run --tmpfs` takes them; by
+        // default writable by any user (the container's user is not root).
         let tmpfs = request
             .tmpfs
             .iter()
-            .map(|path| (path.clone(), "rw,size=64m".to_string()))
+            .map(|entry| match entry.split_once(':') {
+                Some((path, options)) => (path.to_string(), options.to_string()),
+                None => (entry.clone(), "rw,size=64m,mode=777".to_string()),
+            })
             .collect();
         let body = ContainerCreateBody {
             image: Some(request.image.clone()),
