@@ -42,20 +42,30 @@ if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; 
     bash "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" docker.io
 fi
 
+# give_up WHY: the end of dockerd's log, then exit 1.
+give_up() {
+    echo "docker.sh: $*; end of $log:" >&2
+    tail -n 30 "$log" >&2 || true
+    exit 1
+}
+
+started_pid=
 if pidof dockerd >/dev/null 2>&1; then
     echo "dockerd is running but does not answer yet: waiting"
 else
     echo "starting dockerd (log: $log)"
     # setsid: the engine outlives this script and the job that ran it.
     setsid nohup dockerd >"$log" 2>&1 </dev/null &
+    started_pid=$!
 fi
 
 waited=0
 until engine_answers; do
+    if [ -n "$started_pid" ] && ! kill -0 "$started_pid" 2>/dev/null; then
+        give_up "dockerd exited at start"
+    fi
     if [ "$waited" -ge "$timeout_seconds" ]; then
-        echo "docker.sh: dockerd did not answer within ${timeout_seconds}s; end of $log:" >&2
-        tail -n 30 "$log" >&2 || true
-        exit 1
+        give_up "dockerd did not answer within ${timeout_seconds}s"
     fi
     sleep 1
     waited=$((waited + 1))

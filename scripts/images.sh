@@ -125,6 +125,8 @@ build_image() {
     if [ -n "$extra" ]; then
         cp "$extra" "$context/"
     fi
+    # The images' non-root users read (and run) these files, whatever the umask of the checkout.
+    chmod -R a+rX "$context"
     echo "$image: docker build..."
     if ! docker build --label "$label=$hash" --tag "$image" "$context" >"$work/$recipe.log" 2>&1; then
         tail -n 30 "$work/$recipe.log" >&2
