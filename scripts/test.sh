@@ -3,11 +3,11 @@
 # contributor runs before pushing.
 #
 #   1. formatting      cargo fmt --all -- --check            (skipped if rustfmt is missing)
-#   2. lints           cargo clippy --all-targets -D warnings (skipped if clippy is missing)
+#   2. lints           cargo clippy --workspace --all-targets -D warnings (skipped if clippy is missing)
 #   3. build           cargo build --locked
 #      docker          a Docker engine and the local test images (scripts/docker.sh,
 #                      scripts/images.sh): the stack tests run real containers
-#   4. tests           cargo test --all-targets (unit and integration tests)
+#   4. tests           cargo test --workspace --all-targets (golive and the demo service)
 #   5. end-to-end      the real binary on the bundled example and fixtures:
 #                      exit 0 READY, 1 NOT READY, 2 COULD NOT EVALUATE,
 #                      the three reports, and `golive validate`
@@ -69,9 +69,9 @@ else
 fi
 
 # -----------------------------------------------------------------------------
-section "2/5 Lints: cargo clippy --all-targets -- -D warnings"
+section "2/5 Lints: cargo clippy --workspace --all-targets -- -D warnings"
 if has_component clippy clippy; then
-    cargo clippy --all-targets --locked -- -D warnings
+    cargo clippy --workspace --all-targets --locked -- -D warnings
 else
     echo "SKIPPED: clippy is not installed and 'rustup component add clippy' is not possible here (offline?)."
 fi
@@ -98,7 +98,7 @@ section "4/5 Tests: cargo test"
 # --all-targets: unit and integration tests (the crate has no doc tests, and
 # an empty doc-test run would be the last "test result" line).
 test_log=$(mktemp "${TMPDIR:-/tmp}/golive-cargo-test.XXXXXX")
-cargo test --all-targets 2>&1 | tee "$test_log"
+cargo test --workspace --all-targets 2>&1 | tee "$test_log"
 cargo_passed=$(awk '/^test result:/ {sum += $4} END {print sum + 0}' "$test_log")
 rm -f "$test_log"
 

@@ -256,57 +256,104 @@ fn without_a_docker_engine_the_run_cannot_evaluate_and_says_why() {
     );
 }
 
-#[test]
-fn ctrl_c_while_the_stack_runs_removes_it_and_still_writes_the_reports() {
-    let dir = tempfile::tempdir().unwrap();
-    let report_dir = dir.path().join("reports");
-    let mut child = golive_command()
+/// Whether a container of the reference stack for `instance` is running.
+fn reference_instance_running(instance: &str) -> bool {
+    let output = Command::new("docker")
         .args([
-            "run",
-            "--target",
-            REFERENCE,
-            "--features",
-            "features/live-health.feature",
-            "--report-dir",
+            "ps",
+            "-q",
+            "--filter",
+            "label=dev.golive.stack=reference",
+            "--filter",
         ])
-        .arg(&report_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Interrupt once the first containers exist, in the middle of the start.
-    let pid = child.id().to_string();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let output = Command::new("docker")
+        .arg(format!("label=dev.golive.instance={instance}"))
+        .output()
+        .expect("cannot run the docker client");
+    !output.stdout.is_empty()
+}
+
+/// Ctrl-C at two moments: half-way through the start (Redis up, the API
+/// replicas not yet) and while a scenario runs (a 12 s one, interrupted
+/// 4 s after nginx started). Both give exit 2, the reports marked
+/// interrupted, and no container or network left.
+#[test]
+fn ctrl_c_during_the_start_or_the_scenarios_removes_the_stack_and_writes_the_reports() {
+    for (moment, features, instance, after) in [
+        (
+            "during the start",
+            "features/live-health.feature",
+            "redis",
+            Duration::ZERO,
+        ),
+        (
+            "during the scenarios",
+            "fixtures/stacks/features/long-scenario.feature",
+            "nginx",
+            Duration::from_secs(4),
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let report_dir = dir.path().join("reports");
+        let mut child = golive_command()
             .args([
-                "ps",
-                "-q",
-                "--filter",
-                "label=dev.golive.stack=reference",
-                "--filter",
+                "run",
+                "--target",
+                REFERENCE,
+                "--features",
+                features,
+                "--report-dir",
             ])
-            .arg("label=dev.golive.instance=redis")
-            .output()
+            .arg(&report_dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .unwrap();
-        let mine = !output.stdout.is_empty();
-        if mine || Instant::now() > deadline {
-            break;
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !reference_instance_running(instance) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
         }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(after);
+        let pid = child.id().to_string();
+        let status = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        assert!(status.success());
+        let output = child.wait_with_output().unwrap();
+        let run = Run::new(
+            vec!["run".into(), REFERENCE.into(), moment.into()],
+            output,
+            dir,
+            report_dir,
+        );
+        run.assert_exit(2);
+        assert_eq!(
+            run.summary()["interrupted"],
+            true,
+            "{moment}\n{}",
+            run.context()
+        );
+        assert_removed(&run);
     }
-    let status = Command::new("kill").args(["-INT", &pid]).status().unwrap();
-    assert!(status.success());
-    let output = child.wait_with_output().unwrap();
-    let run = Run::new(
-        vec!["run".into(), REFERENCE.into()],
-        output,
-        dir,
-        report_dir,
-    );
+}
+
+#[test]
+fn a_faulty_stack_file_is_exit_2_naming_file_and_line_before_anything_starts() {
+    let run = common::run(&[
+        "--target",
+        "stack:fixtures/stacks/malformed/unknown-dependency.yaml",
+    ]);
     run.assert_exit(2);
-    assert_eq!(run.summary()["interrupted"], true, "{}", run.context());
-    assert_removed(&run);
+    let errors = common::input_errors(&run.summary());
+    assert!(
+        errors.iter().any(|(place, message)| {
+            place == "fixtures/stacks/malformed/unknown-dependency.yaml:9:7"
+                && message.contains("no service named \"cache\"")
+        }),
+        "{errors:?}\n{}",
+        run.context()
+    );
+    assert!(
+        run.summary()["stack"]["removed"].is_null(),
+        "nothing was created"
+    );
 }
 
 #[test]

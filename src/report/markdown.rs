@@ -1,5 +1,6 @@
-//! `summary.md`: the verdict, a table of checklist items and a table of
-//! findings with their file:line, ready to paste into a merge request.
+//! `summary.md`: the verdict, a table of checklist items, a table of
+//! findings with their file:line and, for a running system, what each
+//! runtime step observed — ready to paste into a merge request.
 
 use std::fmt::Write as _;
 
@@ -54,6 +55,12 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "## golive: {icon} {}\n", verdict.label());
     let _ = writeln!(out, "{}\n", target_line(record));
+    if let Some(stack) = &record.stack {
+        for line in super::stack_lines(stack) {
+            let _ = writeln!(out, "{line}  ");
+        }
+        out.push('\n');
+    }
     if record.interrupted {
         let _ = writeln!(
             out,
@@ -77,16 +84,19 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
         "### Checklist\n\n| Item | Feature | Result | Findings |\n|---|---|---|---|"
     );
     for (feature, scenario) in record.scenarios() {
+        let failed_observations = scenario.observations.iter().filter(|o| !o.passed).count();
         let active: usize = scenario
             .checks
             .iter()
             .map(|c| c.active_findings().count())
-            .sum();
+            .sum::<usize>()
+            + failed_observations;
         let suppressed: usize = scenario
             .checks
             .iter()
             .map(|c| c.findings.len())
             .sum::<usize>()
+            + failed_observations
             - active;
         let findings = if suppressed > 0 {
             format!("{active} ({suppressed} suppressed)")
@@ -126,6 +136,26 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
             "\n### Could not evaluate\n\n| Item | Step | Why |\n|---|---|---|\n{}",
             problems.join("\n")
         );
+    }
+    let observations: Vec<_> = record
+        .scenarios()
+        .flat_map(|(_, s)| s.observations.iter())
+        .collect();
+    if !observations.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n### Observed on the running system\n\n| Item | Subject | Result | What was seen |\n|---|---|---|---|"
+        );
+        for o in observations {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} |",
+                o.item,
+                cell(&o.subject),
+                if o.passed { "✅" } else { "❌" },
+                cell(&o.facts.join("\n"))
+            );
+        }
     }
     let findings: Vec<_> = record
         .scenarios()

@@ -83,17 +83,18 @@ impl Engine {
     pub async fn connect() -> Result<Engine, String> {
         let place =
             std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+        let unreachable = |e: &dyn std::fmt::Display| {
+            format!(
+                "cannot reach the Docker engine at {place}: {e} (is dockerd running? scripts/docker.sh starts it)"
+            )
+        };
         let docker = Docker::connect_with_defaults()
-            .map_err(|e| format!("cannot use the Docker engine at {place}: {e}"))?
+            .map_err(|e| unreachable(&e))?
             .with_timeout(Duration::from_secs(120));
         let docker = tokio::time::timeout(Duration::from_secs(10), docker.negotiate_version())
             .await
-            .map_err(|_| format!("the Docker engine at {place} does not answer (10 s)"))?
-            .map_err(|e| {
-                format!(
-                    "cannot reach the Docker engine at {place}: {e} (is dockerd running? scripts/docker.sh starts it)"
-                )
-            })?;
+            .map_err(|_| unreachable(&"no answer within 10 s"))?
+            .map_err(|e| unreachable(&e))?;
         Ok(Engine { docker })
     }
 

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -89,7 +90,13 @@ fn progress(line: &str) {
 
 /// Starts every service of `file` in dependency order and waits until each
 /// is healthy.
-pub async fn start(file: StackFile, run_id: &str) -> Result<RunningStack, StartError> {
+/// `created` turns true just before the first thing is created on the
+/// engine (what the removal then has to look for).
+pub async fn start(
+    file: StackFile,
+    run_id: &str,
+    created: &AtomicBool,
+) -> Result<RunningStack, StartError> {
     let started = Instant::now();
     let place = file.path.display().to_string();
     let engine = Engine::connect()
@@ -112,6 +119,7 @@ pub async fn start(file: StackFile, run_id: &str) -> Result<RunningStack, StartE
         (RUN_LABEL.to_string(), run_id.to_string()),
         ("dev.golive.stack".to_string(), file.name.clone()),
     ]);
+    created.store(true, Ordering::SeqCst);
     engine
         .create_network(&network, labels.clone())
         .await

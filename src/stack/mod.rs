@@ -15,6 +15,7 @@ pub mod lifecycle;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
@@ -54,6 +55,8 @@ pub struct StackSession {
     pub file: PathBuf,
     pub run_id: String,
     pub keep: bool,
+    /// Whether anything was created on the engine (else nothing to remove).
+    created: AtomicBool,
     running: Mutex<Option<Arc<RunningStack>>>,
 }
 
@@ -63,6 +66,7 @@ impl StackSession {
             file,
             run_id: new_run_id(),
             keep,
+            created: AtomicBool::new(false),
             running: Mutex::new(None),
         }
     }
@@ -74,7 +78,7 @@ impl StackSession {
         let stack_file = tokio::task::spawn_blocking(move || file::load(&path))
             .await
             .map_err(|e| InputError::new(self.file.display().to_string(), e.to_string()))??;
-        let running = lifecycle::start(stack_file, &self.run_id)
+        let running = lifecycle::start(stack_file, &self.run_id, &self.created)
             .await
             .map_err(|e| InputError::new(e.place, e.message))?;
         let running = Arc::new(running);
@@ -102,6 +106,9 @@ impl StackSession {
         }
         if self.keep && running.is_some() {
             record.kept = true;
+            return record;
+        }
+        if !self.created.load(Ordering::SeqCst) {
             return record;
         }
         record.removed = Some(match lifecycle::remove(&self.run_id).await {

@@ -279,7 +279,7 @@ pub async fn reports_readiness(
             None => (
                 false,
                 format!(
-                    "GET {path} still not {wanted} after {} s ({} attempts, last {last}{})",
+                    "GET {path} did not turn {wanted} within {} s ({} attempts, last {last}{})",
                     within.as_secs(),
                     outcome.attempts,
                     outcome
