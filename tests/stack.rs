@@ -119,72 +119,136 @@ fn the_reference_stack_is_ready_and_removed_afterwards() {
     assert_removed(&run);
 }
 
+/// The runtime items (observation `item`s) that failed in a run.
+fn failed_items(summary: &Value) -> Vec<String> {
+    let mut items: Vec<String> = scenarios(summary)
+        .into_iter()
+        .flat_map(|(_, s)| s["observations"].as_array().cloned().unwrap_or_default())
+        .filter(|o| o["passed"] == false)
+        .map(|o| o["item"].as_str().unwrap_or_default().to_string())
+        .collect();
+    items.sort();
+    items.dedup();
+    items
+}
+
+/// One failing variant: its stack file, the feature that judges it, the
+/// scenarios that must fail and the runtime items behind them.
+struct Variant {
+    name: &'static str,
+    feature: &'static str,
+    scenarios: &'static [&'static str],
+    items: &'static [&'static str],
+}
+
+const TLS: &str = "features/live-tls.feature";
+const VARIANTS: &[Variant] = &[
+    Variant {
+        name: "plain-http",
+        feature: TLS,
+        scenarios: &[
+            "The public endpoint refuses TLS 1.0 and TLS 1.1",
+            "The public endpoint accepts TLS 1.2 or later",
+            "The certificate is trusted and matches the host name",
+            "The certificate does not expire within the profile's notice period",
+            "The certificate has a strong key",
+            "Browsers are told to use HTTPS only (HSTS)",
+            "Plain HTTP redirects permanently to HTTPS",
+        ],
+        items: &[
+            "http.hsts",
+            "http.redirect",
+            "tls.certificate",
+            "tls.expiry",
+            "tls.key",
+            "tls.modern-protocols",
+            "tls.old-protocols",
+        ],
+    },
+    Variant {
+        name: "expired-certificate",
+        feature: TLS,
+        scenarios: &[
+            "The certificate is trusted and matches the host name",
+            "The certificate does not expire within the profile's notice period",
+        ],
+        items: &["tls.certificate", "tls.expiry"],
+    },
+    Variant {
+        name: "wrong-host",
+        feature: TLS,
+        scenarios: &["The certificate is trusted and matches the host name"],
+        items: &["tls.certificate"],
+    },
+    Variant {
+        name: "tls10",
+        feature: TLS,
+        scenarios: &["The public endpoint refuses TLS 1.0 and TLS 1.1"],
+        items: &["tls.old-protocols"],
+    },
+    Variant {
+        name: "no-hsts",
+        feature: TLS,
+        scenarios: &["Browsers are told to use HTTPS only (HSTS)"],
+        items: &["http.hsts"],
+    },
+    Variant {
+        name: "temporary-redirect",
+        feature: TLS,
+        scenarios: &["Plain HTTP redirects permanently to HTTPS"],
+        items: &["http.redirect"],
+    },
+    Variant {
+        name: "root-user",
+        feature: "features/live-security.feature",
+        scenarios: &["Every container runs as a non-root user"],
+        items: &["runtime.non-root"],
+    },
+    Variant {
+        name: "writable-api",
+        feature: "features/live-security.feature",
+        scenarios: &["The stateless services run with a read-only root filesystem"],
+        items: &["runtime.read-only-rootfs"],
+    },
+    Variant {
+        name: "no-rate-limit",
+        feature: "features/live-rate-limit.feature",
+        scenarios: &["A burst beyond the limit is refused, normal traffic is served"],
+        items: &["ratelimit.burst"],
+    },
+    Variant {
+        name: "strict-rate-limit",
+        feature: "features/live-rate-limit.feature",
+        scenarios: &["A burst beyond the limit is refused, normal traffic is served"],
+        items: &["ratelimit.pace"],
+    },
+    Variant {
+        name: "lying-readiness",
+        feature: "features/live-health.feature",
+        scenarios: &[
+            "Readiness turns false while PostgreSQL is down and true when it returns",
+            "Readiness turns false while Redis is down and true when it returns",
+        ],
+        items: &["health.readiness"],
+    },
+];
+
 /// Each variant of the reference breaks one runtime item: it is NOT READY on
-/// exactly the scenarios of that item. Variants run in parallel (their
-/// containers and networks have unique names), each on the feature that
-/// judges it.
+/// exactly the scenarios of that item, for the runtime item expected. The
+/// variants run in parallel (their containers and networks have unique
+/// names), each on the feature that judges it.
 #[test]
 fn each_failing_variant_is_not_ready_on_its_own_item() {
-    let variants: &[(&str, &str, &[&str])] = &[
-        (
-            "plain-http",
-            "features/live-tls.feature",
-            &[
-                "The public endpoint refuses TLS 1.0 and TLS 1.1",
-                "The public endpoint accepts TLS 1.2 or later",
-                "The certificate is trusted and matches the host name",
-                "The certificate does not expire within the profile's notice period",
-                "The certificate has a strong key",
-                "Browsers are told to use HTTPS only (HSTS)",
-                "Plain HTTP redirects permanently to HTTPS",
-            ],
-        ),
-        (
-            "expired-certificate",
-            "features/live-tls.feature",
-            &[
-                "The certificate is trusted and matches the host name",
-                "The certificate does not expire within the profile's notice period",
-            ],
-        ),
-        (
-            "tls10",
-            "features/live-tls.feature",
-            &["The public endpoint refuses TLS 1.0 and TLS 1.1"],
-        ),
-        (
-            "no-hsts",
-            "features/live-tls.feature",
-            &["Browsers are told to use HTTPS only (HSTS)"],
-        ),
-        (
-            "root-user",
-            "features/live-security.feature",
-            &["Every container runs as a non-root user"],
-        ),
-        (
-            "no-rate-limit",
-            "features/live-rate-limit.feature",
-            &["A burst beyond the limit is refused, normal traffic is served"],
-        ),
-        (
-            "lying-readiness",
-            "features/live-health.feature",
-            &[
-                "Readiness turns false while PostgreSQL is down and true when it returns",
-                "Readiness turns false while Redis is down and true when it returns",
-            ],
-        ),
-    ];
-    let runs: Vec<(&str, Vec<String>, Run)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = variants
+    let runs: Vec<(&Variant, Run)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = VARIANTS
             .iter()
-            .map(|(variant, feature, expected)| {
+            .map(|variant| {
                 scope.spawn(move || {
-                    let target = format!("stack:fixtures/stacks/{variant}.yaml");
-                    let run = common::run(&["--target", &target, "--features", feature]);
-                    let expected = expected.iter().map(|s| s.to_string()).collect();
-                    (*variant, expected, run)
+                    let target = format!("stack:fixtures/stacks/{}.yaml", variant.name);
+                    (
+                        variant,
+                        common::run(&["--target", &target, "--features", variant.feature]),
+                    )
                 })
             })
             .collect();
@@ -194,19 +258,28 @@ fn each_failing_variant_is_not_ready_on_its_own_item() {
             .collect()
     });
     let mut problems = Vec::new();
-    for (variant, mut expected, run) in runs {
-        if let Some(problem) = run.exit_mismatch(variant, 1) {
+    for (variant, run) in runs {
+        if let Some(problem) = run.exit_mismatch(variant.name, 1) {
             problems.push(problem);
             continue;
         }
         run.assert_reports();
-        let mut failed = failed_scenarios(&run.summary());
+        let summary = run.summary();
+        let mut failed = failed_scenarios(&summary);
         failed.sort();
+        let mut expected: Vec<String> = variant.scenarios.iter().map(|s| s.to_string()).collect();
         expected.sort();
         if failed != expected {
             problems.push(format!(
-                "{variant}: failed scenarios {failed:?}, expected {expected:?}\n{}",
-                run.stdout
+                "{}: failed scenarios {failed:?}, expected {expected:?}\n{}",
+                variant.name, run.stdout
+            ));
+        }
+        let items = failed_items(&summary);
+        if items != variant.items {
+            problems.push(format!(
+                "{}: failed items {items:?}, expected {:?}\n{}",
+                variant.name, variant.items, run.stdout
             ));
         }
         assert_removed(&run);
@@ -294,7 +367,7 @@ fn ctrl_c_during_the_start_or_the_scenarios_removes_the_stack_and_writes_the_rep
     ] {
         let dir = tempfile::tempdir().unwrap();
         let report_dir = dir.path().join("reports");
-        let mut child = golive_command()
+        let child = golive_command()
             .args([
                 "run",
                 "--target",
@@ -362,7 +435,7 @@ fn keep_leaves_the_stack_running_and_prints_its_endpoints() {
         "--target",
         "stack:fixtures/stacks/cache-only.yaml",
         "--features",
-        "features/live-security.feature",
+        "fixtures/stacks/features/cache.feature",
         "--keep",
     ]);
     let summary = run.summary();

@@ -161,11 +161,12 @@ async fn prepare(plan: &RunPlan, record: &Mutex<RunRecord>) -> Option<Prepared> 
     }
     errors.extend(loaded.errors);
     let inventory = Inventory::new(loaded.objects);
-    let mut shared = record.lock().unwrap_or_else(|e| e.into_inner());
-    shared.inventory = inventory.counts();
-    shared.profile = profile.clone();
-    shared.input_errors.extend(errors);
-    drop(shared);
+    {
+        let mut shared = record.lock().unwrap_or_else(|e| e.into_inner());
+        shared.inventory = inventory.counts();
+        shared.profile = profile.clone();
+        shared.input_errors.extend(errors);
+    }
     let (true, true, Some(config), Some(profile)) =
         (run_inputs_ok, target_readable, config, profile)
     else {

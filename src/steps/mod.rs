@@ -231,9 +231,9 @@ pub static STEPS: &[StepDef] = &[
     ),
     runtime_step!(
         Then,
-        r"^every container declared read-only cannot write to its root filesystem$",
-        "Then every container declared read-only cannot write to its root filesystem",
-        "Stack: for every container whose service sets read_only, the engine reports a read-only root filesystem and a write attempted as root fails with \"Read-only file system\". Could not evaluate when no service declares it.",
+        r#"^the services "([^"]+)" run with a read-only root filesystem$"#,
+        r#"Then the services "api, nginx" run with a read-only root filesystem"#,
+        "Stack: for every container of the named services (comma-separated), the engine reports a read-only root filesystem and a write attempted as root fails with \"Read-only file system\".",
         runtime::read_only
     ),
     runtime_step!(

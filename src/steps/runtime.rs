@@ -362,24 +362,31 @@ pub async fn non_root(world: &mut GoliveWorld, _: &[String]) -> Result<(), StepF
     conclude(world, observations)
 }
 
-/// `every container declared read-only cannot write to its root
-/// filesystem`: the engine says so, and a write attempted as root (which
-/// no file permission stops) fails with "Read-only file system".
-pub async fn read_only(world: &mut GoliveWorld, _: &[String]) -> Result<(), StepFailure> {
+/// `the services "A, B" run with a read-only root filesystem`: for every
+/// container of those services the engine says so, and a write attempted
+/// as root (which no file permission stops) fails with "Read-only file
+/// system".
+pub async fn read_only(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
     let stack = stack_of(world)?;
     let engine = stack.engine();
-    let declared: Vec<_> = stack
+    let services: Vec<&str> = arguments[0]
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if let Some(unknown) = services.iter().find(|s| stack.service(s).is_none()) {
+        return Err(StepFailure::CouldNotEvaluate(format!(
+            "the stack {} has no service named {unknown:?}",
+            stack.file.name
+        )));
+    }
+    let named: Vec<_> = stack
         .instances()
         .into_iter()
-        .filter(|i| stack.service(&i.service).is_some_and(|s| s.read_only))
+        .filter(|i| services.contains(&i.service.as_str()))
         .collect();
-    if declared.is_empty() {
-        return Err(StepFailure::CouldNotEvaluate(
-            "no service of the stack declares read_only: true".into(),
-        ));
-    }
     let mut observations = Vec::new();
-    for instance in declared {
+    for instance in named {
         let container = &instance.container;
         let engine_error =
             |e: crate::stack::docker::EngineError| StepFailure::CouldNotEvaluate(e.to_string());
