@@ -100,6 +100,10 @@ section "4/5 Tests: cargo test"
 test_log=$(mktemp "${TMPDIR:-/tmp}/golive-cargo-test.XXXXXX")
 cargo test --workspace --all-targets 2>&1 | tee "$test_log"
 cargo_passed=$(awk '/^test result:/ {sum += $4} END {print sum + 0}' "$test_log")
+# The container tests (tests/stack.rs) run for real: say how many.
+container_tests=$(awk '/Running tests\/stack.rs/ {found = 1} found && /^test result:/ {print $4; exit}' "$test_log")
+echo "container tests (tests/stack.rs, real Docker engine): ${container_tests:-0} passed"
+[ "${container_tests:-0}" -gt 0 ] || fail "the container tests did not run"
 rm -f "$test_log"
 
 # -----------------------------------------------------------------------------
@@ -153,6 +157,15 @@ expect_reports "$tmp/stdin"
 
 expect_exit 0 "golive validate: features and golive.yaml are consistent" -- \
     "$golive" validate
+
+expect_exit 0 "the reference stack started in Docker (stack:fixtures/stacks/reference.yaml): READY" -- \
+    "$golive" run --target stack:fixtures/stacks/reference.yaml --report-dir "$tmp/stack"
+expect_reports "$tmp/stack"
+
+# Nothing any test started may outlive it.
+leftover=$(docker ps -aq --filter label=dev.golive.run; docker network ls -q --filter label=dev.golive.run)
+[ -z "$leftover" ] || fail "containers or networks left behind: $leftover"
+echo "ok: no golive container or network left on the Docker engine"
 
 section "All tests passed"
 # The plain closing line CI reads: cargo's tests plus the end-to-end checks.

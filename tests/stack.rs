@@ -296,11 +296,25 @@ fn a_container_that_cannot_start_is_exit_2_with_its_last_log_lines() {
         .iter()
         .find(|(_, m)| m.contains("did not start"))
         .unwrap_or_else(|| panic!("no start error\n{}", run.context()));
-    assert!(place.contains("redis"), "names the container: {place}");
     assert!(
-        message.contains("exited with code") && message.contains("| "),
-        "says how it ended and shows its log lines: {message}"
+        place.contains("broken-start") && place.ends_with("-app"),
+        "names the container: {place}"
     );
+    assert!(
+        message.contains("exited with code 3")
+            && message.contains("| fatal: database \"app\" does not exist"),
+        "says how it ended and shows its last log lines: {message}"
+    );
+    assert!(
+        message.contains("postgres://app:[redacted]@db") && !run.stdout.contains("hunter2"),
+        "the password from its environment is redacted: {message}"
+    );
+    for report in ["summary.json", "summary.md", "junit.xml"] {
+        assert!(
+            !run.report(report).contains("hunter2"),
+            "{report} shows the password"
+        );
+    }
     assert_removed(&run);
 }
 
@@ -471,4 +485,111 @@ fn keep_leaves_the_stack_running_and_prints_its_endpoints() {
         run.context()
     );
     assert!(run.stdout.contains("docker rm -f"), "{}", run.context());
+}
+
+/// Removes a run kept with `--keep` when dropped, so a failing assertion
+/// leaves nothing behind.
+struct KeptRun(String);
+
+impl Drop for KeptRun {
+    fn drop(&mut self) {
+        let filter = format!("label=dev.golive.run={}", self.0);
+        let _ = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "docker rm -f $(docker ps -aq --filter {filter}) >/dev/null 2>&1; \
+                 docker network prune -f --filter {filter} >/dev/null"
+            ))
+            .status();
+    }
+}
+
+/// `curl` against a kept stack: (status, headers and body).
+fn curl(method: &str, url: &str, body: Option<&str>) -> (u16, String) {
+    let mut command = Command::new("curl");
+    command.args([
+        "-s",
+        "-i",
+        "-X",
+        method,
+        url,
+        "-H",
+        "content-type: application/json",
+    ]);
+    if let Some(body) = body {
+        command.args(["-d", body]);
+    }
+    let output = command.output().expect("cannot run curl");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP answer from {method} {url}: {text}"));
+    (status, text)
+}
+
+/// The demo service for real: items stored in PostgreSQL, read through the
+/// Redis cache shared by the replicas (a miss, then a hit on another
+/// replica), invalidated on update, gone after delete; metrics count it.
+#[test]
+fn the_demo_service_stores_items_in_postgres_and_caches_them_in_redis() {
+    let run = common::run(&[
+        "--target",
+        REFERENCE,
+        "--features",
+        "fixtures/stacks/features/smoke.feature",
+        "--keep",
+    ]);
+    let summary = run.summary();
+    let _cleanup = KeptRun(run_id(&summary));
+    run.assert_exit(0);
+    let replica = |name: &str| {
+        let instance = summary["stack"]["instances"]
+            .as_array()
+            .and_then(|all| all.iter().find(|i| i["name"] == name))
+            .unwrap_or_else(|| panic!("no instance {name}:\n{summary:#}"));
+        format!("http://127.0.0.1:{}", instance["host_ports"]["8080"])
+    };
+    let (api1, api2) = (replica("api-1"), replica("api-2"));
+    let (status, created) = curl(
+        "POST",
+        &format!("{api1}/api/v1/items"),
+        Some(r#"{"name":"widget","value":"7"}"#),
+    );
+    assert_eq!(status, 201, "{created}");
+    let body = created.rsplit("\r\n\r\n").next().unwrap_or_default();
+    let item: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {created}"));
+    let id = &item["id"];
+    let on = |base: &str| format!("{base}/api/v1/items/{id}");
+    let (status, first) = curl("GET", &on(&api1), None);
+    assert_eq!(status, 200, "{first}");
+    assert!(first.to_lowercase().contains("x-cache: miss"), "{first}");
+    let (_, second) = curl("GET", &on(&api2), None);
+    assert!(
+        second.to_lowercase().contains("x-cache: hit"),
+        "another replica reads the shared cache: {second}"
+    );
+    assert!(second.contains("widget"), "{second}");
+    let (status, updated) = curl("PUT", &on(&api2), Some(r#"{"name":"gadget","value":"8"}"#));
+    assert_eq!(status, 200, "{updated}");
+    let (_, after_update) = curl("GET", &on(&api1), None);
+    assert!(
+        after_update.contains("gadget") && !after_update.contains("widget"),
+        "stale cache: {after_update}"
+    );
+    let (status, _) = curl("DELETE", &on(&api1), None);
+    assert_eq!(status, 204);
+    let (status, _) = curl("GET", &on(&api2), None);
+    assert_eq!(
+        status, 404,
+        "deleted items are gone from the database and the cache"
+    );
+    let (status, metrics) = curl("GET", &format!("{api1}/metrics"), None);
+    assert_eq!(status, 200);
+    assert!(metrics.contains("http_requests_total{"), "{metrics}");
+    assert!(
+        metrics.contains("http_request_duration_seconds_bucket{"),
+        "{metrics}"
+    );
 }

@@ -201,6 +201,23 @@ fn container_literals(container: &ContainerRef<'_>) -> Vec<(String, Option<Strin
     env.chain(words).collect()
 }
 
+/// The parts of an environment variable that must never be printed: the
+/// whole value when it is a credential (by name or by shape), and the
+/// password of any URL in it.
+pub fn secret_parts(name: &str, value: &str) -> Vec<String> {
+    let mut parts: Vec<String> = URL_WITH_PASSWORD
+        .captures_iter(value)
+        .map(|c| c[1].to_string())
+        .filter(|password| !REFERENCE.is_match(password))
+        .collect();
+    let whole = (credential_name(name).is_some() && is_credential_literal(value))
+        || CREDENTIAL_SHAPES.iter().any(|(re, _)| re.is_match(value));
+    if whole {
+        parts.push(value.to_string());
+    }
+    parts
+}
+
 /// What a literal `value` named `name` (an env variable or a ConfigMap key,
 /// `subject` says which) gives away, if it looks like a credential.
 fn literal_credential(name: &str, value: &str, subject: &str) -> Option<String> {
@@ -624,6 +641,18 @@ fn item_keys<'a>(items: &'a Option<Vec<KeyToPath>>, path: &str) -> Vec<(&'a str,
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn secret_parts_are_whole_credentials_and_url_passwords() {
+        assert_eq!(secret_parts("DB_PASSWORD", "hunter2"), ["hunter2"]);
+        assert_eq!(
+            secret_parts("DATABASE_URL", "postgres://app:hunter2@db/app"),
+            ["hunter2"]
+        );
+        assert!(secret_parts("LOG_LEVEL", "debug").is_empty());
+        assert!(secret_parts("DB_PASSWORD_FILE", "/run/secrets/db").is_empty());
+        assert!(secret_parts("DATABASE_URL", "postgres://app:${DB_PASSWORD}@db/app").is_empty());
+    }
     use super::*;
 
     #[test]

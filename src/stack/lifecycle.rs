@@ -17,6 +17,7 @@ use super::certs::{self, TestPki};
 use super::docker::{ContainerRequest, Engine, INSTANCE_LABEL, RUN_LABEL};
 use super::file::{EndpointSpec, FileSource, ServiceSpec, StackFile};
 use super::health::{self, Unhealthy};
+use crate::checks::secrets::secret_parts;
 
 /// Why a stack could not start, naming the service or container at fault.
 #[derive(Debug, Clone)]
@@ -157,7 +158,9 @@ pub async fn start(
         for ((instance, container), result) in batch.into_iter().zip(results) {
             let healthy_after = match result {
                 Ok(elapsed) => elapsed,
-                Err(unhealthy) => return Err(stack.start_failure(&container, unhealthy).await),
+                Err(unhealthy) => {
+                    return Err(stack.start_failure(service, &container, unhealthy).await);
+                }
             };
             progress(&format!(
                 "  {instance:<16} healthy in {:.1} s{}",
@@ -424,9 +427,19 @@ impl RunningStack {
     }
 
     /// The error for a container that did not become healthy, with the end
-    /// of its output.
-    async fn start_failure(&self, container: &str, unhealthy: Unhealthy) -> StartError {
-        let logs = self.engine.logs(container, 20).await;
+    /// of its output (credentials from its environment redacted).
+    async fn start_failure(
+        &self,
+        service: &ServiceSpec,
+        container: &str,
+        unhealthy: Unhealthy,
+    ) -> StartError {
+        let mut logs = self.engine.logs(container, 20).await;
+        for (name, value) in &service.env {
+            for secret in secret_parts(name, value) {
+                logs = logs.replace(&secret, "[redacted]");
+            }
+        }
         let logs = if logs.trim().is_empty() {
             "(no output)".to_string()
         } else {
