@@ -65,11 +65,19 @@ pub enum StepFailure {
     CouldNotEvaluate(String),
 }
 
-/// Wraps a synchronous step body into a cucumber step: the body gets the
-/// world and the captured arguments; an `Err` fails the step with a typed
-/// panic payload that the runner's collector reads back.
-macro_rules! sync_step {
-    ($body:path) => {{
+/// Wraps a step body into a cucumber step: the body gets the world and the
+/// captured arguments; an `Err` fails the step with a typed panic payload
+/// that the runner's collector reads back. `step!(sync body)` for rules
+/// over the inventory, `step!(async body)` for steps that talk to a live
+/// system.
+macro_rules! step {
+    (@call sync $body:path, $world:ident, $arguments:ident) => {
+        $body($world, &$arguments)
+    };
+    (@call async $body:path, $world:ident, $arguments:ident) => {
+        $body($world, &$arguments).await
+    };
+    ($kind:ident $body:path) => {{
         fn step(
             world: &mut GoliveWorld,
             context: Context,
@@ -81,31 +89,7 @@ macro_rules! sync_step {
                     .skip(1)
                     .map(|(_, m)| m.clone())
                     .collect();
-                if let Err(failure) = $body(world, &arguments) {
-                    std::panic::panic_any(failure);
-                }
-            })
-        }
-        step as Step<GoliveWorld>
-    }};
-}
-
-/// Like `sync_step!` for an async body (runtime steps talk to live
-/// systems).
-macro_rules! async_step {
-    ($body:path) => {{
-        fn step(
-            world: &mut GoliveWorld,
-            context: Context,
-        ) -> futures::future::LocalBoxFuture<'_, ()> {
-            Box::pin(async move {
-                let arguments: Vec<String> = context
-                    .matches
-                    .iter()
-                    .skip(1)
-                    .map(|(_, m)| m.clone())
-                    .collect();
-                if let Err(failure) = $body(world, &arguments).await {
+                if let Err(failure) = step!(@call $kind $body, world, arguments) {
                     std::panic::panic_any(failure);
                 }
             })
@@ -124,7 +108,7 @@ macro_rules! runtime_step {
             description: $description,
             validate_arguments: None,
             checks_named: None,
-            run: async_step!($body),
+            run: step!(async $body),
         }
     };
 }
@@ -138,7 +122,7 @@ pub static STEPS: &[StepDef] = &[
         description: "Looks at every workload of the target (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod). Could not evaluate when the target has none.",
         validate_arguments: None,
         checks_named: None,
-        run: sync_step!(scope::all_workloads),
+        run: step!(sync scope::all_workloads),
     },
     StepDef {
         keyword: Keyword::Given,
@@ -147,7 +131,7 @@ pub static STEPS: &[StepDef] = &[
         description: "Narrows the scenario to the workloads of one namespace.",
         validate_arguments: None,
         checks_named: None,
-        run: sync_step!(scope::in_namespace),
+        run: step!(sync scope::in_namespace),
     },
     StepDef {
         keyword: Keyword::Given,
@@ -156,7 +140,7 @@ pub static STEPS: &[StepDef] = &[
         description: "Narrows the scenario to the workloads whose pod labels match a selector (kubectl -l syntax).",
         validate_arguments: Some(scope::validate_selector),
         checks_named: None,
-        run: sync_step!(scope::labelled),
+        run: step!(sync scope::labelled),
     },
     StepDef {
         keyword: Keyword::Given,
@@ -165,7 +149,7 @@ pub static STEPS: &[StepDef] = &[
         description: "Narrows the scenario to one workload, by name or Kind/name.",
         validate_arguments: None,
         checks_named: None,
-        run: sync_step!(scope::named),
+        run: step!(sync scope::named),
     },
     StepDef {
         keyword: Keyword::Given,
@@ -174,7 +158,7 @@ pub static STEPS: &[StepDef] = &[
         description: "Judges the scenario with the thresholds of a profile of golive.yaml instead of the run's profile.",
         validate_arguments: None,
         checks_named: None,
-        run: sync_step!(scope::profile),
+        run: step!(sync scope::profile),
     },
     StepDef {
         keyword: Keyword::Given,
@@ -183,7 +167,7 @@ pub static STEPS: &[StepDef] = &[
         description: "Overrides one threshold of the profile for this scenario (any key of a golive.yaml profile: min_replicas, pod_security_level, hpa_required_for, zero_downtime_rollouts, latency_p95_ms...), checked like golive.yaml.",
         validate_arguments: Some(scope::validate_threshold),
         checks_named: None,
-        run: sync_step!(scope::threshold),
+        run: step!(sync scope::threshold),
     },
     StepDef {
         keyword: Keyword::Then,
@@ -192,7 +176,7 @@ pub static STEPS: &[StepDef] = &[
         description: "Runs checks (IDs or families, comma-separated: \"probe\", \"probe.port, probe.distinct\") over the scenario's workloads; fails with every unsuppressed finding.",
         validate_arguments: Some(checks::validate_check_list),
         checks_named: Some(checks::named_in),
-        run: sync_step!(checks::pass),
+        run: step!(sync checks::pass),
     },
     runtime_step!(
         Then,

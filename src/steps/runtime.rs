@@ -474,26 +474,39 @@ where
     conclude(world, observations)
 }
 
+/// Offers each of `versions` to every instance of a TLS endpoint and
+/// judges the answers with `passes`.
+async fn protocols(
+    world: &mut GoliveWorld,
+    name: &str,
+    item: &'static str,
+    versions: [TlsVersion; 2],
+    passes: fn(&[Support]) -> bool,
+) -> Result<(), StepFailure> {
+    each_tls_instance(world, name, item, |endpoint, address| async move {
+        let mut answers = Vec::new();
+        for version in versions {
+            answers.push(support(&endpoint, &address, version).await?);
+        }
+        let facts = versions
+            .iter()
+            .zip(&answers)
+            .map(|(version, answer)| describe(*version, answer))
+            .collect();
+        Ok((passes(&answers), facts))
+    })
+    .await
+}
+
 /// `the endpoint E refuses TLS 1.0 and TLS 1.1`.
 pub async fn refuses_old_tls(
     world: &mut GoliveWorld,
     arguments: &[String],
 ) -> Result<(), StepFailure> {
-    each_tls_instance(
-        world,
-        &arguments[0],
-        "tls.old-protocols",
-        |endpoint, address| async move {
-            let mut facts = Vec::new();
-            let mut passed = true;
-            for version in [TlsVersion::Tls10, TlsVersion::Tls11] {
-                let answer = support(&endpoint, &address, version).await?;
-                passed &= matches!(answer, Support::Refused { .. });
-                facts.push(describe(version, &answer));
-            }
-            Ok((passed, facts))
-        },
-    )
+    let old = [TlsVersion::Tls10, TlsVersion::Tls11];
+    protocols(world, &arguments[0], "tls.old-protocols", old, |answers| {
+        answers.iter().all(|a| matches!(a, Support::Refused { .. }))
+    })
     .await
 }
 
@@ -503,20 +516,13 @@ pub async fn accepts_modern_tls(
     world: &mut GoliveWorld,
     arguments: &[String],
 ) -> Result<(), StepFailure> {
-    each_tls_instance(
+    let modern = [TlsVersion::Tls12, TlsVersion::Tls13];
+    protocols(
         world,
         &arguments[0],
         "tls.modern-protocols",
-        |endpoint, address| async move {
-            let mut facts = Vec::new();
-            let mut passed = false;
-            for version in [TlsVersion::Tls12, TlsVersion::Tls13] {
-                let answer = support(&endpoint, &address, version).await?;
-                passed |= matches!(answer, Support::Offered { .. });
-                facts.push(describe(version, &answer));
-            }
-            Ok((passed, facts))
-        },
+        modern,
+        |answers| answers.iter().any(|a| matches!(a, Support::Offered { .. })),
     )
     .await
 }
@@ -535,24 +541,41 @@ async fn certificate(
     .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))
 }
 
+/// Reads the certificate every instance of a TLS endpoint presents and
+/// judges it with `judge` (given the report and the server name).
+async fn certificate_item<J>(
+    world: &mut GoliveWorld,
+    name: &str,
+    item: &'static str,
+    judge: J,
+) -> Result<(), StepFailure>
+where
+    J: Fn(&tls::CertificateReport, &str) -> (bool, Vec<String>) + Copy,
+{
+    each_tls_instance(world, name, item, move |endpoint, address| async move {
+        let report = certificate(&endpoint, &address).await?;
+        Ok(judge(&report, &endpoint.spec.server_name))
+    })
+    .await
+}
+
 /// `the certificate of E is trusted and matches its host name`.
 pub async fn certificate_trusted(
     world: &mut GoliveWorld,
     arguments: &[String],
 ) -> Result<(), StepFailure> {
-    each_tls_instance(
+    certificate_item(
         world,
         &arguments[0],
         "tls.certificate",
-        |endpoint, address| async move {
-            let report = certificate(&endpoint, &address).await?;
+        |report, server_name| {
             let leaf = &report.chain[0];
             let facts = vec![
-                format!("{} for {}", report.validity, endpoint.spec.server_name),
+                format!("{} for {server_name}", report.validity),
                 format!("subject {}, issued by {}", leaf.subject, leaf.issuer),
                 format!("names: {}", leaf.sans.join(", ")),
             ];
-            Ok((report.validity == Validity::Valid, facts))
+            (report.validity == Validity::Valid, facts)
         },
     )
     .await
@@ -565,21 +588,15 @@ pub async fn certificate_lifetime(
     arguments: &[String],
 ) -> Result<(), StepFailure> {
     let minimum = i64::from(world.profile.cert_expiry_days);
-    each_tls_instance(
-        world,
-        &arguments[0],
-        "tls.expiry",
-        |endpoint, address| async move {
-            let report = certificate(&endpoint, &address).await?;
-            let leaf = &report.chain[0];
-            let facts = vec![format!(
-                "expires {} ({} day(s) left; the profile requires at least {minimum})",
-                leaf.not_after.date(),
-                leaf.days_left
-            )];
-            Ok((leaf.days_left >= minimum, facts))
-        },
-    )
+    certificate_item(world, &arguments[0], "tls.expiry", move |report, _| {
+        let leaf = &report.chain[0];
+        let facts = vec![format!(
+            "expires {} ({} day(s) left; the profile requires at least {minimum})",
+            leaf.not_after.date(),
+            leaf.days_left
+        )];
+        (leaf.days_left >= minimum, facts)
+    })
     .await
 }
 
@@ -588,21 +605,19 @@ pub async fn certificate_key(
     world: &mut GoliveWorld,
     arguments: &[String],
 ) -> Result<(), StepFailure> {
-    each_tls_instance(
-        world,
-        &arguments[0],
-        "tls.key",
-        |endpoint, address| async move {
-            let report = certificate(&endpoint, &address).await?;
-            let leaf = &report.chain[0];
-            let verdict = tls::key_is_strong(&leaf.key);
-            let facts = vec![match &verdict {
-                Ok(()) => format!("{} key, signed with {}", leaf.key, leaf.signature_algorithm),
-                Err(weak) => weak.clone(),
-            }];
-            Ok((verdict.is_ok(), facts))
-        },
-    )
+    certificate_item(world, &arguments[0], "tls.key", |report, _| {
+        let leaf = &report.chain[0];
+        match tls::key_is_strong(&leaf.key) {
+            Ok(()) => (
+                true,
+                vec![format!(
+                    "{} key, signed with {}",
+                    leaf.key, leaf.signature_algorithm
+                )],
+            ),
+            Err(weak) => (false, vec![weak]),
+        }
+    })
     .await
 }
 
