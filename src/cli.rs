@@ -188,6 +188,13 @@ fn run(args: RunArgs) -> i32 {
                 Target::Stack(file) => Some(Arc::new(StackSession::new(file.into(), args.keep))),
                 Target::Manifests(_) => None,
             };
+            if args.keep && stack.is_none() {
+                let mut shared = record.lock().unwrap_or_else(|e| e.into_inner());
+                shared.input_errors.push(InputError::new(
+                    "--keep",
+                    "--keep only applies to a stack: target (there is nothing to keep running)",
+                ));
+            }
             let plan = RunPlan {
                 features: args.features.unwrap_or_else(|| bundled(BUNDLED_FEATURES)),
                 target,
@@ -209,23 +216,39 @@ fn run(args: RunArgs) -> i32 {
             };
             runtime.block_on(async {
                 // Registered before anything runs, so a Ctrl-C during loading
-                // is not lost; checked first whenever the run yields.
-                let mut interrupt = match signal(SignalKind::interrupt()) {
-                    Ok(interrupt) => interrupt,
-                    Err(e) => {
-                        let error =
-                            InputError::new("golive", format!("cannot watch for Ctrl-C: {e}"));
-                        record
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .input_errors
-                            .push(error);
-                        return;
+                // is not lost; checked first whenever the run yields. A CI
+                // timeout or a closed terminal (SIGTERM, SIGHUP) ends the
+                // run the same way: reports written, stack removed.
+                let watched = [
+                    SignalKind::interrupt(),
+                    SignalKind::terminate(),
+                    SignalKind::hangup(),
+                ]
+                .map(signal);
+                let mut streams = Vec::new();
+                for stream in watched {
+                    match stream {
+                        Ok(stream) => streams.push(stream),
+                        Err(e) => {
+                            let error = InputError::new(
+                                "golive",
+                                format!("cannot watch for Ctrl-C and termination: {e}"),
+                            );
+                            record
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .input_errors
+                                .push(error);
+                            return;
+                        }
                     }
-                };
+                }
+                let stopped = futures::future::select_all(
+                    streams.iter_mut().map(|stream| Box::pin(stream.recv())),
+                );
                 tokio::select! {
                     biased;
-                    _ = interrupt.recv() => {
+                    _ = stopped => {
                         record.lock().unwrap_or_else(|e| e.into_inner()).interrupted = true;
                     }
                     () = runner::run(&plan, record.clone()) => {}

@@ -38,6 +38,21 @@ fn leftovers(run_id: &str) -> (usize, usize) {
     (count(&["ps", "-a"]), count(&["network", "ls"]))
 }
 
+/// The directories of generated files (certificates, keys, configs) of run
+/// `run_id` still in the temporary directory.
+fn work_dirs_of(run_id: &str) -> Vec<std::path::PathBuf> {
+    let prefix = format!("golive-stack-{run_id}-");
+    std::fs::read_dir(std::env::temp_dir())
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The run ID the reports give for the stack.
 fn run_id(summary: &Value) -> String {
     summary["stack"]["run_id"]
@@ -56,6 +71,11 @@ fn assert_removed(run: &Run) {
         (0, 0),
         "leftovers of run {id}\n{}",
         run.context()
+    );
+    let work_dirs = work_dirs_of(&id);
+    assert!(
+        work_dirs.is_empty(),
+        "files of run {id} left: {work_dirs:?}"
     );
     assert!(
         summary["stack"]["removed"]["error"].is_null(),
@@ -349,16 +369,12 @@ fn without_a_docker_engine_the_run_cannot_evaluate_and_says_why() {
     );
 }
 
-/// Whether a container of the reference stack for `instance` is running.
-fn reference_instance_running(instance: &str) -> bool {
+/// Whether the container of `instance` in run `run_id` is running.
+fn instance_running(run_id: &str, instance: &str) -> bool {
     let output = Command::new("docker")
-        .args([
-            "ps",
-            "-q",
-            "--filter",
-            "label=dev.golive.stack=reference",
-            "--filter",
-        ])
+        .args(["ps", "-q", "--filter"])
+        .arg(format!("label=dev.golive.run={run_id}"))
+        .arg("--filter")
         .arg(format!("label=dev.golive.instance={instance}"))
         .output()
         .expect("cannot run the docker client");
@@ -367,19 +383,31 @@ fn reference_instance_running(instance: &str) -> bool {
 
 /// Ctrl-C at two moments: half-way through the start (Redis up, the API
 /// replicas not yet) and while a scenario runs (a 12 s one, interrupted
-/// 4 s after nginx started). Both give exit 2, the reports marked
-/// interrupted, and no container or network left.
+/// 4 s after nginx started); and SIGTERM, as a CI timeout sends it. Both give exit 2, the reports marked
+/// interrupted, and no container or network left. The run is followed by
+/// its own ID (read from its progress on standard error), so other tests
+/// starting the reference stack at the same time do not confuse it.
 #[test]
-fn ctrl_c_during_the_start_or_the_scenarios_removes_the_stack_and_writes_the_reports() {
-    for (moment, features, instance, after) in [
+fn ctrl_c_or_sigterm_during_the_start_or_the_scenarios_removes_the_stack_and_writes_the_reports() {
+    use std::io::{BufRead as _, BufReader, Read as _};
+    for (moment, signal, features, instance, after) in [
         (
             "during the start",
+            "-INT",
             "features/live-health.feature",
             "redis",
             Duration::ZERO,
         ),
         (
             "during the scenarios",
+            "-INT",
+            "fixtures/stacks/features/long-scenario.feature",
+            "nginx",
+            Duration::from_secs(4),
+        ),
+        (
+            "on SIGTERM (a CI timeout) during the scenarios",
+            "-TERM",
             "fixtures/stacks/features/long-scenario.feature",
             "nginx",
             Duration::from_secs(4),
@@ -387,7 +415,7 @@ fn ctrl_c_during_the_start_or_the_scenarios_removes_the_stack_and_writes_the_rep
     ] {
         let dir = tempfile::tempdir().unwrap();
         let report_dir = dir.path().join("reports");
-        let child = golive_command()
+        let mut child = golive_command()
             .args([
                 "run",
                 "--target",
@@ -401,15 +429,33 @@ fn ctrl_c_during_the_start_or_the_scenarios_removes_the_stack_and_writes_the_rep
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        // "stack reference: starting 4 service(s) on network golive-reference-RUNID"
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut first = String::new();
+        stderr.read_line(&mut first).unwrap();
+        let started_run = first
+            .trim()
+            .rsplit("golive-reference-")
+            .next()
+            .filter(|_| first.contains("on network"))
+            .unwrap_or_else(|| panic!("no start line on standard error: {first:?}"))
+            .to_string();
+        let rest = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
         let deadline = Instant::now() + Duration::from_secs(120);
-        while !reference_instance_running(instance) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(100));
+        while !instance_running(&started_run, instance) {
+            assert!(Instant::now() < deadline, "{instance} never ran ({moment})");
+            std::thread::sleep(Duration::from_millis(50));
         }
         std::thread::sleep(after);
         let pid = child.id().to_string();
-        let status = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        let status = Command::new("kill").args([signal, &pid]).status().unwrap();
         assert!(status.success());
-        let output = child.wait_with_output().unwrap();
+        let mut output = child.wait_with_output().unwrap();
+        output.stderr = format!("{first}{}", rest.join().unwrap()).into_bytes();
         let run = Run::new(
             vec!["run".into(), REFERENCE.into(), moment.into()],
             output,
@@ -423,6 +469,7 @@ fn ctrl_c_during_the_start_or_the_scenarios_removes_the_stack_and_writes_the_rep
             "{moment}\n{}",
             run.context()
         );
+        assert_eq!(run_id(&run.summary()), started_run, "{moment}");
         assert_removed(&run);
     }
 }
@@ -461,16 +508,11 @@ fn keep_leaves_the_stack_running_and_prints_its_endpoints() {
     let summary = run.summary();
     let id = run_id(&summary);
     let left = leftovers(&id);
-    // Clean up before asserting, so a failure leaves nothing behind.
-    let cleanup = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "docker rm -f $(docker ps -aq --filter label=dev.golive.run={id}) >/dev/null; \
-             docker network prune -f --filter label=dev.golive.run={id} >/dev/null"
-        ))
-        .status()
-        .unwrap();
-    assert!(cleanup.success());
+    let work_dir = summary["stack"]["work_dir"]
+        .as_str()
+        .map(std::path::PathBuf::from);
+    // Removed when the test ends, so a failure leaves nothing behind.
+    let cleanup = KeptRun(id.clone());
     run.assert_exit(0);
     assert_eq!(
         left,
@@ -491,6 +533,21 @@ fn keep_leaves_the_stack_running_and_prints_its_endpoints() {
         run.context()
     );
     assert!(run.stdout.contains("docker rm -f"), "{}", run.context());
+    // The generated files stay with the stack, private to their owner, and
+    // the removal command names them.
+    let work_dir = work_dir.unwrap_or_else(|| panic!("no work_dir\n{}", run.context()));
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&work_dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "{}", work_dir.display());
+    assert!(
+        run.stdout
+            .contains(&format!("rm -rf {}", work_dir.display())),
+        "{}",
+        run.context()
+    );
+    drop(cleanup);
+    assert_eq!(leftovers(&id), (0, 0));
+    assert!(!work_dir.exists());
 }
 
 /// Removes a run kept with `--keep` when dropped, so a failing assertion
@@ -507,6 +564,9 @@ impl Drop for KeptRun {
                  docker network prune -f --filter {filter} >/dev/null"
             ))
             .status();
+        for dir in work_dirs_of(&self.0) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 

@@ -202,15 +202,17 @@ fn container_literals(container: &ContainerRef<'_>) -> Vec<(String, Option<Strin
 }
 
 /// The parts of an environment variable that must never be printed: the
-/// whole value when it is a credential (by name or by shape), and the
-/// password of any URL in it.
+/// whole value when it is a credential by shape or by name (any literal
+/// under a credential name, even a short or weak one: printing it is worse
+/// than hiding a harmless value), and the password of any URL in it.
 pub fn secret_parts(name: &str, value: &str) -> Vec<String> {
     let mut parts: Vec<String> = URL_WITH_PASSWORD
         .captures_iter(value)
         .map(|c| c[1].to_string())
         .filter(|password| !REFERENCE.is_match(password))
         .collect();
-    let whole = (credential_name(name).is_some() && is_credential_literal(value))
+    let literal = !value.trim().is_empty() && !REFERENCE.is_match(value.trim());
+    let whole = (credential_name(name).is_some() && literal)
         || CREDENTIAL_SHAPES.iter().any(|(re, _)| re.is_match(value));
     if whole {
         parts.push(value.to_string());
@@ -645,6 +647,8 @@ mod tests {
     #[test]
     fn secret_parts_are_whole_credentials_and_url_passwords() {
         assert_eq!(secret_parts("DB_PASSWORD", "hunter2"), ["hunter2"]);
+        assert_eq!(secret_parts("POSTGRES_PASSWORD", "123456"), ["123456"]);
+        assert!(secret_parts("DB_PASSWORD", "${FROM_VAULT}").is_empty());
         assert_eq!(
             secret_parts("DATABASE_URL", "postgres://app:hunter2@db/app"),
             ["hunter2"]

@@ -84,20 +84,19 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
         "### Checklist\n\n| Item | Feature | Result | Findings |\n|---|---|---|---|"
     );
     for (feature, scenario) in record.scenarios() {
-        let failed_observations = scenario.observations.iter().filter(|o| !o.passed).count();
-        let active: usize = scenario
+        let active_findings: usize = scenario
             .checks
             .iter()
             .map(|c| c.active_findings().count())
-            .sum::<usize>()
-            + failed_observations;
-        let suppressed: usize = scenario
+            .sum();
+        let suppressed = scenario
             .checks
             .iter()
             .map(|c| c.findings.len())
             .sum::<usize>()
-            + failed_observations
-            - active;
+            - active_findings;
+        // A failed runtime observation counts as a finding.
+        let active = active_findings + scenario.observations.iter().filter(|o| !o.passed).count();
         let findings = if suppressed > 0 {
             format!("{active} ({suppressed} suppressed)")
         } else {

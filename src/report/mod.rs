@@ -38,8 +38,13 @@ pub fn stack_lines(stack: &StackRecord) -> Vec<String> {
             lines.push(format!("  {endpoint}: {}", urls.join(", ")));
         }
         let filter = format!("label={RUN_LABEL}={}", stack.run_id);
+        let files = stack
+            .work_dir
+            .as_deref()
+            .map(|dir| format!(" && rm -rf {dir}"))
+            .unwrap_or_default();
         lines.push(format!(
-            "remove it with: docker rm -f $(docker ps -aq --filter {filter}) && docker network prune -f --filter {filter}"
+            "remove it with: docker rm -f $(docker ps -aq --filter {filter}) && docker network prune -f --filter {filter}{files}"
         ));
     }
     if let Some(removed) = &stack.removed {

@@ -60,6 +60,9 @@ pub struct RunContext {
     /// Check outcomes and observations per scenario (feature file, line),
     /// filled after each scenario from its World.
     outcomes: Mutex<HashMap<(String, usize), ScenarioEvidence>>,
+    /// Problems met between scenarios (a stopped service that would not
+    /// start again): the later scenarios ran on a damaged stack.
+    between_scenarios: Mutex<Vec<InputError>>,
 }
 
 impl RunContext {
@@ -196,6 +199,7 @@ async fn prepare(plan: &RunPlan, record: &Mutex<RunRecord>) -> Option<Prepared> 
             selected_checks,
             stack,
             outcomes: Mutex::default(),
+            between_scenarios: Mutex::default(),
         },
         tags,
     })
@@ -323,9 +327,14 @@ pub async fn run(plan: &RunPlan, record: Arc<Mutex<RunRecord>>) {
                 if let Some(stack) = &context.stack {
                     for service in stopped {
                         if let Err(e) = stack.start_service(&service).await {
-                            eprintln!(
-                                "golive: could not start {service} again after a scenario: {e}"
-                            );
+                            context
+                                .between_scenarios
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .push(InputError::new(
+                                    format!("service {service}"),
+                                    format!("did not start again after a scenario stopped it, so later scenarios ran without it: {e}"),
+                                ));
                         }
                     }
                 }
@@ -344,4 +353,10 @@ pub async fn run(plan: &RunPlan, record: Arc<Mutex<RunRecord>>) {
         .await;
     let mut shared = record.lock().unwrap_or_else(|e| e.into_inner());
     shared.skipped = std::mem::take(&mut *skipped.lock().unwrap_or_else(|e| e.into_inner()));
+    shared.input_errors.extend(std::mem::take(
+        &mut *context
+            .between_scenarios
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()),
+    ));
 }

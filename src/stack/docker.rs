@@ -17,9 +17,9 @@ use bollard::models::{
     NetworkCreateRequest, NetworkingConfig, PortBinding,
 };
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
-    ListNetworksOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
-    StopContainerOptionsBuilder, TopOptionsBuilder,
+    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListNetworksOptionsBuilder,
+    LogsOptionsBuilder, RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
+    TopOptionsBuilder,
 };
 use futures::StreamExt;
 
@@ -328,17 +328,10 @@ impl Engine {
             .map_err(failed(format!("starting container {container}")))
     }
 
-    pub async fn kill(&self, container: &str) -> Result<(), EngineError> {
-        let options = KillContainerOptionsBuilder::new().signal("SIGKILL").build();
-        self.docker
-            .kill_container(container, Some(options))
-            .await
-            .map_err(failed(format!("killing container {container}")))
-    }
-
     /// Removes every container and network labelled with run `run_id`;
-    /// returns how many of each were removed.
-    pub async fn remove_run(&self, run_id: &str) -> Result<(usize, usize), EngineError> {
+    /// returns how many of each were removed. A failure does not stop the
+    /// others: every one is tried, then the failures are reported together.
+    pub async fn remove_run(&self, run_id: &str) -> Result<(usize, usize), String> {
         let label = format!("{RUN_LABEL}={run_id}");
         let filters = HashMap::from([("label".to_string(), vec![label])]);
         let containers = self
@@ -350,18 +343,22 @@ impl Engine {
                     .build(),
             ))
             .await
-            .map_err(failed(format!("listing the containers of run {run_id}")))?;
+            .map_err(|e| format!("listing the containers of run {run_id}: {e}"))?;
         let remove = RemoveContainerOptionsBuilder::new()
             .force(true)
             .v(true)
             .build();
+        let mut failures = Vec::new();
         let mut removed = 0;
         for id in containers.into_iter().filter_map(|c| c.id) {
-            self.docker
+            match self
+                .docker
                 .remove_container(&id, Some(remove.clone()))
                 .await
-                .map_err(failed(format!("removing container {id}")))?;
-            removed += 1;
+            {
+                Ok(()) => removed += 1,
+                Err(e) => failures.push(format!("removing container {id}: {e}")),
+            }
         }
         let networks = self
             .docker
@@ -369,15 +366,18 @@ impl Engine {
                 ListNetworksOptionsBuilder::new().filters(&filters).build(),
             ))
             .await
-            .map_err(failed(format!("listing the networks of run {run_id}")))?;
+            .map_err(|e| format!("listing the networks of run {run_id}: {e}"))?;
         let mut removed_networks = 0;
         for name in networks.into_iter().filter_map(|n| n.name) {
-            self.docker
-                .remove_network(&name)
-                .await
-                .map_err(failed(format!("removing network {name}")))?;
-            removed_networks += 1;
+            match self.docker.remove_network(&name).await {
+                Ok(()) => removed_networks += 1,
+                Err(e) => failures.push(format!("removing network {name}: {e}")),
+            }
         }
-        Ok((removed, removed_networks))
+        if failures.is_empty() {
+            Ok((removed, removed_networks))
+        } else {
+            Err(failures.join("; "))
+        }
     }
 }

@@ -127,9 +127,6 @@ pub enum HealthProbe {
         command: Vec<String>,
         expect_output: Option<String>,
     },
-    /// A TCP connection accepted on a container port (the weakest check:
-    /// prefer `http` or `exec`).
-    Tcp { port: u16 },
 }
 
 /// A named address the features talk to.
@@ -209,24 +206,45 @@ fn one() -> u32 {
     1
 }
 
-/// A scalar written as a string, a number or a boolean (env values, users).
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum Scalar {
-    String(String),
-    Int(i64),
-    Float(f64),
-    Bool(bool),
+/// A scalar written as a string, an integer or a boolean (env values,
+/// users), kept as the text the container gets. A decimal number is
+/// refused: YAML reads `1.10` as 1.1, which is not what was written.
+#[derive(Debug)]
+struct Scalar(String);
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Scalar, D::Error> {
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string, an integer or a boolean")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Scalar, E> {
+                Err(E::custom(format!(
+                    "{v} is a decimal number, which YAML may not keep as written: quote it (\"{v}\")"
+                )))
+            }
+        }
+        deserializer.deserialize_any(Text)
+    }
 }
 
 impl Scalar {
     fn into_string(self) -> String {
-        match self {
-            Scalar::String(s) => s,
-            Scalar::Int(i) => i.to_string(),
-            Scalar::Float(f) => f.to_string(),
-            Scalar::Bool(b) => b.to_string(),
-        }
+        self.0
     }
 }
 
@@ -247,7 +265,6 @@ struct RawHealthcheck {
     http: Option<RawHttpCheck>,
     exec: Option<Vec<String>>,
     expect_output: Option<String>,
-    tcp: Option<RawTcpCheck>,
     timeout: Option<String>,
     interval: Option<String>,
 }
@@ -270,12 +287,6 @@ fn root_path() -> String {
 
 fn ok_status() -> u16 {
     200
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTcpCheck {
-    port: u16,
 }
 
 #[derive(Debug, Deserialize)]
@@ -326,14 +337,17 @@ impl Sources {
 pub fn load(path: &Path) -> Result<StackFile, InputError> {
     let mut sources = Sources { layers: Vec::new() };
     let mut next = Some(path.to_path_buf());
+    let mut seen = Vec::new();
     while let Some(file) = next.take() {
         let name = file.display().to_string();
-        if sources.layers.iter().any(|(seen, _)| *seen == name) {
+        let canonical = file.canonicalize().unwrap_or_else(|_| file.clone());
+        if seen.contains(&canonical) {
             return Err(InputError::new(
                 name,
                 "extends itself (a cycle of extends:)",
             ));
         }
+        seen.push(canonical);
         let root = read_document(&file)?;
         if let Some(parent) = root.get("extends") {
             let Some(relative) = parent.as_str() else {
@@ -416,10 +430,23 @@ fn merge(base: Node, over: Node) -> Node {
 fn check(path: &Path, raw: RawStack, sources: &Sources) -> Result<StackFile, InputError> {
     check_name(&raw.name).map_err(|m| sources.error_at("name", m))?;
     for (name, certificate) in &raw.certificates {
+        let at = format!("certificates.{name}");
         if certificate.hosts.is_empty() {
             return Err(sources.error_at(
-                &format!("certificates.{name}.hosts"),
+                &format!("{at}.hosts"),
                 "a certificate needs at least one host name or address",
+            ));
+        }
+        if let Err(e) = rcgen::CertificateParams::new(certificate.hosts.clone()) {
+            return Err(sources.error_at(
+                &format!("{at}.hosts"),
+                format!("not a host name or address: {e}"),
+            ));
+        }
+        if !(-3650..=3650).contains(&certificate.valid_days) {
+            return Err(sources.error_at(
+                &format!("{at}.valid_days"),
+                "valid_days must be between -3650 and 3650",
             ));
         }
     }
@@ -427,6 +454,19 @@ fn check(path: &Path, raw: RawStack, sources: &Sources) -> Result<StackFile, Inp
     for (name, service) in raw.services {
         let spec = check_service(path, &name, service, &raw.certificates, sources)?;
         services.insert(name, spec);
+    }
+    let mut instances = BTreeMap::new();
+    for service in services.values() {
+        for instance in service.instances() {
+            if let Some(other) = instances.insert(instance.clone(), service.name.clone()) {
+                return Err(sources.error_at(
+                    &format!("services.{}", service.name),
+                    format!(
+                        "its container {instance:?} has the name of a container of service {other:?}"
+                    ),
+                ));
+            }
+        }
     }
     let ordered = dependency_order(&services, sources)?;
     let mut endpoints = BTreeMap::new();
@@ -527,7 +567,14 @@ fn check_service(
         .healthcheck
         .map(|h| healthcheck(h, &raw.ports))
         .transpose()
-        .map_err(|(field, m)| sources.error_at(&format!("{at}.healthcheck.{field}"), m))?;
+        .map_err(|(field, m)| {
+            let path = if field.is_empty() {
+                format!("{at}.healthcheck")
+            } else {
+                format!("{at}.healthcheck.{field}")
+            };
+            sources.error_at(&path, m)
+        })?;
     Ok(ServiceSpec {
         name: name.to_string(),
         image: raw.image,
@@ -607,24 +654,23 @@ fn healthcheck(raw: RawHealthcheck, ports: &[u16]) -> Result<Healthcheck, (Strin
             ))
         }
     };
-    let probe = match (raw.http, raw.exec, raw.tcp) {
-        (Some(http), None, None) => HealthProbe::Http {
+    // No TCP check: Docker's port proxy accepts connections for a
+    // container that is not listening, so an open port proves nothing.
+    let probe = match (raw.http, raw.exec) {
+        (Some(http), None) => HealthProbe::Http {
             port: published("http.port", http.port)?,
             path: http.path,
             status: http.status,
             https: http.https,
         },
-        (None, Some(command), None) if !command.is_empty() => HealthProbe::Exec {
+        (None, Some(command)) if !command.is_empty() => HealthProbe::Exec {
             command,
             expect_output: raw.expect_output,
-        },
-        (None, None, Some(tcp)) => HealthProbe::Tcp {
-            port: published("tcp.port", tcp.port)?,
         },
         _ => {
             return Err((
                 String::new(),
-                "give exactly one of http, exec (a non-empty command) or tcp".into(),
+                "give exactly one of http or exec (a non-empty command)".into(),
             ));
         }
     };
@@ -649,10 +695,13 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let number: u64 = number
         .parse()
         .map_err(|_| format!("{text:?} is not a duration (e.g. 250ms, 5s, 2m)"))?;
+    let too_long = || format!("{text:?} is too long a duration");
     match unit.trim() {
         "ms" => Ok(Duration::from_millis(number)),
         "s" => Ok(Duration::from_secs(number)),
-        "m" => Ok(Duration::from_secs(number * 60)),
+        "m" => Ok(Duration::from_secs(
+            number.checked_mul(60).ok_or_else(too_long)?,
+        )),
         _ => Err(format!("{text:?} is not a duration (e.g. 250ms, 5s, 2m)")),
     }
 }
@@ -767,6 +816,11 @@ endpoints:
                 "not a duration",
             ),
             (
+                MINIMAL.replace("DEBUG: true", "VERSION: 1.10"),
+                11,
+                "quote it",
+            ),
+            (
                 MINIMAL.replace("replicas: 2", "replica: 2"),
                 9,
                 "unknown field",
@@ -774,10 +828,15 @@ endpoints:
             (
                 MINIMAL.replace(
                     "exec: [pg_isready]",
-                    "exec: [pg_isready], tcp: { port: 5432 }",
+                    "exec: [pg_isready], http: { port: 5432 }",
                 ),
                 6,
                 "exactly one of",
+            ),
+            (
+                MINIMAL.replace("timeout: 30s", "timeout: 999999999999999999m"),
+                6,
+                "too long",
             ),
         ];
         for (text, line, message) in cases {
@@ -843,6 +902,44 @@ endpoints:
         let both = with_files("      /etc/a: { content: x, ca_certificate: true }\n");
         let error = load(&write(dir.path(), "f.yaml", &both)).unwrap_err();
         assert!(error.message.contains("exactly one"), "{error}");
+    }
+
+    #[test]
+    fn a_file_extending_itself_by_another_path_is_a_cycle() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "self.yaml",
+            &format!("extends: ./self.yaml\n{MINIMAL}"),
+        );
+        let error = load(&path).unwrap_err();
+        assert!(error.message.contains("cycle"), "{error}");
+    }
+
+    #[test]
+    fn names_that_would_collide_and_bad_certificates_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let clash = MINIMAL.replace(
+            "endpoints:",
+            "  api-1:\n    image: golive/redis:7\nendpoints:",
+        );
+        let error = load(&write(dir.path(), "clash.yaml", &clash)).unwrap_err();
+        assert!(
+            error.message.contains("has the name of a container"),
+            "{error}"
+        );
+        for (certificate, message) in [
+            ("{ hosts: [\"bücher.example\"] }", "not a host name"),
+            (
+                "{ hosts: [localhost], valid_days: 100000 }",
+                "between -3650 and 3650",
+            ),
+        ] {
+            let text = format!("certificates:\n  web: {certificate}\n{MINIMAL}");
+            let error = load(&write(dir.path(), "cert.yaml", &text)).unwrap_err();
+            assert!(error.message.contains(message), "{error}");
+            assert!(error.place.contains("cert.yaml:2:"), "{error}");
+        }
     }
 
     #[test]

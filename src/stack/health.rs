@@ -40,10 +40,6 @@ pub async fn wait_healthy(
     check: Option<&Healthcheck>,
 ) -> Result<Duration, Unhealthy> {
     let started = Instant::now();
-    let (timeout, interval) = check
-        .map_or((Duration::from_secs(30), Duration::from_millis(250)), |c| {
-            (c.timeout, c.interval)
-        });
     loop {
         let state = engine
             .inspect(container)
@@ -57,14 +53,21 @@ pub async fn wait_healthy(
         let Some(check) = check else {
             return Ok(started.elapsed());
         };
-        if let Err(answer) = probe_once(engine, container, &check.probe).await {
-            if started.elapsed() >= timeout {
-                return Err(Unhealthy::TimedOut(answer));
-            }
-        } else {
-            return Ok(started.elapsed());
+        // A probe that hangs (a frozen server) is cut at the deadline.
+        let remaining = check.timeout.saturating_sub(started.elapsed());
+        let probe = tokio::time::timeout(
+            remaining.max(Duration::from_secs(1)),
+            probe_once(engine, container, &check.probe),
+        );
+        let answer = match probe.await {
+            Ok(Ok(())) => return Ok(started.elapsed()),
+            Ok(Err(answer)) => answer,
+            Err(_) => "the check itself did not finish in time".to_string(),
+        };
+        if started.elapsed() >= check.timeout {
+            return Err(Unhealthy::TimedOut(answer));
         }
-        tokio::time::sleep(interval).await;
+        tokio::time::sleep(check.interval).await;
     }
 }
 
@@ -114,17 +117,6 @@ async fn probe_once(engine: &Engine, container: &str, probe: &HealthProbe) -> Re
                     last_line(&output.stdout, &output.stderr)
                 ))
             }
-        }
-        HealthProbe::Tcp { port } => {
-            let host_port = published(engine, container, *port).await?;
-            tokio::time::timeout(
-                Duration::from_secs(2),
-                tokio::net::TcpStream::connect(("127.0.0.1", host_port)),
-            )
-            .await
-            .map_err(|_| format!("connecting to port {port} timed out"))?
-            .map(|_| ())
-            .map_err(|e| format!("connecting to port {port}: {e}"))
         }
     }
 }

@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -47,7 +47,7 @@ pub struct Instance {
     pub image: String,
     /// Container port → 127.0.0.1 port (changes when the container restarts).
     pub host_ports: BTreeMap<u16, u16>,
-    /// Seconds from creation to healthy.
+    /// Seconds from the container's start to its first passed health check.
     pub healthy_after_s: f64,
 }
 
@@ -67,6 +67,7 @@ pub struct RunningStack {
     pub started_in: Duration,
     engine: Engine,
     pki: TestPki,
+    work_dir: PathBuf,
     instances: RwLock<Vec<Instance>>,
 }
 
@@ -79,24 +80,44 @@ impl std::fmt::Debug for RunningStack {
     }
 }
 
-/// The directory holding a run's generated files (certificates, configs).
-pub fn work_dir(run_id: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("golive-stack-{run_id}"))
+/// What a start has created so far, for the removal to find even when the
+/// start was interrupted half-way.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Something may exist on the engine (set before the first request).
+    created: AtomicBool,
+    /// The run's private directory of generated files (certificates with
+    /// their keys, configs), readable by its owner only.
+    work_dir: Mutex<Option<PathBuf>>,
 }
 
-fn progress(line: &str) {
+impl Progress {
+    pub fn created(&self) -> bool {
+        self.created.load(Ordering::SeqCst)
+    }
+
+    pub fn work_dir(&self) -> Option<PathBuf> {
+        self.work_dir
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+/// A progress line on standard error (standard output carries the report).
+fn say(line: &str) {
     let mut stderr = std::io::stderr().lock();
     let _ = writeln!(stderr, "{line}");
 }
 
 /// Starts every service of `file` in dependency order and waits until each
 /// is healthy.
-/// `created` turns true just before the first thing is created on the
-/// engine (what the removal then has to look for).
+/// Starts every service of `file` in dependency order and waits until each
+/// is healthy, recording in `progress` what the removal will have to find.
 pub async fn start(
     file: StackFile,
     run_id: &str,
-    created: &AtomicBool,
+    progress: &Progress,
 ) -> Result<RunningStack, StartError> {
     let started = Instant::now();
     let place = file.path.display().to_string();
@@ -120,12 +141,25 @@ pub async fn start(
         (RUN_LABEL.to_string(), run_id.to_string()),
         ("dev.golive.stack".to_string(), file.name.clone()),
     ]);
-    created.store(true, Ordering::SeqCst);
+    // Private: it holds the private keys of the test certificates.
+    let work_dir = tempfile::Builder::new()
+        .prefix(&format!("golive-stack-{run_id}-"))
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .tempdir()
+        .map(tempfile::TempDir::keep)
+        .map_err(|e| {
+            StartError::new(
+                &place,
+                format!("cannot create a directory for the run's files: {e}"),
+            )
+        })?;
+    *progress.work_dir.lock().unwrap_or_else(|e| e.into_inner()) = Some(work_dir.clone());
+    progress.created.store(true, Ordering::SeqCst);
     engine
         .create_network(&network, labels.clone())
         .await
         .map_err(|e| StartError::new("docker", e.to_string()))?;
-    progress(&format!(
+    say(&format!(
         "stack {}: starting {} service(s) on network {network}",
         file.name,
         file.services.len()
@@ -136,6 +170,7 @@ pub async fn start(
         started_in: Duration::ZERO,
         engine,
         pki,
+        work_dir,
         instances: RwLock::new(Vec::new()),
         file,
     };
@@ -158,11 +193,9 @@ pub async fn start(
         for ((instance, container), result) in batch.into_iter().zip(results) {
             let healthy_after = match result {
                 Ok(elapsed) => elapsed,
-                Err(unhealthy) => {
-                    return Err(stack.start_failure(service, &container, unhealthy).await);
-                }
+                Err(unhealthy) => return Err(stack.start_failure(&container, unhealthy).await),
             };
-            progress(&format!(
+            say(&format!(
                 "  {instance:<16} healthy in {:.1} s{}",
                 healthy_after.as_secs_f64(),
                 if service.healthcheck.is_none() {
@@ -186,7 +219,7 @@ pub async fn start(
         started_in: started.elapsed(),
         ..stack
     };
-    progress(&format!(
+    say(&format!(
         "stack {}: healthy in {:.1} s",
         stack.file.name,
         stack.started_in.as_secs_f64()
@@ -194,11 +227,28 @@ pub async fn start(
     Ok(stack)
 }
 
-/// Removes every container and network of run `run_id`, and its files.
-pub async fn remove(run_id: &str) -> Result<(usize, usize), String> {
-    let _ = std::fs::remove_dir_all(work_dir(run_id));
+/// Removes every container and network of run `run_id`, and its files:
+/// (containers, networks) removed, or what could not be.
+///
+/// A create request sent just before an interrupt may still be completed
+/// by the engine after a first look, so the engine is asked again until a
+/// second look finds nothing.
+pub async fn remove(run_id: &str, work_dir: Option<&Path>) -> Result<(usize, usize), String> {
+    if let Some(dir) = work_dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     let engine = Engine::connect().await?;
-    engine.remove_run(run_id).await.map_err(|e| e.to_string())
+    let (mut containers, mut networks) = (0, 0);
+    for pass in 0..5 {
+        let removed = engine.remove_run(run_id).await?;
+        containers += removed.0;
+        networks += removed.1;
+        if pass > 0 && removed == (0, 0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    Ok((containers, networks))
 }
 
 impl RunningStack {
@@ -216,11 +266,6 @@ impl RunningStack {
 
     pub fn engine(&self) -> &Engine {
         &self.engine
-    }
-
-    /// The PEM of the run's test CA.
-    pub fn ca_pem(&self) -> &str {
-        &self.pki.ca_pem
     }
 
     pub fn service(&self, name: &str) -> Option<&ServiceSpec> {
@@ -265,7 +310,8 @@ impl RunningStack {
             .collect()
     }
 
-    /// Every endpoint with the URL of its first instance, for `--keep`.
+    /// Every endpoint with the URL of each of its instances (`--keep`,
+    /// reports).
     pub fn endpoint_urls(&self) -> BTreeMap<String, Vec<String>> {
         self.file
             .endpoints
@@ -365,10 +411,11 @@ impl RunningStack {
         &self,
         service: &ServiceSpec,
     ) -> Result<Vec<(String, String)>, StartError> {
-        let dir = work_dir(&self.run_id).join(&service.name);
+        let dir = self.work_dir.join(&service.name);
+        let place = format!("service {}", service.name);
         let fail = |e: std::io::Error| {
             StartError::new(
-                format!("service {}", service.name),
+                &place,
                 format!("cannot write its files under {}: {e}", dir.display()),
             )
         };
@@ -377,7 +424,9 @@ impl RunningStack {
         for (index, (target, source)) in service.files.iter().enumerate() {
             let host = dir.join(format!("{index}-{}", file_name(target)));
             let content = match source {
-                FileSource::Path(path) => std::fs::read(path).map_err(fail)?,
+                FileSource::Path(path) => std::fs::read(path).map_err(|e| {
+                    StartError::new(&place, format!("cannot read {}: {e}", path.display()))
+                })?,
                 FileSource::Content(text) => text.clone().into_bytes(),
                 FileSource::Certificate(name) => {
                     self.pki.certificates[name].chain_pem.clone().into_bytes()
@@ -427,19 +476,10 @@ impl RunningStack {
     }
 
     /// The error for a container that did not become healthy, with the end
-    /// of its output (credentials from its environment redacted).
-    async fn start_failure(
-        &self,
-        service: &ServiceSpec,
-        container: &str,
-        unhealthy: Unhealthy,
-    ) -> StartError {
-        let mut logs = self.engine.logs(container, 20).await;
-        for (name, value) in &service.env {
-            for secret in secret_parts(name, value) {
-                logs = logs.replace(&secret, "[redacted]");
-            }
-        }
+    /// of its output; credentials from the environment of any service are
+    /// redacted from all of it.
+    async fn start_failure(&self, container: &str, unhealthy: Unhealthy) -> StartError {
+        let logs = self.engine.logs(container, 20).await;
         let logs = if logs.trim().is_empty() {
             "(no output)".to_string()
         } else {
@@ -448,10 +488,22 @@ impl RunningStack {
                 .collect::<Vec<_>>()
                 .join("\n")
         };
-        StartError::new(
-            container,
-            format!("did not start: {unhealthy}; its last log lines:\n{logs}"),
-        )
+        let message = format!("did not start: {unhealthy}; its last log lines:\n{logs}");
+        StartError::new(container, self.redact(message))
+    }
+
+    /// `text` without any credential from the stack's environments.
+    fn redact(&self, mut text: String) -> String {
+        let secrets = self
+            .file
+            .services
+            .iter()
+            .flat_map(|s| s.env.iter())
+            .flat_map(|(name, value)| secret_parts(name, value));
+        for secret in secrets {
+            text = text.replace(&secret, "[redacted]");
+        }
+        text
     }
 }
 

@@ -15,7 +15,6 @@ pub mod lifecycle;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
@@ -30,7 +29,7 @@ pub struct StackRecord {
     pub run_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Seconds from the first container created to the last one healthy.
+    /// Seconds from connecting to the engine to the last container healthy.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub started_in_s: Option<f64>,
     pub instances: Vec<Instance>,
@@ -39,6 +38,10 @@ pub struct StackRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub removed: Option<Removal>,
     pub kept: bool,
+    /// With `--keep`: the directory of the run's generated files, to
+    /// remove with the stack.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub work_dir: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -55,8 +58,8 @@ pub struct StackSession {
     pub file: PathBuf,
     pub run_id: String,
     pub keep: bool,
-    /// Whether anything was created on the engine (else nothing to remove).
-    created: AtomicBool,
+    /// What the start created, for the removal.
+    progress: lifecycle::Progress,
     running: Mutex<Option<Arc<RunningStack>>>,
 }
 
@@ -66,7 +69,7 @@ impl StackSession {
             file,
             run_id: new_run_id(),
             keep,
-            created: AtomicBool::new(false),
+            progress: lifecycle::Progress::default(),
             running: Mutex::new(None),
         }
     }
@@ -78,7 +81,7 @@ impl StackSession {
         let stack_file = tokio::task::spawn_blocking(move || file::load(&path))
             .await
             .map_err(|e| InputError::new(self.file.display().to_string(), e.to_string()))??;
-        let running = lifecycle::start(stack_file, &self.run_id, &self.created)
+        let running = lifecycle::start(stack_file, &self.run_id, &self.progress)
             .await
             .map_err(|e| InputError::new(e.place, e.message))?;
         let running = Arc::new(running);
@@ -104,25 +107,29 @@ impl StackSession {
             record.instances = running.instances();
             record.endpoints = running.endpoint_urls();
         }
+        let work_dir = self.progress.work_dir();
         if self.keep && running.is_some() {
             record.kept = true;
+            record.work_dir = work_dir.map(|d| d.display().to_string());
             return record;
         }
-        if !self.created.load(Ordering::SeqCst) {
+        if !self.progress.created() {
             return record;
         }
-        record.removed = Some(match lifecycle::remove(&self.run_id).await {
-            Ok((containers, networks)) => Removal {
-                containers,
-                networks,
-                error: None,
+        record.removed = Some(
+            match lifecycle::remove(&self.run_id, work_dir.as_deref()).await {
+                Ok((containers, networks)) => Removal {
+                    containers,
+                    networks,
+                    error: None,
+                },
+                Err(error) => Removal {
+                    containers: 0,
+                    networks: 0,
+                    error: Some(error),
+                },
             },
-            Err(error) => Removal {
-                containers: 0,
-                networks: 0,
-                error: Some(error),
-            },
-        });
+        );
         record
     }
 }

@@ -203,7 +203,7 @@ pub static STEPS: &[StepDef] = &[
         Then,
         r#"^the endpoint "([^"]+)" reports (ready|not ready) at (/\S*) within ([0-9]+) s$"#,
         r#"Then the endpoint "api" reports not ready at /api/v1/ready within 15 s"#,
-        "Stack: polls the readiness path of every instance (every 200 ms) until it answers 2xx (ready) or anything else (not ready); fails if it does not within the time.",
+        "Stack: polls the readiness path of every instance (every 200 ms) until it answers 2xx (ready) or 5xx (not ready; 503 by convention); other answers and unanswered requests count as neither. Fails if it does not within the time.",
         runtime::reports_readiness
     ),
     runtime_step!(
@@ -273,14 +273,14 @@ pub static STEPS: &[StepDef] = &[
         Then,
         r#"^a burst of ([0-9]+) requests to "([^"]+)" at (/\S*) is partly refused with 429 or 503$"#,
         r#"Then a burst of 100 requests to "web" at /api/v1/health is partly refused with 429 or 503"#,
-        "Stack: fires the requests at once; at least one must be answered 429 or 503. Tag the scenario @serial.",
+        "Stack: fires the requests at once; some must be answered 429 or 503 and some served (2xx/3xx: a limit, not an outage). Tag the scenario @serial.",
         runtime::burst_is_limited
     ),
     runtime_step!(
         Then,
         r#"^([0-9]+) requests per second to "([^"]+)" at (/\S*) for ([0-9]+) s are all served$"#,
         r#"Then 2 requests per second to "web" at /api/v1/health for 5 s are all served"#,
-        "Stack: after 2 s for the limiter to recover, sends evenly paced requests; none may be answered 429 or 503 or go unanswered.",
+        "Stack: after 2 s for the limiter to recover, sends evenly paced requests; every one must be answered 2xx or 3xx.",
         runtime::pace_is_served
     ),
 ];

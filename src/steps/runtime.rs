@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use super::{GoliveWorld, StepFailure};
 use crate::evidence::Observation;
-use crate::probe::http::{self, CertificateCheck, HttpOptions, StatusCounts};
+use crate::probe::http::{self, CertificateCheck, HttpOptions};
 use crate::probe::tls::{self, Support, TlsVersion, Trust, Validity};
 use crate::stack::RunningStack;
 use crate::stack::file::{EndpointSpec, Scheme};
@@ -45,6 +45,11 @@ impl Endpoint {
             .endpoint(name)
             .map_err(StepFailure::CouldNotEvaluate)?
             .clone();
+        if spec.scheme == Scheme::Tcp {
+            return Err(StepFailure::CouldNotEvaluate(format!(
+                "the endpoint {name:?} is plain TCP: this step speaks HTTP or TLS"
+            )));
+        }
         let addresses = stack.addresses(&spec);
         if addresses.is_empty() {
             return Err(StepFailure::CouldNotEvaluate(format!(
@@ -78,11 +83,11 @@ impl Endpoint {
     /// The URL of `path` as a client names it (the server name, so `Host`
     /// and SNI are right); the connection goes to the instance's address.
     fn url(&self, path: &str) -> String {
-        let scheme = match self.spec.scheme {
-            Scheme::Https => "https",
-            Scheme::Http | Scheme::Tcp => "http",
-        };
-        format!("{scheme}://{}{path}", self.spec.server_name)
+        format!(
+            "{}://{}{path}",
+            self.spec.scheme.as_str(),
+            self.spec.server_name
+        )
     }
 
     /// Request options for one instance; trust is not judged (the TLS
@@ -108,6 +113,49 @@ impl Endpoint {
             ))
         }
     }
+}
+
+/// What an item needs of an endpoint.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    /// HTTP or HTTPS.
+    Http,
+    /// HTTPS: a plain-HTTP endpoint fails the item.
+    Tls,
+    /// Plain HTTP (the redirect item): anything else cannot be evaluated.
+    PlainHttp,
+}
+
+/// Runs `judge` on every instance of an endpoint, records one observation
+/// per instance and fails with the failed ones.
+async fn each_instance<F, Fut>(
+    world: &mut GoliveWorld,
+    name: &str,
+    item: &'static str,
+    needs: Needs,
+    judge: F,
+) -> Result<(), StepFailure>
+where
+    F: Fn(Arc<Endpoint>, EndpointAddress) -> Fut,
+    Fut: Future<Output = Result<(bool, Vec<String>), StepFailure>>,
+{
+    let stack = stack_of(world)?;
+    let endpoint = Arc::new(Endpoint::of(&stack, name)?);
+    if needs == Needs::PlainHttp && endpoint.spec.scheme != Scheme::Http {
+        return Err(StepFailure::CouldNotEvaluate(format!(
+            "the endpoint {name} is not plain HTTP"
+        )));
+    }
+    let mut observations = Vec::new();
+    for address in endpoint.addresses.clone() {
+        let subject = endpoint.subject(&address);
+        let (passed, facts) = match (needs, endpoint.require_tls()) {
+            (Needs::Tls, Err(plain)) => (false, vec![plain]),
+            _ => judge(endpoint.clone(), address).await?,
+        };
+        observations.push(observation(item, subject, passed, facts));
+    }
+    conclude(world, observations)
 }
 
 /// Records the observations of a step and fails with the failed ones.
@@ -139,7 +187,14 @@ fn observation(
     }
 }
 
-fn milliseconds(amount: &str, unit: &str) -> Result<Duration, StepFailure> {
+/// A Docker failure while looking at a container: the item could not be
+/// evaluated.
+fn engine_error(e: crate::stack::docker::EngineError) -> StepFailure {
+    StepFailure::CouldNotEvaluate(e.to_string())
+}
+
+/// `500` `ms` or `15` `s` as a duration.
+fn duration(amount: &str, unit: &str) -> Result<Duration, StepFailure> {
     let amount: u64 = amount
         .parse()
         .map_err(|_| StepFailure::CouldNotEvaluate(format!("{amount} is not a number")))?;
@@ -162,48 +217,45 @@ const HEALTH_REQUESTS: usize = 3;
 /// `the endpoint E answers GET PATH with status S within N ms`: every
 /// instance answers each of a few requests with that status in time.
 pub async fn answers(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
-    let stack = stack_of(world)?;
-    let endpoint = Endpoint::of(&stack, &arguments[0])?;
-    let path = &arguments[1];
+    let path = arguments[1].as_str();
     let expected: u16 = arguments[2].parse().unwrap_or(0);
-    let limit = milliseconds(&arguments[3], &arguments[4])?;
-    let mut observations = Vec::new();
-    for address in &endpoint.addresses {
-        let options = Endpoint::options(address);
-        let mut statuses = Vec::new();
-        let mut slowest = Duration::ZERO;
-        let mut error = None;
-        for _ in 0..HEALTH_REQUESTS {
-            match http::get(&endpoint.url(path), &options).await {
-                Ok(answer) => {
-                    statuses.push(answer.status.to_string());
-                    slowest = slowest.max(answer.elapsed);
-                }
-                Err(e) => {
-                    error = Some(e.to_string());
-                    break;
+    let limit = duration(&arguments[3], &arguments[4])?;
+    each_instance(
+        world,
+        &arguments[0],
+        "health.answers",
+        Needs::Http,
+        |endpoint, address| async move {
+            let options = Endpoint::options(&address);
+            let mut statuses = Vec::new();
+            let mut slowest = Duration::ZERO;
+            let mut error = None;
+            for _ in 0..HEALTH_REQUESTS {
+                match http::get(&endpoint.url(path), &options).await {
+                    Ok(answer) => {
+                        statuses.push(answer.status);
+                        slowest = slowest.max(answer.elapsed);
+                    }
+                    Err(e) => {
+                        error = Some(e.to_string());
+                        break;
+                    }
                 }
             }
-        }
-        let right_status = statuses.iter().all(|s| *s == expected.to_string());
-        let passed = error.is_none() && right_status && slowest <= limit;
-        let mut facts = vec![format!("GET {path}: {}", statuses.join(", "))];
-        if let Some(error) = error {
-            facts.push(format!("no answer: {error}"));
-        }
-        facts.push(format!(
-            "slowest {} (limit {}, status {expected} expected)",
-            ms(slowest),
-            ms(limit)
-        ));
-        observations.push(observation(
-            "health.answers",
-            endpoint.subject(address),
-            passed,
-            facts,
-        ));
-    }
-    conclude(world, observations)
+            let passed =
+                error.is_none() && statuses.iter().all(|s| *s == expected) && slowest <= limit;
+            let listed: Vec<String> = statuses.iter().map(u16::to_string).collect();
+            let mut facts = vec![format!("GET {path}: {}", listed.join(", "))];
+            facts.extend(error.map(|e| format!("no answer: {e}")));
+            facts.push(format!(
+                "slowest {} (limit {}, status {expected} expected)",
+                ms(slowest),
+                ms(limit)
+            ));
+            Ok((passed, facts))
+        },
+    )
+    .await
 }
 
 /// `the service S stops`: every container of a service is stopped; it is
@@ -214,6 +266,12 @@ pub async fn stop_service(
 ) -> Result<(), StepFailure> {
     let stack = stack_of(world)?;
     let service = &arguments[0];
+    if stack.service(service).is_none() {
+        return Err(StepFailure::CouldNotEvaluate(format!(
+            "the stack {} has no service named {service:?}",
+            stack.file.name
+        )));
+    }
     world.stopped_services.push(service.clone());
     stack
         .stop_service(service)
@@ -247,12 +305,20 @@ pub async fn reports_readiness(
     let endpoint = Endpoint::of(&stack, &arguments[0])?;
     let want_ready = arguments[1] == "ready";
     let path = &arguments[2];
-    let within = milliseconds(&arguments[3], "s")?;
+    let within = duration(&arguments[3], "s")?;
     let polls = endpoint.addresses.iter().map(|address| {
         let url = endpoint.url(path);
         let options = Endpoint::options(address);
         async move {
-            let matches = |status: u16| (200..300).contains(&status) == want_ready;
+            // Ready is 2xx; not ready is 5xx (503 by convention). A 404
+            // is neither: a wrong path must not pass as "not ready".
+            let matches = |status: u16| {
+                if want_ready {
+                    (200..300).contains(&status)
+                } else {
+                    (500..600).contains(&status)
+                }
+            };
             http::poll_until(&url, &options, matches, within, Duration::from_millis(200)).await
         }
     });
@@ -260,7 +326,7 @@ pub async fn reports_readiness(
     let wanted = if want_ready {
         "ready (2xx)"
     } else {
-        "not ready (non-2xx)"
+        "not ready (5xx)"
     };
     let mut observations = Vec::new();
     for (address, outcome) in endpoint.addresses.iter().zip(outcomes) {
@@ -320,8 +386,6 @@ pub async fn non_root(world: &mut GoliveWorld, _: &[String]) -> Result<(), StepF
     let mut observations = Vec::new();
     for instance in stack.instances() {
         let container = &instance.container;
-        let engine_error =
-            |e: crate::stack::docker::EngineError| StepFailure::CouldNotEvaluate(e.to_string());
         let inspected = engine.inspect(container).await.map_err(engine_error)?;
         let configured = inspected
             .config
@@ -374,6 +438,11 @@ pub async fn read_only(world: &mut GoliveWorld, arguments: &[String]) -> Result<
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect();
+    if services.is_empty() {
+        return Err(StepFailure::CouldNotEvaluate(
+            "name at least one service".into(),
+        ));
+    }
     if let Some(unknown) = services.iter().find(|s| stack.service(s).is_none()) {
         return Err(StepFailure::CouldNotEvaluate(format!(
             "the stack {} has no service named {unknown:?}",
@@ -388,8 +457,6 @@ pub async fn read_only(world: &mut GoliveWorld, arguments: &[String]) -> Result<
     let mut observations = Vec::new();
     for instance in named {
         let container = &instance.container;
-        let engine_error =
-            |e: crate::stack::docker::EngineError| StepFailure::CouldNotEvaluate(e.to_string());
         let flagged = engine
             .inspect(container)
             .await
@@ -448,32 +515,6 @@ fn describe(version: TlsVersion, support: &Support) -> String {
     }
 }
 
-/// Runs `judge` on every instance of a TLS endpoint; a plain-HTTP endpoint
-/// fails every TLS item.
-async fn each_tls_instance<F, Fut>(
-    world: &mut GoliveWorld,
-    name: &str,
-    item: &'static str,
-    judge: F,
-) -> Result<(), StepFailure>
-where
-    F: Fn(Arc<Endpoint>, EndpointAddress) -> Fut,
-    Fut: Future<Output = Result<(bool, Vec<String>), StepFailure>>,
-{
-    let stack = stack_of(world)?;
-    let endpoint = Arc::new(Endpoint::of(&stack, name)?);
-    let mut observations = Vec::new();
-    for address in endpoint.addresses.clone() {
-        let subject = endpoint.subject(&address);
-        let (passed, facts) = match endpoint.require_tls() {
-            Err(plain) => (false, vec![plain]),
-            Ok(()) => judge(endpoint.clone(), address).await?,
-        };
-        observations.push(observation(item, subject, passed, facts));
-    }
-    conclude(world, observations)
-}
-
 /// Offers each of `versions` to every instance of a TLS endpoint and
 /// judges the answers with `passes`.
 async fn protocols(
@@ -483,18 +524,24 @@ async fn protocols(
     versions: [TlsVersion; 2],
     passes: fn(&[Support]) -> bool,
 ) -> Result<(), StepFailure> {
-    each_tls_instance(world, name, item, |endpoint, address| async move {
-        let mut answers = Vec::new();
-        for version in versions {
-            answers.push(support(&endpoint, &address, version).await?);
-        }
-        let facts = versions
-            .iter()
-            .zip(&answers)
-            .map(|(version, answer)| describe(*version, answer))
-            .collect();
-        Ok((passes(&answers), facts))
-    })
+    each_instance(
+        world,
+        name,
+        item,
+        Needs::Tls,
+        |endpoint, address| async move {
+            let mut answers = Vec::new();
+            for version in versions {
+                answers.push(support(&endpoint, &address, version).await?);
+            }
+            let facts = versions
+                .iter()
+                .zip(&answers)
+                .map(|(version, answer)| describe(*version, answer))
+                .collect();
+            Ok((passes(&answers), facts))
+        },
+    )
     .await
 }
 
@@ -552,10 +599,16 @@ async fn certificate_item<J>(
 where
     J: Fn(&tls::CertificateReport, &str) -> (bool, Vec<String>) + Copy,
 {
-    each_tls_instance(world, name, item, move |endpoint, address| async move {
-        let report = certificate(&endpoint, &address).await?;
-        Ok(judge(&report, &endpoint.spec.server_name))
-    })
+    each_instance(
+        world,
+        name,
+        item,
+        Needs::Tls,
+        move |endpoint, address| async move {
+            let report = certificate(&endpoint, &address).await?;
+            Ok(judge(&report, &endpoint.spec.server_name))
+        },
+    )
     .await
 }
 
@@ -624,10 +677,8 @@ pub async fn certificate_key(
 /// `the endpoint E sends HSTS with at least the profile's minimum max-age`.
 pub async fn sends_hsts(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
     let minimum = u64::from(world.profile.hsts_min_days);
-    each_tls_instance(world, &arguments[0], "http.hsts", |endpoint, address| async move {
-        let answer = http::get(&endpoint.url("/"), &Endpoint::options(&address))
-            .await
-            .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;
+    each_instance(world, &arguments[0], "http.hsts", Needs::Tls, |endpoint, address| async move {
+        let answer = get(&endpoint, &address, "/").await?;
         Ok(match http::hsts(&answer.headers) {
             Ok(hsts) => (
                 hsts.max_age_days >= minimum,
@@ -643,49 +694,51 @@ pub async fn sends_hsts(world: &mut GoliveWorld, arguments: &[String]) -> Result
     .await
 }
 
+/// GET `path` on an instance, as a step's evidence (an unanswered request
+/// means the item could not be evaluated).
+async fn get(
+    endpoint: &Endpoint,
+    address: &EndpointAddress,
+    path: &str,
+) -> Result<http::Answer, StepFailure> {
+    http::get(&endpoint.url(path), &Endpoint::options(address))
+        .await
+        .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))
+}
+
 /// `plain HTTP on E redirects permanently to HTTPS`.
 pub async fn redirects_to_https(
     world: &mut GoliveWorld,
     arguments: &[String],
 ) -> Result<(), StepFailure> {
-    let stack = stack_of(world)?;
-    let endpoint = Endpoint::of(&stack, &arguments[0])?;
-    if endpoint.spec.scheme != Scheme::Http {
-        return Err(StepFailure::CouldNotEvaluate(format!(
-            "the endpoint {} is not plain HTTP",
-            endpoint.spec.name
-        )));
-    }
-    let mut observations = Vec::new();
-    for address in &endpoint.addresses {
-        let answer = http::get(&endpoint.url("/"), &Endpoint::options(address))
-            .await
-            .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;
-        let (passed, fact) = match http::redirect_to_https(&answer) {
-            Ok(location) => (
-                true,
-                format!("GET / answered {} to {location}", answer.status),
-            ),
-            Err(problem) => (
-                false,
-                format!("GET / answered {}: {problem}", answer.status),
-            ),
-        };
-        observations.push(observation(
-            "http.redirect",
-            endpoint.subject(address),
-            passed,
-            vec![fact],
-        ));
-    }
-    conclude(world, observations)
+    each_instance(
+        world,
+        &arguments[0],
+        "http.redirect",
+        Needs::PlainHttp,
+        |endpoint, address| async move {
+            let answer = get(&endpoint, &address, "/").await?;
+            Ok(match http::redirect_to_https(&answer) {
+                Ok(location) => (
+                    true,
+                    vec![format!("GET / answered {} to {location}", answer.status)],
+                ),
+                Err(problem) => (
+                    false,
+                    vec![format!("GET / answered {}: {problem}", answer.status)],
+                ),
+            })
+        },
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------
 // Rate limiting.
 
-fn counted(counts: &StatusCounts) -> String {
-    format!("answers: {counts}")
+/// Whether a status means the request was served (success or redirect).
+fn is_served(status: u16) -> bool {
+    (200..400).contains(&status)
 }
 
 /// `a burst of N requests to E at PATH is partly refused with 429 or 503`.
@@ -693,27 +746,27 @@ pub async fn burst_is_limited(
     world: &mut GoliveWorld,
     arguments: &[String],
 ) -> Result<(), StepFailure> {
-    let stack = stack_of(world)?;
     let requests: usize = arguments[0].parse().unwrap_or(0);
-    let endpoint = Endpoint::of(&stack, &arguments[1])?;
-    let path = &arguments[2];
-    let mut observations = Vec::new();
-    for address in &endpoint.addresses {
-        let counts = http::burst(&endpoint.url(path), &Endpoint::options(address), requests)
-            .await
-            .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;
-        let facts = vec![
-            format!("{requests} requests at once to {path}"),
-            counted(&counts),
-        ];
-        observations.push(observation(
-            "ratelimit.burst",
-            endpoint.subject(address),
-            counts.limited() > 0,
-            facts,
-        ));
-    }
-    conclude(world, observations)
+    let path = arguments[2].as_str();
+    each_instance(
+        world,
+        &arguments[1],
+        "ratelimit.burst",
+        Needs::Http,
+        |endpoint, address| async move {
+            let counts = http::burst(&endpoint.url(path), &Endpoint::options(&address), requests)
+                .await
+                .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;
+            // Partly: some refused (the limit), some served (not an outage).
+            let served = counts.statuses().any(|(status, _)| is_served(status));
+            let facts = vec![
+                format!("{requests} requests at once to {path}"),
+                format!("answers: {counts}"),
+            ];
+            Ok((counts.limited() > 0 && served, facts))
+        },
+    )
+    .await
 }
 
 /// How long the limiter is given to recover from earlier traffic before a
@@ -725,36 +778,36 @@ pub async fn pace_is_served(
     world: &mut GoliveWorld,
     arguments: &[String],
 ) -> Result<(), StepFailure> {
-    let stack = stack_of(world)?;
     let per_second: f64 = arguments[0].parse().unwrap_or(0.0);
-    let endpoint = Endpoint::of(&stack, &arguments[1])?;
-    let path = &arguments[2];
+    let path = arguments[2].as_str();
     let seconds: f64 = arguments[3].parse().unwrap_or(0.0);
     let count = (per_second * seconds).round() as usize;
-    tokio::time::sleep(LIMITER_RECOVERY).await;
-    let mut observations = Vec::new();
-    for address in &endpoint.addresses {
-        let counts = http::paced(
-            &endpoint.url(path),
-            &Endpoint::options(address),
-            per_second,
-            count,
-        )
-        .await
-        .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;
-        let served = counts.limited() == 0 && counts.errors() == 0;
-        let facts = vec![
-            format!("{count} requests at {per_second} per second to {path}"),
-            counted(&counts),
-        ];
-        observations.push(observation(
-            "ratelimit.pace",
-            endpoint.subject(address),
-            served,
-            facts,
-        ));
+    if count == 0 {
+        return Err(StepFailure::CouldNotEvaluate(format!(
+            "{per_second} requests per second for {seconds} s is no request at all"
+        )));
     }
-    conclude(world, observations)
+    tokio::time::sleep(LIMITER_RECOVERY).await;
+    each_instance(
+        world,
+        &arguments[1],
+        "ratelimit.pace",
+        Needs::Http,
+        |endpoint, address| async move {
+            let options = Endpoint::options(&address);
+            let counts = http::paced(&endpoint.url(path), &options, per_second, count)
+                .await
+                .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;
+            let served =
+                counts.errors() == 0 && counts.statuses().all(|(status, _)| is_served(status));
+            let facts = vec![
+                format!("{count} requests at {per_second} per second to {path}"),
+                format!("answers: {counts}"),
+            ];
+            Ok((served, facts))
+        },
+    )
+    .await
 }
 
 #[cfg(test)]
