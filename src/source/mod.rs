@@ -3,6 +3,7 @@
 //! stack file (`stack:FILE`) names a system golive starts itself (see
 //! `crate::stack`); live clusters plug in here later.
 
+pub mod document;
 pub mod manifests;
 pub mod yaml;
 

@@ -15,7 +15,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::error::InputError;
-use crate::source::yaml::{self, Node, NodeValue};
+use crate::source::document::{Document, parse_duration};
+use crate::source::yaml::{Node, NodeValue};
 
 /// A checked stack file.
 #[derive(Debug, Clone)]
@@ -307,29 +308,22 @@ fn http_scheme() -> Scheme {
 // ---------------------------------------------------------------------------
 // Reading.
 
-/// The documents a stack file is made of: itself and what it extends, with
-/// their names, the file first.
+/// The documents a stack file is made of: itself and what it extends, the
+/// file first.
 struct Sources {
-    layers: Vec<(String, Node)>,
+    layers: Vec<Document>,
 }
 
 impl Sources {
     /// An error at `path` (a field path such as `services.api.ports[0]`),
     /// located in the first file that writes that field.
     fn error_at(&self, path: &str, message: impl Into<String>) -> InputError {
-        let located = self
+        let layer = self
             .layers
             .iter()
-            .find(|(_, root)| root.at_path(path).is_some())
-            .or(self.layers.first());
-        let place = match located {
-            Some((name, root)) => {
-                let position = root.position_of(path);
-                format!("{name}:{}:{}", position.line, position.column)
-            }
-            None => String::new(),
-        };
-        InputError::new(place, format!("{path}: {}", message.into()))
+            .find(|layer| layer.has(path))
+            .unwrap_or(&self.layers[0]);
+        layer.error_at(path, message)
     }
 }
 
@@ -348,52 +342,26 @@ pub fn load(path: &Path) -> Result<StackFile, InputError> {
             ));
         }
         seen.push(canonical);
-        let root = read_document(&file)?;
-        if let Some(parent) = root.get("extends") {
+        let document = Document::read(&file, "stack file")?;
+        if let Some(parent) = document.root.get("extends") {
             let Some(relative) = parent.as_str() else {
-                return Err(InputError::new(
-                    format!("{name}:{}", parent.position.line),
-                    "extends: must be a path",
-                ));
+                return Err(document.error_at("extends", "must be a path"));
             };
             next = Some(relative_to(&file, relative));
         }
-        sources.layers.push((name, root));
+        sources.layers.push(document);
     }
     let merged = sources
         .layers
         .iter()
         .rev()
-        .map(|(_, root)| root.clone())
+        .map(|layer| layer.root.clone())
         .reduce(merge)
         .expect("at least the file itself");
     let raw: RawStack = merged
         .deserialize_as()
         .map_err(|(field, message)| sources.error_at(&field, message))?;
     check(path, raw, &sources)
-}
-
-fn read_document(file: &Path) -> Result<Node, InputError> {
-    let name = file.display().to_string();
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| InputError::new(&name, format!("cannot read the stack file: {e}")))?;
-    let documents = yaml::parse_documents(&text).map_err(|e| {
-        let place = e
-            .position
-            .map_or(name.clone(), |p| format!("{name}:{}:{}", p.line, p.column));
-        InputError::new(place, format!("not valid YAML: {}", e.message))
-    })?;
-    let mut documents = documents.into_iter().flatten();
-    let root = documents
-        .next()
-        .ok_or_else(|| InputError::new(&name, "the stack file is empty"))?;
-    if documents.next().is_some() {
-        return Err(InputError::new(
-            &name,
-            "a stack file holds one YAML document",
-        ));
-    }
-    Ok(root)
 }
 
 fn relative_to(file: &Path, relative: &str) -> PathBuf {
@@ -685,27 +653,6 @@ fn healthcheck(raw: RawHealthcheck, ports: &[u16]) -> Result<Healthcheck, (Strin
     })
 }
 
-/// `250ms`, `5s`, `2m`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration (e.g. 250ms, 5s, 2m)"))?;
-    let too_long = || format!("{text:?} is too long a duration");
-    match unit.trim() {
-        "ms" => Ok(Duration::from_millis(number)),
-        "s" => Ok(Duration::from_secs(number)),
-        "m" => Ok(Duration::from_secs(
-            number.checked_mul(60).ok_or_else(too_long)?,
-        )),
-        _ => Err(format!("{text:?} is not a duration (e.g. 250ms, 5s, 2m)")),
-    }
-}
-
 /// Services ordered so that each comes after what it depends on.
 fn dependency_order(
     services: &BTreeMap<String, ServiceSpec>,
@@ -940,15 +887,5 @@ endpoints:
             assert!(error.message.contains(message), "{error}");
             assert!(error.place.contains("cert.yaml:2:"), "{error}");
         }
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert!(parse_duration("5").is_err());
-        assert!(parse_duration("s").is_err());
-        assert!(parse_duration("1h").is_err());
     }
 }
