@@ -481,6 +481,13 @@ fn shape(document: &Document, load: RawLoad) -> Result<Shape, InputError> {
                 if ramp.is_zero() && hold.is_zero() {
                     return Err(document.error_at(&at, "a stage needs a ramp or a hold time"));
                 }
+                // Goose plans stages in whole seconds.
+                for (field, length) in [("ramp", ramp), ("hold", hold)] {
+                    if length.subsec_nanos() != 0 {
+                        return Err(document
+                            .error_at(&format!("{at}.{field}"), "stages last whole seconds"));
+                    }
+                }
                 checked.push(Stage {
                     users: stage.users,
                     ramp,
@@ -530,8 +537,7 @@ fn check_scenario(
     for (i, request) in raw.requests.into_iter().enumerate() {
         let at = format!("{at}.requests[{i}]");
         let method = request.method.to_ascii_uppercase();
-        if !["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"].contains(&method.as_str())
-        {
+        if !["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"].contains(&method.as_str()) {
             return Err(document.error_at(
                 &format!("{at}.method"),
                 format!("{method} is not an HTTP method golive sends"),

@@ -113,6 +113,14 @@ pub struct Record {
 }
 
 impl Record {
+    /// An empty record of a campaign whose steady phase lasts `steady_time`.
+    pub fn new(steady_time: Duration) -> Record {
+        Record {
+            steady_time,
+            ..Record::default()
+        }
+    }
+
     pub fn add(&mut self, sample: &Sample<'_>) {
         match sample.phase {
             Phase::Steady => {

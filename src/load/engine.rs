@@ -1,0 +1,550 @@
+//! Runs a load profile with Goose in library mode: the profile's scenarios
+//! become Goose scenarios of closure transactions, its stages a Goose test
+//! plan; every request is timed by golive itself and filed in a [`Record`]
+//! by phase, so what is judged is exactly what was measured.
+//!
+//! Goose is configured in code (never from the process arguments), without
+//! its telnet and WebSocket controllers and without printing; its metrics
+//! are not used. What is timed: from the moment a request was due to its
+//! response headers, or to the end of its body when the profile checks the
+//! body. For a constant rate, a request is due at its scheduled time, so the
+//! wait for a free user counts (no coordinated omission). Only one campaign
+//! runs at a time in a process (Goose's killswitch is process-wide).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use goose::config::{GooseConfiguration, GooseDefault, GooseDefaultType};
+use goose::prelude::*;
+use tokio::time::Instant;
+
+use super::profile::{Body, LoadProfile, RequestSpec, Shape};
+use super::record::{Phase, Record, Sample};
+
+/// Where a campaign sends its load.
+#[derive(Debug, Clone)]
+pub struct Destination {
+    /// Base URL, e.g. `http://127.0.0.1:8080`.
+    pub base_url: String,
+    /// Accept any certificate (test stacks).
+    pub insecure: bool,
+}
+
+/// Only one Goose attack at a time per process.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The phases of a profile over time.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    /// (end of the window since the start, phase), in order.
+    windows: Vec<(Duration, Phase)>,
+    /// Total time of the steady windows (or of the whole run when ramps are
+    /// judged too).
+    pub steady: Duration,
+    pub total: Duration,
+}
+
+impl Schedule {
+    pub fn of(profile: &LoadProfile) -> Schedule {
+        let mut windows = Vec::new();
+        let mut end = Duration::ZERO;
+        let mut push = |length: Duration, phase: Phase| {
+            if !length.is_zero() {
+                end += length;
+                windows.push((end, phase));
+            }
+        };
+        match &profile.shape {
+            Shape::Stages(stages) => {
+                for stage in stages {
+                    push(stage.ramp, Phase::Ramp);
+                    push(stage.hold, Phase::Steady);
+                }
+            }
+            Shape::Rate { ramp, duration, .. } => {
+                push(*ramp, Phase::Ramp);
+                push(*duration, Phase::Steady);
+            }
+        }
+        if profile.include_ramp {
+            for window in &mut windows {
+                window.1 = Phase::Steady;
+            }
+        }
+        let total = windows.last().map_or(Duration::ZERO, |w| w.0);
+        let mut steady = Duration::ZERO;
+        let mut start = Duration::ZERO;
+        for (window_end, phase) in &windows {
+            if *phase == Phase::Steady {
+                steady += *window_end - start;
+            }
+            start = *window_end;
+        }
+        Schedule {
+            windows,
+            steady,
+            total,
+        }
+    }
+
+    /// The phase of a request due `at` after the start (after the end:
+    /// the ramp-down Goose adds).
+    pub fn phase_at(&self, at: Duration) -> Phase {
+        self.windows
+            .iter()
+            .find(|(end, _)| at < *end)
+            .map_or(Phase::Ramp, |(_, phase)| *phase)
+    }
+}
+
+/// The due times of a constant rate: rising linearly to `per_second` over
+/// `ramp`, then steady.
+#[derive(Debug)]
+struct Slots {
+    per_second: f64,
+    ramp: Duration,
+    taken: AtomicU64,
+}
+
+impl Slots {
+    /// When slot `k` is due, after the start.
+    fn due(&self, k: u64) -> Duration {
+        let k = k as f64;
+        let ramp = self.ramp.as_secs_f64();
+        // During a linear ramp, slots due by t: per_second * t² / (2 ramp).
+        let in_ramp = self.per_second * ramp / 2.0;
+        let seconds = if k < in_ramp {
+            (2.0 * k * ramp / self.per_second).sqrt()
+        } else {
+            ramp + (k - in_ramp) / self.per_second
+        };
+        Duration::from_secs_f64(seconds)
+    }
+
+    /// Takes the next slot: its due time after the start.
+    fn take(&self) -> Duration {
+        self.due(self.taken.fetch_add(1, Ordering::SeqCst))
+    }
+}
+
+/// What every transaction of a campaign shares.
+struct Shared {
+    record: Mutex<Record>,
+    schedule: Schedule,
+    slots: Option<Slots>,
+    start: OnceLock<Instant>,
+}
+
+impl Shared {
+    fn start(&self) -> Instant {
+        *self.start.get_or_init(Instant::now)
+    }
+}
+
+/// Why a campaign could not run.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct EngineError(String);
+
+impl From<GooseError> for EngineError {
+    fn from(e: GooseError) -> EngineError {
+        EngineError(format!("goose: {e:?}"))
+    }
+}
+
+/// The Goose test plan of a profile's stages (`users,seconds;...`).
+fn test_plan(profile: &LoadProfile) -> Option<String> {
+    let Shape::Stages(stages) = &profile.shape else {
+        return None;
+    };
+    let steps: Vec<String> = stages
+        .iter()
+        .flat_map(|stage| [(stage.users, stage.ramp), (stage.users, stage.hold)])
+        .filter(|(_, length)| !length.is_zero())
+        .map(|(users, length)| format!("{users},{}s", length.as_secs()))
+        .collect();
+    // Goose holds the last step's users until canceled: end with none.
+    Some(format!("{};0,0s", steps.join(";")))
+}
+
+/// Runs `profile` against `destination` and returns what was measured.
+pub async fn run(profile: &LoadProfile, destination: &Destination) -> Result<Record, EngineError> {
+    let _alone = ONE_AT_A_TIME.lock().await;
+    let schedule = Schedule::of(profile);
+    let slots = match &profile.shape {
+        Shape::Rate {
+            per_second, ramp, ..
+        } => Some(Slots {
+            per_second: *per_second,
+            ramp: *ramp,
+            taken: AtomicU64::new(0),
+        }),
+        Shape::Stages(_) => None,
+    };
+    let shared = Arc::new(Shared {
+        record: Mutex::new(Record::new(schedule.steady)),
+        schedule,
+        slots,
+        start: OnceLock::new(),
+    });
+    let mut attack = GooseAttack::initialize_with_config(GooseConfiguration::default())?;
+    for scenario in &profile.scenarios {
+        let mut goose_scenario = Scenario::new(&scenario.name).set_weight(scenario.weight)?;
+        if !profile.think_time.max.is_zero() {
+            goose_scenario =
+                goose_scenario.set_wait_time(profile.think_time.min, profile.think_time.max)?;
+        }
+        for request in &scenario.requests {
+            goose_scenario =
+                goose_scenario.register_transaction(transaction(request.clone(), shared.clone()));
+        }
+        attack = attack.register_scenario(goose_scenario);
+    }
+    attack = quiet(*attack.set_default(GooseDefault::Host, destination.base_url.as_str())?)?;
+    if destination.insecure {
+        attack = *attack.set_default(GooseDefault::AcceptInvalidCerts, true)?;
+    }
+    attack = match (&profile.shape, test_plan(profile)) {
+        (Shape::Stages(_), Some(plan)) => {
+            *attack.set_default(GooseDefault::TestPlan, plan.as_str())?
+        }
+        (
+            Shape::Rate {
+                max_users,
+                ramp,
+                duration,
+                ..
+            },
+            _,
+        ) => {
+            let seconds = (*ramp + *duration).as_secs().max(1) as usize;
+            *attack
+                .set_default(GooseDefault::Users, *max_users)?
+                .set_default(GooseDefault::IncreaseRate, "1000")?
+                .set_default(GooseDefault::RunTime, seconds)?
+        }
+        (Shape::Stages(_), None) => unreachable!("stages always give a plan"),
+    };
+    shared.start();
+    attack.execute().await?;
+    let record = shared
+        .record
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    Ok(record)
+}
+
+/// Goose without its controllers and without printing (its metrics are
+/// not used).
+fn quiet(attack: GooseAttack) -> Result<GooseAttack, GooseError> {
+    Ok(*attack
+        .set_default(GooseDefault::NoTelnet, true)?
+        .set_default(GooseDefault::NoWebSocket, true)?
+        .set_default(GooseDefault::NoPrintMetrics, true)?
+        .set_default(GooseDefault::NoErrorSummary, true)?
+        .set_default(GooseDefault::Quiet, 1)?)
+}
+
+fn method(name: &str) -> GooseMethod {
+    match name {
+        "HEAD" => GooseMethod::Head,
+        "POST" => GooseMethod::Post,
+        "PUT" => GooseMethod::Put,
+        "PATCH" => GooseMethod::Patch,
+        "DELETE" => GooseMethod::Delete,
+        _ => GooseMethod::Get,
+    }
+}
+
+/// The request's path with its query string, percent-encoded.
+fn path_with_query(spec: &RequestSpec) -> String {
+    if spec.query.is_empty() {
+        return spec.path.clone();
+    }
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&spec.query)
+        .finish();
+    let separator = if spec.path.contains('?') { '&' } else { '?' };
+    format!("{}{separator}{query}", spec.path)
+}
+
+/// One request of the profile as a Goose transaction that times itself.
+fn transaction(spec: RequestSpec, shared: Arc<Shared>) -> Transaction {
+    let name = spec.name.clone();
+    let path = path_with_query(&spec);
+    let spec = Arc::new(spec);
+    let closure: TransactionFunction = Arc::new(move |user| {
+        let (spec, shared, path) = (spec.clone(), shared.clone(), path.clone());
+        Box::pin(async move {
+            let start = shared.start();
+            let due = match &shared.slots {
+                Some(slots) => {
+                    let due = start + slots.take();
+                    tokio::time::sleep_until(due).await;
+                    due
+                }
+                None => Instant::now(),
+            };
+            let mut builder = user.get_request_builder(&method(&spec.method), &path)?;
+            for (header, value) in &spec.headers {
+                builder = builder.header(header, value);
+            }
+            builder = match &spec.body {
+                Some(Body::Json(json)) => builder.json(json),
+                Some(Body::Raw(text)) => builder.body(text.clone()),
+                None => builder,
+            };
+            let request = GooseRequest::builder()
+                .set_request_builder(builder)
+                .name(spec.name.as_str())
+                .build();
+            let answer = user.request(request).await?;
+            let (status, ok) = match answer.response {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let status_ok = if spec.expect.status.is_empty() {
+                        (200..400).contains(&status)
+                    } else {
+                        spec.expect.status.contains(&status)
+                    };
+                    let body_ok = if spec.expect.reads_body() {
+                        let body = response.text().await.unwrap_or_default();
+                        spec.expect
+                            .body_contains
+                            .as_ref()
+                            .is_none_or(|needle| body.contains(needle.as_str()))
+                            && spec
+                                .expect
+                                .body_matches
+                                .as_ref()
+                                .is_none_or(|re| re.is_match(&body))
+                    } else {
+                        true
+                    };
+                    (Some(status), status_ok && body_ok)
+                }
+                Err(_) => (None, false),
+            };
+            let latency = due.elapsed();
+            let at = due.saturating_duration_since(start);
+            shared
+                .record
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .add(&Sample {
+                    request: &spec.name,
+                    at,
+                    latency,
+                    status,
+                    ok,
+                    phase: shared.schedule.phase_at(at),
+                });
+            Ok(())
+        })
+    });
+    Transaction::new(closure).set_name(&name)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::atomic::AtomicUsize;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+    use crate::load::profile::{
+        Expect, Host, RequestTargets, ScenarioSpec, Stage, Targets, ThinkTime, TlsTrust,
+    };
+
+    /// What the test server did: requests answered, and of those with 500.
+    #[derive(Default)]
+    struct Served {
+        answered: AtomicUsize,
+        errors: AtomicUsize,
+    }
+
+    /// An HTTP server whose answers are known in advance: request n (from
+    /// 0, over all connections) waits 300 ms when n % 10 == 9 and answers
+    /// 500 when n % 50 == 25.
+    async fn known_server() -> (String, Arc<Served>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let served = Arc::new(Served::default());
+        let counter = Arc::new(AtomicUsize::new(0));
+        let server_served = served.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let (served, counter) = (server_served.clone(), counter.clone());
+                tokio::spawn(async move {
+                    let mut buffer = vec![0u8; 8192];
+                    while let Ok(read) = socket.read(&mut buffer).await {
+                        if read == 0 {
+                            return;
+                        }
+                        let n = counter.fetch_add(1, Ordering::SeqCst);
+                        if n % 10 == 9 {
+                            tokio::time::sleep(Duration::from_millis(300)).await;
+                        }
+                        let status = if n % 50 == 25 {
+                            "500 Internal Server Error"
+                        } else {
+                            "200 OK"
+                        };
+                        let answer = format!("HTTP/1.1 {status}\r\ncontent-length: 2\r\n\r\nok");
+                        if socket.write_all(answer.as_bytes()).await.is_err() {
+                            return;
+                        }
+                        served.answered.fetch_add(1, Ordering::SeqCst);
+                        if n % 50 == 25 {
+                            served.errors.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                });
+            }
+        });
+        (format!("http://{address}"), served)
+    }
+
+    fn profile(shape: Shape) -> LoadProfile {
+        LoadProfile {
+            path: "test.yaml".into(),
+            name: "test".into(),
+            description: String::new(),
+            host: Host::Url(String::new()),
+            tls: TlsTrust::default(),
+            shape,
+            think_time: ThinkTime::default(),
+            include_ramp: true,
+            scenarios: vec![ScenarioSpec {
+                name: "s".into(),
+                weight: 1,
+                requests: vec![RequestSpec {
+                    name: "get".into(),
+                    method: "GET".into(),
+                    path: "/x".into(),
+                    headers: BTreeMap::new(),
+                    query: BTreeMap::new(),
+                    body: None,
+                    expect: Expect {
+                        status: vec![200],
+                        body_contains: None,
+                        body_matches: None,
+                    },
+                }],
+            }],
+            targets: Targets {
+                overall: RequestTargets::default(),
+                requests: BTreeMap::new(),
+            },
+            secrets: Vec::new(),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn percentiles_and_error_rate_match_a_known_server() {
+        let (base_url, served) = known_server().await;
+        let stages = Shape::Stages(vec![Stage {
+            users: 10,
+            ramp: Duration::from_secs(1),
+            hold: Duration::from_secs(4),
+        }]);
+        let destination = Destination {
+            base_url,
+            insecure: false,
+        };
+        let record = run(&profile(stages), &destination).await.unwrap();
+        let tally = &record.steady;
+        let p95 = tally.percentile_ms(0.95).unwrap();
+        let p99 = tally.percentile_ms(0.99).unwrap();
+        assert!(
+            (p95 - 300.0).abs() / 300.0 < 0.02,
+            "p95 {p95} ms, truth 300 ms"
+        );
+        assert!(
+            (p99 - 300.0).abs() / 300.0 < 0.02,
+            "p99 {p99} ms, truth 300 ms"
+        );
+        let answered = served.answered.load(Ordering::SeqCst) as u64;
+        let errors = served.errors.load(Ordering::SeqCst) as u64;
+        assert_eq!(
+            tally.requests + record.ramp.requests,
+            answered,
+            "every answer recorded"
+        );
+        assert_eq!(
+            tally.failures + record.ramp.failures,
+            errors,
+            "every 500 counted as a failure"
+        );
+        assert!(answered > 100, "{answered}");
+    }
+
+    /// A server that stops answering for one second once: every request
+    /// arriving in that second waits for its end.
+    async fn stalling_server(stall_at: usize) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let counter = Arc::new(AtomicUsize::new(0));
+        let stall: Arc<Mutex<Option<Instant>>> = Arc::default();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let (counter, stall) = (counter.clone(), stall.clone());
+                tokio::spawn(async move {
+                    let mut buffer = vec![0u8; 8192];
+                    while let Ok(read) = socket.read(&mut buffer).await {
+                        if read == 0 {
+                            return;
+                        }
+                        if counter.fetch_add(1, Ordering::SeqCst) == stall_at {
+                            *stall.lock().unwrap() = Some(Instant::now() + Duration::from_secs(1));
+                        }
+                        let until = *stall.lock().unwrap();
+                        if let Some(until) = until {
+                            tokio::time::sleep_until(until).await;
+                        }
+                        let answer = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                        if socket.write_all(answer.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        format!("http://{address}")
+    }
+
+    /// At a constant rate, requests due while the server stalls count the
+    /// whole wait (no coordinated omission): about a quarter of 4 s at 50
+    /// requests/s fall in the stalled second, so p95 shows it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_constant_rate_counts_the_time_requests_waited_to_be_sent() {
+        let base_url = stalling_server(100).await;
+        let rate = Shape::Rate {
+            per_second: 50.0,
+            ramp: Duration::ZERO,
+            duration: Duration::from_secs(4),
+            max_users: 10,
+        };
+        let destination = Destination {
+            base_url,
+            insecure: false,
+        };
+        let record = run(&profile(rate), &destination).await.unwrap();
+        let tally = &record.steady;
+        let p50 = tally.percentile_ms(0.50).unwrap();
+        let p95 = tally.percentile_ms(0.95).unwrap();
+        assert!(p50 < 50.0, "most requests are fast: p50 {p50} ms");
+        assert!(p95 > 500.0, "the stall is seen: p95 {p95} ms");
+        let rps = record.steady_rps().unwrap();
+        assert!((rps - 50.0).abs() < 5.0, "{rps} requests/s");
+    }
+}
