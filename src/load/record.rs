@@ -73,7 +73,11 @@ impl Tally {
     /// The latency at `quantile` (0.95 for p95), in milliseconds; `None`
     /// without any sample.
     pub fn percentile_ms(&self, quantile: f64) -> Option<f64> {
-        (self.requests > 0).then(|| self.latencies.value_at_quantile(quantile) as f64 / 1000.0)
+        // The middle of the histogram bucket: within 0.05 % either way.
+        (self.requests > 0).then(|| {
+            let bucket = self.latencies.value_at_quantile(quantile);
+            self.latencies.median_equivalent(bucket) as f64 / 1000.0
+        })
     }
 
     /// Failed requests in percent of all; `None` without any request.

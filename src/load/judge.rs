@@ -1,0 +1,291 @@
+//! Judging a campaign: each SLO target of the profile (overall and per
+//! request, with the run profile's p95 and error-rate targets where the load
+//! profile sets none) against what the steady phase measured. A target
+//! whose measurement has no sample is "not measured" — never met.
+
+use serde::Serialize;
+
+use super::profile::{LoadProfile, RequestTargets};
+use super::record::{Record, Tally};
+use crate::config::Profile;
+
+/// The outcome of one target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Met,
+    Missed,
+    /// Nothing was measured for it (no request in the steady phase).
+    NotMeasured,
+}
+
+/// One target and how the campaign did against it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetResult {
+    /// `overall` or a request name.
+    pub scope: String,
+    /// `p50_ms`, `p95_ms`, `p99_ms`, `error_rate_percent` or `min_rps`.
+    pub metric: &'static str,
+    pub target: f64,
+    pub measured: Option<f64>,
+    pub verdict: Verdict,
+    /// How far from the target, when missed ("by 35.2 ms (17.6 %)").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missed_by: Option<String>,
+}
+
+impl TargetResult {
+    /// `p95 of list items ≤ 200 ms: 235.2 ms, missed by 35.2 ms (17.6 %)`.
+    pub fn describe(&self) -> String {
+        let (name, unit, comparison) = label(self.metric);
+        let scope = if self.scope == "overall" {
+            String::new()
+        } else {
+            format!(" of {}", self.scope)
+        };
+        let measured = self.measured.map_or_else(
+            || "not measured (no request)".to_string(),
+            |m| format!("{m:.2}{unit}"),
+        );
+        let outcome = match (&self.verdict, &self.missed_by) {
+            (Verdict::Met, _) => "met".to_string(),
+            (Verdict::Missed, Some(by)) => format!("missed by {by}"),
+            (Verdict::Missed, None) => "missed".to_string(),
+            (Verdict::NotMeasured, _) => "could not be judged".to_string(),
+        };
+        format!(
+            "{name}{scope} {comparison} {}{unit}: {measured}, {outcome}",
+            self.target
+        )
+    }
+}
+
+/// (name, unit, comparison) of a metric.
+fn label(metric: &str) -> (&'static str, &'static str, &'static str) {
+    match metric {
+        "p50_ms" => ("p50 latency", " ms", "≤"),
+        "p95_ms" => ("p95 latency", " ms", "≤"),
+        "p99_ms" => ("p99 latency", " ms", "≤"),
+        "error_rate_percent" => ("error rate", " %", "≤"),
+        _ => ("throughput", " requests/s", "≥"),
+    }
+}
+
+/// Judges every target of `profile` on `record`; the run profile supplies
+/// the p95 and error-rate targets the load profile leaves out.
+pub fn judge(profile: &LoadProfile, run_profile: &Profile, record: &Record) -> Vec<TargetResult> {
+    let defaults = RequestTargets {
+        p95_ms: Some(run_profile.latency_p95_ms),
+        error_rate_percent: Some(run_profile.error_rate_percent),
+        ..RequestTargets::default()
+    };
+    let overall = merge(&profile.targets.overall, &defaults);
+    let mut results = judge_tally("overall", &overall, &record.steady, record.steady_rps());
+    for (name, targets) in &profile.targets.requests {
+        let empty = Tally::default();
+        let tally = record.steady_by_request.get(name).unwrap_or(&empty);
+        let seconds = record.steady_time.as_secs_f64();
+        let rps = (seconds > 0.0).then(|| tally.requests as f64 / seconds);
+        results.extend(judge_tally(name, targets, tally, rps));
+    }
+    results
+}
+
+fn merge(given: &RequestTargets, defaults: &RequestTargets) -> RequestTargets {
+    RequestTargets {
+        p50_ms: given.p50_ms.or(defaults.p50_ms),
+        p95_ms: given.p95_ms.or(defaults.p95_ms),
+        p99_ms: given.p99_ms.or(defaults.p99_ms),
+        error_rate_percent: given.error_rate_percent.or(defaults.error_rate_percent),
+        min_rps: given.min_rps.or(defaults.min_rps),
+    }
+}
+
+fn judge_tally(
+    scope: &str,
+    targets: &RequestTargets,
+    tally: &Tally,
+    rps: Option<f64>,
+) -> Vec<TargetResult> {
+    let at_most = [
+        ("p50_ms", targets.p50_ms, tally.percentile_ms(0.50)),
+        ("p95_ms", targets.p95_ms, tally.percentile_ms(0.95)),
+        ("p99_ms", targets.p99_ms, tally.percentile_ms(0.99)),
+        (
+            "error_rate_percent",
+            targets.error_rate_percent,
+            tally.error_rate_percent(),
+        ),
+    ];
+    let mut results: Vec<TargetResult> = at_most
+        .into_iter()
+        .filter_map(|(metric, target, measured)| {
+            Some(result(scope, metric, target?, measured, |m, t| m <= t))
+        })
+        .collect();
+    if let Some(target) = targets.min_rps {
+        // Throughput with no request at all is not a measurement.
+        let measured = rps.filter(|_| tally.requests > 0);
+        results.push(result(scope, "min_rps", target, measured, |m, t| m >= t));
+    }
+    results
+}
+
+fn result(
+    scope: &str,
+    metric: &'static str,
+    target: f64,
+    measured: Option<f64>,
+    meets: fn(f64, f64) -> bool,
+) -> TargetResult {
+    let (_, unit, _) = label(metric);
+    let (verdict, missed_by) = match measured {
+        None => (Verdict::NotMeasured, None),
+        Some(m) if meets(m, target) => (Verdict::Met, None),
+        Some(m) => {
+            let gap = (m - target).abs();
+            let relative = if target > 0.0 {
+                format!(" ({:.1} %)", gap * 100.0 / target)
+            } else {
+                String::new()
+            };
+            (Verdict::Missed, Some(format!("{gap:.2}{unit}{relative}")))
+        }
+    };
+    TargetResult {
+        scope: scope.to_string(),
+        metric,
+        target,
+        measured,
+        verdict,
+        missed_by,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::load::profile::{Host, Shape, Stage, Targets, ThinkTime, TlsTrust};
+    use crate::load::record::{Phase, Sample};
+
+    fn profile(targets: Targets) -> LoadProfile {
+        LoadProfile {
+            path: "p.yaml".into(),
+            name: "p".into(),
+            description: String::new(),
+            host: Host::Url("http://127.0.0.1:1".into()),
+            tls: TlsTrust::default(),
+            shape: Shape::Stages(vec![Stage {
+                users: 1,
+                ramp: Duration::ZERO,
+                hold: Duration::from_secs(10),
+            }]),
+            think_time: ThinkTime::default(),
+            include_ramp: false,
+            scenarios: Vec::new(),
+            targets,
+            secrets: Vec::new(),
+        }
+    }
+
+    fn record(latencies_ms: &[u64], failures: usize) -> Record {
+        let mut record = Record::new(Duration::from_secs(10));
+        for (i, latency) in latencies_ms.iter().enumerate() {
+            record.add(&Sample {
+                request: "list items",
+                at: Duration::from_millis(i as u64),
+                latency: Duration::from_millis(*latency),
+                status: Some(200),
+                ok: i >= failures,
+                phase: Phase::Steady,
+            });
+        }
+        record
+    }
+
+    #[test]
+    fn the_run_profile_supplies_missing_targets_and_misses_say_by_how_much() {
+        let results = judge(
+            &profile(Targets::default()),
+            &Profile::production(),
+            &record(&[250; 1000], 2),
+        );
+        let metrics: Vec<&str> = results.iter().map(|r| r.metric).collect();
+        assert_eq!(metrics, ["p95_ms", "error_rate_percent"]);
+        assert_eq!(results[0].verdict, Verdict::Missed);
+        let by = results[0].missed_by.as_deref().unwrap_or_default();
+        assert!(
+            by.starts_with("50.0") && by.ends_with("ms (25.0 %)"),
+            "{by}"
+        );
+        assert_eq!(results[1].verdict, Verdict::Missed, "0.2 % > 0.1 %");
+        let described = results[0].describe();
+        assert!(
+            described.starts_with("p95 latency ≤ 200 ms: 250.0") && described.contains("missed by"),
+            "{described}"
+        );
+    }
+
+    #[test]
+    fn per_request_targets_and_throughput() {
+        let targets = Targets {
+            overall: RequestTargets {
+                p95_ms: Some(300.0),
+                min_rps: Some(50.0),
+                ..RequestTargets::default()
+            },
+            requests: BTreeMap::from([
+                (
+                    "list items".to_string(),
+                    RequestTargets {
+                        p99_ms: Some(260.0),
+                        ..RequestTargets::default()
+                    },
+                ),
+                (
+                    "never sent".to_string(),
+                    RequestTargets {
+                        p95_ms: Some(100.0),
+                        ..RequestTargets::default()
+                    },
+                ),
+            ]),
+        };
+        let results = judge(
+            &profile(targets),
+            &Profile::production(),
+            &record(&[250; 1000], 0),
+        );
+        let verdict = |scope: &str, metric: &str| {
+            results
+                .iter()
+                .find(|r| r.scope == scope && r.metric == metric)
+                .map(|r| r.verdict)
+        };
+        assert_eq!(verdict("overall", "p95_ms"), Some(Verdict::Met));
+        assert_eq!(
+            verdict("overall", "min_rps"),
+            Some(Verdict::Met),
+            "100 requests/s"
+        );
+        assert_eq!(verdict("overall", "error_rate_percent"), Some(Verdict::Met));
+        assert_eq!(verdict("list items", "p99_ms"), Some(Verdict::Met));
+        assert_eq!(verdict("never sent", "p95_ms"), Some(Verdict::NotMeasured));
+    }
+
+    #[test]
+    fn nothing_measured_is_never_met() {
+        let results = judge(
+            &profile(Targets::default()),
+            &Profile::production(),
+            &record(&[], 0),
+        );
+        assert!(
+            results.iter().all(|r| r.verdict == Verdict::NotMeasured),
+            "{results:?}"
+        );
+    }
+}
