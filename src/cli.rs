@@ -43,6 +43,9 @@ pub struct Cli {
 enum Command {
     /// Run the checklist against a target and write the reports.
     Run(RunArgs),
+    /// Run a load campaign (a profile of load-profiles/ or a file) and judge it
+    /// against its SLO targets: exit 0 all met, 1 a target missed, 2 could not run.
+    Load(LoadArgs),
     /// List every check: ID, severity, title and rationale.
     Checks {
         /// Print the catalogue as JSON.
@@ -104,6 +107,27 @@ struct RunArgs {
     format: Format,
 }
 
+#[derive(clap::Args, Debug)]
+struct LoadArgs {
+    /// A load profile file, or the name of a bundled one (smoke, baseline, peak, soak, spike).
+    profile: String,
+    /// Send the load here (http(s)://host:port) instead of the profile's host.
+    #[arg(long, value_name = "URL", conflicts_with = "target")]
+    host: Option<String>,
+    /// A stack to start for a profile whose host is endpoint:NAME.
+    #[arg(long, value_name = "stack:FILE")]
+    target: Option<String>,
+    /// Profile of golive.yaml giving the targets the load profile leaves out.
+    #[arg(long, value_name = "NAME")]
+    environment: Option<String>,
+    /// Configuration file [default: ./golive.yaml if present].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Where load.json, load.md and load-junit.xml are written.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    report_dir: PathBuf,
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum Format {
     Human,
@@ -145,6 +169,7 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run(args),
+        Command::Load(args) => load(args),
         Command::Checks { json, markdown } => {
             emit(&if json {
                 checks::catalogue::json()
@@ -283,6 +308,53 @@ fn run(args: RunArgs) -> i32 {
         Format::Json => emit(&(report::json::render(&record, verdict) + "\n")),
     }
     verdict.exit_code()
+}
+
+fn load(args: LoadArgs) -> i32 {
+    let stack = match args.target.as_deref().map(|t| t.strip_prefix("stack:")) {
+        None => None,
+        Some(Some(file)) if !file.is_empty() => Some(PathBuf::from(file)),
+        Some(_) => {
+            eprintln!("golive: --target: a load campaign starts a stack: give stack:FILE");
+            return 2;
+        }
+    };
+    let plan = crate::load::campaign::LoadPlan {
+        profile: args.profile,
+        host: args.host,
+        stack,
+        config: args.config,
+        environment: args.environment,
+        report_dir: args.report_dir,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("golive: cannot start the async runtime: {e}");
+            return 2;
+        }
+    };
+    runtime.block_on(async {
+        // Our handlers are installed before Goose's: a Ctrl-C goes to its
+        // killswitch, and what was measured is still judged.
+        let signals = [
+            SignalKind::interrupt(),
+            SignalKind::terminate(),
+            SignalKind::hangup(),
+        ];
+        let mut streams: Vec<_> = signals.into_iter().filter_map(|s| signal(s).ok()).collect();
+        let interrupted = async move {
+            futures::future::select_all(streams.iter_mut().map(|s| Box::pin(s.recv()))).await;
+        };
+        let (campaign, written) = crate::load::campaign::run(&plan, interrupted).await;
+        emit(&crate::load::report::markdown(&campaign));
+        let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+        emit(&format!("\nReports: {}\n", names.join(", ")));
+        campaign.exit_code
+    })
 }
 
 fn render_steps() -> String {

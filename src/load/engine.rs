@@ -4,8 +4,8 @@
 //! by phase, so what is judged is exactly what was measured.
 //!
 //! Goose is configured in code (never from the process arguments), without
-//! its telnet and WebSocket controllers and without printing; its metrics
-//! are not used. What is timed: from the moment a request was due to its
+//! its telnet controller (the WebSocket one is off by default) and without
+//! printing; its metrics are not used. What is timed: from the moment a request was due to its
 //! response headers, or to the end of its body when the profile checks the
 //! body. For a constant rate, a request is due at its scheduled time, so the
 //! wait for a free user counts (no coordinated omission). Only one campaign
@@ -241,7 +241,6 @@ pub async fn run(profile: &LoadProfile, destination: &Destination) -> Result<Rec
 fn quiet(attack: GooseAttack) -> Result<GooseAttack, GooseError> {
     Ok(*attack
         .set_default(GooseDefault::NoTelnet, true)?
-        .set_default(GooseDefault::NoWebSocket, true)?
         .set_default(GooseDefault::NoPrintMetrics, true)?
         .set_default(GooseDefault::NoErrorSummary, true)?
         .set_default(GooseDefault::Quiet, 1)?)

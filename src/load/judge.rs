@@ -144,7 +144,9 @@ fn result(
         Some(m) if meets(m, target) => (Verdict::Met, None),
         Some(m) => {
             let gap = (m - target).abs();
-            let relative = if target > 0.0 {
+            // A relative gap says something for latencies and throughput,
+            // not for a percentage already.
+            let relative = if target > 0.0 && metric != "error_rate_percent" {
                 format!(" ({:.1} %)", gap * 100.0 / target)
             } else {
                 String::new()

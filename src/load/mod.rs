@@ -1,7 +1,10 @@
 //! Load campaigns: profiles as data (`profile`), run with Goose (`engine`),
-//! measured (`record`) and judged against SLO targets (`judge`).
+//! measured (`record`), judged against SLO targets (`judge`) and reported
+//! (`report`).
 
+pub mod campaign;
 pub mod engine;
 pub mod judge;
 pub mod profile;
 pub mod record;
+pub mod report;

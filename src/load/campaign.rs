@@ -1,0 +1,170 @@
+//! `golive load`: a whole campaign — read the profile, find where the load
+//! goes (a URL, or an endpoint of a stack golive starts), run it (Ctrl-C
+//! stops it through Goose's killswitch, and what was measured is still
+//! judged and reported), judge the targets, write the reports.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::engine::{self, Destination};
+use super::judge;
+use super::profile::{self, Host, LoadProfile};
+use super::record::Record;
+use super::report::{self, Campaign};
+use crate::config::Config;
+use crate::error::InputError;
+use crate::stack::StackSession;
+
+/// What the user asked for.
+#[derive(Debug, Clone)]
+pub struct LoadPlan {
+    /// A profile file, or the name of a bundled one (`smoke`).
+    pub profile: String,
+    pub host: Option<String>,
+    /// A stack file whose endpoints `host: endpoint:NAME` refers to.
+    pub stack: Option<PathBuf>,
+    pub config: Option<PathBuf>,
+    pub environment: Option<String>,
+    pub report_dir: PathBuf,
+}
+
+/// A profile file: the path as given, else `load-profiles/NAME.yaml`.
+fn profile_path(name: &str) -> PathBuf {
+    let given = Path::new(name);
+    if given.exists() || name.ends_with(".yaml") || name.contains('/') {
+        return given.to_path_buf();
+    }
+    let bundled = Path::new("load-profiles").join(format!("{name}.yaml"));
+    if bundled.exists() {
+        bundled
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(bundled)
+    }
+}
+
+/// Where the load goes, starting the stack when the profile names one of
+/// its endpoints.
+async fn destination(
+    profile: &LoadProfile,
+    plan: &LoadPlan,
+    session: Option<&StackSession>,
+) -> Result<Destination, InputError> {
+    let insecure = profile.tls.insecure;
+    if profile.tls.ca_file.is_some() {
+        return Err(InputError::new(
+            profile.path.display().to_string(),
+            "tls.ca_file is not supported by the load engine yet: use insecure: true for a test stack",
+        ));
+    }
+    if let Some(host) = &plan.host {
+        return Ok(Destination {
+            base_url: host.trim_end_matches('/').to_string(),
+            insecure,
+        });
+    }
+    match &profile.host {
+        Host::Url(url) => Ok(Destination {
+            base_url: url.clone(),
+            insecure,
+        }),
+        Host::Endpoint(name) => {
+            let session = session.ok_or_else(|| {
+                InputError::new(
+                    profile.path.display().to_string(),
+                    format!("host: endpoint:{name} needs --target stack:FILE (or give --host URL)"),
+                )
+            })?;
+            let stack = session.start().await?;
+            let endpoint = stack
+                .endpoint(name)
+                .map_err(|m| InputError::new(session.file.display().to_string(), m))?;
+            let address = stack
+                .addresses(endpoint)
+                .into_iter()
+                .next()
+                .ok_or_else(|| {
+                    InputError::new(
+                        session.file.display().to_string(),
+                        format!("no container serves the endpoint {name}"),
+                    )
+                })?;
+            Ok(Destination {
+                base_url: address.url_base,
+                insecure,
+            })
+        }
+    }
+}
+
+/// Runs the campaign; returns it judged, with its reports written, and the
+/// paths of the reports.
+pub async fn run(
+    plan: &LoadPlan,
+    interrupted: impl Future<Output = ()>,
+) -> (Campaign, Vec<PathBuf>) {
+    let path = profile_path(&plan.profile);
+    let mut errors = Vec::new();
+    let env = |name: &str| std::env::var(name).ok();
+    let loaded = profile::load(&path, &env).map_err(|e| errors.push(e)).ok();
+    let config = Config::load(plan.config.as_deref())
+        .and_then(|c| c.profile(plan.environment.as_deref()).cloned())
+        .map_err(|e| errors.push(e))
+        .ok();
+    let session = plan
+        .stack
+        .as_ref()
+        .map(|file| Arc::new(StackSession::new(file.clone(), false)));
+    let mut record = Record::default();
+    let mut was_interrupted = false;
+    let mut destination_text = plan.host.clone().unwrap_or_default();
+    let mut targets = Vec::new();
+    if let (Some(profile), Some(run_profile), true) = (&loaded, &config, errors.is_empty()) {
+        match destination(profile, plan, session.as_deref()).await {
+            Err(error) => errors.push(error),
+            Ok(destination) => {
+                destination_text = destination.base_url.clone();
+                let campaign = engine::run(profile, &destination);
+                tokio::pin!(campaign);
+                let outcome = tokio::select! {
+                    outcome = &mut campaign => outcome,
+                    () = interrupted => {
+                        was_interrupted = true;
+                        goose::trigger_killswitch("interrupted (Ctrl-C)");
+                        campaign.await
+                    }
+                };
+                match outcome {
+                    Ok(measured) => record = measured,
+                    Err(e) => errors.push(InputError::new("goose", e.to_string())),
+                }
+                targets = judge::judge(profile, run_profile, &record);
+            }
+        }
+    }
+    if let Some(session) = &session {
+        let _ = session.finish().await;
+    }
+    let (name, description, secrets) = loaded.as_ref().map_or_else(
+        || (plan.profile.clone(), String::new(), Vec::new()),
+        |p| (p.name.clone(), p.description.clone(), p.secrets.clone()),
+    );
+    let campaign = Campaign::new(
+        &name,
+        &description,
+        &destination_text,
+        &record,
+        targets,
+        errors,
+        was_interrupted,
+    );
+    let written = match report::write_all(&campaign, &secrets, &plan.report_dir) {
+        Ok(written) => written,
+        Err(error) => {
+            let mut campaign = campaign;
+            campaign.input_errors.push(error);
+            campaign.exit_code = 2;
+            return (campaign, Vec::new());
+        }
+    };
+    (campaign, written)
+}

@@ -1,0 +1,257 @@
+//! The reports of a load campaign, siblings reading one [`Campaign`]:
+//! `load.json` (everything, for machines and `--baseline`), `load.md` (the
+//! verdict per target and the per-request table, for a merge request) and
+//! `load-junit.xml` (one testcase per target, for CI). Values taken from
+//! the environment are redacted from all of them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration as StdDuration;
+
+use junit_report::{Duration, ReportBuilder, TestCaseBuilder, TestSuiteBuilder};
+use serde::Serialize;
+
+use super::judge::{TargetResult, Verdict};
+use super::record::{Record, Second, Tally};
+use crate::error::InputError;
+
+/// Figures of one tally, as reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct Figures {
+    pub requests: u64,
+    pub failures: u64,
+    pub error_rate_percent: Option<f64>,
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+    pub statuses: BTreeMap<String, u64>,
+}
+
+impl Figures {
+    fn of(tally: &Tally) -> Figures {
+        Figures {
+            requests: tally.requests,
+            failures: tally.failures,
+            error_rate_percent: tally.error_rate_percent(),
+            p50_ms: tally.percentile_ms(0.50),
+            p95_ms: tally.percentile_ms(0.95),
+            p99_ms: tally.percentile_ms(0.99),
+            max_ms: tally.max_ms(),
+            statuses: tally.statuses.clone(),
+        }
+    }
+}
+
+/// A finished (or interrupted, or impossible) campaign.
+#[derive(Debug, Clone, Serialize)]
+pub struct Campaign {
+    pub schema_version: u32,
+    pub profile: String,
+    pub description: String,
+    pub destination: String,
+    /// "READY" (every target met), "NOT_READY" or "COULD_NOT_EVALUATE".
+    pub verdict: &'static str,
+    pub exit_code: i32,
+    pub input_errors: Vec<InputError>,
+    pub interrupted: bool,
+    /// What is timed: to response headers, or to the end of the body.
+    pub measured: &'static str,
+    pub targets: Vec<TargetResult>,
+    pub steady_seconds: f64,
+    pub steady_rps: Option<f64>,
+    pub steady: Figures,
+    pub ramp: Figures,
+    pub requests: BTreeMap<String, Figures>,
+    pub timeline: Vec<Second>,
+}
+
+impl Campaign {
+    /// The campaign's reports and exit code from what was judged.
+    pub fn new(
+        profile: &str,
+        description: &str,
+        destination: &str,
+        record: &Record,
+        targets: Vec<TargetResult>,
+        input_errors: Vec<InputError>,
+        interrupted: bool,
+    ) -> Campaign {
+        let exit_code = if !input_errors.is_empty()
+            || interrupted
+            || targets.is_empty()
+            || targets.iter().any(|t| t.verdict == Verdict::NotMeasured)
+        {
+            2
+        } else if targets.iter().any(|t| t.verdict == Verdict::Missed) {
+            1
+        } else {
+            0
+        };
+        Campaign {
+            schema_version: 1,
+            profile: profile.to_string(),
+            description: description.to_string(),
+            destination: destination.to_string(),
+            verdict: match exit_code {
+                0 => "READY",
+                1 => "NOT_READY",
+                _ => "COULD_NOT_EVALUATE",
+            },
+            exit_code,
+            input_errors,
+            interrupted,
+            measured: "from when each request was due to its response headers, or to the end of its body when the profile checks the body",
+            targets,
+            steady_seconds: record.steady_time.as_secs_f64(),
+            steady_rps: record.steady_rps(),
+            steady: Figures::of(&record.steady),
+            ramp: Figures::of(&record.ramp),
+            requests: record
+                .steady_by_request
+                .iter()
+                .map(|(name, tally)| (name.clone(), Figures::of(tally)))
+                .collect(),
+            timeline: record.timeline(),
+        }
+    }
+}
+
+fn ms(value: Option<f64>) -> String {
+    value.map_or_else(|| "–".to_string(), |v| format!("{v:.1}"))
+}
+
+/// `load.md`.
+pub fn markdown(campaign: &Campaign) -> String {
+    let mut out = format!(
+        "## golive load: {} — {}\n\n{}\n\nDestination {} · steady phase {:.0} s · {} requests",
+        campaign.profile,
+        campaign.verdict.replace('_', " "),
+        campaign.description,
+        campaign.destination,
+        campaign.steady_seconds,
+        campaign.steady.requests,
+    );
+    if let Some(rps) = campaign.steady_rps {
+        out.push_str(&format!(" · {rps:.1} requests/s"));
+    }
+    out.push_str(&format!("\n\nLatency is measured {}.\n", campaign.measured));
+    if campaign.interrupted {
+        out.push_str("\n**The campaign was interrupted.**\n");
+    }
+    for error in &campaign.input_errors {
+        out.push_str(&format!(
+            "\n- error: `{}`: {}\n",
+            error.place, error.message
+        ));
+    }
+    out.push_str("\n### Targets\n\n| Target | Result |\n|---|---|\n");
+    for target in &campaign.targets {
+        let mark = match target.verdict {
+            Verdict::Met => "✅",
+            Verdict::Missed => "❌",
+            Verdict::NotMeasured => "⚠️",
+        };
+        out.push_str(&format!("| {mark} | {} |\n", target.describe()));
+    }
+    out.push_str(
+        "\n### Requests (steady phase)\n\n| Request | Requests | Errors | p50 ms | p95 ms | p99 ms | max ms | Statuses |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    let all = std::iter::once(("all", &campaign.steady))
+        .chain(campaign.requests.iter().map(|(name, f)| (name.as_str(), f)));
+    for (name, figures) in all {
+        let statuses: Vec<String> = figures
+            .statuses
+            .iter()
+            .map(|(status, n)| format!("{n}×{status}"))
+            .collect();
+        out.push_str(&format!(
+            "| {name} | {} | {} | {} | {} | {} | {} | {} |\n",
+            figures.requests,
+            figures.failures,
+            ms(figures.p50_ms),
+            ms(figures.p95_ms),
+            ms(figures.p99_ms),
+            ms(figures.max_ms),
+            statuses.join(", ")
+        ));
+    }
+    out
+}
+
+/// `load-junit.xml`: one testcase per target.
+pub fn junit(campaign: &Campaign) -> String {
+    let suite_name = format!("load {}", campaign.profile);
+    let mut suite = TestSuiteBuilder::new(&suite_name);
+    let time =
+        Duration::try_from(StdDuration::from_secs_f64(campaign.steady_seconds)).unwrap_or_default();
+    for target in &campaign.targets {
+        let name = target.describe();
+        let name = name.split(':').next().unwrap_or(&name).to_string();
+        let mut case = match target.verdict {
+            Verdict::Met => TestCaseBuilder::success(&name, time),
+            Verdict::Missed => {
+                let mut case =
+                    TestCaseBuilder::failure(&name, time, "target missed", &target.describe());
+                case.set_trace(&target.describe());
+                case
+            }
+            Verdict::NotMeasured => {
+                let mut case =
+                    TestCaseBuilder::error(&name, time, "not measured", &target.describe());
+                case.set_trace(&target.describe());
+                case
+            }
+        };
+        suite.add_testcase(case.set_classname(&suite_name).build());
+    }
+    for error in &campaign.input_errors {
+        let mut case = TestCaseBuilder::error(
+            &error.place,
+            Duration::default(),
+            "input error",
+            &error.message,
+        );
+        case.set_trace(&error.message);
+        suite.add_testcase(case.set_classname(&suite_name).build());
+    }
+    let report = ReportBuilder::new().add_testsuite(suite.build()).build();
+    let mut out = Vec::new();
+    report
+        .write_xml(&mut out)
+        .expect("writing XML to memory does not fail");
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Writes `load.json`, `load.md` and `load-junit.xml` into `dir`, with every
+/// secret value replaced; returns their paths.
+pub fn write_all(
+    campaign: &Campaign,
+    secrets: &[String],
+    dir: &Path,
+) -> Result<Vec<PathBuf>, InputError> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        InputError::new(
+            dir.display().to_string(),
+            format!("cannot create the report directory: {e}"),
+        )
+    })?;
+    let json = serde_json::to_string_pretty(campaign).unwrap_or_default();
+    let files = [
+        ("load.json", json),
+        ("load.md", markdown(campaign)),
+        ("load-junit.xml", junit(campaign)),
+    ];
+    let mut written = Vec::new();
+    for (name, mut content) in files {
+        for secret in secrets {
+            content = content.replace(secret.as_str(), "[redacted]");
+        }
+        let path = dir.join(name);
+        std::fs::write(&path, content).map_err(|e| {
+            InputError::new(path.display().to_string(), format!("cannot write: {e}"))
+        })?;
+        written.push(path);
+    }
+    Ok(written)
+}
