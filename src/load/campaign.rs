@@ -96,6 +96,29 @@ async fn destination(
     }
 }
 
+/// One progress line on standard error, when it is a terminal (CI logs get
+/// the reports only).
+fn show_progress(progress: engine::Progress) {
+    use std::io::{IsTerminal as _, Write as _};
+    let mut stderr = std::io::stderr();
+    if !stderr.is_terminal() {
+        return;
+    }
+    let p95 = progress
+        .p95_ms
+        .map_or_else(|| "–".to_string(), |p| format!("{p:.1} ms"));
+    let _ = write!(
+        stderr,
+        "\r{:>4}/{} s  {:>6} requests  {:>5} req/s  p95 {p95:>9}  errors {}   ",
+        progress.elapsed.as_secs(),
+        progress.total.as_secs(),
+        progress.requests,
+        progress.last_second,
+        progress.failures
+    );
+    let _ = stderr.flush();
+}
+
 /// Runs the campaign; returns it judged, with its reports written, and the
 /// paths of the reports.
 pub async fn run(
@@ -123,7 +146,7 @@ pub async fn run(
             Err(error) => errors.push(error),
             Ok(destination) => {
                 destination_text = destination.base_url.clone();
-                let campaign = engine::run(profile, &destination);
+                let campaign = engine::run(profile, &destination, show_progress);
                 tokio::pin!(campaign);
                 let outcome = tokio::select! {
                     outcome = &mut campaign => outcome,
@@ -133,6 +156,9 @@ pub async fn run(
                         campaign.await
                     }
                 };
+                if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                    eprintln!();
+                }
                 match outcome {
                     Ok(measured) => record = measured,
                     Err(e) => errors.push(InputError::new("goose", e.to_string())),

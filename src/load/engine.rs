@@ -168,8 +168,26 @@ fn test_plan(profile: &LoadProfile) -> Option<String> {
     Some(format!("{};0,0s", steps.join(";")))
 }
 
-/// Runs `profile` against `destination` and returns what was measured.
-pub async fn run(profile: &LoadProfile, destination: &Destination) -> Result<Record, EngineError> {
+/// What the campaign looks like so far, for a progress line.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub elapsed: Duration,
+    pub total: Duration,
+    pub requests: u64,
+    pub failures: u64,
+    /// Requests of the last full second.
+    pub last_second: u64,
+    /// p95 of the steady phase so far, in ms.
+    pub p95_ms: Option<f64>,
+}
+
+/// Runs `profile` against `destination` and returns what was measured;
+/// `on_progress` is called about once a second.
+pub async fn run(
+    profile: &LoadProfile,
+    destination: &Destination,
+    on_progress: impl Fn(Progress) + Send + 'static,
+) -> Result<Record, EngineError> {
     let _alone = ONE_AT_A_TIME.lock().await;
     let schedule = Schedule::of(profile);
     let slots = match &profile.shape {
@@ -226,8 +244,32 @@ pub async fn run(profile: &LoadProfile, destination: &Destination) -> Result<Rec
         }
         (Shape::Stages(_), None) => unreachable!("stages always give a plan"),
     };
-    shared.start();
-    attack.execute().await?;
+    let start = shared.start();
+    let watcher = {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let record = shared.record.lock().unwrap_or_else(|e| e.into_inner());
+                let elapsed = start.elapsed();
+                let timeline = record.timeline();
+                let last = (elapsed.as_secs() as usize).checked_sub(1);
+                on_progress(Progress {
+                    elapsed,
+                    total: shared.schedule.total,
+                    requests: record.steady.requests + record.ramp.requests,
+                    failures: record.steady.failures + record.ramp.failures,
+                    last_second: last.and_then(|i| timeline.get(i)).map_or(0, |s| s.requests),
+                    p95_ms: record.steady.percentile_ms(0.95),
+                });
+            }
+        })
+    };
+    let outcome = attack.execute().await;
+    watcher.abort();
+    outcome?;
     let record = shared
         .record
         .lock()
@@ -241,6 +283,7 @@ pub async fn run(profile: &LoadProfile, destination: &Destination) -> Result<Rec
 fn quiet(attack: GooseAttack) -> Result<GooseAttack, GooseError> {
     Ok(*attack
         .set_default(GooseDefault::NoTelnet, true)?
+        .set_default(GooseDefault::NoMetrics, true)?
         .set_default(GooseDefault::NoPrintMetrics, true)?
         .set_default(GooseDefault::NoErrorSummary, true)?
         .set_default(GooseDefault::Quiet, 1)?)
@@ -457,7 +500,7 @@ mod tests {
             base_url,
             insecure: false,
         };
-        let record = run(&profile(stages), &destination).await.unwrap();
+        let record = run(&profile(stages), &destination, |_| {}).await.unwrap();
         let tally = &record.steady;
         let p95 = tally.percentile_ms(0.95).unwrap();
         let p99 = tally.percentile_ms(0.99).unwrap();
@@ -537,7 +580,7 @@ mod tests {
             base_url,
             insecure: false,
         };
-        let record = run(&profile(rate), &destination).await.unwrap();
+        let record = run(&profile(rate), &destination, |_| {}).await.unwrap();
         let tally = &record.steady;
         let p50 = tally.percentile_ms(0.50).unwrap();
         let p95 = tally.percentile_ms(0.95).unwrap();
