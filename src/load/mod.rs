@@ -4,6 +4,7 @@
 
 pub mod campaign;
 pub mod engine;
+pub mod html;
 pub mod judge;
 pub mod profile;
 pub mod record;

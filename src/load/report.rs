@@ -1,7 +1,8 @@
 //! The reports of a load campaign, siblings reading one [`Campaign`]:
 //! `load.json` (everything, for machines and `--baseline`), `load.md` (the
-//! verdict per target and the per-request table, for a merge request) and
-//! `load-junit.xml` (one testcase per target, for CI). Values taken from
+//! verdict per target and the per-request table, for a merge request),
+//! `load.html` (the same with charts, see `html`) and `load-junit.xml` (one
+//! testcase per target, for CI). Values taken from
 //! the environment are redacted from all of them.
 
 use std::collections::BTreeMap;
@@ -223,7 +224,7 @@ pub fn junit(campaign: &Campaign) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Writes `load.json`, `load.md` and `load-junit.xml` into `dir`, with every
+/// Writes `load.json`, `load.md`, `load.html` and `load-junit.xml` into `dir`, with every
 /// secret value replaced; returns their paths.
 pub fn write_all(
     campaign: &Campaign,
@@ -240,6 +241,7 @@ pub fn write_all(
     let files = [
         ("load.json", json),
         ("load.md", markdown(campaign)),
+        ("load.html", super::html::render(campaign)),
         ("load-junit.xml", junit(campaign)),
     ];
     let mut written = Vec::new();

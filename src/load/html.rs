@@ -1,0 +1,210 @@
+//! `load.html`: one self-contained page (no script, no font, no network)
+//! with the verdict per target, charts drawn as inline SVG — latency
+//! percentiles over time, throughput, errors, status codes — and the
+//! per-request table.
+
+use std::fmt::Write as _;
+
+use super::judge::Verdict;
+use super::record::Second;
+use super::report::{Campaign, Figures};
+
+const WIDTH: f64 = 720.0;
+const HEIGHT: f64 = 180.0;
+const MARGIN: f64 = 40.0;
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// One chart: series of (label, colour, value per second) on a shared
+/// time axis; `None` values are gaps.
+fn line_chart(title: &str, unit: &str, series: &[(&str, &str, Vec<Option<f64>>)]) -> String {
+    let seconds = series
+        .iter()
+        .map(|(_, _, v)| v.len())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let top = series
+        .iter()
+        .flat_map(|(_, _, values)| values.iter().flatten())
+        .fold(0.0_f64, |a, b| a.max(*b))
+        .max(1e-9);
+    let x = |i: usize| MARGIN + (WIDTH - 2.0 * MARGIN) * i as f64 / (seconds.max(2) - 1) as f64;
+    let y = |v: f64| HEIGHT - MARGIN + (2.0 * MARGIN - HEIGHT) * v / top;
+    let mut svg = format!(
+        r#"<figure><figcaption>{}</figcaption><svg role="img" aria-label="{}" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}">"#,
+        escape(title),
+        escape(title)
+    );
+    let _ = write!(
+        svg,
+        r##"<line x1="{MARGIN}" y1="{b}" x2="{r}" y2="{b}" stroke="#888"/><line x1="{MARGIN}" y1="{MARGIN}" x2="{MARGIN}" y2="{b}" stroke="#888"/><text x="4" y="{t}" font-size="11">{top:.1} {unit}</text><text x="4" y="{b}" font-size="11">0</text><text x="{r}" y="{l}" font-size="11" text-anchor="end">{seconds} s</text>"##,
+        b = HEIGHT - MARGIN,
+        r = WIDTH - MARGIN,
+        t = MARGIN,
+        l = HEIGHT - MARGIN + 16.0,
+        unit = escape(unit),
+    );
+    for (index, (label, colour, values)) in series.iter().enumerate() {
+        let mut path = String::new();
+        let mut pen_down = false;
+        for (i, value) in values.iter().enumerate() {
+            match value {
+                Some(v) => {
+                    let _ = write!(
+                        path,
+                        "{}{:.1},{:.1} ",
+                        if pen_down { "L" } else { "M" },
+                        x(i),
+                        y(*v)
+                    );
+                    pen_down = true;
+                }
+                None => pen_down = false,
+            }
+        }
+        let _ = write!(
+            svg,
+            r#"<path d="{path}" fill="none" stroke="{colour}" stroke-width="1.5"/><text x="{}" y="14" font-size="11" fill="{colour}">{}</text>"#,
+            MARGIN + 90.0 * index as f64,
+            escape(label)
+        );
+    }
+    svg.push_str("</svg></figure>");
+    svg
+}
+
+fn figure_row(name: &str, figures: &Figures) -> String {
+    let ms = |v: Option<f64>| v.map_or_else(|| "–".into(), |v| format!("{v:.1}"));
+    format!(
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        escape(name),
+        figures.requests,
+        figures.failures,
+        ms(figures.p50_ms),
+        ms(figures.p95_ms),
+        ms(figures.p99_ms),
+        ms(figures.max_ms)
+    )
+}
+
+/// The page.
+pub fn render(campaign: &Campaign) -> String {
+    let timeline: &[Second] = &campaign.timeline;
+    let latency = line_chart(
+        "Latency percentiles per second",
+        "ms",
+        &[
+            (
+                "p50",
+                "#2b7bb9",
+                timeline.iter().map(|s| s.p50_ms).collect(),
+            ),
+            (
+                "p95",
+                "#e08a00",
+                timeline.iter().map(|s| s.p95_ms).collect(),
+            ),
+            (
+                "p99",
+                "#c0392b",
+                timeline.iter().map(|s| s.p99_ms).collect(),
+            ),
+        ],
+    );
+    let throughput = line_chart(
+        "Throughput",
+        "req/s",
+        &[(
+            "requests",
+            "#2b7bb9",
+            timeline.iter().map(|s| Some(s.requests as f64)).collect(),
+        )],
+    );
+    let errors = line_chart(
+        "Errors",
+        "per s",
+        &[(
+            "failed",
+            "#c0392b",
+            timeline.iter().map(|s| Some(s.failures as f64)).collect(),
+        )],
+    );
+    let mut targets = String::new();
+    for target in &campaign.targets {
+        let (class, mark) = match target.verdict {
+            Verdict::Met => ("met", "met"),
+            Verdict::Missed => ("missed", "missed"),
+            Verdict::NotMeasured => ("missed", "not measured"),
+        };
+        let _ = write!(
+            targets,
+            r#"<tr class="{class}"><td>{mark}</td><td>{}</td></tr>"#,
+            escape(&target.describe())
+        );
+    }
+    let total: u64 = campaign.steady.statuses.values().sum();
+    let mut statuses = String::new();
+    for (status, count) in &campaign.steady.statuses {
+        let width = if total > 0 {
+            400.0 * *count as f64 / total as f64
+        } else {
+            0.0
+        };
+        let _ = write!(
+            statuses,
+            r##"<tr><td>{}</td><td>{count}</td><td><svg width="400" height="12" role="img" aria-label="{count} answers {}"><rect width="{width:.1}" height="12" fill="#2b7bb9"/></svg></td></tr>"##,
+            escape(status),
+            escape(status)
+        );
+    }
+    let mut requests = figure_row("all", &campaign.steady);
+    for (name, figures) in &campaign.requests {
+        requests.push_str(&figure_row(name, figures));
+    }
+    let errors_list: String = campaign
+        .input_errors
+        .iter()
+        .map(|e| {
+            format!(
+                "<li><code>{}</code>: {}</li>",
+                escape(&e.place),
+                escape(&e.message)
+            )
+        })
+        .collect();
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>golive load: {name}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; max-width: 60em; }}
+table {{ border-collapse: collapse; margin: 1em 0; }}
+td, th {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; }}
+tr.met td:first-child {{ color: #1e7e34; }} tr.missed td:first-child {{ color: #c0392b; font-weight: bold; }}
+figure {{ margin: 1em 0; }} figcaption {{ font-weight: bold; }}
+</style></head><body>
+<h1>golive load: {name} — {verdict}</h1>
+<p>{description}</p>
+<p>Destination {destination} · steady phase {steady:.0} s · {requests_count} requests · latency measured {measured}.</p>
+<ul>{errors_list}</ul>
+<h2>Targets</h2><table id="targets">{targets}</table>
+<h2>Over time</h2>{latency}{throughput}{errors}
+<h2>Status codes (steady phase)</h2><table id="statuses">{statuses}</table>
+<h2>Requests (steady phase)</h2>
+<table id="requests"><tr><th>Request</th><th>Requests</th><th>Errors</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr>{requests}</table>
+</body></html>
+"#,
+        name = escape(&campaign.profile),
+        verdict = campaign.verdict.replace('_', " "),
+        description = escape(&campaign.description),
+        destination = escape(&campaign.destination),
+        steady = campaign.steady_seconds,
+        requests_count = campaign.steady.requests,
+        measured = escape(campaign.measured),
+    )
+}
