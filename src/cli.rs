@@ -123,9 +123,15 @@ struct LoadArgs {
     /// Configuration file [default: ./golive.yaml if present].
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Where load.json, load.md and load-junit.xml are written.
+    /// Where load.json, load.md, load.html and load-junit.xml are written.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     report_dir: PathBuf,
+    /// A load.json of an earlier campaign: compare, and fail on a regression.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// How much worse than the baseline still passes, in percent.
+    #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
+    tolerance: f64,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -326,6 +332,8 @@ fn load(args: LoadArgs) -> i32 {
         config: args.config,
         environment: args.environment,
         report_dir: args.report_dir,
+        baseline: args.baseline,
+        tolerance_percent: args.tolerance,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

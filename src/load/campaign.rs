@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::baseline;
 use super::engine::{self, Destination};
 use super::judge;
 use super::profile::{self, Host, LoadProfile};
@@ -26,6 +27,9 @@ pub struct LoadPlan {
     pub config: Option<PathBuf>,
     pub environment: Option<String>,
     pub report_dir: PathBuf,
+    /// An earlier `load.json` to compare with, and the tolerance in percent.
+    pub baseline: Option<PathBuf>,
+    pub tolerance_percent: f64,
 }
 
 /// A profile file: the path as given, else `load-profiles/NAME.yaml`.
@@ -174,7 +178,7 @@ pub async fn run(
         || (plan.profile.clone(), String::new(), Vec::new()),
         |p| (p.name.clone(), p.description.clone(), p.secrets.clone()),
     );
-    let campaign = Campaign::new(
+    let mut campaign = Campaign::new(
         &name,
         &description,
         &destination_text,
@@ -183,6 +187,21 @@ pub async fn run(
         errors,
         was_interrupted,
     );
+    if let Some(file) = &plan.baseline {
+        let place = file.display().to_string();
+        let compared = std::fs::read_to_string(file)
+            .map_err(|e| format!("cannot read: {e}"))
+            .and_then(|text| baseline::compare(&place, &text, &campaign, plan.tolerance_percent));
+        campaign = match compared {
+            Ok(comparison) => campaign.with_comparison(comparison),
+            Err(message) => {
+                campaign.input_errors.push(InputError::new(place, message));
+                campaign.exit_code = 2;
+                campaign.verdict = "COULD_NOT_EVALUATE";
+                campaign
+            }
+        };
+    }
     let written = match report::write_all(&campaign, &secrets, &plan.report_dir) {
         Ok(written) => written,
         Err(error) => {

@@ -2,6 +2,7 @@
 //! measured (`record`), judged against SLO targets (`judge`) and reported
 //! (`report`).
 
+pub mod baseline;
 pub mod campaign;
 pub mod engine;
 pub mod html;

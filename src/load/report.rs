@@ -12,6 +12,7 @@ use std::time::Duration as StdDuration;
 use junit_report::{Duration, ReportBuilder, TestCaseBuilder, TestSuiteBuilder};
 use serde::Serialize;
 
+use super::baseline::Comparison;
 use super::judge::{TargetResult, Verdict};
 use super::record::{Record, Second, Tally};
 use crate::error::InputError;
@@ -65,6 +66,9 @@ pub struct Campaign {
     pub ramp: Figures,
     pub requests: BTreeMap<String, Figures>,
     pub timeline: Vec<Second>,
+    /// With `--baseline`: the comparison with an earlier campaign.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
 }
 
 impl Campaign {
@@ -114,7 +118,19 @@ impl Campaign {
                 .map(|(name, tally)| (name.clone(), Figures::of(tally)))
                 .collect(),
             timeline: record.timeline(),
+            comparison: None,
         }
+    }
+
+    /// Adds the comparison with a baseline; a regression makes a READY
+    /// campaign NOT READY.
+    pub fn with_comparison(mut self, comparison: Comparison) -> Campaign {
+        if comparison.regressed() && self.exit_code == 0 {
+            self.exit_code = 1;
+            self.verdict = "NOT_READY";
+        }
+        self.comparison = Some(comparison);
+        self
     }
 }
 
@@ -154,6 +170,25 @@ pub fn markdown(campaign: &Campaign) -> String {
             Verdict::NotMeasured => "⚠️",
         };
         out.push_str(&format!("| {mark} | {} |\n", target.describe()));
+    }
+    if let Some(comparison) = &campaign.comparison {
+        out.push_str(&format!(
+            "\n### Compared with {} (tolerance {} %)\n\n| Scope | Metric | Baseline | Now | Change | |\n|---|---|---|---|---|---|\n",
+            comparison.baseline_file, comparison.tolerance_percent
+        ));
+        for row in &comparison.rows {
+            let change = row
+                .change_percent
+                .map_or_else(|| "–".to_string(), |c| format!("{c:+.1} %"));
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {change} | {} |\n",
+                row.scope,
+                row.metric,
+                ms(row.baseline),
+                ms(row.current),
+                if row.regression { "❌ regression" } else { "" }
+            ));
+        }
     }
     out.push_str(
         "\n### Requests (steady phase)\n\n| Request | Requests | Errors | p50 ms | p95 ms | p99 ms | max ms | Statuses |\n|---|---|---|---|---|---|---|---|\n",
