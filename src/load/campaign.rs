@@ -33,7 +33,7 @@ pub struct LoadPlan {
 }
 
 /// A profile file: the path as given, else `load-profiles/NAME.yaml`.
-fn profile_path(name: &str) -> PathBuf {
+pub fn profile_path(name: &str) -> PathBuf {
     let given = Path::new(name);
     if given.exists() || name.ends_with(".yaml") || name.contains('/') {
         return given.to_path_buf();

@@ -267,7 +267,10 @@ pub async fn run(
             }
         })
     };
-    let outcome = attack.execute().await;
+    let outcome = {
+        let _stdout = StdoutToStderr::redirect();
+        attack.execute().await
+    };
     watcher.abort();
     outcome?;
     let record = shared
@@ -276,6 +279,46 @@ pub async fn run(
         .unwrap_or_else(|e| e.into_inner())
         .clone();
     Ok(record)
+}
+
+/// While a campaign runs, file descriptor 1 points at standard error:
+/// Goose prints "N users launched." with `println!` whatever its settings,
+/// and standard output must keep only golive's own output (a JSON summary
+/// must stay JSON). Nothing else of golive writes to stdout during a run.
+struct StdoutToStderr {
+    saved: i32,
+}
+
+impl StdoutToStderr {
+    fn redirect() -> Option<StdoutToStderr> {
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        // SAFETY: dup/dup2 on the process's own standard descriptors; the
+        // saved copy is restored and closed exactly once, in drop.
+        unsafe {
+            let saved = libc::dup(1);
+            if saved < 0 {
+                return None;
+            }
+            if libc::dup2(2, 1) < 0 {
+                libc::close(saved);
+                return None;
+            }
+            Some(StdoutToStderr { saved })
+        }
+    }
+}
+
+impl Drop for StdoutToStderr {
+    fn drop(&mut self) {
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        // SAFETY: see `redirect`.
+        unsafe {
+            libc::dup2(self.saved, 1);
+            libc::close(self.saved);
+        }
+    }
 }
 
 /// Goose without its controllers and without printing (its metrics are

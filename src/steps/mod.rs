@@ -5,6 +5,7 @@
 //! glue: they pick a scope and call checks; the rules live in `checks/`.
 
 mod checks;
+mod load;
 mod runtime;
 mod scope;
 pub mod world;
@@ -283,6 +284,49 @@ pub static STEPS: &[StepDef] = &[
         "Stack: after 2 s for the limiter to recover, sends evenly paced requests; every one must be answered 2xx or 3xx.",
         runtime::pace_is_served
     ),
+    runtime_step!(
+        When,
+        r#"^it runs against "([^"]+)"$"#,
+        r#"When it runs against "web""#,
+        "Stack: runs the scenario's load profile against the first instance of an endpoint (Goose; see load-profiles/). Tag the scenario @load @serial.",
+        load::runs_against
+    ),
+    StepDef {
+        keyword: Keyword::Given,
+        pattern: r#"^the load profile "([^"]+)"$"#,
+        example: r#"Given the load profile "smoke""#,
+        description: "Chooses a load profile: a file, or the name of a bundled one (smoke, baseline, peak, soak, spike).",
+        validate_arguments: None,
+        checks_named: None,
+        run: step!(sync load::given_profile),
+    },
+    StepDef {
+        keyword: Keyword::Then,
+        pattern: r"^the p95 latency is below ([0-9]+(?:\.[0-9]+)?) ms$",
+        example: "Then the p95 latency is below 200 ms",
+        description: "Load: the p95 latency of the steady phase of the campaign the scenario ran is below the figure.",
+        validate_arguments: None,
+        checks_named: None,
+        run: step!(sync load::p95_below),
+    },
+    StepDef {
+        keyword: Keyword::Then,
+        pattern: r"^the error rate is below ([0-9]+(?:\.[0-9]+)?) ?%$",
+        example: "Then the error rate is below 0.1 %",
+        description: "Load: failed requests (unexpected status or body, no answer) are below this share of the steady phase.",
+        validate_arguments: None,
+        checks_named: None,
+        run: step!(sync load::error_rate_below),
+    },
+    StepDef {
+        keyword: Keyword::Then,
+        pattern: r"^the throughput is at least ([0-9]+(?:\.[0-9]+)?) requests per second$",
+        example: "Then the throughput is at least 500 requests per second",
+        description: "Load: requests per second over the steady phase reach the figure.",
+        validate_arguments: None,
+        checks_named: None,
+        run: step!(sync load::throughput_at_least),
+    },
 ];
 
 /// The patterns of [`STEPS`], compiled once, in the same order.

@@ -24,7 +24,7 @@ use crate::stack::lifecycle::EndpointAddress;
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The stack of the run, or why there is none.
-fn stack_of(world: &GoliveWorld) -> Result<Arc<RunningStack>, StepFailure> {
+pub(super) fn stack_of(world: &GoliveWorld) -> Result<Arc<RunningStack>, StepFailure> {
     world.run.stack.clone().ok_or_else(|| {
         StepFailure::CouldNotEvaluate(
             "this step needs a running system: run with --target stack:FILE".into(),
@@ -159,7 +159,10 @@ where
 }
 
 /// Records the observations of a step and fails with the failed ones.
-fn conclude(world: &mut GoliveWorld, observations: Vec<Observation>) -> Result<(), StepFailure> {
+pub(super) fn conclude(
+    world: &mut GoliveWorld,
+    observations: Vec<Observation>,
+) -> Result<(), StepFailure> {
     let failed: Vec<String> = observations
         .iter()
         .filter(|o| !o.passed)
@@ -173,7 +176,7 @@ fn conclude(world: &mut GoliveWorld, observations: Vec<Observation>) -> Result<(
     }
 }
 
-fn observation(
+pub(super) fn observation(
     item: &'static str,
     subject: String,
     passed: bool,

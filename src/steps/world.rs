@@ -28,6 +28,9 @@ pub struct GoliveWorld {
     /// Stack services this scenario stopped and has not started again:
     /// started again after the scenario, whatever its outcome.
     pub stopped_services: Vec<String>,
+    /// The load profile a Given step chose, and what its run measured.
+    pub load_profile: Option<crate::load::profile::LoadProfile>,
+    pub load_record: Option<crate::load::record::Record>,
 }
 
 impl cucumber::World for GoliveWorld {
@@ -44,6 +47,8 @@ impl cucumber::World for GoliveWorld {
             outcomes: Vec::new(),
             observations: Vec::new(),
             stopped_services: Vec::new(),
+            load_profile: None,
+            load_record: None,
         })
     }
 }

@@ -1,0 +1,15 @@
+# Checklist source: Production Deployment Guide, performance targets "API
+# p95 < 200 ms", "error rate < 0.1 %" (seeds 000, 001) — measured under load
+# on the running system.
+@stack @load
+Feature: The API meets its latency and error targets under load
+  A release is not ready if the service only meets its targets when idle.
+  golive runs a load campaign from load-profiles/ against the public entry
+  point and judges the steady phase (the ramp-up is not judged).
+
+  @serial
+  Scenario: Under the smoke load, p95 stays below 200 ms and errors below 0.1 %
+    Given the load profile "smoke"
+    When it runs against "web"
+    Then the p95 latency is below 200 ms
+    And the error rate is below 0.1 %
