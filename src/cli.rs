@@ -246,40 +246,25 @@ fn run(args: RunArgs) -> i32 {
                 }
             };
             runtime.block_on(async {
-                // Registered before anything runs, so a Ctrl-C during loading
+                // Watched before anything runs, so a Ctrl-C during loading
                 // is not lost; checked first whenever the run yields. A CI
                 // timeout or a closed terminal (SIGTERM, SIGHUP) ends the
                 // run the same way: reports written, stack removed.
-                let watched = [
-                    SignalKind::interrupt(),
-                    SignalKind::terminate(),
-                    SignalKind::hangup(),
-                ]
-                .map(signal);
-                let mut streams = Vec::new();
-                for stream in watched {
-                    match stream {
-                        Ok(stream) => streams.push(stream),
-                        Err(e) => {
-                            let error = InputError::new(
-                                "golive",
-                                format!("cannot watch for Ctrl-C and termination: {e}"),
-                            );
-                            record
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .input_errors
-                                .push(error);
-                            return;
-                        }
+                let stopped = match interruptions() {
+                    Ok(stopped) => stopped,
+                    Err(message) => {
+                        let error = InputError::new("golive", message);
+                        record
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .input_errors
+                            .push(error);
+                        return;
                     }
-                }
-                let stopped = futures::future::select_all(
-                    streams.iter_mut().map(|stream| Box::pin(stream.recv())),
-                );
+                };
                 tokio::select! {
                     biased;
-                    _ = stopped => {
+                    () = stopped => {
                         record.lock().unwrap_or_else(|e| e.into_inner()).interrupted = true;
                     }
                     () = runner::run(&plan, record.clone()) => {}
@@ -346,22 +331,46 @@ fn load(args: LoadArgs) -> i32 {
         }
     };
     runtime.block_on(async {
-        // Our handlers are installed before Goose's: a Ctrl-C goes to its
-        // killswitch, and what was measured is still judged.
-        let signals = [
-            SignalKind::interrupt(),
-            SignalKind::terminate(),
-            SignalKind::hangup(),
-        ];
-        let mut streams: Vec<_> = signals.into_iter().filter_map(|s| signal(s).ok()).collect();
-        let interrupted = async move {
-            futures::future::select_all(streams.iter_mut().map(|s| Box::pin(s.recv()))).await;
+        let interrupted = match interruptions() {
+            Ok(interrupted) => interrupted,
+            Err(message) => {
+                eprintln!("golive: {message}");
+                return 2;
+            }
         };
-        let (campaign, written) = crate::load::campaign::run(&plan, interrupted).await;
-        emit(&crate::load::report::markdown(&campaign));
+        let (campaign, written, summary) = crate::load::campaign::run(&plan, interrupted).await;
+        emit(&summary);
         let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
         emit(&format!("\nReports: {}\n", names.join(", ")));
         campaign.exit_code
+    })
+}
+
+/// Ctrl-C, SIGTERM and SIGHUP as one future (call it inside the runtime).
+/// Ctrl-C goes through the ctrlc crate, installed before Goose's handler
+/// (which then fails quietly, and with it Goose's second-Ctrl-C
+/// `process::exit` that would leave a stack behind); it also stops a
+/// running load campaign through Goose's killswitch, so what was measured
+/// is still judged and reported.
+fn interruptions() -> Result<impl Future<Output = ()>, String> {
+    let ctrl_c = Arc::new(tokio::sync::Notify::new());
+    let notify = ctrl_c.clone();
+    ctrlc::set_handler(move || {
+        goose::trigger_killswitch("interrupted (Ctrl-C)");
+        notify.notify_one();
+    })
+    .map_err(|e| format!("cannot watch for Ctrl-C: {e}"))?;
+    let mut streams = Vec::new();
+    for kind in [SignalKind::terminate(), SignalKind::hangup()] {
+        streams.push(signal(kind).map_err(|e| format!("cannot watch for termination: {e}"))?);
+    }
+    Ok(async move {
+        let terminated =
+            futures::future::select_all(streams.iter_mut().map(|s| Box::pin(s.recv())));
+        tokio::select! {
+            () = ctrl_c.notified() => {}
+            _ = terminated => {}
+        }
     })
 }
 

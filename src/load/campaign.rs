@@ -123,12 +123,12 @@ fn show_progress(progress: engine::Progress) {
     let _ = stderr.flush();
 }
 
-/// Runs the campaign; returns it judged, with its reports written, and the
-/// paths of the reports.
+/// Runs the campaign; returns it judged (its reports written), the paths
+/// of the reports and the summary to print (secrets redacted).
 pub async fn run(
     plan: &LoadPlan,
     interrupted: impl Future<Output = ()>,
-) -> (Campaign, Vec<PathBuf>) {
+) -> (Campaign, Vec<PathBuf>, String) {
     let path = profile_path(&plan.profile);
     let mut errors = Vec::new();
     let env = |name: &str| std::env::var(name).ok();
@@ -205,11 +205,11 @@ pub async fn run(
     let written = match report::write_all(&campaign, &secrets, &plan.report_dir) {
         Ok(written) => written,
         Err(error) => {
-            let mut campaign = campaign;
             campaign.input_errors.push(error);
             campaign.exit_code = 2;
-            return (campaign, Vec::new());
+            Vec::new()
         }
     };
-    (campaign, written)
+    let summary = report::redact(report::markdown(&campaign), &secrets);
+    (campaign, written, summary)
 }

@@ -259,6 +259,14 @@ pub fn junit(campaign: &Campaign) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// `text` with every secret value replaced.
+pub fn redact(mut text: String, secrets: &[String]) -> String {
+    for secret in secrets {
+        text = text.replace(secret.as_str(), "[redacted]");
+    }
+    text
+}
+
 /// Writes `load.json`, `load.md`, `load.html` and `load-junit.xml` into `dir`, with every
 /// secret value replaced; returns their paths.
 pub fn write_all(
@@ -280,10 +288,8 @@ pub fn write_all(
         ("load-junit.xml", junit(campaign)),
     ];
     let mut written = Vec::new();
-    for (name, mut content) in files {
-        for secret in secrets {
-            content = content.replace(secret.as_str(), "[redacted]");
-        }
+    for (name, content) in files {
+        let content = redact(content, secrets);
         let path = dir.join(name);
         std::fs::write(&path, content).map_err(|e| {
             InputError::new(path.display().to_string(), format!("cannot write: {e}"))

@@ -1,0 +1,229 @@
+//! `golive load` from the outside: the real binary against an HTTP server
+//! of this test process whose answers are known in advance (a fixed share
+//! of slow answers, a fixed share of 500s). Exit codes 0 (every target
+//! met), 1 (a target missed, saying which and by how much) and 2 (a profile
+//! that cannot be read, an interrupted campaign), the four reports, and
+//! values from the environment redacted from all of them.
+
+mod common;
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::golive_command;
+use serde_json::Value;
+
+/// A keep-alive HTTP server on 127.0.0.1: request n (over all
+/// connections) waits `slow_ms` when n % 10 == 9 and answers 500 when
+/// n % 100 == 50 and `errors` is set.
+fn known_server(slow_ms: u64, errors: bool) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let counter = Arc::new(AtomicUsize::new(0));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let counter = counter.clone();
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 8192];
+                while let Ok(read) = stream.read(&mut buffer) {
+                    if read == 0 {
+                        return;
+                    }
+                    let n = counter.fetch_add(1, Ordering::SeqCst);
+                    if n % 10 == 9 {
+                        std::thread::sleep(Duration::from_millis(slow_ms));
+                    }
+                    let status = if errors && n % 100 == 50 {
+                        "500 Internal Server Error"
+                    } else {
+                        "200 OK"
+                    };
+                    let answer = format!("HTTP/1.1 {status}\r\ncontent-length: 2\r\n\r\nok");
+                    if stream.write_all(answer.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{address}")
+}
+
+fn profile(dir: &Path, targets: &str) -> PathBuf {
+    let path = dir.join("campaign.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "name: campaign
+description: \"token ${{GOLIVE_TEST_TOKEN}} must not leak\"
+host: http://127.0.0.1:1
+load:
+  stages:
+    - {{ users: 4, ramp: 1s, hold: 3s }}
+think_time: 20ms
+scenarios:
+  - name: read
+    requests:
+      - {{ name: read, path: /x, headers: {{ Authorization: \"Bearer ${{GOLIVE_TEST_TOKEN}}\" }}, expect: {{ status: 200 }} }}
+targets:
+{targets}
+"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn load(profile: &Path, host: &str, reports: &Path) -> Output {
+    golive_command()
+        .arg("load")
+        .arg(profile)
+        .args(["--host", host, "--report-dir"])
+        .arg(reports)
+        .env("GOLIVE_TEST_TOKEN", "tok-s3cr3t-value")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn summary(reports: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(reports.join("load.json")).unwrap()).unwrap()
+}
+
+fn assert_reports_without_secret(reports: &Path) {
+    for name in ["load.json", "load.md", "load.html", "load-junit.xml"] {
+        let text =
+            std::fs::read_to_string(reports.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!text.contains("tok-s3cr3t-value"), "{name} shows the token");
+    }
+}
+
+#[test]
+fn targets_met_exit_0_and_the_four_reports_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = known_server(50, false);
+    let reports = dir.path().join("reports");
+    let output = load(
+        &profile(dir.path(), "  p95_ms: 500\n  error_rate_percent: 0.1"),
+        &host,
+        &reports,
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let summary = summary(&reports);
+    assert_eq!(summary["verdict"], "READY");
+    assert!(
+        summary["steady"]["requests"].as_u64().unwrap() > 20,
+        "{summary:#}"
+    );
+    assert_reports_without_secret(&reports);
+    let html = std::fs::read_to_string(reports.join("load.html")).unwrap();
+    assert!(
+        html.contains("<svg") && !html.contains("<script"),
+        "self-contained charts"
+    );
+}
+
+#[test]
+fn a_missed_target_exits_1_naming_it_and_the_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = known_server(200, true);
+    let reports = dir.path().join("reports");
+    let output = load(&profile(dir.path(), "  p95_ms: 100"), &host, &reports);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        !stdout.contains("tok-s3cr3t-value"),
+        "the terminal shows the token"
+    );
+    assert!(
+        stdout.contains("p95 latency ≤ 100 ms: 20") && stdout.contains("missed by 10"),
+        "the p95 is about 200 ms, missed by about 100 ms: {stdout}"
+    );
+    let summary = summary(&reports);
+    let p95 = summary["steady"]["p95_ms"].as_f64().unwrap();
+    assert!(
+        (p95 - 200.0).abs() / 200.0 < 0.02,
+        "p95 {p95}, truth 200 ms"
+    );
+    let junit = std::fs::read_to_string(reports.join("load-junit.xml")).unwrap();
+    assert!(junit.contains("<failure"), "{junit}");
+    assert_reports_without_secret(&reports);
+}
+
+#[test]
+fn a_profile_that_cannot_be_read_exits_2_with_its_line_and_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.yaml");
+    std::fs::write(
+        &path,
+        "name: bad\nhost: nowhere\nload: { stages: [] }\nscenarios: []\n",
+    )
+    .unwrap();
+    let reports = dir.path().join("reports");
+    let output = load(&path, "http://127.0.0.1:1", &reports);
+    assert_eq!(output.status.code(), Some(2));
+    let summary = summary(&reports);
+    assert_eq!(summary["verdict"], "COULD_NOT_EVALUATE");
+    let place = summary["input_errors"][0]["place"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(place.ends_with("bad.yaml:2:7"), "{summary:#}");
+}
+
+#[test]
+fn ctrl_c_stops_the_campaign_with_exit_2_and_the_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = known_server(10, false);
+    let reports = dir.path().join("reports");
+    let path = profile(dir.path(), "  p95_ms: 500");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("hold: 3s", "hold: 60s");
+    std::fs::write(&path, text).unwrap();
+    let child = golive_command()
+        .arg("load")
+        .arg(&path)
+        .args(["--host", &host, "--report-dir"])
+        .arg(&reports)
+        .env("GOLIVE_TEST_TOKEN", "tok-s3cr3t-value")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = std::time::Instant::now();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "stopped promptly"
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let summary = summary(&reports);
+    assert_eq!(summary["interrupted"], true);
+    assert!(
+        summary["ramp"]["requests"].as_u64().unwrap_or(0)
+            + summary["steady"]["requests"].as_u64().unwrap_or(0)
+            > 0
+    );
+}
