@@ -243,6 +243,12 @@ const VARIANTS: &[Variant] = &[
         items: &["ratelimit.pace"],
     },
     Variant {
+        name: "slow-api",
+        feature: "features/live-load.feature",
+        scenarios: &["Under the smoke load, p95 stays below 200 ms and errors below 0.1 %"],
+        items: &["load.p95"],
+    },
+    Variant {
         name: "lying-readiness",
         feature: "features/live-health.feature",
         scenarios: &[
