@@ -46,6 +46,20 @@ pub fn profile_path(name: &str) -> PathBuf {
     }
 }
 
+/// The CA certificates of the profile's `tls.ca_file`, if it names one.
+pub fn profile_ca(profile: &LoadProfile) -> Result<Option<Vec<u8>>, InputError> {
+    profile
+        .tls
+        .ca_file
+        .as_ref()
+        .map(|file| {
+            std::fs::read(file).map_err(|e| {
+                InputError::new(file.display().to_string(), format!("cannot read: {e}"))
+            })
+        })
+        .transpose()
+}
+
 /// Where the load goes, starting the stack when the profile names one of
 /// its endpoints.
 async fn destination(
@@ -54,22 +68,19 @@ async fn destination(
     session: Option<&StackSession>,
 ) -> Result<Destination, InputError> {
     let insecure = profile.tls.insecure;
-    if profile.tls.ca_file.is_some() {
-        return Err(InputError::new(
-            profile.path.display().to_string(),
-            "tls.ca_file is not supported by the load engine yet: use insecure: true for a test stack",
-        ));
-    }
+    let ca_pem = profile_ca(profile)?;
     if let Some(host) = &plan.host {
         return Ok(Destination {
             base_url: host.trim_end_matches('/').to_string(),
             insecure,
+            ca_pem,
         });
     }
     match &profile.host {
         Host::Url(url) => Ok(Destination {
             base_url: url.clone(),
             insecure,
+            ca_pem,
         }),
         Host::Endpoint(name) => {
             let session = session.ok_or_else(|| {
@@ -92,9 +103,13 @@ async fn destination(
                         format!("no container serves the endpoint {name}"),
                     )
                 })?;
+            // A stack's endpoint is trusted through the stack's own CA
+            // unless the profile names one.
+            let ca_pem = ca_pem.or_else(|| stack.trust_for(endpoint).ok());
             Ok(Destination {
                 base_url: address.url_base,
                 insecure,
+                ca_pem,
             })
         }
     }

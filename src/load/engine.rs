@@ -21,6 +21,8 @@ use tokio::time::Instant;
 
 use super::profile::{Body, LoadProfile, RequestSpec, Shape};
 use super::record::{Phase, Record, Sample};
+use crate::probe::http::{CertificateCheck, tls_config};
+use crate::probe::tls::Trust;
 
 /// Where a campaign sends its load.
 #[derive(Debug, Clone)]
@@ -29,6 +31,8 @@ pub struct Destination {
     pub base_url: String,
     /// Accept any certificate (test stacks).
     pub insecure: bool,
+    /// CA certificates (PEM) to trust instead of the system's.
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 /// Only one Goose attack at a time per process.
@@ -206,9 +210,19 @@ pub async fn run(
         slots,
         start: OnceLock::new(),
     });
+    let trust = match (&destination.ca_pem, destination.insecure) {
+        (Some(pem), false) => Some(Arc::new(
+            tls_config(&CertificateCheck::Verify(Trust::Pem(pem.clone())))
+                .map_err(|e| EngineError(e.to_string()))?,
+        )),
+        _ => None,
+    };
     let mut attack = GooseAttack::initialize_with_config(GooseConfiguration::default())?;
     for scenario in &profile.scenarios {
         let mut goose_scenario = Scenario::new(&scenario.name).set_weight(scenario.weight)?;
+        if let Some(trust) = &trust {
+            goose_scenario = goose_scenario.register_transaction(trusting(trust.clone()));
+        }
         if !profile.think_time.max.is_zero() {
             goose_scenario =
                 goose_scenario.set_wait_time(profile.think_time.min, profile.think_time.max)?;
@@ -341,6 +355,22 @@ fn method(name: &str) -> GooseMethod {
         "DELETE" => GooseMethod::Delete,
         _ => GooseMethod::Get,
     }
+}
+
+/// A transaction each user runs first: its HTTP client trusts the given
+/// CA (Goose's own client builder cannot take custom roots).
+fn trusting(config: Arc<rustls::ClientConfig>) -> Transaction {
+    let closure: TransactionFunction = Arc::new(move |user| {
+        let config = (*config).clone();
+        Box::pin(async move {
+            let builder = reqwest::Client::builder().tls_backend_preconfigured(config);
+            user.set_client_builder(builder).await.map_err(Box::new)?;
+            Ok(())
+        })
+    });
+    Transaction::new(closure)
+        .set_name("trust the profile's CA")
+        .set_on_start()
 }
 
 /// The request's path with its query string, percent-encoded.
@@ -542,6 +572,7 @@ mod tests {
         let destination = Destination {
             base_url,
             insecure: false,
+            ca_pem: None,
         };
         let record = run(&profile(stages), &destination, |_| {}).await.unwrap();
         let tally = &record.steady;
@@ -622,6 +653,7 @@ mod tests {
         let destination = Destination {
             base_url,
             insecure: false,
+            ca_pem: None,
         };
         let record = run(&profile(rate), &destination, |_| {}).await.unwrap();
         let tally = &record.steady;
@@ -631,5 +663,42 @@ mod tests {
         assert!(p95 > 500.0, "the stall is seen: p95 {p95} ms");
         let rps = record.steady_rps().unwrap();
         assert!((rps - 50.0).abs() < 5.0, "{rps} requests/s");
+    }
+
+    /// Over HTTPS, users trust the CA the destination gives: every request
+    /// is answered; without it, none is (the certificate is unknown).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn users_trust_the_destinations_ca() {
+        use crate::probe::testing::{Pki, http_server, response};
+        crate::probe::install_crypto_provider();
+        let pki = Pki::new("load test CA");
+        let leaf = pki.valid_leaf(&["localhost"]);
+        let (address, _) = http_server(Some(&leaf), |_, _| response("200 OK", &[], "ok")).await;
+        let stages = || {
+            Shape::Stages(vec![Stage {
+                users: 2,
+                ramp: Duration::ZERO,
+                hold: Duration::from_secs(2),
+            }])
+        };
+        let base_url = format!("https://localhost:{}", address.port());
+        let trusted = Destination {
+            base_url: base_url.clone(),
+            insecure: false,
+            ca_pem: Some(pki.ca_pem()),
+        };
+        let record = run(&profile(stages()), &trusted, |_| {}).await.unwrap();
+        assert!(record.steady.requests > 10, "{}", record.steady.requests);
+        assert_eq!(record.steady.error_rate_percent(), Some(0.0));
+        let untrusted = Destination {
+            ca_pem: None,
+            ..trusted
+        };
+        let record = run(&profile(stages()), &untrusted, |_| {}).await.unwrap();
+        assert_eq!(record.steady.error_rate_percent(), Some(100.0));
+        assert_eq!(
+            record.steady.statuses.get("no answer"),
+            Some(&record.steady.requests)
+        );
     }
 }

@@ -221,7 +221,9 @@ fn causes(e: &reqwest::Error) -> String {
     }
 }
 
-fn tls_config(check: &CertificateCheck) -> Result<ClientConfig, ProbeError> {
+/// The rustls configuration of a client that checks certificates as asked
+/// (also used by the load engine for a profile's CA).
+pub(crate) fn tls_config(check: &CertificateCheck) -> Result<ClientConfig, ProbeError> {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| ProbeError::Invalid(format!("TLS configuration: {e}")))?;

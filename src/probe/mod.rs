@@ -27,7 +27,7 @@ pub mod http;
 pub mod tls;
 
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 /// Why a probe could not produce an observation. Refusals that *are* the
 /// observation (a server declining TLS 1.0, a 429) are not errors.

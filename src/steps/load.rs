@@ -43,9 +43,13 @@ pub async fn runs_against(
                 arguments[0]
             ))
         })?;
+    let ca_pem = campaign::profile_ca(&profile)
+        .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?
+        .or_else(|| stack.trust_for(endpoint).ok());
     let destination = Destination {
         base_url: address.url_base,
         insecure: profile.tls.insecure,
+        ca_pem,
     };
     let record = engine::run(&profile, &destination, |_| {})
         .await
