@@ -93,6 +93,10 @@ section "Docker engine and local images (scripts/docker.sh, scripts/images.sh)"
 # this script fails, saying what is missing.
 bash scripts/docker.sh || fail "no Docker engine (see the message above)"
 bash scripts/images.sh || fail "the local test images could not be built"
+# The load report (load.html) is checked in headless Chromium, Debian's.
+if ! command -v chromium >/dev/null 2>&1; then
+    bash scripts/apt-install.sh chromium || fail "Chromium is needed to check load.html"
+fi
 
 section "4/5 Tests: cargo test"
 # --all-targets: unit and integration tests (the crate has no doc tests, and

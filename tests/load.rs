@@ -2,8 +2,9 @@
 //! of this test process whose answers are known in advance (a fixed share
 //! of slow answers, a fixed share of 500s). Exit codes 0 (every target
 //! met), 1 (a target missed, saying which and by how much) and 2 (a profile
-//! that cannot be read, an interrupted campaign), the four reports, and
-//! values from the environment redacted from all of them.
+//! that cannot be read, an interrupted campaign), the four reports (the
+//! HTML one rendered in headless Chromium), and values from the environment
+//! redacted from all of them.
 
 mod common;
 
@@ -131,6 +132,50 @@ fn targets_met_exit_0_and_the_four_reports_are_written() {
     assert!(
         html.contains("<svg") && !html.contains("<script"),
         "self-contained charts"
+    );
+    assert_renders_in_chromium(&reports.join("load.html"), dir.path());
+}
+
+/// The page renders in headless Chromium with every host name unresolvable
+/// (so nothing could be fetched): the three charts are in the DOM with
+/// their lines drawn, and a screenshot of the page is not blank.
+fn assert_renders_in_chromium(page: &Path, scratch: &Path) {
+    let chromium = |extra: &[&str]| {
+        Command::new("chromium")
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--host-resolver-rules=MAP * ~NOTFOUND",
+            ])
+            .arg(format!(
+                "--user-data-dir={}",
+                scratch.join("chromium").display()
+            ))
+            .args(extra)
+            .arg(format!("file://{}", page.display()))
+            .stderr(Stdio::null())
+            .output()
+            .expect("chromium is needed for this test (scripts/test.sh installs Debian's chromium)")
+    };
+    let dom = String::from_utf8_lossy(&chromium(&["--dump-dom"]).stdout).into_owned();
+    assert!(
+        dom.matches("<figure>").count() >= 3,
+        "the three charts: {dom}"
+    );
+    assert!(dom.contains("<path d=\"M"), "lines drawn: {dom}");
+    let shot = scratch.join("load.png");
+    let screenshot = format!("--screenshot={}", shot.display());
+    chromium(&[screenshot.as_str(), "--window-size=900,1400"]);
+    let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
+    assert!(
+        size > 20_000,
+        "a rendered page, not a blank one: {size} bytes"
     );
 }
 
