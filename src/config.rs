@@ -157,24 +157,15 @@ impl Profile {
     }
 
     fn apply(&mut self, overrides: &ProfileOverrides) {
-        let ProfileOverrides {
-            extends: _,
-            min_replicas,
-            latency_p95_ms,
-            error_rate_percent,
-            availability_percent,
-            cert_expiry_days,
-            hsts_min_days,
-            rto_seconds,
-            rpo_seconds,
-            pod_security_level,
-            hpa_required_for,
-            zero_downtime_rollouts,
-        } = overrides;
-        macro_rules! set {
-            ($($field:ident),*) => { $( if let Some(value) = $field { self.$field = *value; } )* };
+        // Destructured without `..`: a new override field that is not
+        // applied here does not compile.
+        macro_rules! apply {
+            ($($field:ident),*) => {{
+                let ProfileOverrides { extends: _, $($field),* } = overrides;
+                $( if let Some(value) = $field { self.$field = *value; } )*
+            }};
         }
-        set!(
+        apply!(
             min_replicas,
             latency_p95_ms,
             error_rate_percent,

@@ -533,8 +533,7 @@ fn keep_leaves_the_stack_running_and_prints_its_endpoints() {
         run.context()
     );
     assert!(
-        run.stdout.contains("redis: tcp://127.0.0.1:")
-            || run.stdout.contains("redis: http://127.0.0.1:"),
+        run.stdout.contains("redis: tcp://127.0.0.1:"),
         "{}",
         run.context()
     );

@@ -283,9 +283,7 @@ impl<'a> Violation<'a> {
             found,
         }
     }
-}
 
-impl<'a> Violation<'a> {
     /// A violation by the pod spec of a workload (no container), at `field`
     /// inside it.
     pub fn on_pod_spec(

@@ -101,13 +101,7 @@ fn is_valid_version(version: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::model::selector::labels;
 
     #[test]
     fn versions_follow_pod_security_admission() {

@@ -433,6 +433,7 @@ fn endpoint_port(endpoint: &serde_json::Value) -> Option<PortRef> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::selector::labels;
     use serde_json::json;
 
     fn port(name: Option<&str>, number: i32) -> ContainerPort {
@@ -441,13 +442,6 @@ mod tests {
             container_port: number,
             ..ContainerPort::default()
         }
-    }
-
-    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
     }
 
     #[test]

@@ -210,15 +210,17 @@ impl Engine {
             .map_err(failed(format!("inspecting container {container}")))
     }
 
-    /// The 127.0.0.1 port a container port is published on.
-    pub async fn host_port(&self, container: &str, port: u16) -> Result<Option<u16>, EngineError> {
-        let inspected = self.inspect(container).await?;
-        Ok(inspected
+    /// The 127.0.0.1 port a container port is published on (it changes
+    /// when the container restarts).
+    pub async fn host_port(&self, container: &str, port: u16) -> Result<u16, String> {
+        let inspected = self.inspect(container).await.map_err(|e| e.to_string())?;
+        inspected
             .network_settings
             .and_then(|n| n.ports)
             .and_then(|ports| ports.get(&format!("{port}/tcp")).cloned().flatten())
             .and_then(|bindings| bindings.into_iter().find_map(|b| b.host_port))
-            .and_then(|p| p.parse().ok()))
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| format!("port {port} of {container} is not published"))
     }
 
     /// Runs a command in a running container (as its configured user, or

@@ -243,12 +243,6 @@ impl<'de> Deserialize<'de> for Scalar {
     }
 }
 
-impl Scalar {
-    fn into_string(self) -> String {
-        self.0
-    }
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
@@ -547,12 +541,8 @@ fn check_service(
         name: name.to_string(),
         image: raw.image,
         command: raw.command,
-        env: raw
-            .env
-            .into_iter()
-            .map(|(k, v)| (k, v.into_string()))
-            .collect(),
-        user: raw.user.map(Scalar::into_string),
+        env: raw.env.into_iter().map(|(k, Scalar(v))| (k, v)).collect(),
+        user: raw.user.map(|Scalar(user)| user),
         read_only: raw.read_only,
         tmpfs: raw.tmpfs,
         replicas: raw.replicas,

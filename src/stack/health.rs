@@ -80,7 +80,7 @@ async fn probe_once(engine: &Engine, container: &str, probe: &HealthProbe) -> Re
             status,
             https,
         } => {
-            let host_port = published(engine, container, *port).await?;
+            let host_port = engine.host_port(container, *port).await?;
             let scheme = if *https { "https" } else { "http" };
             let url = format!("{scheme}://127.0.0.1:{host_port}{path}");
             let options = HttpOptions {
@@ -119,14 +119,6 @@ async fn probe_once(engine: &Engine, container: &str, probe: &HealthProbe) -> Re
             }
         }
     }
-}
-
-async fn published(engine: &Engine, container: &str, port: u16) -> Result<u16, String> {
-    engine
-        .host_port(container, port)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("port {port} is not published"))
 }
 
 fn last_line(stdout: &str, stderr: &str) -> String {

@@ -164,7 +164,7 @@ pub async fn start(
         file.name,
         file.services.len()
     ));
-    let stack = RunningStack {
+    let mut stack = RunningStack {
         run_id: run_id.to_string(),
         network,
         started_in: Duration::ZERO,
@@ -215,10 +215,7 @@ pub async fn start(
             });
         }
     }
-    let stack = RunningStack {
-        started_in: started.elapsed(),
-        ..stack
-    };
+    stack.started_in = started.elapsed();
     say(&format!(
         "stack {}: healthy in {:.1} s",
         stack.file.name,
@@ -396,10 +393,7 @@ impl RunningStack {
                 .engine
                 .host_port(container, *port)
                 .await
-                .map_err(|e| StartError::new(container, e.to_string()))?
-                .ok_or_else(|| {
-                    StartError::new(container, format!("port {port} is not published"))
-                })?;
+                .map_err(|m| StartError::new(container, m))?;
             published.insert(*port, host);
         }
         Ok(published)
