@@ -82,11 +82,16 @@ targets:
 }
 
 fn load(profile: &Path, host: &str, reports: &Path) -> Output {
+    load_with(profile, host, reports, &[])
+}
+
+fn load_with(profile: &Path, host: &str, reports: &Path, extra: &[&str]) -> Output {
     golive_command()
         .arg("load")
         .arg(profile)
         .args(["--host", host, "--report-dir"])
         .arg(reports)
+        .args(extra)
         .env("GOLIVE_TEST_TOKEN", "tok-s3cr3t-value")
         .stdin(Stdio::null())
         .output()
@@ -207,6 +212,50 @@ fn a_missed_target_exits_1_naming_it_and_the_gap() {
 }
 
 #[test]
+fn a_slower_run_than_its_baseline_is_a_regression_with_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let campaign = profile(dir.path(), "  p95_ms: 1000");
+    let before = dir.path().join("before");
+    let output = load(&campaign, &known_server(20, false), &before);
+    assert_eq!(output.status.code(), Some(0), "the baseline campaign");
+    let baseline = before.join("load.json");
+    let after = dir.path().join("after");
+    let output = load_with(
+        &campaign,
+        &known_server(200, false),
+        &after,
+        &[
+            "--baseline",
+            baseline.to_str().unwrap(),
+            "--tolerance",
+            "20",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let summary = summary(&after);
+    let rows = summary["comparison"]["rows"].as_array().unwrap();
+    let p95 = rows
+        .iter()
+        .find(|r| r["scope"] == "overall" && r["metric"] == "p95_ms")
+        .unwrap();
+    assert_eq!(p95["regression"], true, "{p95:#}");
+    assert!(p95["change_percent"].as_f64().unwrap() > 300.0, "{p95:#}");
+    let throughput_same = rows
+        .iter()
+        .filter(|r| r["metric"] == "p50_ms")
+        .all(|r| r["regression"] == false);
+    assert!(throughput_same, "the median did not move: {rows:#?}");
+    let html = std::fs::read_to_string(after.join("load.html")).unwrap();
+    assert!(
+        html.contains(r#"<table id="comparison">"#) && html.contains("regression"),
+        "the comparison is on the page"
+    );
+    let markdown = std::fs::read_to_string(after.join("load.md")).unwrap();
+    assert!(markdown.contains("❌ regression"), "{markdown}");
+}
+
+#[test]
 fn a_profile_that_cannot_be_read_exits_2_with_its_line_and_reports() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.yaml");
@@ -224,6 +273,42 @@ fn a_profile_that_cannot_be_read_exits_2_with_its_line_and_reports() {
         .as_str()
         .unwrap_or_default();
     assert!(place.ends_with("bad.yaml:2:7"), "{summary:#}");
+}
+
+#[test]
+fn wrong_arguments_exit_2_before_any_load_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let campaign = profile(dir.path(), "  p95_ms: 500");
+    let not_json = dir.path().join("not-a-report.json");
+    std::fs::write(&not_json, "{}").unwrap();
+    let not_json = not_json.to_str().unwrap();
+    let host = known_server(1, false);
+    let cases: [(&str, &[&str], &str); 4] = [
+        ("nowhere", &[], "--host"),
+        ("ftp://127.0.0.1:21", &[], "--host"),
+        (&host, &["--tolerance=-5"], "--tolerance"),
+        (&host, &["--baseline", not_json], not_json),
+    ];
+    for (host, extra, place) in cases {
+        let reports = dir.path().join("reports");
+        let output = load_with(&campaign, host, &reports, extra);
+        assert_eq!(output.status.code(), Some(2), "{host} {extra:?}");
+        let summary = summary(&reports);
+        assert_eq!(summary["input_errors"][0]["place"], place, "{summary:#}");
+        assert_eq!(
+            summary["steady"]["requests"].as_u64(),
+            Some(0),
+            "nothing sent: {host} {extra:?}"
+        );
+    }
+    let reports = dir.path().join("reports");
+    let output = load(Path::new("no-such-profile"), &host, &reports);
+    assert_eq!(output.status.code(), Some(2));
+    let message = summary(&reports)["input_errors"][0]["message"].to_string();
+    assert!(
+        message.contains("baseline, peak, smoke, soak, spike"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -632,6 +632,11 @@ fn the_demo_service_stores_items_in_postgres_and_caches_them_in_redis() {
     let body = created.rsplit("\r\n\r\n").next().unwrap_or_default();
     let item: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {created}"));
     let id = &item["id"];
+    let (status, listed) = curl("GET", &format!("{api2}/api/v1/items?limit=1"), None);
+    assert_eq!(status, 200, "{listed}");
+    let listed: Value =
+        serde_json::from_str(listed.rsplit("\r\n\r\n").next().unwrap_or_default()).unwrap();
+    assert_eq!(listed, serde_json::json!([item]), "the newest item, alone");
     let on = |base: &str| format!("{base}/api/v1/items/{id}");
     let (status, first) = curl("GET", &on(&api1), None);
     assert_eq!(status, 200, "{first}");
@@ -663,4 +668,87 @@ fn the_demo_service_stores_items_in_postgres_and_caches_them_in_redis() {
         metrics.contains("http_request_duration_seconds_bucket{"),
         "{metrics}"
     );
+}
+
+/// `golive load` on a stack it starts: the demo API replicas with a known
+/// fault (one item request in ten 400 ms slower, two in a hundred answered
+/// 500, exact shares per replica). The campaign measures what was
+/// injected, misses its p95 and error-rate targets (exit 1) naming them,
+/// spreads its users over the three replicas, and removes the stack.
+#[test]
+fn golive_load_on_a_stack_measures_the_injected_latency_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let stack = dir.path().join("faulty.yaml");
+    std::fs::write(
+        &stack,
+        format!(
+            "extends: {}\nname: faulty-api\nservices:\n  api:\n    env:\n      ERROR_PERCENT: \"2\"\n",
+            root.join("fixtures/stacks/slow-api.yaml").display()
+        ),
+    )
+    .unwrap();
+    let profile = dir.path().join("measure.yaml");
+    std::fs::write(
+        &profile,
+        "name: measure
+host: endpoint:api
+load:
+  rate: { per_second: 40, ramp: 1s, duration: 15s, max_users: 40 }
+scenarios:
+  - name: list
+    requests:
+      - { name: list items, path: /api/v1/items, query: { limit: \"5\" }, expect: { status: 200 } }
+targets:
+  p95_ms: 200
+  error_rate_percent: 0.1
+",
+    )
+    .unwrap();
+    let reports = dir.path().join("reports");
+    let output = golive_command()
+        .arg("load")
+        .arg(&profile)
+        .arg("--target")
+        .arg(format!("stack:{}", stack.display()))
+        .arg("--report-dir")
+        .arg(&reports)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let context = format!("{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(1), "{context}");
+    assert!(
+        stdout.contains("❌ | p95 latency ≤ 200 ms") && stdout.contains("❌ | error rate ≤ 0.1 %"),
+        "{context}"
+    );
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("load.json")).unwrap()).unwrap();
+    let steady = &summary["steady"];
+    let (p50, p95) = (
+        steady["p50_ms"].as_f64().unwrap(),
+        steady["p95_ms"].as_f64().unwrap(),
+    );
+    assert!(p50 < 50.0, "nine in ten are fast: p50 {p50} ms");
+    assert!(
+        (400.0..450.0).contains(&p95),
+        "one in ten takes 400 ms more: p95 {p95} ms"
+    );
+    let error_rate = steady["error_rate_percent"].as_f64().unwrap();
+    assert!(
+        (1.5..=2.5).contains(&error_rate),
+        "two in a hundred answered 500: {error_rate} %"
+    );
+    assert!(steady["statuses"]["500"].as_u64().unwrap() > 0);
+    let destinations = summary["destination"].as_str().unwrap();
+    assert_eq!(
+        destinations.matches("http://127.0.0.1:").count(),
+        3,
+        "the three replicas: {destinations}"
+    );
+    let run_id = summary["stack"]["run_id"].as_str().unwrap();
+    assert_eq!(summary["stack"]["removed"]["containers"], 6, "{summary:#}");
+    assert_eq!(leftovers(run_id), (0, 0));
+    assert!(work_dirs_of(run_id).is_empty());
 }

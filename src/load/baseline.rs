@@ -29,6 +29,14 @@ pub struct Comparison {
     pub rows: Vec<Row>,
 }
 
+impl Row {
+    /// The change as text: `+12.5 %`, or `–` when either side is missing.
+    pub fn change_text(&self) -> String {
+        self.change_percent
+            .map_or_else(|| "–".to_string(), |c| format!("{c:+.1} %"))
+    }
+}
+
 impl Comparison {
     pub fn regressed(&self) -> bool {
         self.rows.iter().any(|r| r.regression)
@@ -42,16 +50,16 @@ enum Direction {
     HigherIsBetter,
 }
 
-const METRICS: &[(&str, Direction)] = &[
-    ("p50_ms", Direction::LowerIsBetter),
-    ("p95_ms", Direction::LowerIsBetter),
-    ("p99_ms", Direction::LowerIsBetter),
-    ("error_rate_percent", Direction::LowerIsBetter),
+/// The metrics compared, and the change below which a move is noise
+/// whatever its percentage: 1 ms of latency (a 0.1 ms → 0.14 ms median
+/// on loopback is not a 40 % regression), 0.05 percentage points of
+/// error rate (0.01 % → 0.02 % is not one of 100 %).
+const METRICS: &[(&str, Direction, f64)] = &[
+    ("p50_ms", Direction::LowerIsBetter, 1.0),
+    ("p95_ms", Direction::LowerIsBetter, 1.0),
+    ("p99_ms", Direction::LowerIsBetter, 1.0),
+    ("error_rate_percent", Direction::LowerIsBetter, 0.05),
 ];
-
-/// Error rates closer than this (percentage points) are the same: a
-/// 0.01 % → 0.02 % move is not a regression of 100 %.
-const ERROR_RATE_NOISE: f64 = 0.05;
 
 fn figure(figures: &Value, metric: &str) -> Option<f64> {
     figures.get(metric).and_then(Value::as_f64)
@@ -68,8 +76,7 @@ fn current_figure(figures: &Figures, metric: &str) -> Option<f64> {
 
 fn row(
     scope: &str,
-    metric: &'static str,
-    direction: Direction,
+    (metric, direction, noise): (&'static str, Direction, f64),
     baseline: Option<f64>,
     current: Option<f64>,
     tolerance: f64,
@@ -80,11 +87,6 @@ fn row(
     };
     let regression = match (baseline, current, direction) {
         (Some(b), Some(c), Direction::LowerIsBetter) => {
-            let noise = if metric == "error_rate_percent" {
-                ERROR_RATE_NOISE
-            } else {
-                0.0
-            };
             c > b * (1.0 + tolerance / 100.0) && c - b > noise
         }
         (Some(b), Some(c), Direction::HigherIsBetter) => c < b * (1.0 - tolerance / 100.0),
@@ -100,18 +102,32 @@ fn row(
     }
 }
 
-/// Compares `current` with the `load.json` text of an earlier campaign.
-pub fn compare(
-    baseline_file: &str,
-    baseline_text: &str,
-    current: &Campaign,
-    tolerance_percent: f64,
-) -> Result<Comparison, String> {
-    let baseline: Value =
-        serde_json::from_str(baseline_text).map_err(|e| format!("not a load.json: {e}"))?;
-    if baseline.get("schema_version").and_then(Value::as_u64) != Some(1) {
-        return Err("not a load.json of schema version 1".into());
+/// An earlier campaign's `load.json`, read before the campaign runs (a
+/// wrong file should not cost a whole campaign).
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    file: String,
+    report: Value,
+}
+
+impl Baseline {
+    /// Checks the text of `file` is a `load.json` of schema version 1.
+    pub fn parse(file: &str, text: &str) -> Result<Baseline, String> {
+        let report: Value =
+            serde_json::from_str(text).map_err(|e| format!("not a load.json: {e}"))?;
+        if report.get("schema_version").and_then(Value::as_u64) != Some(1) {
+            return Err("not a load.json of schema version 1".into());
+        }
+        Ok(Baseline {
+            file: file.to_string(),
+            report,
+        })
     }
+}
+
+/// Compares `current` with an earlier campaign.
+pub fn compare(baseline: &Baseline, current: &Campaign, tolerance_percent: f64) -> Comparison {
+    let (baseline_file, baseline) = (&baseline.file, &baseline.report);
     let mut rows = Vec::new();
     let scopes = std::iter::once((
         "overall".to_string(),
@@ -129,11 +145,10 @@ pub fn compare(
         let (Some(then), Some(now)) = (then, now) else {
             continue;
         };
-        for (metric, direction) in METRICS {
+        for &(metric, direction, noise) in METRICS {
             rows.push(row(
                 &scope,
-                metric,
-                *direction,
+                (metric, direction, noise),
                 figure(then, metric),
                 current_figure(now, metric),
                 tolerance_percent,
@@ -142,17 +157,16 @@ pub fn compare(
     }
     rows.push(row(
         "overall",
-        "rps",
-        Direction::HigherIsBetter,
+        ("rps", Direction::HigherIsBetter, 0.0),
         baseline.get("steady_rps").and_then(Value::as_f64),
         current.steady_rps,
         tolerance_percent,
     ));
-    Ok(Comparison {
+    Comparison {
         baseline_file: baseline_file.to_string(),
         tolerance_percent,
         rows,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -169,7 +183,7 @@ mod tests {
                 request: "list items",
                 at: Duration::from_millis(i),
                 latency: Duration::from_millis(latency_ms),
-                status: Some(200),
+                status: Ok(200),
                 ok: i as usize >= failures,
                 phase: Phase::Steady,
             });
@@ -180,9 +194,17 @@ mod tests {
     #[test]
     fn slower_or_failing_runs_regress_beyond_the_tolerance_only() {
         let baseline = serde_json::to_string(&campaign(100, 0)).unwrap();
-        let same = compare("b.json", &baseline, &campaign(105, 0), 10.0).unwrap();
+        let same = compare(
+            &Baseline::parse("b.json", &baseline).unwrap(),
+            &campaign(105, 0),
+            10.0,
+        );
         assert!(!same.regressed(), "{:?}", same.rows);
-        let slower = compare("b.json", &baseline, &campaign(120, 0), 10.0).unwrap();
+        let slower = compare(
+            &Baseline::parse("b.json", &baseline).unwrap(),
+            &campaign(120, 0),
+            10.0,
+        );
         let regressions: Vec<(&str, &str)> = slower
             .rows
             .iter()
@@ -197,7 +219,11 @@ mod tests {
             regressions.contains(&("list items", "p99_ms")),
             "{regressions:?}"
         );
-        let failing = compare("b.json", &baseline, &campaign(100, 10), 10.0).unwrap();
+        let failing = compare(
+            &Baseline::parse("b.json", &baseline).unwrap(),
+            &campaign(100, 10),
+            10.0,
+        );
         assert!(
             failing
                 .rows
@@ -208,8 +234,28 @@ mod tests {
     }
 
     #[test]
+    fn sub_millisecond_moves_are_noise_whatever_their_percentage() {
+        let twice = serde_json::to_string(&campaign(1, 0)).unwrap();
+        let doubled = compare(
+            &Baseline::parse("b.json", &twice).unwrap(),
+            &campaign(2, 0),
+            10.0,
+        );
+        assert!(
+            !doubled.regressed(),
+            "1 ms to 2 ms is +100 % but within the 1 ms floor"
+        );
+        let worse = compare(
+            &Baseline::parse("b.json", &twice).unwrap(),
+            &campaign(3, 0),
+            10.0,
+        );
+        assert!(worse.regressed(), "1 ms to 3 ms is beyond it");
+    }
+
+    #[test]
     fn a_file_that_is_not_a_load_report_is_refused() {
-        assert!(compare("b.json", "{}", &campaign(1, 0), 10.0).is_err());
-        assert!(compare("b.json", "not json", &campaign(1, 0), 10.0).is_err());
+        assert!(Baseline::parse("b.json", "{}").is_err());
+        assert!(Baseline::parse("b.json", "not json").is_err());
     }
 }

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::baseline;
+use super::baseline::{self, Baseline};
 use super::engine::{self, Destination};
 use super::judge;
 use super::profile::{self, Host, LoadProfile};
@@ -14,7 +14,7 @@ use super::record::Record;
 use super::report::{self, Campaign};
 use crate::config::Config;
 use crate::error::InputError;
-use crate::stack::StackSession;
+use crate::stack::{RunningStack, StackSession};
 
 /// What the user asked for.
 #[derive(Debug, Clone)]
@@ -60,6 +60,33 @@ pub fn profile_ca(profile: &LoadProfile) -> Result<Option<Vec<u8>>, InputError> 
         .transpose()
 }
 
+/// The destination of a campaign on a stack endpoint: every instance of
+/// its service, users spread over them as a Kubernetes Service would, and
+/// the stack's own CA trusted unless the profile names one.
+pub fn stack_destination(
+    profile: &LoadProfile,
+    stack: &RunningStack,
+    name: &str,
+) -> Result<Destination, String> {
+    let endpoint = stack.endpoint(name)?;
+    let base_urls: Vec<String> = stack
+        .addresses(endpoint)
+        .into_iter()
+        .map(|address| address.url_base)
+        .collect();
+    if base_urls.is_empty() {
+        return Err(format!("no container serves the endpoint {name}"));
+    }
+    let ca_pem = profile_ca(profile)
+        .map_err(|e| e.to_string())?
+        .or_else(|| stack.trust_for(endpoint).ok());
+    Ok(Destination {
+        base_urls,
+        insecure: profile.tls.insecure,
+        ca_pem,
+    })
+}
+
 /// Where the load goes, starting the stack when the profile names one of
 /// its endpoints.
 async fn destination(
@@ -67,52 +94,30 @@ async fn destination(
     plan: &LoadPlan,
     session: Option<&StackSession>,
 ) -> Result<Destination, InputError> {
-    let insecure = profile.tls.insecure;
-    let ca_pem = profile_ca(profile)?;
-    if let Some(host) = &plan.host {
+    let url = match (&plan.host, &profile.host) {
+        (Some(host), _) => Some(host.trim_end_matches('/').to_string()),
+        (None, Host::Url(url)) => Some(url.clone()),
+        (None, Host::Endpoint(_)) => None,
+    };
+    if let Some(url) = url {
         return Ok(Destination {
-            base_url: host.trim_end_matches('/').to_string(),
-            insecure,
-            ca_pem,
+            base_urls: vec![url],
+            insecure: profile.tls.insecure,
+            ca_pem: profile_ca(profile)?,
         });
     }
-    match &profile.host {
-        Host::Url(url) => Ok(Destination {
-            base_url: url.clone(),
-            insecure,
-            ca_pem,
-        }),
-        Host::Endpoint(name) => {
-            let session = session.ok_or_else(|| {
-                InputError::new(
-                    profile.path.display().to_string(),
-                    format!("host: endpoint:{name} needs --target stack:FILE (or give --host URL)"),
-                )
-            })?;
-            let stack = session.start().await?;
-            let endpoint = stack
-                .endpoint(name)
-                .map_err(|m| InputError::new(session.file.display().to_string(), m))?;
-            let address = stack
-                .addresses(endpoint)
-                .into_iter()
-                .next()
-                .ok_or_else(|| {
-                    InputError::new(
-                        session.file.display().to_string(),
-                        format!("no container serves the endpoint {name}"),
-                    )
-                })?;
-            // A stack's endpoint is trusted through the stack's own CA
-            // unless the profile names one.
-            let ca_pem = ca_pem.or_else(|| stack.trust_for(endpoint).ok());
-            Ok(Destination {
-                base_url: address.url_base,
-                insecure,
-                ca_pem,
-            })
-        }
-    }
+    let Host::Endpoint(name) = &profile.host else {
+        unreachable!("a URL host returned above");
+    };
+    let session = session.ok_or_else(|| {
+        InputError::new(
+            profile.path.display().to_string(),
+            format!("host: endpoint:{name} needs --target stack:FILE (or give --host URL)"),
+        )
+    })?;
+    let stack = session.start().await?;
+    stack_destination(profile, &stack, name)
+        .map_err(|message| InputError::new(session.file.display().to_string(), message))
 }
 
 /// One progress line on standard error, when it is a terminal (CI logs get
@@ -128,9 +133,10 @@ fn show_progress(progress: engine::Progress) {
         .map_or_else(|| "–".to_string(), |p| format!("{p:.1} ms"));
     let _ = write!(
         stderr,
-        "\r{:>4}/{} s  {:>6} requests  {:>5} req/s  p95 {p95:>9}  errors {}   ",
+        "\r{:>4}/{} s  {:>4} users  {:>6} requests  {:>5} req/s  p95 {p95:>9}  errors {}   ",
         progress.elapsed.as_secs(),
         progress.total.as_secs(),
+        progress.users,
         progress.requests,
         progress.last_second,
         progress.failures
@@ -147,11 +153,36 @@ pub async fn run(
     let path = profile_path(&plan.profile);
     let mut errors = Vec::new();
     let env = |name: &str| std::env::var(name).ok();
-    let loaded = profile::load(&path, &env).map_err(|e| errors.push(e)).ok();
+    let loaded = if path.exists() {
+        profile::load(&path, &env).map_err(|e| errors.push(e)).ok()
+    } else {
+        errors.push(InputError::new(
+            path.display().to_string(),
+            format!(
+                "no such load profile: give a file, or a bundled profile ({})",
+                profile::BUNDLED.join(", ")
+            ),
+        ));
+        None
+    };
     let config = Config::load(plan.config.as_deref())
         .and_then(|c| c.profile(plan.environment.as_deref()).cloned())
         .map_err(|e| errors.push(e))
         .ok();
+    if let Some(Err(message)) = plan.host.as_deref().map(profile::base_url) {
+        errors.push(InputError::new("--host", message));
+    }
+    if !(plan.tolerance_percent.is_finite() && plan.tolerance_percent >= 0.0) {
+        errors.push(InputError::new("--tolerance", "a percentage, 0 or more"));
+    }
+    let earlier = plan.baseline.as_ref().and_then(|file| {
+        let place = file.display().to_string();
+        std::fs::read_to_string(file)
+            .map_err(|e| format!("cannot read: {e}"))
+            .and_then(|text| Baseline::parse(&place, &text))
+            .map_err(|message| errors.push(InputError::new(place, message)))
+            .ok()
+    });
     let session = plan
         .stack
         .as_ref()
@@ -159,12 +190,13 @@ pub async fn run(
     let mut record = Record::default();
     let mut was_interrupted = false;
     let mut destination_text = plan.host.clone().unwrap_or_default();
+    // Nothing runs when an input is wrong: the reports say what was.
     let mut targets = Vec::new();
     if let (Some(profile), Some(run_profile), true) = (&loaded, &config, errors.is_empty()) {
         match destination(profile, plan, session.as_deref()).await {
             Err(error) => errors.push(error),
             Ok(destination) => {
-                destination_text = destination.base_url.clone();
+                destination_text = destination.base_urls.join(", ");
                 let campaign = engine::run(profile, &destination, show_progress);
                 tokio::pin!(campaign);
                 let outcome = tokio::select! {
@@ -186,9 +218,10 @@ pub async fn run(
             }
         }
     }
-    if let Some(session) = &session {
-        let _ = session.finish().await;
-    }
+    let stack = match &session {
+        Some(session) => Some(session.finish().await),
+        None => None,
+    };
     let (name, description, secrets) = loaded.as_ref().map_or_else(
         || (plan.profile.clone(), String::new(), Vec::new()),
         |p| (p.name.clone(), p.description.clone(), p.secrets.clone()),
@@ -202,26 +235,23 @@ pub async fn run(
         errors,
         was_interrupted,
     );
-    if let Some(file) = &plan.baseline {
-        let place = file.display().to_string();
-        let compared = std::fs::read_to_string(file)
-            .map_err(|e| format!("cannot read: {e}"))
-            .and_then(|text| baseline::compare(&place, &text, &campaign, plan.tolerance_percent));
-        campaign = match compared {
-            Ok(comparison) => campaign.with_comparison(comparison),
-            Err(message) => {
-                campaign.input_errors.push(InputError::new(place, message));
-                campaign.exit_code = 2;
-                campaign.verdict = "COULD_NOT_EVALUATE";
-                campaign
-            }
-        };
+    if let Some(stack) = stack {
+        if let Some(error) = stack.removed.as_ref().and_then(|r| r.error.clone()) {
+            campaign.could_not_evaluate(InputError::new(stack.file.clone(), error));
+        }
+        for line in crate::report::stack_lines(&stack) {
+            eprintln!("{line}");
+        }
+        campaign.stack = Some(stack);
+    }
+    if let Some(earlier) = &earlier {
+        let comparison = baseline::compare(earlier, &campaign, plan.tolerance_percent);
+        campaign = campaign.with_comparison(comparison);
     }
     let written = match report::write_all(&campaign, &secrets, &plan.report_dir) {
         Ok(written) => written,
         Err(error) => {
-            campaign.input_errors.push(error);
-            campaign.exit_code = 2;
+            campaign.could_not_evaluate(error);
             Vec::new()
         }
     };

@@ -11,7 +11,7 @@
 //! wait for a free user counts (no coordinated omission). Only one campaign
 //! runs at a time in a process (Goose's killswitch is process-wide).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -27,8 +27,9 @@ use crate::probe::tls::Trust;
 /// Where a campaign sends its load.
 #[derive(Debug, Clone)]
 pub struct Destination {
-    /// Base URL, e.g. `http://127.0.0.1:8080`.
-    pub base_url: String,
+    /// Base URLs, e.g. `http://127.0.0.1:8080`: one, or the replicas of a
+    /// stack endpoint, users spread over them in turn.
+    pub base_urls: Vec<String>,
     /// Accept any certificate (test stacks).
     pub insecure: bool,
     /// CA certificates (PEM) to trust instead of the system's.
@@ -138,6 +139,11 @@ struct Shared {
     schedule: Schedule,
     slots: Option<Slots>,
     start: OnceLock<Instant>,
+    /// Goose users between their arrival and their departure.
+    users: AtomicUsize,
+    /// Users arrived so far: the next one goes to `base_urls[arrived % len]`.
+    arrived: AtomicUsize,
+    base_urls: Vec<String>,
 }
 
 impl Shared {
@@ -177,6 +183,8 @@ fn test_plan(profile: &LoadProfile) -> Option<String> {
 pub struct Progress {
     pub elapsed: Duration,
     pub total: Duration,
+    /// Users running now.
+    pub users: usize,
     pub requests: u64,
     pub failures: u64,
     /// Requests of the last full second.
@@ -209,7 +217,14 @@ pub async fn run(
         schedule,
         slots,
         start: OnceLock::new(),
+        users: AtomicUsize::new(0),
+        arrived: AtomicUsize::new(0),
+        base_urls: destination.base_urls.clone(),
     });
+    let first_url = destination
+        .base_urls
+        .first()
+        .ok_or_else(|| EngineError("no destination URL".into()))?;
     let trust = match (&destination.ca_pem, destination.insecure) {
         (Some(pem), false) => Some(Arc::new(
             tls_config(&CertificateCheck::Verify(Trust::Pem(pem.clone())))
@@ -219,10 +234,10 @@ pub async fn run(
     };
     let mut attack = GooseAttack::initialize_with_config(GooseConfiguration::default())?;
     for scenario in &profile.scenarios {
-        let mut goose_scenario = Scenario::new(&scenario.name).set_weight(scenario.weight)?;
-        if let Some(trust) = &trust {
-            goose_scenario = goose_scenario.register_transaction(trusting(trust.clone()));
-        }
+        let mut goose_scenario = Scenario::new(&scenario.name)
+            .set_weight(scenario.weight)?
+            .register_transaction(arrival(trust.clone(), shared.clone()))
+            .register_transaction(departure(shared.clone()));
         if !profile.think_time.max.is_zero() {
             goose_scenario =
                 goose_scenario.set_wait_time(profile.think_time.min, profile.think_time.max)?;
@@ -233,7 +248,7 @@ pub async fn run(
         }
         attack = attack.register_scenario(goose_scenario);
     }
-    attack = quiet(*attack.set_default(GooseDefault::Host, destination.base_url.as_str())?)?;
+    attack = quiet(*attack.set_default(GooseDefault::Host, first_url.as_str())?)?;
     if destination.insecure {
         attack = *attack.set_default(GooseDefault::AcceptInvalidCerts, true)?;
     }
@@ -268,14 +283,14 @@ pub async fn run(
                 tick.tick().await;
                 let record = shared.record.lock().unwrap_or_else(|e| e.into_inner());
                 let elapsed = start.elapsed();
-                let timeline = record.timeline();
                 let last = (elapsed.as_secs() as usize).checked_sub(1);
                 on_progress(Progress {
                     elapsed,
                     total: shared.schedule.total,
+                    users: shared.users.load(Ordering::Relaxed),
                     requests: record.steady.requests + record.ramp.requests,
                     failures: record.steady.failures + record.ramp.failures,
-                    last_second: last.and_then(|i| timeline.get(i)).map_or(0, |s| s.requests),
+                    last_second: last.map_or(0, |i| record.requests_in_second(i)),
                     p95_ms: record.steady.percentile_ms(0.95),
                 });
             }
@@ -357,20 +372,61 @@ fn method(name: &str) -> GooseMethod {
     }
 }
 
-/// A transaction each user runs first: its HTTP client trusts the given
-/// CA (Goose's own client builder cannot take custom roots).
-fn trusting(config: Arc<rustls::ClientConfig>) -> Transaction {
+/// The transaction each user runs first: it is counted, sent to the next
+/// destination URL in turn, and its HTTP client trusts the profile's CA
+/// when there is one (Goose's own client builder cannot take custom roots).
+fn arrival(trust: Option<Arc<rustls::ClientConfig>>, shared: Arc<Shared>) -> Transaction {
     let closure: TransactionFunction = Arc::new(move |user| {
-        let config = (*config).clone();
+        let (trust, shared) = (trust.clone(), shared.clone());
         Box::pin(async move {
-            let builder = reqwest::Client::builder().tls_backend_preconfigured(config);
-            user.set_client_builder(builder).await.map_err(Box::new)?;
+            shared.users.fetch_add(1, Ordering::Relaxed);
+            if shared.base_urls.len() > 1 {
+                let turn = shared.arrived.fetch_add(1, Ordering::Relaxed);
+                user.set_base_url(&shared.base_urls[turn % shared.base_urls.len()])?;
+            }
+            if let Some(config) = trust {
+                let builder =
+                    reqwest::Client::builder().tls_backend_preconfigured((*config).clone());
+                user.set_client_builder(builder).await.map_err(Box::new)?;
+            }
             Ok(())
         })
     });
     Transaction::new(closure)
-        .set_name("trust the profile's CA")
+        .set_name("user arrives")
         .set_on_start()
+}
+
+/// The transaction each user runs last: it is no longer counted.
+fn departure(shared: Arc<Shared>) -> Transaction {
+    let closure: TransactionFunction = Arc::new(move |_user| {
+        let shared = shared.clone();
+        Box::pin(async move {
+            shared.users.fetch_sub(1, Ordering::Relaxed);
+            Ok(())
+        })
+    });
+    Transaction::new(closure)
+        .set_name("user leaves")
+        .set_on_stop()
+}
+
+/// Why a request got no answer, in a few words: the innermost cause
+/// ("Connection refused (os error 111)", "invalid peer certificate:
+/// UnknownIssuer"), or "timeout".
+fn why_no_answer(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        return "timeout".to_string();
+    }
+    let mut cause: &dyn std::error::Error = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    let text = cause.to_string();
+    match text.char_indices().nth(80) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
 }
 
 /// The request's path with its query string, percent-encoded.
@@ -438,9 +494,9 @@ fn transaction(spec: RequestSpec, shared: Arc<Shared>) -> Transaction {
                     } else {
                         true
                     };
-                    (Some(status), status_ok && body_ok)
+                    (Ok(status), status_ok && body_ok)
                 }
-                Err(_) => (None, false),
+                Err(error) => (Err(why_no_answer(&error)), false),
             };
             let latency = due.elapsed();
             let at = due.saturating_duration_since(start);
@@ -563,18 +619,36 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn percentiles_and_error_rate_match_a_known_server() {
-        let (base_url, served) = known_server().await;
+        let (first_url, first) = known_server().await;
+        let (second_url, second) = known_server().await;
         let stages = Shape::Stages(vec![Stage {
             users: 10,
             ramp: Duration::from_secs(1),
             hold: Duration::from_secs(4),
         }]);
         let destination = Destination {
-            base_url,
+            base_urls: vec![first_url, second_url],
             insecure: false,
             ca_pem: None,
         };
-        let record = run(&profile(stages), &destination, |_| {}).await.unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let progress = {
+            let seen = seen.clone();
+            move |p: Progress| seen.lock().unwrap().push(p)
+        };
+        let record = run(&profile(stages), &destination, progress).await.unwrap();
+        let seen = seen.lock().unwrap();
+        assert!(seen.len() >= 3, "about one progress report a second");
+        assert_eq!(
+            seen.iter().map(|p| p.users).max(),
+            Some(10),
+            "the users running are counted"
+        );
+        assert!(
+            seen.windows(2).all(|w| w[0].requests <= w[1].requests),
+            "requests only grow"
+        );
+        assert!(seen.last().unwrap().p95_ms.is_some());
         let tally = &record.steady;
         let p95 = tally.percentile_ms(0.95).unwrap();
         let p99 = tally.percentile_ms(0.99).unwrap();
@@ -586,8 +660,16 @@ mod tests {
             (p99 - 300.0).abs() / 300.0 < 0.02,
             "p99 {p99} ms, truth 300 ms"
         );
-        let answered = served.answered.load(Ordering::SeqCst) as u64;
-        let errors = served.errors.load(Ordering::SeqCst) as u64;
+        let count = |n: &AtomicUsize| n.load(Ordering::SeqCst) as u64;
+        let answered = count(&first.answered) + count(&second.answered);
+        let errors = count(&first.errors) + count(&second.errors);
+        for served in [&first, &second] {
+            assert!(
+                count(&served.answered) * 100 > answered * 35,
+                "users spread over both destinations: {} of {answered}",
+                count(&served.answered)
+            );
+        }
         assert_eq!(
             tally.requests + record.ramp.requests,
             answered,
@@ -651,7 +733,7 @@ mod tests {
             max_users: 10,
         };
         let destination = Destination {
-            base_url,
+            base_urls: vec![base_url],
             insecure: false,
             ca_pem: None,
         };
@@ -683,7 +765,7 @@ mod tests {
         };
         let base_url = format!("https://localhost:{}", address.port());
         let trusted = Destination {
-            base_url: base_url.clone(),
+            base_urls: vec![base_url.clone()],
             insecure: false,
             ca_pem: Some(pki.ca_pem()),
         };
@@ -697,8 +779,13 @@ mod tests {
         let record = run(&profile(stages()), &untrusted, |_| {}).await.unwrap();
         assert_eq!(record.steady.error_rate_percent(), Some(100.0));
         assert_eq!(
-            record.steady.statuses.get("no answer"),
-            Some(&record.steady.requests)
+            record
+                .steady
+                .statuses
+                .get("no answer: invalid peer certificate: UnknownIssuer"),
+            Some(&record.steady.requests),
+            "{:?}",
+            record.steady.statuses
         );
     }
 }

@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 
+use super::baseline::Comparison;
 use super::judge::Verdict;
 use super::record::Second;
 use super::report::{Campaign, Figures};
@@ -93,6 +94,33 @@ fn figure_row(name: &str, figures: &Figures) -> String {
     )
 }
 
+/// The `--baseline` comparison: one row per scope and metric.
+fn comparison_table(comparison: &Comparison) -> String {
+    let figure = |v: Option<f64>| v.map_or_else(|| "–".into(), |v| format!("{v:.2}"));
+    let mut rows = String::new();
+    for row in &comparison.rows {
+        let (class, mark) = if row.regression {
+            ("missed", "regression")
+        } else {
+            ("met", "ok")
+        };
+        let _ = write!(
+            rows,
+            r#"<tr class="{class}"><td>{mark}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
+            escape(&row.scope),
+            row.metric,
+            figure(row.baseline),
+            figure(row.current),
+            row.change_text()
+        );
+    }
+    format!(
+        r#"<h2>Compared with {} (tolerance {} %)</h2><table id="comparison"><tr><th></th><th>Scope</th><th>Metric</th><th>Baseline</th><th>Now</th><th>Change</th></tr>{rows}</table>"#,
+        escape(&comparison.baseline_file),
+        comparison.tolerance_percent
+    )
+}
+
 /// The page.
 pub fn render(campaign: &Campaign) -> String {
     let timeline: &[Second] = &campaign.timeline;
@@ -163,6 +191,10 @@ pub fn render(campaign: &Campaign) -> String {
             escape(status)
         );
     }
+    let comparison = campaign
+        .comparison
+        .as_ref()
+        .map_or_else(String::new, comparison_table);
     let mut requests = figure_row("all", &campaign.steady);
     for (name, figures) in &campaign.requests {
         requests.push_str(&figure_row(name, figures));
@@ -190,9 +222,10 @@ figure {{ margin: 1em 0; }} figcaption {{ font-weight: bold; }}
 </style></head><body>
 <h1>golive load: {name} — {verdict}</h1>
 <p>{description}</p>
-<p>Destination {destination} · steady phase {steady:.0} s · {requests_count} requests · latency measured {measured}.</p>
+<p>Destination {destination} · steady phase {steady:.0} s · {requests_count} requests. What is measured: {measured}.</p>
 <ul>{errors_list}</ul>
 <h2>Targets</h2><table id="targets">{targets}</table>
+{comparison}
 <h2>Over time</h2>{latency}{throughput}{errors}
 <h2>Status codes (steady phase)</h2><table id="statuses">{statuses}</table>
 <h2>Requests (steady phase)</h2>

@@ -43,8 +43,13 @@ impl TargetResult {
         } else {
             format!(" of {}", self.scope)
         };
+        let nothing = if unit == " ms" {
+            "no successful request"
+        } else {
+            "no request"
+        };
         let measured = self.measured.map_or_else(
-            || "not measured (no request)".to_string(),
+            || format!("not measured ({nothing})"),
             |m| format!("{m:.2}{unit}"),
         );
         let outcome = match (&self.verdict, &self.missed_by) {
@@ -200,7 +205,7 @@ mod tests {
                 request: "list items",
                 at: Duration::from_millis(i as u64),
                 latency: Duration::from_millis(*latency),
-                status: Some(200),
+                status: Ok(200),
                 ok: i >= failures,
                 phase: Phase::Steady,
             });

@@ -2,8 +2,13 @@
 //! request name, in high-dynamic-range histograms (microseconds, 3
 //! significant digits: within 0.1 %), split into the steady phase (judged)
 //! and the ramps (reported), plus a per-second timeline for the charts.
-//! Pure bookkeeping: the engine feeds it, the judge and the reports read it.
-//! A percentile of no sample is `None`, never a number that could pass.
+//! Latency percentiles are those of the successful requests (an answer with
+//! the expected status and body), as k6's `expected_response:true` and
+//! Gatling's OK figures: a fast refusal must not make a slow service look
+//! fast. Failed requests are counted in the error rate, by status or by why
+//! no answer came. Pure bookkeeping: the engine feeds it, the judge and the
+//! reports read it. A percentile of no sample is `None`, never a number
+//! that could pass.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -27,16 +32,22 @@ pub struct Sample<'a> {
     /// any wait for a free user, so coordinated omission is not hidden).
     pub at: Duration,
     pub latency: Duration,
-    /// The status, or `None` when no answer came (connection error, timeout).
-    pub status: Option<u16>,
+    /// The status, or why no answer came (connection refused, timeout,
+    /// certificate not trusted...).
+    pub status: Result<u16, String>,
     /// Whether the answer met the request's expectations.
     pub ok: bool,
     pub phase: Phase,
 }
 
+/// Distinct statuses kept per tally; further reasons for no answer are
+/// counted together (error texts can vary without bound).
+const MAX_STATUSES: usize = 32;
+
 /// The latencies and outcomes of one request name (or of all of them).
 #[derive(Debug, Clone)]
 pub struct Tally {
+    /// Latencies of the successful requests.
     latencies: Histogram<u64>,
     pub requests: u64,
     pub failures: u64,
@@ -46,9 +57,9 @@ pub struct Tally {
 impl Default for Tally {
     fn default() -> Tally {
         Tally {
-            // 1 µs to 1 hour, 3 significant digits.
-            latencies: Histogram::new_with_bounds(1, 3_600_000_000, 3)
-                .expect("valid histogram bounds"),
+            // Microseconds, 3 significant digits; the histogram grows to the
+            // slowest latency recorded (a few KiB for millisecond latencies).
+            latencies: Histogram::new(3).expect("valid histogram precision"),
             requests: 0,
             failures: 0,
             statuses: BTreeMap::new(),
@@ -58,23 +69,33 @@ impl Default for Tally {
 
 impl Tally {
     fn add(&mut self, sample: &Sample<'_>) {
-        let micros = u64::try_from(sample.latency.as_micros()).unwrap_or(u64::MAX);
-        self.latencies.saturating_record(micros.max(1));
         self.requests += 1;
-        if !sample.ok {
+        if sample.ok {
+            // 1 µs to 1 hour: `record` grows the histogram up to there.
+            let micros = u64::try_from(sample.latency.as_micros())
+                .unwrap_or(u64::MAX)
+                .clamp(1, 3_600_000_000);
+            if self.latencies.record(micros).is_err() {
+                self.latencies.saturating_record(micros);
+            }
+        } else {
             self.failures += 1;
         }
-        let status = sample
-            .status
-            .map_or_else(|| "no answer".to_string(), |s| s.to_string());
+        let mut status = match &sample.status {
+            Ok(code) => code.to_string(),
+            Err(reason) => format!("no answer: {reason}"),
+        };
+        if self.statuses.len() >= MAX_STATUSES && !self.statuses.contains_key(&status) {
+            status = "no answer: other".to_string();
+        }
         *self.statuses.entry(status).or_default() += 1;
     }
 
-    /// The latency at `quantile` (0.95 for p95), in milliseconds; `None`
-    /// without any sample.
+    /// The latency of the successful requests at `quantile` (0.95 for p95),
+    /// in milliseconds; `None` without any.
     pub fn percentile_ms(&self, quantile: f64) -> Option<f64> {
         // The middle of the histogram bucket: within 0.05 % either way.
-        (self.requests > 0).then(|| {
+        (!self.latencies.is_empty()).then(|| {
             let bucket = self.latencies.value_at_quantile(quantile);
             self.latencies.median_equivalent(bucket) as f64 / 1000.0
         })
@@ -85,8 +106,9 @@ impl Tally {
         (self.requests > 0).then(|| self.failures as f64 * 100.0 / self.requests as f64)
     }
 
+    /// The slowest successful request, in milliseconds.
     pub fn max_ms(&self) -> Option<f64> {
-        (self.requests > 0).then(|| self.latencies.max() as f64 / 1000.0)
+        (!self.latencies.is_empty()).then(|| self.latencies.max() as f64 / 1000.0)
     }
 }
 
@@ -101,6 +123,67 @@ pub struct Second {
     pub p99_ms: Option<f64>,
 }
 
+/// Seconds after which a second of the timeline is summed up and its
+/// histogram dropped: memory stays flat over an hour-long soak. A request
+/// due in a second already summed up (it took longer than this) still
+/// counts in that second's requests and failures, and in every other
+/// figure, but not in that second's percentiles.
+const OPEN_SECONDS: usize = 30;
+
+/// The per-second timeline: seconds summed up, then those still open.
+#[derive(Debug, Clone, Default)]
+struct Timeline {
+    closed: Vec<Second>,
+    /// Tallies of the seconds from `closed.len()` on.
+    open: std::collections::VecDeque<Tally>,
+}
+
+impl Timeline {
+    fn add(&mut self, second: usize, sample: &Sample<'_>) {
+        let first_open = self.closed.len();
+        if second < first_open {
+            let late = &mut self.closed[second];
+            late.requests += 1;
+            late.failures += u64::from(!sample.ok);
+            return;
+        }
+        let index = second - first_open;
+        if self.open.len() <= index {
+            self.open.resize_with(index + 1, Tally::default);
+        }
+        self.open[index].add(sample);
+        while self.open.len() > OPEN_SECONDS {
+            let tally = self.open.pop_front().expect("more than OPEN_SECONDS");
+            self.closed.push(Second::of(&tally));
+        }
+    }
+
+    fn requests_in(&self, second: usize) -> u64 {
+        match second.checked_sub(self.closed.len()) {
+            None => self.closed[second].requests,
+            Some(index) => self.open.get(index).map_or(0, |t| t.requests),
+        }
+    }
+
+    fn seconds(&self) -> Vec<Second> {
+        let mut seconds = self.closed.clone();
+        seconds.extend(self.open.iter().map(Second::of));
+        seconds
+    }
+}
+
+impl Second {
+    fn of(tally: &Tally) -> Second {
+        Second {
+            requests: tally.requests,
+            failures: tally.failures,
+            p50_ms: tally.percentile_ms(0.50),
+            p95_ms: tally.percentile_ms(0.95),
+            p99_ms: tally.percentile_ms(0.99),
+        }
+    }
+}
+
 /// Everything measured during a campaign.
 #[derive(Debug, Clone, Default)]
 pub struct Record {
@@ -111,7 +194,7 @@ pub struct Record {
     /// Ramp-up and ramp-down, all requests together.
     pub ramp: Tally,
     /// Per second since the start, every phase.
-    timeline: Vec<Tally>,
+    timeline: Timeline,
     /// Length of the steady phase, for throughput.
     pub steady_time: Duration,
 }
@@ -138,10 +221,7 @@ impl Record {
         }
         let second = usize::try_from(sample.at.as_secs()).unwrap_or(usize::MAX);
         if second < 86_400 {
-            if self.timeline.len() <= second {
-                self.timeline.resize_with(second + 1, Tally::default);
-            }
-            self.timeline[second].add(sample);
+            self.timeline.add(second, sample);
         }
     }
 
@@ -153,16 +233,12 @@ impl Record {
 
     /// The per-second timeline.
     pub fn timeline(&self) -> Vec<Second> {
-        self.timeline
-            .iter()
-            .map(|tally| Second {
-                requests: tally.requests,
-                failures: tally.failures,
-                p50_ms: tally.percentile_ms(0.50),
-                p95_ms: tally.percentile_ms(0.95),
-                p99_ms: tally.percentile_ms(0.99),
-            })
-            .collect()
+        self.timeline.seconds()
+    }
+
+    /// Requests due in one second since the start (0 for seconds to come).
+    pub fn requests_in_second(&self, second: usize) -> u64 {
+        self.timeline.requests_in(second)
     }
 }
 
@@ -175,7 +251,7 @@ mod tests {
             request: "list",
             at: Duration::from_millis(at_ms),
             latency: Duration::from_millis(latency_ms),
-            status: Some(if ok { 200 } else { 500 }),
+            status: Ok(if ok { 200 } else { 500 }),
             ok,
             phase,
         }
@@ -216,6 +292,57 @@ mod tests {
     }
 
     #[test]
+    fn failed_requests_count_as_errors_not_as_latencies() {
+        let mut record = Record::default();
+        for i in 0..100 {
+            // Half refused at once, half served in 200 ms.
+            record.add(&sample(
+                i,
+                if i % 2 == 0 { 1 } else { 200 },
+                i % 2 == 1,
+                Phase::Steady,
+            ));
+        }
+        let p50 = record.steady.percentile_ms(0.50).unwrap();
+        assert!(
+            (p50 - 200.0).abs() < 0.2,
+            "fast failures do not pull p50 down: {p50}"
+        );
+        assert_eq!(record.steady.error_rate_percent(), Some(50.0));
+        let mut refused = Record::default();
+        refused.add(&Sample {
+            status: Err("Connection refused (os error 111)".into()),
+            ..sample(0, 1, false, Phase::Steady)
+        });
+        assert_eq!(
+            refused.steady.percentile_ms(0.95),
+            None,
+            "no latency of nothing served"
+        );
+        assert_eq!(refused.steady.error_rate_percent(), Some(100.0));
+        assert_eq!(
+            refused.steady.statuses["no answer: Connection refused (os error 111)"],
+            1
+        );
+    }
+
+    #[test]
+    fn reasons_for_no_answer_are_bounded() {
+        let mut record = Record::default();
+        for i in 0..100 {
+            record.add(&Sample {
+                status: Err(format!("reset on port {i}")),
+                ..sample(i, 1, false, Phase::Steady)
+            });
+        }
+        assert_eq!(record.steady.statuses.len(), MAX_STATUSES + 1);
+        assert_eq!(
+            record.steady.statuses["no answer: other"],
+            100 - MAX_STATUSES as u64
+        );
+    }
+
+    #[test]
     fn nothing_measured_gives_no_number() {
         let record = Record::default();
         assert_eq!(record.steady.percentile_ms(0.95), None);
@@ -234,5 +361,33 @@ mod tests {
         assert_eq!(timeline[1].requests, 0);
         assert_eq!(timeline[1].p95_ms, None);
         assert_eq!((timeline[2].requests, timeline[2].failures), (1, 1));
+    }
+
+    #[test]
+    fn old_seconds_are_summed_up_and_late_requests_still_counted() {
+        let mut record = Record::default();
+        for second in 0..100u64 {
+            for i in 0..10 {
+                record.add(&sample(second * 1000 + i, 10 + second, true, Phase::Steady));
+            }
+        }
+        assert_eq!(record.timeline.open.len(), OPEN_SECONDS);
+        assert_eq!(record.timeline.closed.len(), 100 - OPEN_SECONDS);
+        // A request due in second 3 that only finished now, and failed.
+        record.add(&sample(3_500, 90_000, false, Phase::Steady));
+        let timeline = record.timeline();
+        assert_eq!(timeline.len(), 100);
+        assert_eq!((timeline[3].requests, timeline[3].failures), (11, 1));
+        assert_eq!(record.requests_in_second(3), 11);
+        assert_eq!(record.requests_in_second(99), 10);
+        assert_eq!(record.requests_in_second(100), 0);
+        for (second, figures) in timeline.iter().enumerate() {
+            let p50 = figures.p50_ms.unwrap();
+            assert!(
+                (p50 - (10.0 + second as f64)).abs() < 0.1,
+                "{second}: {p50}"
+            );
+        }
+        assert_eq!(record.steady.requests, 1001, "and in every other figure");
     }
 }

@@ -16,6 +16,7 @@ use super::baseline::Comparison;
 use super::judge::{TargetResult, Verdict};
 use super::record::{Record, Second, Tally};
 use crate::error::InputError;
+use crate::stack::StackRecord;
 
 /// Figures of one tally, as reported.
 #[derive(Debug, Clone, Serialize)]
@@ -69,6 +70,10 @@ pub struct Campaign {
     /// With `--baseline`: the comparison with an earlier campaign.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
+    /// With `--target stack:FILE`: the stack the load went to, and its
+    /// removal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stack: Option<StackRecord>,
 }
 
 impl Campaign {
@@ -82,14 +87,14 @@ impl Campaign {
         input_errors: Vec<InputError>,
         interrupted: bool,
     ) -> Campaign {
-        let exit_code = if !input_errors.is_empty()
-            || interrupted
-            || targets.is_empty()
-            || targets.iter().any(|t| t.verdict == Verdict::NotMeasured)
-        {
+        // A missed target is NOT READY even when another could not be
+        // measured (every request failed: no latency, a missed error rate).
+        let exit_code = if !input_errors.is_empty() || interrupted || targets.is_empty() {
             2
         } else if targets.iter().any(|t| t.verdict == Verdict::Missed) {
             1
+        } else if targets.iter().any(|t| t.verdict == Verdict::NotMeasured) {
+            2
         } else {
             0
         };
@@ -106,7 +111,7 @@ impl Campaign {
             exit_code,
             input_errors,
             interrupted,
-            measured: "from when each request was due to its response headers, or to the end of its body when the profile checks the body",
+            measured: "latency of the successful requests, from when each was due to its response headers, or to the end of its body when the profile checks the body; failed requests count in the error rate",
             targets,
             steady_seconds: record.steady_time.as_secs_f64(),
             steady_rps: record.steady_rps(),
@@ -119,7 +124,17 @@ impl Campaign {
                 .collect(),
             timeline: record.timeline(),
             comparison: None,
+            stack: None,
         }
+    }
+
+    /// Records an error found after the campaign ran (a baseline that
+    /// cannot be read, a stack not removed, reports not written): the
+    /// verdict becomes COULD NOT EVALUATE.
+    pub fn could_not_evaluate(&mut self, error: InputError) {
+        self.input_errors.push(error);
+        self.exit_code = 2;
+        self.verdict = "COULD_NOT_EVALUATE";
     }
 
     /// Adds the comparison with a baseline; a regression makes a READY
@@ -140,11 +155,15 @@ fn ms(value: Option<f64>) -> String {
 
 /// `load.md`.
 pub fn markdown(campaign: &Campaign) -> String {
+    let description = if campaign.description.is_empty() {
+        String::new()
+    } else {
+        format!("{}\n\n", campaign.description)
+    };
     let mut out = format!(
-        "## golive load: {} — {}\n\n{}\n\nDestination {} · steady phase {:.0} s · {} requests",
+        "## golive load: {} — {}\n\n{description}Destination {} · steady phase {:.0} s · {} requests",
         campaign.profile,
         campaign.verdict.replace('_', " "),
-        campaign.description,
         campaign.destination,
         campaign.steady_seconds,
         campaign.steady.requests,
@@ -152,7 +171,13 @@ pub fn markdown(campaign: &Campaign) -> String {
     if let Some(rps) = campaign.steady_rps {
         out.push_str(&format!(" · {rps:.1} requests/s"));
     }
-    out.push_str(&format!("\n\nLatency is measured {}.\n", campaign.measured));
+    out.push_str(&format!("\n\nWhat is measured: {}.\n", campaign.measured));
+    if let Some(stack) = &campaign.stack {
+        out.push('\n');
+        for line in crate::report::stack_lines(stack) {
+            out.push_str(&format!("- {line}\n"));
+        }
+    }
     if campaign.interrupted {
         out.push_str("\n**The campaign was interrupted.**\n");
     }
@@ -177,15 +202,13 @@ pub fn markdown(campaign: &Campaign) -> String {
             comparison.baseline_file, comparison.tolerance_percent
         ));
         for row in &comparison.rows {
-            let change = row
-                .change_percent
-                .map_or_else(|| "–".to_string(), |c| format!("{c:+.1} %"));
             out.push_str(&format!(
-                "| {} | {} | {} | {} | {change} | {} |\n",
+                "| {} | {} | {} | {} | {} | {} |\n",
                 row.scope,
                 row.metric,
                 ms(row.baseline),
                 ms(row.current),
+                row.change_text(),
                 if row.regression { "❌ regression" } else { "" }
             ));
         }

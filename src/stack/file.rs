@@ -336,7 +336,8 @@ pub fn load(path: &Path) -> Result<StackFile, InputError> {
             ));
         }
         seen.push(canonical);
-        let document = Document::read(&file, "stack file")?;
+        let mut document = Document::read(&file, "stack file")?;
+        resolve_paths(&mut document.root, &file);
         if let Some(parent) = document.root.get("extends") {
             let Some(relative) = parent.as_str() else {
                 return Err(document.error_at("extends", "must be a path"));
@@ -360,6 +361,48 @@ pub fn load(path: &Path) -> Result<StackFile, InputError> {
 
 fn relative_to(file: &Path, relative: &str) -> PathBuf {
     file.parent().unwrap_or(Path::new(".")).join(relative)
+}
+
+/// Makes the paths a layer names (`services.*.files.*.source`,
+/// `endpoints.*.ca_file`) relative to that layer's own file, as Compose
+/// does: a variant in another directory can extend the reference.
+fn resolve_paths(root: &mut Node, file: &Path) {
+    fn entries(node: &mut Node) -> &mut [(String, Node)] {
+        match &mut node.value {
+            NodeValue::Map(entries) => entries,
+            _ => &mut [],
+        }
+    }
+    let resolve = |node: &mut Node, key: &str| {
+        for (name, value) in entries(node) {
+            if name == key
+                && let NodeValue::String(path) = &mut value.value
+            {
+                *path = relative_to(file, path).display().to_string();
+            }
+        }
+    };
+    for (section, node) in entries(root) {
+        match section.as_str() {
+            "services" => {
+                for (_, service) in entries(node) {
+                    for (field, files) in entries(service) {
+                        if field == "files" {
+                            for (_, file_entry) in entries(files) {
+                                resolve(file_entry, "source");
+                            }
+                        }
+                    }
+                }
+            }
+            "endpoints" => {
+                for (_, endpoint) in entries(node) {
+                    resolve(endpoint, "ca_file");
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// `over` merged onto `base`: mappings key by key, anything else replaced.
@@ -414,7 +457,7 @@ fn check(path: &Path, raw: RawStack, sources: &Sources) -> Result<StackFile, Inp
     }
     let mut services = BTreeMap::new();
     for (name, service) in raw.services {
-        let spec = check_service(path, &name, service, &raw.certificates, sources)?;
+        let spec = check_service(&name, service, &raw.certificates, sources)?;
         services.insert(name, spec);
     }
     let mut instances = BTreeMap::new();
@@ -449,7 +492,8 @@ fn check(path: &Path, raw: RawStack, sources: &Sources) -> Result<StackFile, Inp
                 ),
             ));
         }
-        let ca_file = endpoint.ca_file.map(|f| relative_to(path, &f));
+        // Already relative to the file that names it (resolve_paths).
+        let ca_file = endpoint.ca_file.map(PathBuf::from);
         if let Some(ca_file) = &ca_file
             && !ca_file.is_file()
         {
@@ -498,7 +542,6 @@ fn check_name(name: &str) -> Result<(), String> {
 }
 
 fn check_service(
-    path: &Path,
     name: &str,
     raw: RawService,
     certificates: &BTreeMap<String, CertificateSpec>,
@@ -521,7 +564,7 @@ fn check_service(
                 format!("{target:?}: the path inside the container must be absolute"),
             ));
         }
-        let source = file_source(path, file, certificates)
+        let source = file_source(file, certificates)
             .map_err(|m| sources.error_at(&field, format!("{target}: {m}")))?;
         files.insert(target, source);
     }
@@ -554,7 +597,6 @@ fn check_service(
 }
 
 fn file_source(
-    stack: &Path,
     file: RawFile,
     certificates: &BTreeMap<String, CertificateSpec>,
 ) -> Result<FileSource, String> {
@@ -581,7 +623,8 @@ fn file_source(
         );
     }
     if let Some(source) = file.source {
-        let resolved = relative_to(stack, &source);
+        // Already relative to the file that names it (resolve_paths).
+        let resolved = PathBuf::from(source);
         return if resolved.is_file() {
             Ok(FileSource::Path(resolved))
         } else {
@@ -819,6 +862,39 @@ endpoints:
         let api = &stack.services[1];
         assert_eq!(api.user.as_deref(), Some("0"));
         assert_eq!(api.replicas, 2, "kept from the base");
+    }
+
+    #[test]
+    fn paths_are_relative_to_the_file_that_names_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let base_dir = dir.path().join("stacks");
+        std::fs::create_dir_all(base_dir.join("conf")).unwrap();
+        write(&base_dir, "conf/app.conf", "x");
+        write(
+            &base_dir,
+            "base.yaml",
+            &MINIMAL.replace(
+                "    replicas: 2\n",
+                "    replicas: 2\n    files:\n      /etc/app.conf: { source: conf/app.conf }\n",
+            ),
+        );
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        let variant = write(
+            &elsewhere,
+            "variant.yaml",
+            "extends: ../stacks/base.yaml\nname: variant\n",
+        );
+        let stack = load(&variant).unwrap();
+        let api = &stack.services[1];
+        let FileSource::Path(source) = &api.files["/etc/app.conf"] else {
+            panic!("{:?}", api.files);
+        };
+        assert_eq!(
+            source.canonicalize().unwrap(),
+            base_dir.join("conf/app.conf").canonicalize().unwrap(),
+            "the base's file, though the variant is in another directory"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use super::runtime::{conclude, observation, stack_of};
 use super::{GoliveWorld, StepFailure};
-use crate::load::engine::{self, Destination};
+use crate::load::engine;
 use crate::load::{campaign, profile};
 
 /// `the load profile "NAME"`: a bundled profile or a file.
@@ -18,7 +18,7 @@ pub fn given_profile(world: &mut GoliveWorld, arguments: &[String]) -> Result<()
     Ok(())
 }
 
-/// `it runs against "ENDPOINT"`: the scenario's profile, against the first
+/// `it runs against "ENDPOINT"`: the scenario's profile, against every
 /// instance of a stack endpoint (whatever host the profile names).
 pub async fn runs_against(
     world: &mut GoliveWorld,
@@ -30,27 +30,8 @@ pub async fn runs_against(
             "no load profile: start with Given the load profile \"NAME\"".into(),
         )
     })?;
-    let endpoint = stack
-        .endpoint(&arguments[0])
+    let destination = campaign::stack_destination(&profile, &stack, &arguments[0])
         .map_err(StepFailure::CouldNotEvaluate)?;
-    let address = stack
-        .addresses(endpoint)
-        .into_iter()
-        .next()
-        .ok_or_else(|| {
-            StepFailure::CouldNotEvaluate(format!(
-                "no container serves the endpoint {}",
-                arguments[0]
-            ))
-        })?;
-    let ca_pem = campaign::profile_ca(&profile)
-        .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?
-        .or_else(|| stack.trust_for(endpoint).ok());
-    let destination = Destination {
-        base_url: address.url_base,
-        insecure: profile.tls.insecure,
-        ca_pem,
-    };
     let record = engine::run(&profile, &destination, |_| {})
         .await
         .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;

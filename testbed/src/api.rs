@@ -3,7 +3,8 @@
 //! - `GET /api/v1/health`: liveness, 200 while the process serves.
 //! - `GET /api/v1/ready`: 200 when PostgreSQL and Redis both answer within
 //!   1 s, else 503 naming the failing dependencies.
-//! - `/api/v1/items` (GET list, POST create) and `/api/v1/items/{id}` (GET
+//! - `/api/v1/items` (GET list, newest first, `?limit=N` 1-1000, default
+//!   100; POST create) and `/api/v1/items/{id}` (GET
 //!   through the Redis cache with `x-cache: hit|miss`, PUT, DELETE), with
 //!   latency and error injection ([`crate::inject`]).
 //! - `GET /metrics`: Prometheus text ([`crate::metrics`]).
@@ -134,8 +135,18 @@ async fn metrics(State(state): Shared) -> impl IntoResponse {
     )
 }
 
-async fn list(State(state): Shared) -> Result<Json<Vec<Item>>, Failure> {
-    Ok(Json(state.store.list().await.map_err(postgres)?))
+/// The query of a list: how many items, at most.
+#[derive(Debug, serde::Deserialize)]
+struct ListQuery {
+    limit: Option<i64>,
+}
+
+async fn list(
+    State(state): Shared,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Vec<Item>>, Failure> {
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    Ok(Json(state.store.list(limit).await.map_err(postgres)?))
 }
 
 async fn create(

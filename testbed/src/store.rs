@@ -89,10 +89,10 @@ impl Store {
         .await
     }
 
-    /// Every item, oldest first (at most 1000).
-    pub async fn list(&self) -> Result<Vec<Item>, String> {
-        let sql = "SELECT id, name, value FROM items ORDER BY id LIMIT 1000";
-        let rows = self.query(sql, &[]).await?;
+    /// The newest `limit` items, newest first.
+    pub async fn list(&self, limit: i64) -> Result<Vec<Item>, String> {
+        let sql = "SELECT id, name, value FROM items ORDER BY id DESC LIMIT $1";
+        let rows = self.query(sql, &[&limit]).await?;
         Ok(rows.iter().map(item).collect())
     }
 
