@@ -356,7 +356,7 @@ fn interruptions() -> Result<impl Future<Output = ()>, String> {
     let ctrl_c = Arc::new(tokio::sync::Notify::new());
     let notify = ctrl_c.clone();
     ctrlc::set_handler(move || {
-        goose::trigger_killswitch("interrupted (Ctrl-C)");
+        crate::load::engine::stop();
         notify.notify_one();
     })
     .map_err(|e| format!("cannot watch for Ctrl-C: {e}"))?;

@@ -123,6 +123,14 @@ impl Baseline {
             report,
         })
     }
+
+    /// The name of the profile the baseline campaign ran.
+    pub fn profile(&self) -> &str {
+        self.report
+            .get("profile")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
 }
 
 /// Compares `current` with an earlier campaign.

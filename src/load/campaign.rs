@@ -183,6 +183,28 @@ pub async fn run(
             .map_err(|message| errors.push(InputError::new(place, message)))
             .ok()
     });
+    if let Some(profile) = &loaded {
+        if let (Some(_), None, Host::Url(url)) = (&plan.stack, &plan.host, &profile.host) {
+            errors.push(InputError::new(
+                "--target",
+                format!(
+                    "the profile sends its load to {url}: --target stack:FILE is for a profile whose host is endpoint:NAME"
+                ),
+            ));
+        }
+        if let Some(earlier) = earlier.as_ref().filter(|e| e.profile() != profile.name) {
+            errors.push(InputError::new(
+                plan.baseline
+                    .as_ref()
+                    .map_or_else(String::new, |f| f.display().to_string()),
+                format!(
+                    "a campaign of the profile {:?}, not {:?}: compare runs of the same profile",
+                    earlier.profile(),
+                    profile.name
+                ),
+            ));
+        }
+    }
     let session = plan
         .stack
         .as_ref()
@@ -192,18 +214,27 @@ pub async fn run(
     let mut destination_text = plan.host.clone().unwrap_or_default();
     // Nothing runs when an input is wrong: the reports say what was.
     let mut targets = Vec::new();
+    tokio::pin!(interrupted);
     if let (Some(profile), Some(run_profile), true) = (&loaded, &config, errors.is_empty()) {
-        match destination(profile, plan, session.as_deref()).await {
-            Err(error) => errors.push(error),
-            Ok(destination) => {
+        // An interruption while the stack starts abandons the start (what
+        // was created is removed below); during the campaign, it stops
+        // the campaign and what was measured is kept.
+        let found = tokio::select! {
+            found = destination(profile, plan, session.as_deref()) => Some(found),
+            () = &mut interrupted => None,
+        };
+        match found {
+            None => was_interrupted = true,
+            Some(Err(error)) => errors.push(error),
+            Some(Ok(destination)) => {
                 destination_text = destination.base_urls.join(", ");
                 let campaign = engine::run(profile, &destination, show_progress);
                 tokio::pin!(campaign);
                 let outcome = tokio::select! {
                     outcome = &mut campaign => outcome,
-                    () = interrupted => {
+                    () = &mut interrupted => {
                         was_interrupted = true;
-                        goose::trigger_killswitch("interrupted (Ctrl-C)");
+                        engine::stop();
                         campaign.await
                     }
                 };
@@ -234,7 +265,9 @@ pub async fn run(
         targets,
         errors,
         was_interrupted,
-    );
+    )
+    // Before the comparison: the baseline's request names are redacted too.
+    .redacted(&secrets);
     if let Some(stack) = stack {
         if let Some(error) = stack.removed.as_ref().and_then(|r| r.error.clone()) {
             campaign.could_not_evaluate(InputError::new(stack.file.clone(), error));
@@ -248,13 +281,13 @@ pub async fn run(
         let comparison = baseline::compare(earlier, &campaign, plan.tolerance_percent);
         campaign = campaign.with_comparison(comparison);
     }
-    let written = match report::write_all(&campaign, &secrets, &plan.report_dir) {
+    let written = match report::write_all(&campaign, &plan.report_dir) {
         Ok(written) => written,
         Err(error) => {
             campaign.could_not_evaluate(error);
             Vec::new()
         }
     };
-    let summary = report::redact(report::markdown(&campaign), &secrets);
+    let summary = report::markdown(&campaign);
     (campaign, written, summary)
 }

@@ -11,7 +11,7 @@
 //! wait for a free user counts (no coordinated omission). Only one campaign
 //! runs at a time in a process (Goose's killswitch is process-wide).
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -34,6 +34,22 @@ pub struct Destination {
     pub insecure: bool,
     /// CA certificates (PEM) to trust instead of the system's.
     pub ca_pem: Option<Vec<u8>>,
+}
+
+/// How long a request may take before it counts as failed ("timeout"):
+/// Goose's default, also given to clients golive builds.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Set once the process is asked to stop: a campaign not started yet does
+/// not start, and a running one is stopped even if the request came before
+/// Goose started listening (Goose clears its killswitch when it starts).
+static STOPPING: AtomicBool = AtomicBool::new(false);
+
+/// Stops the campaign running or about to run in this process, and any
+/// later one (the process is ending).
+pub fn stop() {
+    STOPPING.store(true, Ordering::SeqCst);
+    goose::trigger_killswitch("interrupted");
 }
 
 /// Only one Goose attack at a time per process.
@@ -127,9 +143,38 @@ impl Slots {
         Duration::from_secs_f64(seconds)
     }
 
+    /// How many slots are due before `at` after the start.
+    fn due_before(&self, at: Duration) -> u64 {
+        let t = at.as_secs_f64();
+        let ramp = self.ramp.as_secs_f64();
+        let slots = if t < ramp {
+            self.per_second * t * t / (2.0 * ramp)
+        } else {
+            self.per_second * ramp / 2.0 + (t - ramp) * self.per_second
+        };
+        slots.ceil() as u64
+    }
+
     /// Takes the next slot: its due time after the start.
     fn take(&self) -> Duration {
         self.due(self.taken.fetch_add(1, Ordering::SeqCst))
+    }
+}
+
+/// Requests a constant rate scheduled before the end that no user was
+/// free to send (all `max_users` busy): they count as failed, "not sent",
+/// in the second they were due — never as requests that did not exist.
+fn count_unsent(slots: &Slots, schedule: &Schedule, record: &mut Record) {
+    let due = slots.due_before(schedule.total);
+    let mut next = slots.taken.load(Ordering::SeqCst);
+    while next < due {
+        let second = slots.due(next).as_secs();
+        let end = slots
+            .due_before(Duration::from_secs(second + 1))
+            .clamp(next + 1, due);
+        let at = Duration::from_secs(second);
+        record.add_unsent(at, end - next, schedule.phase_at(at));
+        next = end;
     }
 }
 
@@ -168,11 +213,16 @@ fn test_plan(profile: &LoadProfile) -> Option<String> {
     let Shape::Stages(stages) = &profile.shape else {
         return None;
     };
+    // Each Goose step moves to its users over its length: a stage is a ramp
+    // step (0s: at once) then, when it holds, a step at the same users.
     let steps: Vec<String> = stages
         .iter()
-        .flat_map(|stage| [(stage.users, stage.ramp), (stage.users, stage.hold)])
-        .filter(|(_, length)| !length.is_zero())
-        .map(|(users, length)| format!("{users},{}s", length.as_secs()))
+        .flat_map(|stage| {
+            let ramp = format!("{},{}s", stage.users, stage.ramp.as_secs());
+            let hold = (!stage.hold.is_zero())
+                .then(|| format!("{},{}s", stage.users, stage.hold.as_secs()));
+            std::iter::once(ramp).chain(hold)
+        })
         .collect();
     // Goose holds the last step's users until canceled: end with none.
     Some(format!("{};0,0s", steps.join(";")))
@@ -202,6 +252,9 @@ pub async fn run(
 ) -> Result<Record, EngineError> {
     let _alone = ONE_AT_A_TIME.lock().await;
     let schedule = Schedule::of(profile);
+    if STOPPING.load(Ordering::SeqCst) {
+        return Ok(Record::new(schedule.steady));
+    }
     let slots = match &profile.shape {
         Shape::Rate {
             per_second, ramp, ..
@@ -281,18 +334,25 @@ pub async fn run(
             tick.tick().await;
             loop {
                 tick.tick().await;
-                let record = shared.record.lock().unwrap_or_else(|e| e.into_inner());
+                if STOPPING.load(Ordering::SeqCst) {
+                    // A stop asked before Goose listened: ask again.
+                    goose::trigger_killswitch("interrupted");
+                }
                 let elapsed = start.elapsed();
                 let last = (elapsed.as_secs() as usize).checked_sub(1);
-                on_progress(Progress {
-                    elapsed,
-                    total: shared.schedule.total,
-                    users: shared.users.load(Ordering::Relaxed),
-                    requests: record.steady.requests + record.ramp.requests,
-                    failures: record.steady.failures + record.ramp.failures,
-                    last_second: last.map_or(0, |i| record.requests_in_second(i)),
-                    p95_ms: record.steady.percentile_ms(0.95),
-                });
+                let progress = {
+                    let record = shared.record.lock().unwrap_or_else(|e| e.into_inner());
+                    Progress {
+                        elapsed,
+                        total: shared.schedule.total,
+                        users: shared.users.load(Ordering::Relaxed),
+                        requests: record.steady.requests + record.ramp.requests,
+                        failures: record.steady.failures + record.ramp.failures,
+                        last_second: last.map_or(0, |i| record.requests_in_second(i)),
+                        p95_ms: record.steady.percentile_ms(0.95),
+                    }
+                };
+                on_progress(progress);
             }
         })
     };
@@ -302,11 +362,16 @@ pub async fn run(
     };
     watcher.abort();
     outcome?;
-    let record = shared
+    let mut record = shared
         .record
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
+    if let Some(slots) = &shared.slots
+        && !STOPPING.load(Ordering::SeqCst)
+    {
+        count_unsent(slots, &shared.schedule, &mut record);
+    }
     Ok(record)
 }
 
@@ -385,8 +450,12 @@ fn arrival(trust: Option<Arc<rustls::ClientConfig>>, shared: Arc<Shared>) -> Tra
                 user.set_base_url(&shared.base_urls[turn % shared.base_urls.len()])?;
             }
             if let Some(config) = trust {
-                let builder =
-                    reqwest::Client::builder().tls_backend_preconfigured((*config).clone());
+                // Goose's own client settings, with the profile's CA.
+                let builder = reqwest::Client::builder()
+                    .tls_backend_preconfigured((*config).clone())
+                    .user_agent(concat!("golive/", env!("CARGO_PKG_VERSION")))
+                    .timeout(REQUEST_TIMEOUT)
+                    .gzip(true);
                 user.set_client_builder(builder).await.map_err(Box::new)?;
             }
             Ok(())
@@ -722,7 +791,8 @@ mod tests {
 
     /// At a constant rate, requests due while the server stalls count the
     /// whole wait (no coordinated omission): about a quarter of 4 s at 50
-    /// requests/s fall in the stalled second, so p95 shows it.
+    /// requests/s fall in the stalled second, waiting up to 1 s, so p90
+    /// shows it.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_constant_rate_counts_the_time_requests_waited_to_be_sent() {
         let base_url = stalling_server(100).await;
@@ -740,15 +810,84 @@ mod tests {
         let record = run(&profile(rate), &destination, |_| {}).await.unwrap();
         let tally = &record.steady;
         let p50 = tally.percentile_ms(0.50).unwrap();
-        let p95 = tally.percentile_ms(0.95).unwrap();
+        let p90 = tally.percentile_ms(0.90).unwrap();
         assert!(p50 < 50.0, "most requests are fast: p50 {p50} ms");
-        assert!(p95 > 500.0, "the stall is seen: p95 {p95} ms");
+        // Timed from when they were sent, only the 10 requests in flight
+        // (5 %) would show the stall, and p90 would be fast.
+        assert!(p90 > 400.0, "the stall is seen: p90 {p90} ms");
         let rps = record.steady_rps().unwrap();
         assert!((rps - 50.0).abs() < 5.0, "{rps} requests/s");
     }
 
     /// Over HTTPS, users trust the CA the destination gives: every request
     /// is answered; without it, none is (the certificate is unknown).
+    /// Requests a constant rate scheduled that no user was free to send
+    /// count as failed "not sent", in the steady phase they were due in.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn scheduled_requests_no_user_could_send_are_failures() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buffer = vec![0u8; 8192];
+                    while let Ok(read) = socket.read(&mut buffer).await {
+                        if read == 0 {
+                            return;
+                        }
+                        tokio::time::sleep(Duration::from_millis(1000)).await;
+                        let answer = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                        if socket.write_all(answer.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        let rate = Shape::Rate {
+            per_second: 20.0,
+            ramp: Duration::ZERO,
+            duration: Duration::from_secs(3),
+            max_users: 2,
+        };
+        let destination = Destination {
+            base_urls: vec![format!("http://{address}")],
+            insecure: false,
+            ca_pem: None,
+        };
+        let record = run(&profile(rate), &destination, |_| {}).await.unwrap();
+        let tally = &record.steady;
+        let unsent = tally.statuses.get(crate::load::record::NOT_SENT).copied();
+        // Two users answered in 1 s each send about 6 of the 60 due.
+        assert!(unsent.is_some_and(|n| n >= 45), "{:?}", tally.statuses);
+        assert!(
+            (58..=62).contains(&tally.requests),
+            "every scheduled request is accounted for: {}",
+            tally.requests
+        );
+        assert!(tally.error_rate_percent().unwrap() > 75.0);
+    }
+
+    #[test]
+    fn a_stage_without_ramp_starts_its_users_at_once_and_holds_them() {
+        let stages = Shape::Stages(vec![
+            Stage {
+                users: 10,
+                ramp: Duration::ZERO,
+                hold: Duration::from_secs(5),
+            },
+            Stage {
+                users: 20,
+                ramp: Duration::from_secs(2),
+                hold: Duration::ZERO,
+            },
+        ]);
+        assert_eq!(
+            test_plan(&profile(stages)).unwrap(),
+            "10,0s;10,5s;20,2s;0,0s"
+        );
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn users_trust_the_destinations_ca() {
         use crate::probe::testing::{Pki, http_server, response};

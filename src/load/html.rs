@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use super::baseline::Comparison;
 use super::judge::Verdict;
 use super::record::Second;
-use super::report::{Campaign, Figures};
+use super::report::{Campaign, Figures, ms};
 
 const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 180.0;
@@ -81,7 +81,6 @@ fn line_chart(title: &str, unit: &str, series: &[(&str, &str, Vec<Option<f64>>)]
 }
 
 fn figure_row(name: &str, figures: &Figures) -> String {
-    let ms = |v: Option<f64>| v.map_or_else(|| "–".into(), |v| format!("{v:.1}"));
     format!(
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
         escape(name),

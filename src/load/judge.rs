@@ -1,6 +1,6 @@
 //! Judging a campaign: each SLO target of the profile (overall and per
-//! request, with the run profile's p95 and error-rate targets where the load
-//! profile sets none) against what the steady phase measured. A target
+//! request; overall, the run profile's p95 and error-rate targets where the
+//! load profile sets none) against what the steady phase measured. A target
 //! whose measurement has no sample is "not measured" — never met.
 
 use serde::Serialize;
@@ -35,14 +35,20 @@ pub struct TargetResult {
 }
 
 impl TargetResult {
-    /// `p95 of list items ≤ 200 ms: 235.2 ms, missed by 35.2 ms (17.6 %)`.
-    pub fn describe(&self) -> String {
+    /// `p95 latency of list items ≤ 200 ms`.
+    pub fn title(&self) -> String {
         let (name, unit, comparison) = label(self.metric);
         let scope = if self.scope == "overall" {
             String::new()
         } else {
             format!(" of {}", self.scope)
         };
+        format!("{name}{scope} {comparison} {}{unit}", self.target)
+    }
+
+    /// `p95 latency of list items ≤ 200 ms: 235.20 ms, missed by 35.20 ms (17.6 %)`.
+    pub fn describe(&self) -> String {
+        let (_, unit, _) = label(self.metric);
         let nothing = if unit == " ms" {
             "no successful request"
         } else {
@@ -58,10 +64,7 @@ impl TargetResult {
             (Verdict::Missed, None) => "missed".to_string(),
             (Verdict::NotMeasured, _) => "could not be judged".to_string(),
         };
-        format!(
-            "{name}{scope} {comparison} {}{unit}: {measured}, {outcome}",
-            self.target
-        )
+        format!("{}: {measured}, {outcome}", self.title())
     }
 }
 

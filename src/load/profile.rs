@@ -285,26 +285,46 @@ struct RawTargets {
 /// The profiles shipped in `load-profiles/`, usable by name.
 pub const BUNDLED: &[&str] = &["baseline", "peak", "smoke", "soak", "spike"];
 
-/// A campaign's base URL: `http(s)://host[:port][/path]`, without the
-/// trailing slash.
+/// A campaign's base URL: `http(s)://host[:port]`, without a trailing
+/// slash (Goose joins request paths to the host, dropping any path).
 pub fn base_url(text: &str) -> Result<String, String> {
     let bad = || format!("{text:?} is not an http:// or https:// URL with a host");
     let url = reqwest::Url::parse(text).map_err(|_| bad())?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
         return Err(bad());
     }
+    if url.path() != "/" || url.query().is_some() {
+        return Err(format!(
+            "{text:?}: give the host alone (scheme, host, port); paths belong to the requests"
+        ));
+    }
     Ok(text.trim_end_matches('/').to_string())
 }
 
-/// Reads and checks a load profile, resolving `${VAR}` from `env`.
+/// `text` with every secret value replaced, longest first (a secret that
+/// begins another leaves none of it).
+pub fn redact(text: &str, secrets: &[String]) -> String {
+    let mut sorted: Vec<&String> = secrets.iter().filter(|s| !s.is_empty()).collect();
+    sorted.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    sorted.into_iter().fold(text.to_string(), |text, secret| {
+        text.replace(secret.as_str(), "[redacted]")
+    })
+}
+
+/// Reads and checks a load profile, resolving `${VAR}` from `env`. Error
+/// messages never show a value taken from the environment.
 pub fn load(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<LoadProfile, InputError> {
     let document = Document::read(path, "load profile")?;
     let mut secrets = Vec::new();
     let root = resolve_env(&document, &document.root, "", env, &mut secrets)?;
+    let hide = |mut error: InputError| {
+        error.message = redact(&error.message, &secrets);
+        error
+    };
     let raw: RawProfile = root
         .deserialize_as()
-        .map_err(|(field, message)| document.error_at(&field, message))?;
-    check(path, &document, raw, secrets)
+        .map_err(|(field, message)| hide(document.error_at(&field, message)))?;
+    check(path, &document, raw, secrets.clone()).map_err(hide)
 }
 
 /// The tree with every `${VAR}` in a string replaced by the variable's
@@ -452,6 +472,12 @@ fn check(
             ThinkTime { min, max }
         }
     };
+    if matches!(shape, Shape::Rate { .. }) && !think_time.max.is_zero() {
+        return Err(document.error_at(
+            "think_time",
+            "a constant rate schedules every request itself: no think time with load.rate",
+        ));
+    }
     if raw.scenarios.is_empty() {
         return Err(document.error_at("scenarios", "a profile needs at least one scenario"));
     }
@@ -492,12 +518,8 @@ fn shape(document: &Document, load: RawLoad) -> Result<Shape, InputError> {
                 if ramp.is_zero() && hold.is_zero() {
                     return Err(document.error_at(&at, "a stage needs a ramp or a hold time"));
                 }
-                // Goose plans stages in whole seconds.
                 for (field, length) in [("ramp", ramp), ("hold", hold)] {
-                    if length.subsec_nanos() != 0 {
-                        return Err(document
-                            .error_at(&format!("{at}.{field}"), "stages last whole seconds"));
-                    }
+                    planned_length(document, &format!("{at}.{field}"), length)?;
                 }
                 checked.push(Stage {
                     users: stage.users,
@@ -511,25 +533,44 @@ fn shape(document: &Document, load: RawLoad) -> Result<Shape, InputError> {
             Ok(Shape::Stages(checked))
         }
         (None, Some(rate)) => {
-            if !(rate.per_second.is_finite() && rate.per_second > 0.0) {
+            if !(0.1..=100_000.0).contains(&rate.per_second) {
                 return Err(document.error_at(
                     "load.rate.per_second",
-                    "a positive number of requests per second",
+                    "between 0.1 and 100000 requests per second",
                 ));
             }
             let duration = duration_at(document, "load.rate.duration", Some(&rate.duration))?;
             if duration.is_zero() {
                 return Err(document.error_at("load.rate.duration", "must be longer than 0"));
             }
+            let ramp = duration_at(document, "load.rate.ramp", rate.ramp.as_deref())?;
+            planned_length(document, "load.rate.duration", duration)?;
+            planned_length(document, "load.rate.ramp", ramp)?;
+            let max_users = rate.max_users.unwrap_or(100);
+            if max_users == 0 {
+                return Err(document.error_at("load.rate.max_users", "at least 1 user"));
+            }
             Ok(Shape::Rate {
                 per_second: rate.per_second,
-                ramp: duration_at(document, "load.rate.ramp", rate.ramp.as_deref())?,
+                ramp,
                 duration,
-                max_users: rate.max_users.unwrap_or(100).max(1),
+                max_users,
             })
         }
         _ => Err(document.error_at("load", "give exactly one of stages or rate")),
     }
+}
+
+/// A length of the load plan: whole seconds (Goose plans in seconds, and
+/// throughput is divided by the planned time), at most a day.
+fn planned_length(document: &Document, field: &str, length: Duration) -> Result<(), InputError> {
+    if length.subsec_nanos() != 0 {
+        return Err(document.error_at(field, "the load plan counts whole seconds"));
+    }
+    if length > Duration::from_secs(86_400) {
+        return Err(document.error_at(field, "at most 24 hours (1440m)"));
+    }
+    Ok(())
 }
 
 fn check_scenario(
@@ -556,6 +597,16 @@ fn check_scenario(
         }
         if !request.path.starts_with('/') {
             return Err(document.error_at(&format!("{at}.path"), "a path starts with /"));
+        }
+        for (name, value) in &request.headers {
+            let sendable = reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_ok()
+                && reqwest::header::HeaderValue::from_str(value).is_ok();
+            if !sendable {
+                return Err(document.error_at(
+                    &format!("{at}.headers"),
+                    format!("{name:?}: not a header HTTP can send (a name of letters, digits and '-', a value without control characters)"),
+                ));
+            }
         }
         let body = match (request.json, request.body) {
             (Some(json), None) => Some(Body::Json(json)),
@@ -732,6 +783,21 @@ targets:
         let error = load(&write(dir.path(), &text), &no_env).unwrap_err();
         assert!(error.place.ends_with("profile.yaml:9:37"), "{error}");
         assert!(error.message.contains("API_TOKEN is not set"), "{error}");
+        // A value from the environment in a faulty field: the error names
+        // the field, never the value.
+        let faulty = MINIMAL.replace("users: 5", "users: \"${API_TOKEN}\"");
+        let error = load(&write(dir.path(), &faulty), &env).unwrap_err();
+        assert!(error.place.contains("profile.yaml:5:"), "{error}");
+        assert!(!error.message.contains("s3cr3t"), "{error}");
+    }
+
+    #[test]
+    fn redaction_replaces_longer_secrets_first() {
+        let secrets = ["abc".to_string(), "abcdef".to_string()];
+        assert_eq!(
+            redact("key=abcdef, short=abc", &secrets),
+            "key=[redacted], short=[redacted]"
+        );
     }
 
     #[test]
@@ -790,7 +856,49 @@ targets:
                     "  rate: { per_second: 0, duration: 1m }\n",
                 ),
                 4,
-                "positive number of requests",
+                "between 0.1 and 100000",
+            ),
+            (
+                MINIMAL.replace(
+                    "  stages:\n    - { users: 5, ramp: 5s, hold: 30s }\n",
+                    "  rate: { per_second: 5, duration: 1500ms }\n",
+                ),
+                4,
+                "whole seconds",
+            ),
+            (
+                MINIMAL.replace(
+                    "  stages:\n    - { users: 5, ramp: 5s, hold: 30s }\n",
+                    "  rate: { per_second: 5, duration: 1m, max_users: 0 }\n",
+                ),
+                4,
+                "at least 1 user",
+            ),
+            (
+                MINIMAL.replace(
+                    "  stages:\n    - { users: 5, ramp: 5s, hold: 30s }\n",
+                    "  rate: { per_second: 5, duration: 1m }\nthink_time: 1s\n",
+                ),
+                5,
+                "no think time",
+            ),
+            (
+                MINIMAL.replace("hold: 30s", "hold: 1441m"),
+                5,
+                "at most 24 hours",
+            ),
+            (
+                MINIMAL.replace("8080/", "8080/api"),
+                2,
+                "give the host alone",
+            ),
+            (
+                MINIMAL.replace(
+                    "      - { path:",
+                    "      - { headers: { \"a b\": x }, path:",
+                ),
+                9,
+                "not a header",
             ),
         ];
         for (text, line, message) in cases {

@@ -40,6 +40,9 @@ pub struct Sample<'a> {
     pub phase: Phase,
 }
 
+/// The status of a request a constant rate scheduled and no user sent.
+pub const NOT_SENT: &str = "not sent: every user was busy (raise max_users)";
+
 /// Distinct statuses kept per tally; further reasons for no answer are
 /// counted together (error texts can vary without bound).
 const MAX_STATUSES: usize = 32;
@@ -89,6 +92,13 @@ impl Tally {
             status = "no answer: other".to_string();
         }
         *self.statuses.entry(status).or_default() += 1;
+    }
+
+    /// `count` requests that were never sent (failed, without a latency).
+    fn add_unsent(&mut self, count: u64) {
+        self.requests += count;
+        self.failures += count;
+        *self.statuses.entry(NOT_SENT.to_string()).or_default() += count;
     }
 
     /// The latency of the successful requests at `quantile` (0.95 for p95),
@@ -158,6 +168,22 @@ impl Timeline {
         }
     }
 
+    fn add_unsent(&mut self, second: usize, count: u64) {
+        match second.checked_sub(self.closed.len()) {
+            None => {
+                let late = &mut self.closed[second];
+                late.requests += count;
+                late.failures += count;
+            }
+            Some(index) => {
+                if self.open.len() <= index {
+                    self.open.resize_with(index + 1, Tally::default);
+                }
+                self.open[index].add_unsent(count);
+            }
+        }
+    }
+
     fn requests_in(&self, second: usize) -> u64 {
         match second.checked_sub(self.closed.len()) {
             None => self.closed[second].requests,
@@ -222,6 +248,18 @@ impl Record {
         let second = usize::try_from(sample.at.as_secs()).unwrap_or(usize::MAX);
         if second < 86_400 {
             self.timeline.add(second, sample);
+        }
+    }
+
+    /// `count` requests due `at` that were never sent.
+    pub fn add_unsent(&mut self, at: Duration, count: u64, phase: Phase) {
+        match phase {
+            Phase::Steady => self.steady.add_unsent(count),
+            Phase::Ramp => self.ramp.add_unsent(count),
+        }
+        let second = usize::try_from(at.as_secs()).unwrap_or(usize::MAX);
+        if second < 86_400 {
+            self.timeline.add_unsent(second, count);
         }
     }
 

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::baseline::Comparison;
 use super::judge::{TargetResult, Verdict};
+use super::profile::redact;
 use super::record::{Record, Second, Tally};
 use crate::error::InputError;
 use crate::stack::StackRecord;
@@ -128,6 +129,47 @@ impl Campaign {
         }
     }
 
+    /// The campaign with every secret value replaced in every text it holds
+    /// (request names, descriptions, errors, statuses...), before any
+    /// report escapes them for its format.
+    pub fn redacted(mut self, secrets: &[String]) -> Campaign {
+        if secrets.is_empty() {
+            return self;
+        }
+        let hide = |text: &mut String| *text = redact(text, secrets);
+        let hide_keys = |map: &mut BTreeMap<String, Figures>| {
+            *map = std::mem::take(map)
+                .into_iter()
+                .map(|(name, figures)| (redact(&name, secrets), figures))
+                .collect();
+        };
+        let hide_statuses = |figures: &mut Figures| {
+            figures.statuses = std::mem::take(&mut figures.statuses)
+                .into_iter()
+                .map(|(status, count)| (redact(&status, secrets), count))
+                .collect();
+        };
+        hide(&mut self.description);
+        hide(&mut self.destination);
+        for error in &mut self.input_errors {
+            hide(&mut error.place);
+            hide(&mut error.message);
+        }
+        for target in &mut self.targets {
+            hide(&mut target.scope);
+        }
+        hide_keys(&mut self.requests);
+        hide_statuses(&mut self.steady);
+        hide_statuses(&mut self.ramp);
+        self.requests.values_mut().for_each(hide_statuses);
+        if let Some(comparison) = &mut self.comparison {
+            for row in &mut comparison.rows {
+                hide(&mut row.scope);
+            }
+        }
+        self
+    }
+
     /// Records an error found after the campaign ran (a baseline that
     /// cannot be read, a stack not removed, reports not written): the
     /// verdict becomes COULD NOT EVALUATE.
@@ -149,7 +191,8 @@ impl Campaign {
     }
 }
 
-fn ms(value: Option<f64>) -> String {
+/// A figure in milliseconds as the reports show it (`–` when none).
+pub(super) fn ms(value: Option<f64>) -> String {
     value.map_or_else(|| "–".to_string(), |v| format!("{v:.1}"))
 }
 
@@ -245,8 +288,7 @@ pub fn junit(campaign: &Campaign) -> String {
     let time =
         Duration::try_from(StdDuration::from_secs_f64(campaign.steady_seconds)).unwrap_or_default();
     for target in &campaign.targets {
-        let name = target.describe();
-        let name = name.split(':').next().unwrap_or(&name).to_string();
+        let name = target.title();
         let mut case = match target.verdict {
             Verdict::Met => TestCaseBuilder::success(&name, time),
             Verdict::Missed => {
@@ -282,21 +324,10 @@ pub fn junit(campaign: &Campaign) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// `text` with every secret value replaced.
-pub fn redact(mut text: String, secrets: &[String]) -> String {
-    for secret in secrets {
-        text = text.replace(secret.as_str(), "[redacted]");
-    }
-    text
-}
-
-/// Writes `load.json`, `load.md`, `load.html` and `load-junit.xml` into `dir`, with every
-/// secret value replaced; returns their paths.
-pub fn write_all(
-    campaign: &Campaign,
-    secrets: &[String],
-    dir: &Path,
-) -> Result<Vec<PathBuf>, InputError> {
+/// Writes `load.json`, `load.md`, `load.html` and `load-junit.xml` into
+/// `dir` (from a campaign already [`Campaign::redacted`]); returns their
+/// paths.
+pub fn write_all(campaign: &Campaign, dir: &Path) -> Result<Vec<PathBuf>, InputError> {
     std::fs::create_dir_all(dir).map_err(|e| {
         InputError::new(
             dir.display().to_string(),
@@ -312,7 +343,6 @@ pub fn write_all(
     ];
     let mut written = Vec::new();
     for (name, content) in files {
-        let content = redact(content, secrets);
         let path = dir.join(name);
         std::fs::write(&path, content).map_err(|e| {
             InputError::new(path.display().to_string(), format!("cannot write: {e}"))

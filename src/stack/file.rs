@@ -873,10 +873,12 @@ endpoints:
         write(
             &base_dir,
             "base.yaml",
-            &MINIMAL.replace(
-                "    replicas: 2\n",
-                "    replicas: 2\n    files:\n      /etc/app.conf: { source: conf/app.conf }\n",
-            ),
+            &MINIMAL
+                .replace(
+                    "    replicas: 2\n",
+                    "    replicas: 2\n    files:\n      /etc/app.conf: { source: conf/app.conf }\n",
+                )
+                .replace("port: 8080 }", "port: 8080, ca_file: conf/app.conf }"),
         );
         let elsewhere = dir.path().join("elsewhere");
         std::fs::create_dir_all(&elsewhere).unwrap();
@@ -894,6 +896,11 @@ endpoints:
             source.canonicalize().unwrap(),
             base_dir.join("conf/app.conf").canonicalize().unwrap(),
             "the base's file, though the variant is in another directory"
+        );
+        let ca_file = stack.endpoints["api"].ca_file.as_ref().unwrap();
+        assert_eq!(
+            ca_file.canonicalize().unwrap(),
+            source.canonicalize().unwrap()
         );
     }
 

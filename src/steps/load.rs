@@ -34,7 +34,9 @@ pub async fn runs_against(
         .map_err(StepFailure::CouldNotEvaluate)?;
     let record = engine::run(&profile, &destination, |_| {})
         .await
-        .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;
+        .map_err(|e| {
+            StepFailure::CouldNotEvaluate(profile::redact(&e.to_string(), &profile.secrets))
+        })?;
     world.load_record = Some(record);
     Ok(())
 }
