@@ -14,12 +14,13 @@ use bollard::Docker;
 use bollard::exec::{CreateExecOptions, StartExecResults};
 use bollard::models::{
     ContainerCreateBody, ContainerInspectResponse, EndpointSettings, HostConfig, Mount, MountType,
-    NetworkCreateRequest, NetworkingConfig, PortBinding,
+    NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest, NetworkingConfig,
+    PortBinding,
 };
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListNetworksOptionsBuilder,
-    LogsOptionsBuilder, RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
-    TopOptionsBuilder,
+    CreateContainerOptionsBuilder, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
+    ListNetworksOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
+    StopContainerOptionsBuilder, TopOptionsBuilder,
 };
 use futures::StreamExt;
 
@@ -328,6 +329,63 @@ impl Engine {
             .start_container(container, None)
             .await
             .map_err(failed(format!("starting container {container}")))
+    }
+
+    /// SIGKILL: the process dies at once, nothing is flushed (issue 6).
+    pub async fn kill(&self, container: &str) -> Result<(), EngineError> {
+        let options = KillContainerOptionsBuilder::new().signal("SIGKILL").build();
+        self.docker
+            .kill_container(container, Some(options))
+            .await
+            .map_err(failed(format!("killing container {container}")))
+    }
+
+    /// Freezes every process of the container (cgroup freezer): it keeps
+    /// its connections but answers nothing.
+    pub async fn pause(&self, container: &str) -> Result<(), EngineError> {
+        self.docker
+            .pause_container(container)
+            .await
+            .map_err(failed(format!("pausing container {container}")))
+    }
+
+    pub async fn unpause(&self, container: &str) -> Result<(), EngineError> {
+        self.docker
+            .unpause_container(container)
+            .await
+            .map_err(failed(format!("unpausing container {container}")))
+    }
+
+    /// Cuts the container off `network` (its name no longer resolves there).
+    pub async fn disconnect_from(&self, network: &str, container: &str) -> Result<(), EngineError> {
+        let request = NetworkDisconnectRequest {
+            container: container.to_string(),
+            force: Some(true),
+        };
+        self.docker
+            .disconnect_network(network, request)
+            .await
+            .map_err(failed(format!("disconnecting {container} from {network}")))
+    }
+
+    /// Puts the container back on `network`, answering to `aliases`.
+    pub async fn connect_to(
+        &self,
+        network: &str,
+        container: &str,
+        aliases: &[String],
+    ) -> Result<(), EngineError> {
+        let request = NetworkConnectRequest {
+            container: container.to_string(),
+            endpoint_config: Some(EndpointSettings {
+                aliases: Some(aliases.to_vec()),
+                ..EndpointSettings::default()
+            }),
+        };
+        self.docker
+            .connect_network(network, request)
+            .await
+            .map_err(failed(format!("connecting {container} to {network}")))
     }
 
     /// Removes every container and network labelled with run `run_id`;
