@@ -661,6 +661,15 @@ mod tests {
         (url, served)
     }
 
+    /// Destinations over plain HTTP.
+    fn plain(base_urls: Vec<String>) -> Destination {
+        Destination {
+            base_urls,
+            insecure: false,
+            ca_pem: None,
+        }
+    }
+
     fn profile(shape: Shape) -> LoadProfile {
         LoadProfile {
             path: "test.yaml".into(),
@@ -705,11 +714,7 @@ mod tests {
             ramp: Duration::from_secs(1),
             hold: Duration::from_secs(4),
         }]);
-        let destination = Destination {
-            base_urls: vec![first_url, second_url],
-            insecure: false,
-            ca_pem: None,
-        };
+        let destination = plain(vec![first_url, second_url]);
         let seen = Arc::new(Mutex::new(Vec::new()));
         let progress = {
             let seen = seen.clone();
@@ -795,11 +800,7 @@ mod tests {
             duration: Duration::from_secs(4),
             max_users: 10,
         };
-        let destination = Destination {
-            base_urls: vec![base_url],
-            insecure: false,
-            ca_pem: None,
-        };
+        let destination = plain(vec![base_url]);
         let record = run(&profile(rate), &destination, |_| {}).await.unwrap();
         let tally = &record.steady;
         let p50 = tally.percentile_ms(0.50).unwrap();
@@ -812,8 +813,6 @@ mod tests {
         assert!((rps - 50.0).abs() < 5.0, "{rps} requests/s");
     }
 
-    /// Over HTTPS, users trust the CA the destination gives: every request
-    /// is answered; without it, none is (the certificate is unknown).
     /// Requests a constant rate scheduled that no user was free to send
     /// count as failed "not sent", in the steady phase they were due in.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -831,11 +830,7 @@ mod tests {
             duration: Duration::from_secs(3),
             max_users: 2,
         };
-        let destination = Destination {
-            base_urls: vec![base_url],
-            insecure: false,
-            ca_pem: None,
-        };
+        let destination = plain(vec![base_url]);
         let record = run(&profile(rate), &destination, |_| {}).await.unwrap();
         let tally = &record.steady;
         let unsent = tally.statuses.get(crate::load::record::NOT_SENT).copied();
@@ -869,6 +864,8 @@ mod tests {
         );
     }
 
+    /// Over HTTPS, users trust the CA the destination gives: every request
+    /// is answered; without it, none is (the certificate is unknown).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn users_trust_the_destinations_ca() {
         use crate::probe::testing::{Pki, http_server, response};
