@@ -8,8 +8,9 @@ Feature: The API meets its latency and error targets under load
   point and judges the steady phase (the ramp-up is not judged).
 
   @serial
-  Scenario: Under the smoke load, p95 stays below 200 ms and errors below 0.1 %
+  Scenario: Under the smoke load, p95 stays below 200 ms, errors below 0.1 % and throughput holds
     Given the load profile "smoke"
     When it runs against "web"
     Then the p95 latency is below 200 ms
     And the error rate is below 0.1 %
+    And the throughput is at least 5 requests per second

@@ -84,13 +84,14 @@ print(f"{tool:<12} {float(rps):>10.0f} {p50:>9} {p99:>9} {float(cpu):>8.1f} {per
 EOF
 }
 
-cat >"$tmp/profile.yaml" <<EOF
-name: bench
-description: $connections users without think time on GET /
+# profile FILE NAME DESCRIPTION LOAD: a profile of GET / on the nginx with
+# the given load shape (a YAML flow mapping).
+profile() {
+    cat >"$1" <<EOF
+name: $2
+description: $3
 host: $url
-load:
-  stages:
-    - { users: $connections, ramp: 1s, hold: ${seconds}s }
+load: $4
 scenarios:
   - name: root
     requests:
@@ -98,6 +99,10 @@ scenarios:
 targets:
   error_rate_percent: 0.1
 EOF
+}
+
+profile "$tmp/profile.yaml" bench "$connections users without think time on GET /" \
+    "{ stages: [ { users: $connections, ramp: 1s, hold: ${seconds}s } ] }"
 
 printf '\n%s, %s connections, %s s per run, %s runs; server: nginx at %s\n' \
     "$(nproc) cores" "$connections" "$seconds" "$runs" "$url"
@@ -134,19 +139,8 @@ print(requests, rps, ms("50%"), ms("99%"))' "$tmp/out")
 done
 
 [ "$soak_minutes" -gt 0 ] || exit 0
-cat >"$tmp/soak.yaml" <<EOF
-name: soak-bench
-description: $soak_rate requests per second for $soak_minutes minutes on GET /
-host: $url
-load:
-  rate: { per_second: $soak_rate, ramp: 5s, duration: ${soak_minutes}m, max_users: 64 }
-scenarios:
-  - name: root
-    requests:
-      - { name: root, path: /, expect: { status: 200 } }
-targets:
-  error_rate_percent: 0.1
-EOF
+profile "$tmp/soak.yaml" soak-bench "$soak_rate requests per second for $soak_minutes minutes on GET /" \
+    "{ rate: { per_second: $soak_rate, ramp: 5s, duration: ${soak_minutes}m, max_users: 64 } }"
 printf '\nsoak: %s req/s for %s min; golive resident memory (MiB) every 30 s:\n' "$soak_rate" "$soak_minutes"
 "$golive" load "$tmp/soak.yaml" --report-dir "$tmp/soak" >/dev/null 2>&1 &
 pid=$!

@@ -235,15 +235,8 @@ fn run(args: RunArgs) -> i32 {
                 profile: args.profile,
                 config: args.config,
             };
-            let runtime = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(runtime) => runtime,
-                Err(e) => {
-                    eprintln!("golive: cannot start the async runtime: {e}");
-                    return 2;
-                }
+            let Some(runtime) = async_runtime(tokio::runtime::Builder::new_current_thread()) else {
+                return 2;
             };
             runtime.block_on(async {
                 // Watched before anything runs, so a Ctrl-C during loading
@@ -320,15 +313,9 @@ fn load(args: LoadArgs) -> i32 {
         baseline: args.baseline,
         tolerance_percent: args.tolerance,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("golive: cannot start the async runtime: {e}");
-            return 2;
-        }
+    // Goose's users need worker threads to load a server at full speed.
+    let Some(runtime) = async_runtime(tokio::runtime::Builder::new_multi_thread()) else {
+        return 2;
     };
     runtime.block_on(async {
         let interrupted = match interruptions() {
@@ -344,6 +331,15 @@ fn load(args: LoadArgs) -> i32 {
         emit(&format!("\nReports: {}\n", names.join(", ")));
         campaign.exit_code
     })
+}
+
+/// The async runtime `builder` makes, or `None` after saying why not.
+fn async_runtime(mut builder: tokio::runtime::Builder) -> Option<tokio::runtime::Runtime> {
+    builder
+        .enable_all()
+        .build()
+        .map_err(|e| eprintln!("golive: cannot start the async runtime: {e}"))
+        .ok()
 }
 
 /// Ctrl-C, SIGTERM and SIGHUP as one future (call it inside the runtime).

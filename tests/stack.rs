@@ -245,8 +245,16 @@ const VARIANTS: &[Variant] = &[
     Variant {
         name: "slow-api",
         feature: "features/live-load.feature",
-        scenarios: &["Under the smoke load, p95 stays below 200 ms and errors below 0.1 %"],
+        scenarios: &[
+            "Under the smoke load, p95 stays below 200 ms, errors below 0.1 % and throughput holds",
+        ],
         items: &["load.p95"],
+    },
+    Variant {
+        name: "slow-api",
+        feature: "fixtures/stacks/features/throughput.feature",
+        scenarios: &["Under the smoke load, the throughput holds"],
+        items: &["load.throughput"],
     },
     Variant {
         name: "lying-readiness",
@@ -683,8 +691,8 @@ fn golive_load_on_a_stack_measures_the_injected_latency_and_errors() {
     std::fs::write(
         &stack,
         format!(
-            "extends: {}\nname: faulty-api\nservices:\n  api:\n    env:\n      ERROR_PERCENT: \"2\"\n",
-            root.join("fixtures/stacks/slow-api.yaml").display()
+            "extends: {}\nname: faulty-api\nservices:\n  api:\n    env:\n      LATENCY_SLOW_MS: \"400\"\n      LATENCY_SLOW_PERCENT: \"10\"\n      ERROR_PERCENT: \"2\"\n",
+            root.join("fixtures/stacks/reference.yaml").display()
         ),
     )
     .unwrap();

@@ -199,20 +199,17 @@ mod tests {
         Campaign::new("p", "", "http://x", &record, Vec::new(), Vec::new(), false)
     }
 
+    /// `now` compared with the load.json text `then`, 10 % tolerance.
+    fn compared(then: &str, now: &Campaign) -> Comparison {
+        compare(&Baseline::parse("b.json", then).unwrap(), now, 10.0)
+    }
+
     #[test]
     fn slower_or_failing_runs_regress_beyond_the_tolerance_only() {
         let baseline = serde_json::to_string(&campaign(100, 0)).unwrap();
-        let same = compare(
-            &Baseline::parse("b.json", &baseline).unwrap(),
-            &campaign(105, 0),
-            10.0,
-        );
+        let same = compared(&baseline, &campaign(105, 0));
         assert!(!same.regressed(), "{:?}", same.rows);
-        let slower = compare(
-            &Baseline::parse("b.json", &baseline).unwrap(),
-            &campaign(120, 0),
-            10.0,
-        );
+        let slower = compared(&baseline, &campaign(120, 0));
         let regressions: Vec<(&str, &str)> = slower
             .rows
             .iter()
@@ -227,11 +224,7 @@ mod tests {
             regressions.contains(&("list items", "p99_ms")),
             "{regressions:?}"
         );
-        let failing = compare(
-            &Baseline::parse("b.json", &baseline).unwrap(),
-            &campaign(100, 10),
-            10.0,
-        );
+        let failing = compared(&baseline, &campaign(100, 10));
         assert!(
             failing
                 .rows
@@ -244,20 +237,12 @@ mod tests {
     #[test]
     fn sub_millisecond_moves_are_noise_whatever_their_percentage() {
         let twice = serde_json::to_string(&campaign(1, 0)).unwrap();
-        let doubled = compare(
-            &Baseline::parse("b.json", &twice).unwrap(),
-            &campaign(2, 0),
-            10.0,
-        );
+        let doubled = compared(&twice, &campaign(2, 0));
         assert!(
             !doubled.regressed(),
             "1 ms to 2 ms is +100 % but within the 1 ms floor"
         );
-        let worse = compare(
-            &Baseline::parse("b.json", &twice).unwrap(),
-            &campaign(3, 0),
-            10.0,
-        );
+        let worse = compared(&twice, &campaign(3, 0));
         assert!(worse.regressed(), "1 ms to 3 ms is beyond it");
     }
 

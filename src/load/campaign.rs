@@ -33,7 +33,7 @@ pub struct LoadPlan {
 }
 
 /// A profile file: the path as given, else `load-profiles/NAME.yaml`.
-pub fn profile_path(name: &str) -> PathBuf {
+fn profile_path(name: &str) -> PathBuf {
     let given = Path::new(name);
     if given.exists() || name.ends_with(".yaml") || name.contains('/') {
         return given.to_path_buf();
@@ -44,6 +44,22 @@ pub fn profile_path(name: &str) -> PathBuf {
     } else {
         Path::new(env!("CARGO_MANIFEST_DIR")).join(bundled)
     }
+}
+
+/// The profile a user names (a file or a bundled name), its `${VAR}`
+/// values taken from the environment.
+pub fn read_profile(name: &str) -> Result<LoadProfile, InputError> {
+    let path = profile_path(name);
+    if !path.exists() {
+        return Err(InputError::new(
+            path.display().to_string(),
+            format!(
+                "no such load profile: give a file, or a bundled profile ({})",
+                profile::BUNDLED.join(", ")
+            ),
+        ));
+    }
+    profile::load(&path, &|name| std::env::var(name).ok())
 }
 
 /// The CA certificates of the profile's `tls.ca_file`, if it names one.
@@ -150,21 +166,8 @@ pub async fn run(
     plan: &LoadPlan,
     interrupted: impl Future<Output = ()>,
 ) -> (Campaign, Vec<PathBuf>, String) {
-    let path = profile_path(&plan.profile);
     let mut errors = Vec::new();
-    let env = |name: &str| std::env::var(name).ok();
-    let loaded = if path.exists() {
-        profile::load(&path, &env).map_err(|e| errors.push(e)).ok()
-    } else {
-        errors.push(InputError::new(
-            path.display().to_string(),
-            format!(
-                "no such load profile: give a file, or a bundled profile ({})",
-                profile::BUNDLED.join(", ")
-            ),
-        ));
-        None
-    };
+    let loaded = read_profile(&plan.profile).map_err(|e| errors.push(e)).ok();
     let config = Config::load(plan.config.as_deref())
         .and_then(|c| c.profile(plan.environment.as_deref()).cloned())
         .map_err(|e| errors.push(e))

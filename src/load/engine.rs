@@ -606,49 +606,68 @@ mod tests {
         errors: AtomicUsize,
     }
 
-    /// An HTTP server whose answers are known in advance: request n (from
-    /// 0, over all connections) waits 300 ms when n % 10 == 9 and answers
-    /// 500 when n % 50 == 25.
-    async fn known_server() -> (String, Arc<Served>) {
+    /// A keep-alive HTTP server on 127.0.0.1 whose request n (from 0, over
+    /// all connections) is answered with the status `answer(n)` resolves
+    /// to (it may wait first); `served` counts what was written back.
+    async fn http_server<F>(answer: F, served: Arc<Served>) -> String
+    where
+        F: Fn(usize) -> futures::future::BoxFuture<'static, u16> + Send + Sync + 'static,
+    {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        let served = Arc::new(Served::default());
         let counter = Arc::new(AtomicUsize::new(0));
-        let server_served = served.clone();
+        let answer = Arc::new(answer);
         tokio::spawn(async move {
-            loop {
-                let Ok((mut socket, _)) = listener.accept().await else {
-                    return;
-                };
-                let (served, counter) = (server_served.clone(), counter.clone());
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let (served, counter, answer) = (served.clone(), counter.clone(), answer.clone());
                 tokio::spawn(async move {
                     let mut buffer = vec![0u8; 8192];
                     while let Ok(read) = socket.read(&mut buffer).await {
                         if read == 0 {
                             return;
                         }
-                        let n = counter.fetch_add(1, Ordering::SeqCst);
-                        if n % 10 == 9 {
-                            tokio::time::sleep(Duration::from_millis(300)).await;
-                        }
-                        let status = if n % 50 == 25 {
-                            "500 Internal Server Error"
-                        } else {
-                            "200 OK"
-                        };
-                        let answer = format!("HTTP/1.1 {status}\r\ncontent-length: 2\r\n\r\nok");
-                        if socket.write_all(answer.as_bytes()).await.is_err() {
+                        let status = answer(counter.fetch_add(1, Ordering::SeqCst)).await;
+                        let text = format!("HTTP/1.1 {status} X\r\ncontent-length: 2\r\n\r\nok");
+                        if socket.write_all(text.as_bytes()).await.is_err() {
                             return;
                         }
                         served.answered.fetch_add(1, Ordering::SeqCst);
-                        if n % 50 == 25 {
+                        if status == 500 {
                             served.errors.fetch_add(1, Ordering::SeqCst);
                         }
                     }
                 });
             }
         });
-        (format!("http://{address}"), served)
+        format!("http://{address}")
+    }
+
+    /// Answers known in advance: request n waits 300 ms when n % 10 == 9
+    /// and is answered 500 when n % 50 == 25.
+    async fn known_server() -> (String, Arc<Served>) {
+        let served = Arc::new(Served::default());
+        let url = http_server(
+            |n| {
+                Box::pin(async move {
+                    if n % 10 == 9 {
+                        tokio::time::sleep(Duration::from_millis(300)).await;
+                    }
+                    if n % 50 == 25 { 500 } else { 200 }
+                })
+            },
+            served.clone(),
+        )
+        .await;
+        (url, served)
+    }
+
+    /// Destinations over plain HTTP.
+    fn plain(base_urls: Vec<String>) -> Destination {
+        Destination {
+            base_urls,
+            insecure: false,
+            ca_pem: None,
+        }
     }
 
     fn profile(shape: Shape) -> LoadProfile {
@@ -695,11 +714,7 @@ mod tests {
             ramp: Duration::from_secs(1),
             hold: Duration::from_secs(4),
         }]);
-        let destination = Destination {
-            base_urls: vec![first_url, second_url],
-            insecure: false,
-            ca_pem: None,
-        };
+        let destination = plain(vec![first_url, second_url]);
         let seen = Arc::new(Mutex::new(Vec::new()));
         let progress = {
             let seen = seen.clone();
@@ -752,41 +767,24 @@ mod tests {
         assert!(answered > 100, "{answered}");
     }
 
-    /// A server that stops answering for one second once: every request
-    /// arriving in that second waits for its end.
+    /// A server that stops answering for one second once, at request
+    /// `stall_at`: every request arriving in that second waits for its end.
     async fn stalling_server(stall_at: usize) -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let counter = Arc::new(AtomicUsize::new(0));
         let stall: Arc<Mutex<Option<Instant>>> = Arc::default();
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut socket, _)) = listener.accept().await else {
-                    return;
-                };
-                let (counter, stall) = (counter.clone(), stall.clone());
-                tokio::spawn(async move {
-                    let mut buffer = vec![0u8; 8192];
-                    while let Ok(read) = socket.read(&mut buffer).await {
-                        if read == 0 {
-                            return;
-                        }
-                        if counter.fetch_add(1, Ordering::SeqCst) == stall_at {
-                            *stall.lock().unwrap() = Some(Instant::now() + Duration::from_secs(1));
-                        }
-                        let until = *stall.lock().unwrap();
-                        if let Some(until) = until {
-                            tokio::time::sleep_until(until).await;
-                        }
-                        let answer = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
-                        if socket.write_all(answer.as_bytes()).await.is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
-        });
-        format!("http://{address}")
+        let answer = move |n| {
+            let stall = stall.clone();
+            Box::pin(async move {
+                if n == stall_at {
+                    *stall.lock().unwrap() = Some(Instant::now() + Duration::from_secs(1));
+                }
+                let until = *stall.lock().unwrap();
+                if let Some(until) = until {
+                    tokio::time::sleep_until(until).await;
+                }
+                200_u16
+            }) as futures::future::BoxFuture<'static, u16>
+        };
+        http_server(answer, Arc::default()).await
     }
 
     /// At a constant rate, requests due while the server stalls count the
@@ -802,11 +800,7 @@ mod tests {
             duration: Duration::from_secs(4),
             max_users: 10,
         };
-        let destination = Destination {
-            base_urls: vec![base_url],
-            insecure: false,
-            ca_pem: None,
-        };
+        let destination = plain(vec![base_url]);
         let record = run(&profile(rate), &destination, |_| {}).await.unwrap();
         let tally = &record.steady;
         let p50 = tally.percentile_ms(0.50).unwrap();
@@ -819,42 +813,24 @@ mod tests {
         assert!((rps - 50.0).abs() < 5.0, "{rps} requests/s");
     }
 
-    /// Over HTTPS, users trust the CA the destination gives: every request
-    /// is answered; without it, none is (the certificate is unknown).
     /// Requests a constant rate scheduled that no user was free to send
     /// count as failed "not sent", in the steady phase they were due in.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn scheduled_requests_no_user_could_send_are_failures() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
-                tokio::spawn(async move {
-                    let mut buffer = vec![0u8; 8192];
-                    while let Ok(read) = socket.read(&mut buffer).await {
-                        if read == 0 {
-                            return;
-                        }
-                        tokio::time::sleep(Duration::from_millis(1000)).await;
-                        let answer = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
-                        if socket.write_all(answer.as_bytes()).await.is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
-        });
+        let slow = |_| {
+            Box::pin(async {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                200_u16
+            }) as futures::future::BoxFuture<'static, u16>
+        };
+        let base_url = http_server(slow, Arc::default()).await;
         let rate = Shape::Rate {
             per_second: 20.0,
             ramp: Duration::ZERO,
             duration: Duration::from_secs(3),
             max_users: 2,
         };
-        let destination = Destination {
-            base_urls: vec![format!("http://{address}")],
-            insecure: false,
-            ca_pem: None,
-        };
+        let destination = plain(vec![base_url]);
         let record = run(&profile(rate), &destination, |_| {}).await.unwrap();
         let tally = &record.steady;
         let unsent = tally.statuses.get(crate::load::record::NOT_SENT).copied();
@@ -888,6 +864,8 @@ mod tests {
         );
     }
 
+    /// Over HTTPS, users trust the CA the destination gives: every request
+    /// is answered; without it, none is (the certificate is unknown).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn users_trust_the_destinations_ca() {
         use crate::probe::testing::{Pki, http_server, response};

@@ -328,26 +328,14 @@ pub fn junit(campaign: &Campaign) -> String {
 /// `dir` (from a campaign already [`Campaign::redacted`]); returns their
 /// paths.
 pub fn write_all(campaign: &Campaign, dir: &Path) -> Result<Vec<PathBuf>, InputError> {
-    std::fs::create_dir_all(dir).map_err(|e| {
-        InputError::new(
-            dir.display().to_string(),
-            format!("cannot create the report directory: {e}"),
-        )
-    })?;
     let json = serde_json::to_string_pretty(campaign).unwrap_or_default();
-    let files = [
-        ("load.json", json),
-        ("load.md", markdown(campaign)),
-        ("load.html", super::html::render(campaign)),
-        ("load-junit.xml", junit(campaign)),
-    ];
-    let mut written = Vec::new();
-    for (name, content) in files {
-        let path = dir.join(name);
-        std::fs::write(&path, content).map_err(|e| {
-            InputError::new(path.display().to_string(), format!("cannot write: {e}"))
-        })?;
-        written.push(path);
-    }
-    Ok(written)
+    crate::report::write_files(
+        dir,
+        [
+            ("load.json", json),
+            ("load.md", markdown(campaign)),
+            ("load.html", super::html::render(campaign)),
+            ("load-junit.xml", junit(campaign)),
+        ],
+    )
 }

@@ -66,14 +66,25 @@ pub fn write_all(
     verdict: Verdict,
     dir: &Path,
 ) -> Result<Vec<PathBuf>, InputError> {
+    write_files(
+        dir,
+        [
+            ("junit.xml", junit::render(record)),
+            ("summary.json", json::render(record, verdict)),
+            ("summary.md", markdown::render(record, verdict)),
+        ],
+    )
+}
+
+/// Writes `(file name, content)` pairs into `dir` (created if needed) and
+/// returns their paths; the first failure names the directory or file.
+pub fn write_files<const N: usize>(
+    dir: &Path,
+    files: [(&str, String); N],
+) -> Result<Vec<PathBuf>, InputError> {
     let place = dir.display().to_string();
     std::fs::create_dir_all(dir)
         .map_err(|e| InputError::new(&place, format!("cannot create the report directory: {e}")))?;
-    let files = [
-        ("junit.xml", junit::render(record)),
-        ("summary.json", json::render(record, verdict)),
-        ("summary.md", markdown::render(record, verdict)),
-    ];
     let mut written = Vec::new();
     for (name, content) in files {
         let path = dir.join(name);

@@ -10,10 +10,8 @@ use crate::load::{campaign, profile};
 
 /// `the load profile "NAME"`: a bundled profile or a file.
 pub fn given_profile(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
-    let path = campaign::profile_path(&arguments[0]);
-    let env = |name: &str| std::env::var(name).ok();
-    let loaded =
-        profile::load(&path, &env).map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;
+    let loaded = campaign::read_profile(&arguments[0])
+        .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;
     world.load_profile = Some(loaded);
     Ok(())
 }

@@ -288,7 +288,7 @@ pub static STEPS: &[StepDef] = &[
         When,
         r#"^it runs against "([^"]+)"$"#,
         r#"When it runs against "web""#,
-        "Stack: runs the scenario's load profile against the first instance of an endpoint (Goose; see load-profiles/). Tag the scenario @load @serial.",
+        "Stack: runs the scenario's load profile against an endpoint, users spread over every instance of its service (Goose; see load-profiles/). Tag the scenario @load @serial.",
         load::runs_against
     ),
     StepDef {
