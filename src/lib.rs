@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod evidence;
+pub mod failover;
 pub mod load;
 pub mod model;
 pub mod probe;

@@ -124,6 +124,7 @@ impl Collector {
                     steps: Vec::new(),
                     checks: Vec::new(),
                     observations: Vec::new(),
+                    failover: Vec::new(),
                 });
                 entry.scenarios.last_mut().unwrap_or_else(|| unreachable!())
             }
@@ -163,8 +164,10 @@ impl Collector {
             }
             event::Scenario::Finished => {
                 let started = self.started.remove(&key);
-                (scenario_record.checks, scenario_record.observations) =
-                    self.context.take_outcomes(&key);
+                let evidence = self.context.take_outcomes(&key);
+                scenario_record.checks = evidence.checks;
+                scenario_record.observations = evidence.observations;
+                scenario_record.failover = evidence.failover;
                 scenario_record.duration_ms =
                     started.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
                 let statuses = scenario_record.steps.iter().map(|s| s.status);

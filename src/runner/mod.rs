@@ -85,7 +85,12 @@ impl RunContext {
 }
 
 /// What the Then steps of a scenario produced.
-pub type ScenarioEvidence = (Vec<CheckOutcome>, Vec<Observation>);
+#[derive(Debug, Default)]
+pub struct ScenarioEvidence {
+    pub checks: Vec<CheckOutcome>,
+    pub observations: Vec<Observation>,
+    pub failover: Vec<crate::failover::timeline::Timeline>,
+}
 
 /// Everything needed to start cucumber, or the input errors that prevent it.
 struct Prepared {
@@ -311,29 +316,36 @@ pub async fn run(plan: &RunPlan, record: Arc<Mutex<RunRecord>>) {
         .after(move |feature, _rule, scenario, _finished, world| {
             let context = after_context.clone();
             let key = (feature_file(feature), scenario.position.line);
-            let (outcomes, observations, stopped) = world
-                .map(|w| {
-                    (
-                        std::mem::take(&mut w.outcomes),
-                        std::mem::take(&mut w.observations),
-                        std::mem::take(&mut w.stopped_services),
-                    )
-                })
-                .unwrap_or_default();
             Box::pin(async move {
+                let mut evidence = ScenarioEvidence::default();
+                let mut to_heal = Vec::new();
+                if let Some(world) = world {
+                    // Clocks stop (and timelines are kept) even when a step
+                    // failed before any Then step settled the failover.
+                    steps::settle_failover(world).await;
+                    evidence = ScenarioEvidence {
+                        checks: std::mem::take(&mut world.outcomes),
+                        observations: std::mem::take(&mut world.observations),
+                        failover: std::mem::take(&mut world.failover.timelines)
+                            .into_iter()
+                            .map(|(_, timeline)| timeline)
+                            .collect(),
+                    };
+                    to_heal = std::mem::take(&mut world.to_heal);
+                }
                 // The next scenario starts from a whole stack, even when
-                // this one failed between stopping a service and starting
-                // it again.
+                // this one failed between breaking a container and
+                // bringing it back.
                 if let Some(stack) = &context.stack {
-                    for service in stopped {
-                        if let Err(e) = stack.start_service(&service).await {
+                    for (instance, disruption) in to_heal.into_iter().rev() {
+                        if let Err(e) = stack.heal(&instance, disruption).await {
                             context
                                 .between_scenarios
                                 .lock()
                                 .unwrap_or_else(|e| e.into_inner())
                                 .push(InputError::new(
-                                    format!("service {service}"),
-                                    format!("did not start again after a scenario stopped it, so later scenarios ran without it: {e}"),
+                                    format!("container {instance}"),
+                                    format!("did not come back after a scenario disrupted it ({disruption}), so later scenarios ran without it: {e}"),
                                 ));
                         }
                     }
@@ -342,7 +354,7 @@ pub async fn run(plan: &RunPlan, record: Arc<Mutex<RunRecord>>) {
                     .outcomes
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .insert(key, (outcomes, observations));
+                    .insert(key, evidence);
             })
         });
     RUN_CONTEXT

@@ -47,6 +47,9 @@ pub struct ScenarioRecord {
     /// What runtime steps saw on a live target.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub observations: Vec<Observation>,
+    /// The failover timelines of a disruptive scenario.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failover: Vec<crate::failover::timeline::Timeline>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -8,19 +8,21 @@
 //! engine Debian ships (20.10, API 1.41) refuses.
 
 use std::collections::HashMap;
+use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use bollard::Docker;
 use bollard::exec::{CreateExecOptions, StartExecResults};
 use bollard::models::{
-    ContainerCreateBody, ContainerInspectResponse, EndpointSettings, HostConfig, Mount, MountType,
-    NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest, NetworkingConfig,
-    PortBinding,
+    ContainerCreateBody, ContainerInspectResponse, EndpointIpamConfig, EndpointSettings,
+    HostConfig, Ipam, IpamConfig, Mount, MountType, NetworkConnectRequest, NetworkCreateRequest,
+    NetworkDisconnectRequest, NetworkingConfig, PortBinding,
 };
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
-    ListNetworksOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
-    StopContainerOptionsBuilder, TopOptionsBuilder,
+    CreateContainerOptionsBuilder, InspectNetworkOptions, KillContainerOptionsBuilder,
+    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, LogsOptionsBuilder,
+    RemoveContainerOptionsBuilder, RestartContainerOptionsBuilder, StopContainerOptionsBuilder,
+    TopOptionsBuilder,
 };
 use futures::StreamExt;
 
@@ -59,9 +61,43 @@ pub struct ContainerRequest {
     /// Host files bind-mounted read-only: (host path, container path).
     pub files: Vec<(String, String)>,
     pub network: String,
+    /// Its fixed IPv4 address on the network (kept across restarts).
+    pub address: Option<Ipv4Addr>,
     /// Names other containers of the network resolve to this one.
     pub aliases: Vec<String>,
     pub labels: HashMap<String, String>,
+}
+
+/// A network's IPv4 subnet: its first address and prefix length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subnet {
+    pub base: Ipv4Addr,
+    pub prefix: u8,
+}
+
+impl Subnet {
+    /// `172.18.0.0/16`.
+    fn parse(text: &str) -> Option<Subnet> {
+        let (base, prefix) = text.split_once('/')?;
+        let prefix: u8 = prefix.parse().ok().filter(|p| *p <= 30)?;
+        Some(Subnet {
+            base: base.parse().ok()?,
+            prefix,
+        })
+    }
+
+    /// The `n`-th address of the subnet, if it has one (0 is the network
+    /// address itself).
+    pub fn host(&self, n: u32) -> Option<Ipv4Addr> {
+        let size = 1u64 << (32 - self.prefix);
+        (u64::from(n) < size - 1).then(|| Ipv4Addr::from(u32::from(self.base) + n))
+    }
+}
+
+impl std::fmt::Display for Subnet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.base, self.prefix)
+    }
 }
 
 /// The output of a command run in a container.
@@ -70,6 +106,13 @@ pub struct ExecOutput {
     pub exit_code: i64,
     pub stdout: String,
     pub stderr: String,
+}
+
+fn fixed_address(address: Option<Ipv4Addr>) -> Option<EndpointIpamConfig> {
+    address.map(|address| EndpointIpamConfig {
+        ipv4_address: Some(address.to_string()),
+        ..Default::default()
+    })
 }
 
 /// A connected engine.
@@ -111,21 +154,68 @@ impl Engine {
         })
     }
 
+    /// Creates a bridge network whose containers can have fixed addresses,
+    /// and returns its subnet. The engine only accepts fixed addresses on a
+    /// subnet the user configured, so the network is created once to let
+    /// the engine pick a free subnet from its pools, then created again
+    /// with that subnet stated (again if another run took it meanwhile).
     pub async fn create_network(
         &self,
         name: &str,
         labels: HashMap<String, String>,
-    ) -> Result<(), EngineError> {
-        self.docker
-            .create_network(NetworkCreateRequest {
-                name: name.to_string(),
-                driver: Some("bridge".into()),
-                labels: Some(labels),
+    ) -> Result<Subnet, EngineError> {
+        let create = |ipam: Option<Ipam>| NetworkCreateRequest {
+            name: name.to_string(),
+            driver: Some("bridge".into()),
+            labels: Some(labels.clone()),
+            ipam,
+            ..Default::default()
+        };
+        let doing = format!("creating network {name}");
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.docker
+                .create_network(create(None))
+                .await
+                .map_err(failed(&doing))?;
+            let picked = self
+                .docker
+                .inspect_network(name, None::<InspectNetworkOptions>)
+                .await
+                .map_err(failed(&doing))?
+                .ipam
+                .and_then(|ipam| ipam.config)
+                .into_iter()
+                .flatten()
+                .find_map(|config| Subnet::parse(config.subnet.as_deref()?));
+            self.docker
+                .remove_network(name)
+                .await
+                .map_err(failed(&doing))?;
+            let Some(subnet) = picked else {
+                return Err(EngineError {
+                    doing,
+                    source: bollard::errors::Error::DockerResponseServerError {
+                        status_code: 500,
+                        message: "the engine gave the network no IPv4 subnet".into(),
+                    },
+                });
+            };
+            let ipam = Ipam {
+                config: Some(vec![IpamConfig {
+                    subnet: Some(subnet.to_string()),
+                    gateway: subnet.host(1).map(|g| g.to_string()),
+                    ..Default::default()
+                }]),
                 ..Default::default()
-            })
-            .await
-            .map(|_| ())
-            .map_err(failed(format!("creating network {name}")))
+            };
+            match self.docker.create_network(create(Some(ipam))).await {
+                Ok(_) => return Ok(subnet),
+                Err(_) if attempt < 5 => continue,
+                Err(source) => return Err(EngineError { doing, source }),
+            }
+        }
     }
 
     /// Creates and starts a container; returns its ID.
@@ -185,6 +275,7 @@ impl Engine {
                     request.network.clone(),
                     EndpointSettings {
                         aliases: Some(request.aliases.clone()),
+                        ipam_config: fixed_address(request.address),
                         ..Default::default()
                     },
                 )])),
@@ -331,7 +422,16 @@ impl Engine {
             .map_err(failed(format!("starting container {container}")))
     }
 
-    /// SIGKILL: the process dies at once, nothing is flushed (issue 6).
+    /// `docker restart`: SIGTERM, up to 10 s for a graceful stop, start.
+    pub async fn restart(&self, container: &str) -> Result<(), EngineError> {
+        let options = RestartContainerOptionsBuilder::new().t(10).build();
+        self.docker
+            .restart_container(container, Some(options))
+            .await
+            .map_err(failed(format!("restarting container {container}")))
+    }
+
+    /// SIGKILL: the process dies at once, nothing is flushed.
     pub async fn kill(&self, container: &str) -> Result<(), EngineError> {
         let options = KillContainerOptionsBuilder::new().signal("SIGKILL").build();
         self.docker
@@ -368,17 +468,20 @@ impl Engine {
             .map_err(failed(format!("disconnecting {container} from {network}")))
     }
 
-    /// Puts the container back on `network`, answering to `aliases`.
+    /// Puts the container back on `network`, answering to `aliases` at
+    /// its fixed address.
     pub async fn connect_to(
         &self,
         network: &str,
         container: &str,
         aliases: &[String],
+        address: Option<Ipv4Addr>,
     ) -> Result<(), EngineError> {
         let request = NetworkConnectRequest {
             container: container.to_string(),
             endpoint_config: Some(EndpointSettings {
                 aliases: Some(aliases.to_vec()),
+                ipam_config: fixed_address(address),
                 ..EndpointSettings::default()
             }),
         };

@@ -5,8 +5,13 @@
 //! the file (errors name `file:line:column`); starting it is `lifecycle`'s.
 //!
 //! A file may `extends:` another (path relative to it): mappings are merged
-//! key by key, the extending file winning, so a failing variant states only
-//! what differs from the reference.
+//! key by key, the extending file winning (`key: null` removes the key), so
+//! a failing variant states only what differs from the reference.
+//!
+//! Endpoints may be served by several services (a primary and its
+//! replicas) and may be data stores (`scheme: postgresql` or `redis`, with
+//! credentials) that the failover probes write to. `runbooks` name the
+//! commands an operator would run (a promotion), which a step can run.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -28,6 +33,19 @@ pub struct StackFile {
     /// Services in dependency order (a service comes after what it depends on).
     pub services: Vec<ServiceSpec>,
     pub endpoints: BTreeMap<String, EndpointSpec>,
+    /// Operational procedures golive can run as a step, by name.
+    pub runbooks: BTreeMap<String, RunbookSpec>,
+}
+
+/// A documented procedure (a promotion, a rollback): a command run in one
+/// container, as an operator following the runbook would.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunbookSpec {
+    pub name: String,
+    /// The container it runs in (an instance name: `postgres-standby`).
+    pub instance: String,
+    pub command: Vec<String>,
+    pub timeout: Duration,
 }
 
 /// A test certificate golive generates at start, signed by the run's CA.
@@ -134,9 +152,15 @@ pub enum HealthProbe {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointSpec {
     pub name: String,
-    pub service: String,
+    /// The services whose instances serve it (a primary and its replicas
+    /// may be two services).
+    pub services: Vec<String>,
     pub port: u16,
     pub scheme: Scheme,
+    /// Credentials of a data store endpoint (PostgreSQL, Redis).
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub database: Option<String>,
     /// The host name sent as SNI and `Host`, and checked against the
     /// certificate.
     pub server_name: String,
@@ -149,8 +173,12 @@ pub struct EndpointSpec {
 pub enum Scheme {
     Http,
     Https,
-    /// Not HTTP (a database, a cache): only addressable.
+    /// Not HTTP: only addressable.
     Tcp,
+    /// A PostgreSQL server (the failover probes write to it).
+    Postgresql,
+    /// A Redis server (the failover probes write to it).
+    Redis,
 }
 
 impl Scheme {
@@ -159,6 +187,8 @@ impl Scheme {
             Scheme::Http => "http",
             Scheme::Https => "https",
             Scheme::Tcp => "tcp",
+            Scheme::Postgresql => "postgresql",
+            Scheme::Redis => "redis",
         }
     }
 }
@@ -178,6 +208,17 @@ struct RawStack {
     services: BTreeMap<String, RawService>,
     #[serde(default)]
     endpoints: BTreeMap<String, RawEndpoint>,
+    #[serde(default)]
+    runbooks: BTreeMap<String, RawRunbook>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRunbook {
+    /// The container (instance name) it runs in.
+    runs_in: String,
+    command: Vec<String>,
+    timeout: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -287,12 +328,17 @@ fn ok_status() -> u16 {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawEndpoint {
-    service: String,
+    service: Option<String>,
+    #[serde(default)]
+    services: Vec<String>,
     port: u16,
     #[serde(default = "http_scheme")]
     scheme: Scheme,
     server_name: Option<String>,
     ca_file: Option<String>,
+    user: Option<Scalar>,
+    password: Option<Scalar>,
+    database: Option<Scalar>,
 }
 
 fn http_scheme() -> Scheme {
@@ -405,12 +451,21 @@ fn resolve_paths(root: &mut Node, file: &Path) {
     }
 }
 
-/// `over` merged onto `base`: mappings key by key, anything else replaced.
+/// `over` merged onto `base`: mappings key by key (a `null` value removes
+/// the key), anything else replaced.
 fn merge(base: Node, over: Node) -> Node {
     match (base.value, over.value) {
         (NodeValue::Map(mut entries), NodeValue::Map(overrides)) => {
             for (key, value) in overrides {
-                match entries.iter().position(|(k, _)| *k == key) {
+                let position = entries.iter().position(|(k, _)| *k == key);
+                if matches!(value.value, NodeValue::Null) {
+                    // `key: null` in a variant removes what the base had.
+                    if let Some(index) = position {
+                        entries.remove(index);
+                    }
+                    continue;
+                }
+                match position {
                     Some(index) => {
                         let (_, old) = entries.remove(index);
                         entries.insert(index, (key, merge(old, value)));
@@ -477,20 +532,30 @@ fn check(path: &Path, raw: RawStack, sources: &Sources) -> Result<StackFile, Inp
     let mut endpoints = BTreeMap::new();
     for (name, endpoint) in raw.endpoints {
         let at = format!("endpoints.{name}");
-        let Some(service) = services.get(&endpoint.service) else {
+        let named: Vec<String> = endpoint
+            .service
+            .into_iter()
+            .chain(endpoint.services)
+            .collect();
+        if named.is_empty() {
             return Err(sources.error_at(
-                &format!("{at}.service"),
-                format!("no service named {:?}", endpoint.service),
+                &at,
+                "an endpoint needs service: NAME (or services: [NAMES])",
             ));
-        };
-        if !service.ports.contains(&endpoint.port) {
-            return Err(sources.error_at(
-                &format!("{at}.port"),
-                format!(
-                    "service {:?} does not publish port {} (ports: {:?})",
-                    service.name, endpoint.port, service.ports
-                ),
-            ));
+        }
+        for service_name in &named {
+            let Some(service) = services.get(service_name) else {
+                return Err(sources.error_at(&at, format!("no service named {service_name:?}")));
+            };
+            if !service.ports.contains(&endpoint.port) {
+                return Err(sources.error_at(
+                    &format!("{at}.port"),
+                    format!(
+                        "service {:?} does not publish port {} (ports: {:?})",
+                        service.name, endpoint.port, service.ports
+                    ),
+                ));
+            }
         }
         // Already relative to the file that names it (resolve_paths).
         let ca_file = endpoint.ca_file.map(PathBuf::from);
@@ -506,11 +571,46 @@ fn check(path: &Path, raw: RawStack, sources: &Sources) -> Result<StackFile, Inp
             name.clone(),
             EndpointSpec {
                 name,
-                service: endpoint.service,
+                services: named,
                 port: endpoint.port,
                 scheme: endpoint.scheme,
                 server_name: endpoint.server_name.unwrap_or_else(|| "localhost".into()),
                 ca_file,
+                user: endpoint.user.map(|s| s.0),
+                password: endpoint.password.map(|s| s.0),
+                database: endpoint.database.map(|s| s.0),
+            },
+        );
+    }
+    let mut runbooks = BTreeMap::new();
+    for (name, runbook) in raw.runbooks {
+        let at = format!("runbooks.{name}");
+        if !instances.contains_key(&runbook.runs_in) {
+            return Err(sources.error_at(
+                &format!("{at}.runs_in"),
+                format!(
+                    "no container named {:?} (containers: {})",
+                    runbook.runs_in,
+                    instances.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+        if runbook.command.is_empty() {
+            return Err(sources.error_at(&format!("{at}.command"), "the command is empty"));
+        }
+        let timeout = match &runbook.timeout {
+            Some(text) => {
+                parse_duration(text).map_err(|e| sources.error_at(&format!("{at}.timeout"), e))?
+            }
+            None => Duration::from_secs(60),
+        };
+        runbooks.insert(
+            name.clone(),
+            RunbookSpec {
+                name,
+                instance: runbook.runs_in,
+                command: runbook.command,
+                timeout,
             },
         );
     }
@@ -520,6 +620,7 @@ fn check(path: &Path, raw: RawStack, sources: &Sources) -> Result<StackFile, Inp
         certificates: raw.certificates,
         services: ordered,
         endpoints,
+        runbooks,
     })
 }
 

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write as _;
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, RwLock};
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::certs::{self, TestPki};
+use super::disrupt::Disruption;
 use super::docker::{ContainerRequest, Engine, INSTANCE_LABEL, RUN_LABEL};
 use super::file::{EndpointSpec, FileSource, ServiceSpec, StackFile};
 use super::health::{self, Unhealthy};
@@ -45,6 +47,9 @@ pub struct Instance {
     /// The Docker container name.
     pub container: String,
     pub image: String,
+    /// Its fixed address on the stack network (kept across restarts, so
+    /// a proxy that resolved its name once still reaches it).
+    pub address: Ipv4Addr,
     /// Container port → 127.0.0.1 port (changes when the container restarts).
     pub host_ports: BTreeMap<u16, u16>,
     /// Seconds from the container's start to its first passed health check.
@@ -137,6 +142,7 @@ pub async fn start(
         )
     })?;
     let network = format!("golive-{}-{run_id}", file.name);
+    let instance_count: usize = file.services.iter().map(|s| s.instances().len()).sum();
     let labels = HashMap::from([
         (RUN_LABEL.to_string(), run_id.to_string()),
         ("dev.golive.stack".to_string(), file.name.clone()),
@@ -155,10 +161,12 @@ pub async fn start(
         })?;
     *progress.work_dir.lock().unwrap_or_else(|e| e.into_inner()) = Some(work_dir.clone());
     progress.created.store(true, Ordering::SeqCst);
-    engine
+    let subnet = engine
         .create_network(&network, labels.clone())
         .await
         .map_err(|e| StartError::new("docker", e.to_string()))?;
+    // Addresses from .10 on, in start order (the gateway is .1).
+    let mut addresses = (0..instance_count).map(|n| subnet.host(10 + n as u32));
     say(&format!(
         "stack {}: starting {} service(s) on network {network}",
         file.name,
@@ -178,19 +186,25 @@ pub async fn start(
         let files = stack.materialise_files(service)?;
         let mut batch = Vec::new();
         for instance in service.instances() {
-            let request = stack.container_request(service, &instance, &files, &labels);
+            let address = addresses.next().flatten().ok_or_else(|| {
+                StartError::new(
+                    "docker",
+                    format!("the network's subnet {subnet} has no address left for {instance}"),
+                )
+            })?;
+            let request = stack.container_request(service, &instance, address, &files, &labels);
             stack
                 .engine
                 .run(&request)
                 .await
                 .map_err(|e| StartError::new(&request.name, e.to_string()))?;
-            batch.push((instance, request.name));
+            batch.push((instance, request.name, address));
         }
-        let waits = batch.iter().map(|(_, container)| {
+        let waits = batch.iter().map(|(_, container, _)| {
             health::wait_healthy(&stack.engine, container, service.healthcheck.as_ref())
         });
         let results = futures::future::join_all(waits).await;
-        for ((instance, container), result) in batch.into_iter().zip(results) {
+        for ((instance, container, address), result) in batch.into_iter().zip(results) {
             let healthy_after = match result {
                 Ok(elapsed) => elapsed,
                 Err(unhealthy) => return Err(stack.start_failure(&container, unhealthy).await),
@@ -210,6 +224,7 @@ pub async fn start(
                 service: service.name.clone(),
                 container,
                 image: service.image.clone(),
+                address,
                 host_ports,
                 healthy_after_s: healthy_after.as_secs_f64(),
             });
@@ -295,7 +310,7 @@ impl RunningStack {
     pub fn addresses(&self, endpoint: &EndpointSpec) -> Vec<EndpointAddress> {
         self.instances()
             .into_iter()
-            .filter(|i| i.service == endpoint.service)
+            .filter(|i| endpoint.services.contains(&i.service))
             .filter_map(|i| {
                 let port = *i.host_ports.get(&endpoint.port)?;
                 Some(EndpointAddress {
@@ -327,10 +342,7 @@ impl RunningStack {
     /// Stops every container of a service (a disruption steps may cause).
     pub async fn stop_service(&self, service: &str) -> Result<(), String> {
         for instance in self.instances_of(service)? {
-            self.engine
-                .stop(&instance.container)
-                .await
-                .map_err(|e| e.to_string())?;
+            self.disrupt(&instance.name, Disruption::Stop).await?;
         }
         Ok(())
     }
@@ -338,30 +350,49 @@ impl RunningStack {
     /// Starts a stopped service again and waits until it is healthy; its
     /// published ports may have changed and are read again.
     pub async fn start_service(&self, service: &str) -> Result<(), String> {
-        let spec = self
-            .service(service)
-            .ok_or_else(|| format!("no service named {service:?}"))?
-            .clone();
         for instance in self.instances_of(service)? {
-            let container = &instance.container;
-            self.engine
-                .start(container)
-                .await
-                .map_err(|e| e.to_string())?;
-            health::wait_healthy(&self.engine, container, spec.healthcheck.as_ref())
-                .await
-                .map_err(|e| format!("{container} {e}"))?;
-            let ports = self
-                .host_ports(container, &spec.ports)
-                .await
-                .map_err(|e| e.message)?;
-            if let Some(entry) = self
-                .write_instances()
-                .iter_mut()
-                .find(|i| i.container == *container)
-            {
-                entry.host_ports = ports;
-            }
+            self.heal(&instance.name, Disruption::Stop).await?;
+        }
+        Ok(())
+    }
+
+    /// The container named `instance` (`api-2`).
+    pub fn instance(&self, instance: &str) -> Result<Instance, String> {
+        self.instances()
+            .into_iter()
+            .find(|i| i.name == instance)
+            .ok_or_else(|| {
+                format!(
+                    "the stack {} has no container named {instance:?}",
+                    self.file.name
+                )
+            })
+    }
+
+    /// The names other containers reach `instance` by.
+    pub(super) fn aliases_of(&self, instance: &str) -> Result<Vec<String>, String> {
+        let found = self.instance(instance)?;
+        Ok(aliases(&found.name, &found.service))
+    }
+
+    /// Reads the published ports of `instance` again (they change when
+    /// its container starts again).
+    pub(super) async fn refresh_ports(&self, instance: &str) -> Result<(), String> {
+        let found = self.instance(instance)?;
+        let ports = self
+            .service(&found.service)
+            .map(|s| s.ports.clone())
+            .unwrap_or_default();
+        let published = self
+            .host_ports(&found.container, &ports)
+            .await
+            .map_err(|e| e.message)?;
+        if let Some(entry) = self
+            .write_instances()
+            .iter_mut()
+            .find(|i| i.name == instance)
+        {
+            entry.host_ports = published;
         }
         Ok(())
     }
@@ -440,15 +471,12 @@ impl RunningStack {
         &self,
         service: &ServiceSpec,
         instance: &str,
+        address: Ipv4Addr,
         files: &[(String, String)],
         labels: &HashMap<String, String>,
     ) -> ContainerRequest {
         let mut labels = labels.clone();
         labels.insert(INSTANCE_LABEL.to_string(), instance.to_string());
-        let mut aliases = vec![instance.to_string()];
-        if instance != service.name {
-            aliases.push(service.name.clone());
-        }
         ContainerRequest {
             name: format!("golive-{}-{}-{instance}", self.file.name, self.run_id),
             image: service.image.clone(),
@@ -464,7 +492,8 @@ impl RunningStack {
             ports: service.ports.clone(),
             files: files.to_vec(),
             network: self.network.clone(),
-            aliases,
+            address: Some(address),
+            aliases: aliases(instance, &service.name),
             labels,
         }
     }
@@ -486,19 +515,36 @@ impl RunningStack {
         StartError::new(container, self.redact(message))
     }
 
-    /// `text` without any credential from the stack's environments.
-    fn redact(&self, mut text: String) -> String {
+    /// `text` without any credential from the stack's environments or
+    /// endpoints.
+    pub fn redact(&self, mut text: String) -> String {
         let secrets = self
             .file
             .services
             .iter()
             .flat_map(|s| s.env.iter())
-            .flat_map(|(name, value)| secret_parts(name, value));
+            .flat_map(|(name, value)| secret_parts(name, value))
+            .chain(
+                self.file
+                    .endpoints
+                    .values()
+                    .filter_map(|e| e.password.clone()),
+            );
         for secret in secrets {
             text = text.replace(&secret, "[redacted]");
         }
         text
     }
+}
+
+/// The names a container answers to on the stack network: its instance
+/// name and, for a replica, its service's.
+fn aliases(instance: &str, service: &str) -> Vec<String> {
+    let mut aliases = vec![instance.to_string()];
+    if instance != service {
+        aliases.push(service.to_string());
+    }
+    aliases
 }
 
 fn file_name(target: &str) -> String {

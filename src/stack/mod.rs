@@ -8,6 +8,7 @@
 //! running and prints its endpoints instead.
 
 mod certs;
+pub mod disrupt;
 pub mod docker;
 pub mod file;
 mod health;

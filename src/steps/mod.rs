@@ -5,6 +5,7 @@
 //! glue: they pick a scope and call checks; the rules live in `checks/`.
 
 mod checks;
+mod failover;
 mod load;
 mod runtime;
 mod scope;
@@ -327,7 +328,69 @@ pub static STEPS: &[StepDef] = &[
         checks_named: None,
         run: step!(sync load::throughput_at_least),
     },
+    runtime_step!(
+        Given,
+        r#"^a probe watches GET (/\S*) on "([^"]+)"$"#,
+        r#"Given a probe watches GET /api/v1/items on "web""#,
+        "Failover: starts a recovery clock: a GET every 100 ms on the endpoint (its instances in turn); an answer other than 2xx/3xx, or none within 2 s, is a failed attempt. Start it before the disruption: the 3 s before it must be all successes (the steady state), otherwise the scenario could not be evaluated.",
+        failover::watch_http
+    ),
+    runtime_step!(
+        Given,
+        r#"^a probe writes to "([^"]+)"$"#,
+        r#"Given a probe writes to "db""#,
+        "Failover: starts a recovery clock writing every 100 ms to a data store endpoint, on whichever instance is primary at the time (PostgreSQL: an INSERT committed, the primary found by pg_is_in_recovery(); Redis: a SET on the master found by ROLE, acknowledged once WAIT 1 says a replica has it).",
+        failover::watch_writes
+    ),
+    runtime_step!(
+        When,
+        r#"^(?:the primary of "([^"]+)"|a replica of "([^"]+)"|"([^"]+)") is (killed|stopped|paused|restarted|cut off the network)(?: after ([0-9]+) s of load on "([^"]+)")?$"#,
+        r#"When "api-2" is killed after 10 s of load on "web""#,
+        "Failover: breaks one container — named, the first of a service, or the current primary of a data store endpoint — by SIGKILL, docker stop, pause, restart or disconnection from the stack network; with \"after N s of load\", runs the scenario's load profile against the endpoint and breaks the container N s into it. It is brought back (and waited on until healthy) after the scenario, whatever happens. Tag the scenario @disruptive @serial.",
+        failover::disrupt
+    ),
+    runtime_step!(
+        When,
+        r#"^the runbook "([^"]+)" runs$"#,
+        r#"When the runbook "promote-standby" runs"#,
+        "Failover: runs a runbook of the stack file (a command in one container, e.g. a promotion), timed; a non-zero exit or a timeout fails the item.",
+        failover::run_runbook
+    ),
+    runtime_step!(
+        Then,
+        r#"^"([^"]+)" recovers within (?:the profile's RTO|([0-9]+) s)$"#,
+        r#"Then "web" recovers within the profile's RTO"#,
+        "Failover: waits until the probe of the endpoint succeeds for 5 s in a row (watching at least 10 s, at most the RTO), then judges the time from the disruption to the first attempt of that run (the RTO; zero when nothing failed) against the profile's rto_seconds or the figure.",
+        failover::recovers_within
+    ),
+    runtime_step!(
+        Then,
+        r#"^no acknowledged write to "([^"]+)" is lost$"#,
+        r#"Then no acknowledged write to "db" is lost"#,
+        "Failover: after the recovery, reads every write the probe had acknowledged back from the primary of now; any missing one fails, with the loss window (RPO) in seconds.",
+        failover::no_write_lost
+    ),
+    runtime_step!(
+        Then,
+        r#"^a new primary of "([^"]+)" answers within ([0-9]+) s$"#,
+        r#"Then a new primary of "cache" answers within 30 s"#,
+        "Failover: another instance than the one that answered before the disruption answers the probe (a promotion) within the time.",
+        failover::promoted_within
+    ),
+    runtime_step!(
+        Then,
+        r"^the error rate during the failover is below ([0-9]+(?:\.[0-9]+)?) ?%$",
+        "Then the error rate during the failover is below 1 %",
+        "Failover: the share of the load's requests due from the disruption to the end of the campaign that failed.",
+        failover::failover_error_rate
+    ),
 ];
+
+/// Stops a scenario's recovery clocks without waiting and keeps their
+/// timelines (the runner calls it after every scenario).
+pub async fn settle_failover(world: &mut GoliveWorld) {
+    failover::settle(world, false).await;
+}
 
 /// The patterns of [`STEPS`], compiled once, in the same order.
 static COMPILED: LazyLock<Vec<Regex>> = LazyLock::new(|| {

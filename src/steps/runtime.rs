@@ -17,6 +17,7 @@ use crate::evidence::Observation;
 use crate::probe::http::{self, CertificateCheck, HttpOptions};
 use crate::probe::tls::{self, Support, TlsVersion, Trust, Validity};
 use crate::stack::RunningStack;
+use crate::stack::disrupt::Disruption;
 use crate::stack::file::{EndpointSpec, Scheme};
 use crate::stack::lifecycle::EndpointAddress;
 
@@ -275,7 +276,13 @@ pub async fn stop_service(
             stack.file.name
         )));
     }
-    world.stopped_services.push(service.clone());
+    world.to_heal.extend(
+        stack
+            .instances()
+            .into_iter()
+            .filter(|i| i.service == *service)
+            .map(|i| (i.name, Disruption::Stop)),
+    );
     stack
         .stop_service(service)
         .await
@@ -293,7 +300,15 @@ pub async fn start_service(
         .start_service(service)
         .await
         .map_err(|e| StepFailure::CouldNotEvaluate(format!("{service} did not come back: {e}")))?;
-    world.stopped_services.retain(|s| s != service);
+    let healed: Vec<String> = stack
+        .instances()
+        .into_iter()
+        .filter(|i| i.service == *service)
+        .map(|i| i.name)
+        .collect();
+    world
+        .to_heal
+        .retain(|(instance, _)| !healed.contains(instance));
     Ok(())
 }
 

@@ -25,9 +25,11 @@ pub struct GoliveWorld {
     pub filter: WorkloadFilter,
     pub outcomes: Vec<CheckOutcome>,
     pub observations: Vec<Observation>,
-    /// Stack services this scenario stopped and has not started again:
-    /// started again after the scenario, whatever its outcome.
-    pub stopped_services: Vec<String>,
+    /// Containers this scenario disrupted (instance, how) and has not
+    /// brought back: healed after the scenario, whatever its outcome.
+    pub to_heal: Vec<(String, crate::stack::disrupt::Disruption)>,
+    /// Recovery clocks, the disruption and the timelines of a failover.
+    pub failover: super::failover::FailoverState,
     /// The load profile a Given step chose, and what its run measured.
     pub load_profile: Option<crate::load::profile::LoadProfile>,
     pub load_record: Option<crate::load::record::Record>,
@@ -46,7 +48,8 @@ impl cucumber::World for GoliveWorld {
             filter: WorkloadFilter::default(),
             outcomes: Vec::new(),
             observations: Vec::new(),
-            stopped_services: Vec::new(),
+            to_heal: Vec::new(),
+            failover: Default::default(),
             load_profile: None,
             load_record: None,
         })

@@ -1,0 +1,31 @@
+# Checklist source: Production Deployment Guide, "Tests de failover",
+# "pod failure RTO < 1 min, RPO 0", "Redis avec Sentinel", "PostgreSQL
+# primaire avec réplicas" (seeds 000, 001) — proven by breaking the part on
+# purpose on a stack golive started itself (fixtures/stacks/ha.yaml).
+@stack @disruptive @serial
+Feature: The service survives the loss of any one part
+  Replica counts prove nothing until a replica is lost. golive breaks one
+  part at a time while probes watch what users would feel (every 100 ms),
+  and judges the recovery time (RTO) and the acknowledged writes lost (RPO)
+  against the profile's targets. The part comes back after each scenario.
+
+  Scenario: Losing an API replica under load is invisible to users
+    Given the load profile "failover"
+    And a probe watches GET /api/v1/items on "web"
+    When "api-2" is killed after 10 s of load on "web"
+    Then the error rate during the failover is below 1 %
+    And "web" recovers within the profile's RTO
+
+  Scenario: When the Redis master dies, Sentinel promotes a replica and no acknowledged write is lost
+    Given a probe writes to "cache"
+    When the primary of "cache" is killed
+    Then a new primary of "cache" answers within 30 s
+    And "cache" recovers within 30 s
+    And no acknowledged write to "cache" is lost
+
+  Scenario: When the PostgreSQL primary dies, the runbook's promotion brings writes back with no committed row lost
+    Given a probe writes to "db"
+    When the primary of "db" is killed
+    And the runbook "promote-standby" runs
+    Then "db" recovers within the profile's RTO
+    And no acknowledged write to "db" is lost

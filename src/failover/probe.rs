@@ -1,0 +1,498 @@
+//! The probes of a recovery clock: one attempt speaks the endpoint's own
+//! protocol, as its users do. HTTP(S): a GET answered 2xx or 3xx within
+//! [`ATTEMPT_TIMEOUT`]. PostgreSQL: an INSERT committed on the primary
+//! (found among the endpoint's instances by `pg_is_in_recovery()`, as a
+//! client with `target_session_attrs=read-write` would). Redis: a SET on
+//! the master (found by `ROLE`), then `WAIT 1` — the write counts as
+//! acknowledged only once a replica has it. Written keys or rows carry the
+//! clock's tag, so the writes can be read back after the failover.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::probe::http::{self, CertificateCheck, HttpOptions};
+use crate::stack::RunningStack;
+use crate::stack::file::{EndpointSpec, Scheme};
+use crate::stack::lifecycle::EndpointAddress;
+
+/// An attempt slower than this failed: users do not wait longer.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Connecting to one instance (to find the primary) may take this long.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long a Redis write waits for a replica's acknowledgement.
+const WAIT_MS: u64 = 500;
+
+/// What one attempt saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub ok: bool,
+    /// The instance that answered (the primary, for a data store).
+    pub served_by: Option<String>,
+    pub error: Option<String>,
+    /// The write's number, when the data store acknowledged it durably.
+    pub acknowledged: Option<u64>,
+}
+
+impl Attempt {
+    fn failed(served_by: Option<String>, error: impl Into<String>) -> Attempt {
+        Attempt {
+            ok: false,
+            served_by,
+            error: Some(error.into()),
+            acknowledged: None,
+        }
+    }
+}
+
+/// A probe of one endpoint of the stack.
+pub struct Probe {
+    stack: Arc<RunningStack>,
+    endpoint: EndpointSpec,
+    kind: Kind,
+    /// Distinguishes this clock's writes from any other's.
+    tag: String,
+    writes: u64,
+}
+
+enum Kind {
+    Http { path: String, next: usize },
+    Postgres(Option<(tokio_postgres::Client, String)>),
+    Redis(Option<(redis::aio::MultiplexedConnection, String)>),
+}
+
+impl Probe {
+    /// GET `path` on every instance of an HTTP(S) endpoint in turn.
+    pub fn http(
+        stack: Arc<RunningStack>,
+        endpoint: &EndpointSpec,
+        path: &str,
+    ) -> Result<Probe, String> {
+        if !matches!(endpoint.scheme, Scheme::Http | Scheme::Https) {
+            return Err(format!(
+                "the endpoint {} is {}, not HTTP: watch its writes instead",
+                endpoint.name,
+                endpoint.scheme.as_str()
+            ));
+        }
+        Ok(Probe::new(
+            stack,
+            endpoint,
+            Kind::Http {
+                path: path.to_string(),
+                next: 0,
+            },
+        ))
+    }
+
+    /// Writes to a PostgreSQL or Redis endpoint, on whichever instance is
+    /// the primary at the time.
+    pub fn writes(stack: Arc<RunningStack>, endpoint: &EndpointSpec) -> Result<Probe, String> {
+        let kind = match endpoint.scheme {
+            Scheme::Postgresql => Kind::Postgres(None),
+            Scheme::Redis => Kind::Redis(None),
+            other => {
+                return Err(format!(
+                    "the endpoint {} is {}: writes are watched on postgresql or redis endpoints",
+                    endpoint.name,
+                    other.as_str()
+                ));
+            }
+        };
+        Ok(Probe::new(stack, endpoint, kind))
+    }
+
+    fn new(stack: Arc<RunningStack>, endpoint: &EndpointSpec, kind: Kind) -> Probe {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        Probe {
+            tag: format!("{}-{nanos:x}", stack.run_id),
+            stack,
+            endpoint: endpoint.clone(),
+            kind,
+            writes: 0,
+        }
+    }
+
+    /// What an attempt does, for the reports.
+    pub fn describe(&self) -> String {
+        let name = &self.endpoint.name;
+        match &self.kind {
+            Kind::Http { path, .. } => format!("GET {path} on {name}"),
+            Kind::Postgres(_) => format!("INSERT committed on the primary of {name}"),
+            Kind::Redis(_) => format!("SET on the master of {name}, acknowledged by WAIT 1"),
+        }
+    }
+
+    /// One attempt, bounded by [`ATTEMPT_TIMEOUT`] (plus connecting).
+    pub async fn attempt(&mut self) -> Attempt {
+        let addresses = self.stack.addresses(&self.endpoint);
+        match &mut self.kind {
+            Kind::Http { path, next } => {
+                if addresses.is_empty() {
+                    return Attempt::failed(None, "no running instance");
+                }
+                let address = &addresses[*next % addresses.len()];
+                *next += 1;
+                http_attempt(&self.endpoint, address, path).await
+            }
+            Kind::Postgres(session) => {
+                self.writes += 1;
+                postgres_attempt(session, &self.endpoint, &addresses, &self.tag, self.writes).await
+            }
+            Kind::Redis(session) => {
+                self.writes += 1;
+                redis_attempt(session, &self.endpoint, &addresses, &self.tag, self.writes).await
+            }
+        }
+    }
+
+    /// Which of the writes `numbers` the primary of now still has.
+    pub async fn read_back(&mut self, numbers: &[u64]) -> Result<HashSet<u64>, String> {
+        let addresses = self.stack.addresses(&self.endpoint);
+        match &mut self.kind {
+            Kind::Http { .. } => Ok(HashSet::new()),
+            Kind::Postgres(session) => {
+                let (client, _) = postgres_primary(session, &self.endpoint, &addresses).await?;
+                let rows = tokio::time::timeout(
+                    ATTEMPT_TIMEOUT * 5,
+                    client.query("SELECT n FROM golive_failover WHERE tag = $1", &[&self.tag]),
+                )
+                .await
+                .map_err(|_| "reading the writes back timed out".to_string())?
+                .map_err(|e| format!("reading the writes back: {e}"))?;
+                let present: HashSet<u64> = rows
+                    .iter()
+                    .filter_map(|row| row.try_get::<_, i64>(0).ok())
+                    .filter_map(|n| u64::try_from(n).ok())
+                    .collect();
+                Ok(numbers
+                    .iter()
+                    .copied()
+                    .filter(|n| present.contains(n))
+                    .collect())
+            }
+            Kind::Redis(session) => {
+                let (connection, _) = redis_master(session, &self.endpoint, &addresses).await?;
+                let mut present = HashSet::new();
+                for chunk in numbers.chunks(500) {
+                    let keys: Vec<String> =
+                        chunk.iter().map(|n| redis_key(&self.tag, *n)).collect();
+                    let values: Vec<Option<String>> = tokio::time::timeout(
+                        ATTEMPT_TIMEOUT * 5,
+                        redis::cmd("MGET").arg(&keys).query_async(connection),
+                    )
+                    .await
+                    .map_err(|_| "reading the writes back timed out".to_string())?
+                    .map_err(|e| format!("reading the writes back: {e}"))?;
+                    present.extend(
+                        chunk
+                            .iter()
+                            .zip(values)
+                            .filter(|(_, value)| value.is_some())
+                            .map(|(n, _)| *n),
+                    );
+                }
+                Ok(present)
+            }
+        }
+    }
+}
+
+/// The instance that is the primary (PostgreSQL) or master (Redis) of a
+/// data store endpoint now: what a disruption of "the primary" targets.
+pub async fn primary_of(stack: &RunningStack, endpoint: &EndpointSpec) -> Result<String, String> {
+    let addresses = stack.addresses(endpoint);
+    match endpoint.scheme {
+        Scheme::Postgresql => {
+            let mut session = None;
+            postgres_primary(&mut session, endpoint, &addresses)
+                .await
+                .map(|(_, instance)| instance.clone())
+        }
+        Scheme::Redis => {
+            let mut session = None;
+            redis_master(&mut session, endpoint, &addresses)
+                .await
+                .map(|(_, instance)| instance.clone())
+        }
+        other => Err(format!(
+            "the endpoint {} is {}: only postgresql and redis endpoints have a primary",
+            endpoint.name,
+            other.as_str()
+        )),
+    }
+}
+
+async fn http_attempt(endpoint: &EndpointSpec, address: &EndpointAddress, path: &str) -> Attempt {
+    let url = format!(
+        "{}://{}{path}",
+        endpoint.scheme.as_str(),
+        endpoint.server_name
+    );
+    let options = HttpOptions {
+        connect_to: Some(SocketAddr::from(([127, 0, 0, 1], address.port))),
+        // Trust is the TLS steps' business; availability is this one's.
+        certificates: CertificateCheck::Skip,
+        timeout: ATTEMPT_TIMEOUT,
+        ..HttpOptions::default()
+    };
+    let served_by = Some(address.instance.clone());
+    match http::get(&url, &options).await {
+        Ok(answer) if (200..400).contains(&answer.status) => Attempt {
+            ok: true,
+            served_by,
+            error: None,
+            acknowledged: None,
+        },
+        Ok(answer) => Attempt::failed(served_by, format!("status {}", answer.status)),
+        Err(e) => Attempt::failed(served_by, e.to_string()),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// PostgreSQL.
+
+const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS golive_failover (tag TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (tag, n))";
+
+async fn postgres_attempt(
+    session: &mut Option<(tokio_postgres::Client, String)>,
+    endpoint: &EndpointSpec,
+    addresses: &[EndpointAddress],
+    tag: &str,
+    number: u64,
+) -> Attempt {
+    let (client, instance) = match postgres_primary(session, endpoint, addresses).await {
+        Ok(found) => found,
+        Err(e) => return Attempt::failed(None, e),
+    };
+    let served_by = Some(instance.clone());
+    let n = i64::try_from(number).unwrap_or(i64::MAX);
+    let parameters: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&tag, &n];
+    let insert = client.execute(
+        "INSERT INTO golive_failover (tag, n) VALUES ($1, $2)",
+        &parameters,
+    );
+    let outcome = match tokio::time::timeout(ATTEMPT_TIMEOUT, insert).await {
+        Ok(Ok(_)) => Attempt {
+            ok: true,
+            served_by,
+            error: None,
+            acknowledged: Some(number),
+        },
+        Ok(Err(e)) => Attempt::failed(served_by, postgres_error(&e)),
+        Err(_) => Attempt::failed(served_by, "no commit within 2 s"),
+    };
+    if !outcome.ok {
+        // The connection may be dead or stuck on the unanswered commit.
+        *session = None;
+    }
+    outcome
+}
+
+/// The connected primary, connecting to the instance that is not in
+/// recovery when there is no connection yet.
+async fn postgres_primary<'a>(
+    session: &'a mut Option<(tokio_postgres::Client, String)>,
+    endpoint: &EndpointSpec,
+    addresses: &[EndpointAddress],
+) -> Result<(&'a tokio_postgres::Client, &'a String), String> {
+    if session
+        .as_ref()
+        .is_some_and(|(client, _)| client.is_closed())
+    {
+        *session = None;
+    }
+    if session.is_none() {
+        let mut seen = Vec::new();
+        for address in addresses {
+            match postgres_connect(endpoint, address).await {
+                Ok((client, false)) => {
+                    *session = Some((client, address.instance.clone()));
+                    break;
+                }
+                Ok((_, true)) => seen.push(format!("{}: standby", address.instance)),
+                Err(e) => seen.push(format!("{}: {e}", address.instance)),
+            }
+        }
+        if session.is_none() {
+            return Err(format!("no primary ({})", seen.join("; ")));
+        }
+    }
+    let (client, instance) = session.as_ref().ok_or("no primary")?;
+    Ok((client, instance))
+}
+
+/// Connects to one instance: the client, and whether it is in recovery
+/// (a standby). On a primary, creates the probe's table.
+async fn postgres_connect(
+    endpoint: &EndpointSpec,
+    address: &EndpointAddress,
+) -> Result<(tokio_postgres::Client, bool), String> {
+    let mut config = tokio_postgres::Config::new();
+    config
+        .host("127.0.0.1")
+        .port(address.port)
+        .user(endpoint.user.as_deref().unwrap_or("postgres"))
+        .dbname(endpoint.database.as_deref().unwrap_or("postgres"))
+        .connect_timeout(CONNECT_TIMEOUT)
+        .application_name("golive-failover");
+    if let Some(password) = &endpoint.password {
+        config.password(password);
+    }
+    let work = async {
+        let (client, connection) = config
+            .connect(tokio_postgres::NoTls)
+            .await
+            .map_err(|e| postgres_error(&e))?;
+        tokio::spawn(connection);
+        let row = client
+            .query_one("SELECT pg_is_in_recovery()", &[])
+            .await
+            .map_err(|e| postgres_error(&e))?;
+        let standby: bool = row.try_get(0).map_err(|e| e.to_string())?;
+        if !standby {
+            client
+                .batch_execute(CREATE_TABLE)
+                .await
+                .map_err(|e| postgres_error(&e))?;
+        }
+        Ok((client, standby))
+    };
+    tokio::time::timeout(ATTEMPT_TIMEOUT, work)
+        .await
+        .map_err(|_| "no answer within 2 s".to_string())?
+}
+
+/// The server's message when there is one (tokio-postgres says only "db
+/// error" otherwise).
+fn postgres_error(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => db.message().to_string(),
+        None => error.to_string(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Redis.
+
+fn redis_key(tag: &str, number: u64) -> String {
+    format!("golive:failover:{tag}:{number}")
+}
+
+async fn redis_attempt(
+    session: &mut Option<(redis::aio::MultiplexedConnection, String)>,
+    endpoint: &EndpointSpec,
+    addresses: &[EndpointAddress],
+    tag: &str,
+    number: u64,
+) -> Attempt {
+    let (connection, instance) = match redis_master(session, endpoint, addresses).await {
+        Ok(found) => found,
+        Err(e) => return Attempt::failed(None, e),
+    };
+    let served_by = Some(instance.clone());
+    let write = async {
+        redis::cmd("SET")
+            .arg(redis_key(tag, number))
+            .arg(number)
+            .query_async::<()>(connection)
+            .await?;
+        redis::cmd("WAIT")
+            .arg(1)
+            .arg(WAIT_MS)
+            .query_async::<i64>(connection)
+            .await
+    };
+    let outcome = match tokio::time::timeout(ATTEMPT_TIMEOUT, write).await {
+        Ok(Ok(replicas)) => Attempt {
+            ok: true,
+            served_by,
+            error: None,
+            acknowledged: (replicas >= 1).then_some(number),
+        },
+        Ok(Err(e)) => Attempt::failed(served_by, e.to_string()),
+        Err(_) => Attempt::failed(served_by, "no answer within 2 s"),
+    };
+    if !outcome.ok {
+        *session = None;
+    }
+    outcome
+}
+
+/// The connected master, found by `ROLE` when there is no connection yet
+/// (a connection to an instance that is no longer master fails its SET:
+/// READONLY, and is dropped).
+async fn redis_master<'a>(
+    session: &'a mut Option<(redis::aio::MultiplexedConnection, String)>,
+    endpoint: &EndpointSpec,
+    addresses: &[EndpointAddress],
+) -> Result<(&'a mut redis::aio::MultiplexedConnection, &'a String), String> {
+    if session.is_none() {
+        let mut seen = Vec::new();
+        for address in addresses {
+            match redis_connect(endpoint, address).await {
+                Ok((connection, role)) if role == "master" => {
+                    *session = Some((connection, address.instance.clone()));
+                    break;
+                }
+                Ok((_, role)) => seen.push(format!("{}: {role}", address.instance)),
+                Err(e) => seen.push(format!("{}: {e}", address.instance)),
+            }
+        }
+        if session.is_none() {
+            return Err(format!("no master ({})", seen.join("; ")));
+        }
+    }
+    let (connection, instance) = session.as_mut().ok_or("no master")?;
+    Ok((connection, instance))
+}
+
+/// Connects to one instance: the connection and its role (`master`,
+/// `slave`, `sentinel`).
+async fn redis_connect(
+    endpoint: &EndpointSpec,
+    address: &EndpointAddress,
+) -> Result<(redis::aio::MultiplexedConnection, String), String> {
+    let mut settings = redis::RedisConnectionInfo::default();
+    if let Some(user) = &endpoint.user {
+        settings = settings.set_username(user);
+    }
+    if let Some(password) = &endpoint.password {
+        settings = settings.set_password(password);
+    }
+    let work = async {
+        let info = redis::IntoConnectionInfo::into_connection_info(redis::ConnectionAddr::Tcp(
+            "127.0.0.1".into(),
+            address.port,
+        ))
+        .map_err(|e| e.to_string())?
+        .set_redis_settings(settings);
+        let client = redis::Client::open(info).map_err(|e| e.to_string())?;
+        let mut connection = client
+            .get_multiplexed_async_connection()
+            .await
+            .map_err(|e| e.to_string())?;
+        let role: redis::Value = redis::cmd("ROLE")
+            .query_async(&mut connection)
+            .await
+            .map_err(|e| e.to_string())?;
+        let role = match role {
+            redis::Value::Array(items) => match items.first() {
+                Some(redis::Value::BulkString(bytes)) => {
+                    String::from_utf8_lossy(bytes).into_owned()
+                }
+                Some(redis::Value::SimpleString(text)) => text.clone(),
+                _ => String::from("unknown"),
+            },
+            _ => String::from("unknown"),
+        };
+        Ok((connection, role))
+    };
+    tokio::time::timeout(CONNECT_TIMEOUT * 2, work)
+        .await
+        .map_err(|_| "no answer within 2 s".to_string())?
+}

@@ -1,0 +1,174 @@
+//! The evidence of one failover, as the reports show it: the disruption,
+//! the clock's figures (steady state, first failure, RTO, failed attempts,
+//! promotion, writes lost) and attempts per second around it, with the
+//! errors the load saw in the same seconds when a load ran.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::clock::{Analysis, Sample};
+
+/// One scenario's failover, for summary.json, JUnit and failover.html.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Timeline {
+    /// What the clock did each attempt ("GET /api/v1/items on web").
+    pub clock: String,
+    /// What was broken ("api-2 killed (SIGKILL)").
+    pub disruption: String,
+    /// Seconds from the clock's start to the disruption.
+    pub disrupted_at_s: f64,
+    pub steady_before: bool,
+    pub steady_attempts: usize,
+    pub steady_failed: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_failure_after_s: Option<f64>,
+    /// The measured RTO; absent when the service did not recover.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovered_after_s: Option<f64>,
+    /// From the disruption to the last attempt.
+    pub watched_s: f64,
+    /// Attempts from the disruption to the recovery, and the failed ones.
+    pub attempts: usize,
+    pub failed: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_error: Option<String>,
+    /// Another instance answering after the disruption (a promotion).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promoted: Option<Promotion>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub writes: Option<Writes>,
+    /// Attempts per second from the clock's start.
+    pub seconds: Vec<Second>,
+    /// Requests and failed requests of the load per second, aligned on
+    /// the same seconds, when a load ran with the disruption.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load: Option<Vec<LoadSecond>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Promotion {
+    pub instance: String,
+    pub after_s: f64,
+}
+
+/// Acknowledged writes and those not found after the failover.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Writes {
+    pub acknowledged: usize,
+    pub lost: usize,
+    /// Up to 20 lost write numbers.
+    pub lost_examples: Vec<u64>,
+    /// From the oldest lost write's acknowledgement to the disruption
+    /// (the data-loss window); zero when nothing was lost.
+    pub rpo_s: f64,
+    /// Why the writes could not be read back, when they could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unverified: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Second {
+    pub ok: usize,
+    pub failed: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LoadSecond {
+    pub requests: u64,
+    pub failed: u64,
+}
+
+fn seconds(duration: Duration) -> f64 {
+    (duration.as_secs_f64() * 1000.0).round() / 1000.0
+}
+
+impl Timeline {
+    pub fn new(
+        clock: String,
+        disruption: String,
+        disrupted_at: Duration,
+        analysis: &Analysis,
+        samples: &[Sample],
+    ) -> Timeline {
+        let length = samples.last().map_or(0, |s| s.at.as_secs() as usize + 1);
+        let mut per_second = vec![Second { ok: 0, failed: 0 }; length];
+        for sample in samples {
+            let second = &mut per_second[sample.at.as_secs() as usize];
+            if sample.attempt.ok {
+                second.ok += 1;
+            } else {
+                second.failed += 1;
+            }
+        }
+        Timeline {
+            clock,
+            disruption,
+            disrupted_at_s: seconds(disrupted_at),
+            steady_before: analysis.steady(),
+            steady_attempts: analysis.steady_attempts,
+            steady_failed: analysis.steady_failed,
+            first_failure_after_s: analysis.first_failure_after.map(seconds),
+            recovered_after_s: analysis.recovered_after.map(seconds),
+            watched_s: seconds(analysis.watched),
+            attempts: analysis.attempts,
+            failed: analysis.failed,
+            first_error: analysis.first_error.clone(),
+            promoted: analysis
+                .new_server
+                .as_ref()
+                .map(|(after, instance)| Promotion {
+                    instance: instance.clone(),
+                    after_s: seconds(*after),
+                }),
+            writes: None,
+            seconds: per_second,
+            load: None,
+        }
+    }
+
+    /// The figures in one line (JUnit, Markdown, the terminal).
+    pub fn summary(&self) -> String {
+        let mut parts = vec![format!(
+            "{} at {:.1} s",
+            self.disruption, self.disrupted_at_s
+        )];
+        if !self.steady_before {
+            parts.push(format!(
+                "steady state not held before ({} of {} attempts failed)",
+                self.steady_failed, self.steady_attempts
+            ));
+        }
+        parts.push(match self.first_failure_after_s {
+            Some(s) => format!("first failure after {s:.2} s"),
+            None => "no failed attempt".into(),
+        });
+        parts.push(match self.recovered_after_s {
+            Some(s) => format!("recovered after {s:.2} s"),
+            None => format!("not recovered after {:.1} s", self.watched_s),
+        });
+        parts.push(format!(
+            "{} of {} attempts failed",
+            self.failed, self.attempts
+        ));
+        if let Some(promoted) = &self.promoted {
+            parts.push(format!(
+                "{} answered after {:.2} s",
+                promoted.instance, promoted.after_s
+            ));
+        }
+        if let Some(writes) = &self.writes {
+            parts.push(match &writes.unverified {
+                Some(why) => format!(
+                    "{} writes acknowledged, not verified: {why}",
+                    writes.acknowledged
+                ),
+                None => format!(
+                    "{} of {} acknowledged writes lost (RPO {:.2} s)",
+                    writes.lost, writes.acknowledged, writes.rpo_s
+                ),
+            });
+        }
+        format!("{} — {}", self.clock, parts.join(", "))
+    }
+}

@@ -1,0 +1,501 @@
+//! Failover steps: recovery clocks on endpoints of the stack, a disruption
+//! (optionally in the middle of a load campaign), a runbook run as an
+//! operator would, and the verdicts a release manager signs: recovery
+//! within the RTO, no acknowledged write lost, the error rate users saw
+//! during the failover, the promotion time. Tag such scenarios
+//! `@stack @disruptive @serial`.
+//!
+//! The first Then step settles the scenario: it waits until every clock
+//! has seen a sustained recovery (or the profile's RTO has passed), stops
+//! the clocks, reads the writes back and builds the timelines; the other
+//! Then steps judge the same timelines.
+
+use std::time::{Duration, Instant};
+
+use super::runtime::{conclude, observation, stack_of};
+use super::{GoliveWorld, StepFailure};
+use crate::failover::clock::{self, Clock};
+use crate::failover::probe::{self, Probe};
+use crate::failover::timeline::{LoadSecond, Timeline, Writes};
+use crate::load::{campaign, engine, profile};
+use crate::stack::RunningStack;
+use crate::stack::disrupt::Disruption;
+
+/// A clock watches at least this long after a disruption, even when
+/// nothing failed: a passive health check may fail a request later.
+const MIN_WATCH: Duration = Duration::from_secs(10);
+
+/// The failover state of one scenario.
+#[derive(Default)]
+pub struct FailoverState {
+    clocks: Vec<(String, Clock)>,
+    disruption: Option<(Instant, String)>,
+    /// When the scenario's load started, if one ran with the disruption.
+    load_started: Option<Instant>,
+    pub timelines: Vec<(String, Timeline)>,
+    settled: bool,
+}
+
+impl std::fmt::Debug for FailoverState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FailoverState")
+            .field("clocks", &self.clocks.len())
+            .field("settled", &self.settled)
+            .finish_non_exhaustive()
+    }
+}
+
+fn could_not(message: impl Into<String>) -> StepFailure {
+    StepFailure::CouldNotEvaluate(message.into())
+}
+
+fn endpoint(
+    stack: &RunningStack,
+    name: &str,
+) -> Result<crate::stack::file::EndpointSpec, StepFailure> {
+    stack.endpoint(name).cloned().map_err(could_not)
+}
+
+/// `a probe watches GET PATH on "ENDPOINT"`.
+pub async fn watch_http(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
+    let stack = stack_of(world)?;
+    let spec = endpoint(&stack, &arguments[1])?;
+    let probe = Probe::http(stack, &spec, &arguments[0]).map_err(could_not)?;
+    start_clock(world, &arguments[1], probe)
+}
+
+/// `a probe writes to "ENDPOINT"`.
+pub async fn watch_writes(
+    world: &mut GoliveWorld,
+    arguments: &[String],
+) -> Result<(), StepFailure> {
+    let stack = stack_of(world)?;
+    let spec = endpoint(&stack, &arguments[0])?;
+    let probe = Probe::writes(stack, &spec).map_err(could_not)?;
+    start_clock(world, &arguments[0], probe)
+}
+
+fn start_clock(world: &mut GoliveWorld, name: &str, probe: Probe) -> Result<(), StepFailure> {
+    if world.failover.disruption.is_some() {
+        return Err(could_not(
+            "a probe must start before the disruption (its steady state is measured before)",
+        ));
+    }
+    world
+        .failover
+        .clocks
+        .push((name.to_string(), Clock::start(probe)));
+    Ok(())
+}
+
+/// `the primary of "E" | a replica of "S" | "INSTANCE" is killed|stopped|…
+/// [after N s of load on "E"]`.
+pub async fn disrupt(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
+    let stack = stack_of(world)?;
+    if world.failover.disruption.is_some() {
+        return Err(could_not("one disruption per scenario"));
+    }
+    let instance = match (&arguments[0], &arguments[1], &arguments[2]) {
+        (primary_of, _, _) if !primary_of.is_empty() => {
+            let spec = endpoint(&stack, primary_of)?;
+            probe::primary_of(&stack, &spec)
+                .await
+                .map_err(|e| could_not(format!("the primary of {primary_of}: {e}")))?
+        }
+        (_, service, _) if !service.is_empty() => stack
+            .instances()
+            .into_iter()
+            .find(|i| i.service == *service)
+            .map(|i| i.name)
+            .ok_or_else(|| could_not(format!("the stack has no service named {service:?}")))?,
+        (_, _, named) => stack.instance(named).map_err(could_not)?.name,
+    };
+    let disruption = Disruption::from_participle(&arguments[3])
+        .ok_or_else(|| could_not(format!("unknown disruption {:?}", arguments[3])))?;
+    // The steady state is measured before: give the clocks their window.
+    let youngest = world.failover.clocks.iter().map(|(_, c)| c.now()).min();
+    if let Some(age) = youngest {
+        let needed = clock::STEADY_WINDOW + clock::INTERVAL * 2;
+        tokio::time::sleep(needed.saturating_sub(age)).await;
+    }
+    let label = format!("{instance} {disruption}");
+    world.to_heal.push((instance.clone(), disruption));
+    if arguments[4].is_empty() {
+        world.failover.disruption = Some((Instant::now(), label));
+        return stack
+            .disrupt(&instance, disruption)
+            .await
+            .map_err(|e| could_not(format!("could not disrupt {instance}: {e}")));
+    }
+    let after = Duration::from_secs(
+        arguments[4]
+            .parse()
+            .map_err(|_| could_not("not a number"))?,
+    );
+    let profile = world
+        .load_profile
+        .clone()
+        .ok_or_else(|| could_not("no load profile: start with Given the load profile \"NAME\""))?;
+    let destination =
+        campaign::stack_destination(&profile, &stack, &arguments[5]).map_err(could_not)?;
+    let started = Instant::now();
+    world.failover.load_started = Some(started);
+    let breaking = async {
+        tokio::time::sleep(after).await;
+        let at = Instant::now();
+        (at, stack.disrupt(&instance, disruption).await)
+    };
+    let (record, (at, disrupted)) =
+        tokio::join!(engine::run(&profile, &destination, |_| {}), breaking);
+    world.failover.disruption = Some((at, label));
+    disrupted.map_err(|e| could_not(format!("could not disrupt {instance}: {e}")))?;
+    let record =
+        record.map_err(|e| could_not(profile::redact(&e.to_string(), &profile.secrets)))?;
+    world.load_record = Some(record);
+    Ok(())
+}
+
+/// `the runbook "NAME" runs`: its command in its container, timed; a
+/// failed or timed-out runbook fails the item.
+pub async fn run_runbook(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
+    let stack = stack_of(world)?;
+    let name = &arguments[0];
+    let runbook = stack.file.runbooks.get(name).cloned().ok_or_else(|| {
+        let known: Vec<&str> = stack.file.runbooks.keys().map(String::as_str).collect();
+        could_not(format!(
+            "the stack has no runbook named {name:?} (runbooks: {})",
+            known.join(", ")
+        ))
+    })?;
+    let container = stack
+        .instance(&runbook.instance)
+        .map_err(could_not)?
+        .container;
+    let command: Vec<&str> = runbook.command.iter().map(String::as_str).collect();
+    let started = Instant::now();
+    let ran = tokio::time::timeout(
+        runbook.timeout,
+        stack.engine().exec(&container, None, &command),
+    )
+    .await;
+    let took = started.elapsed().as_secs_f64();
+    let (passed, mut facts) = match ran {
+        Err(_) => (
+            false,
+            vec![format!(
+                "did not finish within {} s",
+                runbook.timeout.as_secs()
+            )],
+        ),
+        Ok(Err(e)) => return Err(could_not(e.to_string())),
+        Ok(Ok(output)) => {
+            let mut facts = vec![format!("exit code {} after {took:.2} s", output.exit_code)];
+            let text = format!("{}{}", output.stdout, output.stderr);
+            let tail: Vec<&str> = text.lines().rev().take(5).collect();
+            facts.extend(tail.into_iter().rev().map(|l| format!("| {l}")));
+            (output.exit_code == 0, facts)
+        }
+    };
+    facts.insert(
+        0,
+        format!("in {}: {}", runbook.instance, runbook.command.join(" ")),
+    );
+    let facts = facts.into_iter().map(|f| stack.redact(f)).collect();
+    conclude(
+        world,
+        vec![observation(
+            "failover.runbook",
+            format!("runbook {name}"),
+            passed,
+            facts,
+        )],
+    )
+}
+
+/// Waits for the clocks' recovery (up to the profile's RTO), stops them,
+/// reads the writes back and builds the timelines; once per scenario.
+pub async fn settle(world: &mut GoliveWorld, wait: bool) {
+    let state = &mut world.failover;
+    if state.settled {
+        return;
+    }
+    state.settled = true;
+    let Some((disrupted, label)) = state.disruption.clone() else {
+        for (_, clock) in state.clocks.drain(..) {
+            clock.stop().await;
+        }
+        return;
+    };
+    let limit = Duration::from_secs(u64::from(world.profile.rto_seconds));
+    for (_, clock) in &state.clocks {
+        let at = clock.now().saturating_sub(disrupted.elapsed());
+        if wait {
+            clock.wait_for_recovery(at, MIN_WATCH, limit).await;
+        }
+    }
+    let load = world.load_record.as_ref().map(|r| r.timeline());
+    for (name, clock) in state.clocks.drain(..) {
+        let at = clock.now().saturating_sub(disrupted.elapsed());
+        let clock_started = Instant::now() - clock.now();
+        let describe = clock.describe.clone();
+        let (probe, samples) = clock.stop().await;
+        let analysis = clock::analyse(&samples, at);
+        let mut timeline = Timeline::new(describe, label.clone(), at, &analysis, &samples);
+        let acknowledged: Vec<(u64, Duration)> = samples
+            .iter()
+            .filter_map(|s| Some((s.attempt.acknowledged?, s.at)))
+            .collect();
+        if let Some(mut probe) = probe.filter(|_| !acknowledged.is_empty()) {
+            timeline.writes = Some(verify_writes(&mut probe, &acknowledged, at).await);
+        }
+        if let (Some(seconds), Some(load_started)) = (&load, state.load_started) {
+            // The load's seconds, shifted onto the clock's.
+            let offset = load_started
+                .saturating_duration_since(clock_started)
+                .as_secs() as usize;
+            let mut aligned = vec![
+                LoadSecond {
+                    requests: 0,
+                    failed: 0
+                };
+                offset
+            ];
+            aligned.extend(seconds.iter().map(|s| LoadSecond {
+                requests: s.requests,
+                failed: s.failures,
+            }));
+            timeline.load = Some(aligned);
+        }
+        state.timelines.push((name, timeline));
+    }
+}
+
+/// Reads the acknowledged writes back on the primary of now.
+async fn verify_writes(
+    probe: &mut Probe,
+    acknowledged: &[(u64, Duration)],
+    disrupted_at: Duration,
+) -> Writes {
+    let numbers: Vec<u64> = acknowledged.iter().map(|(n, _)| *n).collect();
+    match probe.read_back(&numbers).await {
+        Ok(present) => {
+            let lost: Vec<&(u64, Duration)> = acknowledged
+                .iter()
+                .filter(|(n, _)| !present.contains(n))
+                .collect();
+            let rpo = lost
+                .iter()
+                .map(|(_, at)| disrupted_at.saturating_sub(*at))
+                .max()
+                .unwrap_or_default();
+            Writes {
+                acknowledged: numbers.len(),
+                lost: lost.len(),
+                lost_examples: lost.iter().take(20).map(|(n, _)| *n).collect(),
+                rpo_s: (rpo.as_secs_f64() * 1000.0).round() / 1000.0,
+                unverified: None,
+            }
+        }
+        Err(e) => Writes {
+            acknowledged: numbers.len(),
+            lost: 0,
+            lost_examples: Vec::new(),
+            rpo_s: 0.0,
+            unverified: Some(e),
+        },
+    }
+}
+
+/// The settled timeline of the clock on `name`.
+async fn timeline_of(world: &mut GoliveWorld, name: &str) -> Result<Timeline, StepFailure> {
+    if world.failover.disruption.is_none() {
+        return Err(could_not(
+            "no disruption in this scenario: nothing to recover from",
+        ));
+    }
+    settle(world, true).await;
+    let timeline = world
+        .failover
+        .timelines
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, t)| t.clone())
+        .ok_or_else(|| {
+            could_not(format!(
+                "no probe watched {name:?}: add Given a probe watches GET /PATH on \"{name}\" (or writes to it)"
+            ))
+        })?;
+    if !timeline.steady_before {
+        return Err(could_not(format!(
+            "the steady state did not hold before the disruption: {} of {} attempts failed in the {} s before it ({})",
+            timeline.steady_failed,
+            timeline.steady_attempts,
+            clock::STEADY_WINDOW.as_secs(),
+            timeline.first_error.clone().unwrap_or_default()
+        )));
+    }
+    Ok(timeline)
+}
+
+/// `"ENDPOINT" recovers within the profile's RTO | within N s`.
+pub async fn recovers_within(
+    world: &mut GoliveWorld,
+    arguments: &[String],
+) -> Result<(), StepFailure> {
+    let name = &arguments[0];
+    let timeline = timeline_of(world, name).await?;
+    let target = if arguments[1].is_empty() {
+        f64::from(world.profile.rto_seconds)
+    } else {
+        arguments[1]
+            .parse()
+            .map_err(|_| could_not("not a number"))?
+    };
+    let passed = timeline.recovered_after_s.is_some_and(|rto| rto <= target);
+    let mut facts = vec![match timeline.recovered_after_s {
+        Some(rto) => format!("RTO {rto:.2} s (target {target} s)"),
+        None => format!(
+            "not recovered: watched {:.1} s after the disruption (target {target} s)",
+            timeline.watched_s
+        ),
+    }];
+    facts.push(timeline.summary());
+    conclude(
+        world,
+        vec![observation(
+            "failover.rto",
+            format!("endpoint {name}"),
+            passed,
+            facts,
+        )],
+    )
+}
+
+/// `no acknowledged write to "ENDPOINT" is lost`.
+pub async fn no_write_lost(
+    world: &mut GoliveWorld,
+    arguments: &[String],
+) -> Result<(), StepFailure> {
+    let name = &arguments[0];
+    let timeline = timeline_of(world, name).await?;
+    let writes = timeline.writes.clone().ok_or_else(|| {
+        could_not(format!(
+            "no write to {name} was acknowledged: nothing to verify (is a replica acknowledging them?)"
+        ))
+    })?;
+    if let Some(why) = &writes.unverified {
+        return Err(could_not(format!(
+            "the {} acknowledged writes could not be read back: {why}",
+            writes.acknowledged
+        )));
+    }
+    let mut facts = vec![format!(
+        "{} of {} acknowledged writes lost",
+        writes.lost, writes.acknowledged
+    )];
+    if writes.lost > 0 {
+        facts.push(format!(
+            "RPO {:.2} s (oldest lost write acknowledged that long before the disruption); lost: {:?}",
+            writes.rpo_s, writes.lost_examples
+        ));
+    }
+    facts.push(timeline.summary());
+    conclude(
+        world,
+        vec![observation(
+            "failover.rpo",
+            format!("endpoint {name}"),
+            writes.lost == 0,
+            facts,
+        )],
+    )
+}
+
+/// `a new primary of "ENDPOINT" answers within N s`.
+pub async fn promoted_within(
+    world: &mut GoliveWorld,
+    arguments: &[String],
+) -> Result<(), StepFailure> {
+    let name = &arguments[0];
+    let target: f64 = arguments[1]
+        .parse()
+        .map_err(|_| could_not("not a number"))?;
+    let timeline = timeline_of(world, name).await?;
+    let (passed, fact) = match &timeline.promoted {
+        Some(p) => (
+            p.after_s <= target,
+            format!(
+                "{} answered as primary after {:.2} s (target {target} s)",
+                p.instance, p.after_s
+            ),
+        ),
+        None => (
+            false,
+            format!(
+                "no other instance answered as primary in the {:.1} s watched (target {target} s)",
+                timeline.watched_s
+            ),
+        ),
+    };
+    conclude(
+        world,
+        vec![observation(
+            "failover.promotion",
+            format!("endpoint {name}"),
+            passed,
+            vec![fact, timeline.summary()],
+        )],
+    )
+}
+
+/// `the error rate during the failover is below N %`: requests of the
+/// load due from the disruption to the end of the campaign.
+pub async fn failover_error_rate(
+    world: &mut GoliveWorld,
+    arguments: &[String],
+) -> Result<(), StepFailure> {
+    let target: f64 = arguments[0]
+        .parse()
+        .map_err(|_| could_not("not a number"))?;
+    let (Some(record), Some(started), Some((disrupted, _))) = (
+        world.load_record.as_ref(),
+        world.failover.load_started,
+        world.failover.disruption.as_ref(),
+    ) else {
+        return Err(could_not(
+            "no load ran with the disruption: write When \"INSTANCE\" is killed after N s of load on \"ENDPOINT\"",
+        ));
+    };
+    let from = disrupted.saturating_duration_since(started).as_secs() as usize;
+    let seconds = record.timeline();
+    let during = seconds.get(from..).unwrap_or_default();
+    let requests: u64 = during.iter().map(|s| s.requests).sum();
+    let failed: u64 = during.iter().map(|s| s.failures).sum();
+    if requests == 0 {
+        return Err(could_not(
+            "no request of the load was due after the disruption",
+        ));
+    }
+    let rate = 100.0 * failed as f64 / requests as f64;
+    let facts = vec![
+        format!("{rate:.2} % of requests failed from the disruption on (target below {target} %)"),
+        format!(
+            "{failed} of {requests} requests in the {} s from second {from} of the load to its end",
+            during.len()
+        ),
+    ];
+    let subject = format!(
+        "load profile {}",
+        world.load_profile.as_ref().map_or("", |p| p.name.as_str())
+    );
+    settle(world, true).await;
+    conclude(
+        world,
+        vec![observation(
+            "failover.error-rate",
+            subject,
+            rate < target,
+            facts,
+        )],
+    )
+}
