@@ -87,6 +87,10 @@ struct RunArgs {
     /// (remove it later with the docker command printed).
     #[arg(long)]
     keep: bool,
+    /// Run the @disruptive scenarios: they kill, stop, pause or cut off parts of the target
+    /// on purpose (failover). Without it they are skipped, saying so.
+    #[arg(long)]
+    allow_disruption: bool,
     /// Tag expression selecting scenarios, e.g. "@manifests and not @slow".
     #[arg(long, value_name = "EXPR")]
     tags: Option<String>,
@@ -231,6 +235,7 @@ fn run(args: RunArgs) -> i32 {
                 target,
                 stack,
                 tags: args.tags,
+                allow_disruption: args.allow_disruption,
                 checks: args.checks,
                 profile: args.profile,
                 config: args.config,

@@ -38,6 +38,8 @@ pub struct RunPlan {
     pub features: PathBuf,
     pub target: Target,
     pub tags: Option<String>,
+    /// `--allow-disruption`: @disruptive scenarios may break the target.
+    pub allow_disruption: bool,
     /// Check IDs or families given to `--checks`.
     pub checks: Vec<String>,
     pub profile: Option<String>,
@@ -57,6 +59,8 @@ pub struct RunContext {
     pub selected_checks: Option<HashSet<&'static str>>,
     /// The started stack of a `stack:` target.
     pub stack: Option<Arc<RunningStack>>,
+    /// `--allow-disruption` was given.
+    pub allow_disruption: bool,
     /// Check outcomes and observations per scenario (feature file, line),
     /// filled after each scenario from its World.
     outcomes: Mutex<HashMap<(String, usize), ScenarioEvidence>>,
@@ -198,6 +202,7 @@ async fn prepare(plan: &RunPlan, record: &Mutex<RunRecord>) -> Option<Prepared> 
     Some(Prepared {
         context: RunContext {
             target: plan.target.to_string(),
+            allow_disruption: plan.allow_disruption,
             inventory,
             config,
             profile,
@@ -217,11 +222,18 @@ fn exclusion(
     filter: Option<&TagOperation>,
     target_tag: &str,
     selected: Option<&HashSet<&'static str>>,
+    allow_disruption: bool,
 ) -> Option<String> {
     if let Some(filter) = filter
         && !filter.eval(tags.iter())
     {
         return Some("excluded by --tags".into());
+    }
+    if !allow_disruption && tags.iter().any(|t| t == "disruptive") {
+        return Some(
+            "@disruptive: breaks parts of the target on purpose; run with --allow-disruption"
+                .into(),
+        );
     }
     let needs: Vec<&String> = tags
         .iter()
@@ -266,6 +278,7 @@ pub async fn run(plan: &RunPlan, record: Arc<Mutex<RunRecord>>) {
     let filter = {
         let (skipped, context) = (skipped.clone(), context.clone());
         let target_tag = plan.target.tag();
+        let allow_disruption = plan.allow_disruption;
         move |feature: &gherkin::Feature,
               rule: Option<&gherkin::Rule>,
               scenario: &gherkin::Scenario| {
@@ -292,6 +305,7 @@ pub async fn run(plan: &RunPlan, record: Arc<Mutex<RunRecord>>) {
                 tags.as_ref(),
                 target_tag,
                 context.selected_checks.as_ref(),
+                allow_disruption,
             );
             if let Some(reason) = &reason {
                 skipped

@@ -92,6 +92,11 @@ fn start_clock(world: &mut GoliveWorld, name: &str, probe: Probe) -> Result<(), 
 /// [after N s of load on "E"]`.
 pub async fn disrupt(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
     let stack = stack_of(world)?;
+    if !world.run.allow_disruption {
+        return Err(could_not(
+            "this step breaks a part of the target on purpose: run with --allow-disruption (and tag the scenario @disruptive)",
+        ));
+    }
     if world.failover.disruption.is_some() {
         return Err(could_not("one disruption per scenario"));
     }
