@@ -128,11 +128,89 @@ fn the_reference_stack_is_ready_and_removed_afterwards() {
         "{}",
         run.context()
     );
-    // The manifests checklist is not run against a stack, and says why.
+    // The manifests checklist is not run against a stack, and says why;
+    // nor are the failover scenarios without --allow-disruption.
+    for reason in ["@stack", "--allow-disruption"] {
+        assert!(
+            summary["skipped"].as_array().is_some_and(|s| s
+                .iter()
+                .any(|x| x["reason"].as_str().unwrap_or("").contains(reason))),
+            "{reason}\n{}",
+            run.context()
+        );
+    }
+    assert_removed(&run);
+}
+
+/// The failover timeline of the scenario whose name contains `name`.
+fn timeline<'a>(summary: &'a Value, name: &str) -> &'a Value {
+    scenarios(summary)
+        .into_iter()
+        .find(|(_, s)| s["name"].as_str().unwrap_or("").contains(name))
+        .map(|(_, s)| &s["failover"][0])
+        .unwrap_or_else(|| panic!("no scenario named like {name:?}"))
+}
+
+#[test]
+fn the_ha_stack_survives_each_failover_and_the_timelines_say_how() {
+    let run = common::run(&[
+        "--target",
+        "stack:fixtures/stacks/ha.yaml",
+        "--features",
+        "features/failover.feature",
+        "--allow-disruption",
+    ]);
+    run.assert_exit(0);
+    let summary = run.summary();
+    assert_eq!(scenarios(&summary).len(), 3, "{}", run.context());
+    // Losing one API replica behind nginx: the load saw no error.
+    let api = timeline(&summary, "API replica");
+    assert_eq!(api["disruption"], "api-2 killed (SIGKILL)", "{api:#}");
+    assert!(api["steady_before"] == true && api["steady_attempts"].as_u64() >= Some(25));
+    let load = api["load"].as_array().expect("the load's seconds");
+    let failed: u64 = load.iter().filter_map(|s| s["failed"].as_u64()).sum();
+    let requests: u64 = load.iter().filter_map(|s| s["requests"].as_u64()).sum();
     assert!(
-        summary["skipped"].as_array().is_some_and(|s| s
-            .iter()
-            .any(|x| x["reason"].as_str().unwrap_or("").contains("@stack"))),
+        requests >= 300 && failed * 100 < requests,
+        "{requests} {failed}"
+    );
+    // Redis: a replica promoted by Sentinel within seconds, nothing lost.
+    let redis = timeline(&summary, "Redis");
+    let promoted = &redis["promoted"];
+    assert!(
+        promoted["instance"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("redis-replica-")
+            && promoted["after_s"]
+                .as_f64()
+                .is_some_and(|s| s > 0.5 && s < 15.0),
+        "{redis:#}"
+    );
+    assert!(
+        redis["failed"].as_u64() > Some(0),
+        "the master's loss was seen: {redis:#}"
+    );
+    assert!(redis["writes"]["acknowledged"].as_u64() > Some(20) && redis["writes"]["lost"] == 0);
+    // PostgreSQL: the runbook promoted the standby; every commit is there.
+    let postgres = timeline(&summary, "PostgreSQL");
+    assert_eq!(
+        postgres["promoted"]["instance"], "postgres-standby",
+        "{postgres:#}"
+    );
+    assert!(
+        postgres["recovered_after_s"]
+            .as_f64()
+            .is_some_and(|s| s < 10.0)
+    );
+    assert!(
+        postgres["writes"]["acknowledged"].as_u64() > Some(20) && postgres["writes"]["lost"] == 0
+    );
+    // Each broken part came back before the next scenario, and nothing is left.
+    assert!(
+        summary["input_errors"]
+            .as_array()
+            .is_some_and(Vec::is_empty),
         "{}",
         run.context()
     );
