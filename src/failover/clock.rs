@@ -82,6 +82,11 @@ impl Clock {
         self.started.elapsed()
     }
 
+    /// `instant` on the clock's time axis (zero before it started).
+    pub fn at(&self, instant: Instant) -> Duration {
+        instant.saturating_duration_since(self.started)
+    }
+
     pub fn samples(&self) -> Vec<Sample> {
         self.samples
             .lock()

@@ -253,10 +253,40 @@ async fn http_attempt(endpoint: &EndpointSpec, address: &EndpointAddress, path: 
     }
 }
 
+/// Connects to each instance in turn until one answers with the role
+/// `primary` (the connection and its instance); otherwise what each one
+/// answered or why it did not.
+async fn find_primary<C, Connect, Connecting>(
+    addresses: &[EndpointAddress],
+    primary: &str,
+    connect: Connect,
+) -> Result<(C, String), String>
+where
+    Connect: Fn(EndpointAddress) -> Connecting,
+    Connecting: Future<Output = Result<(C, String), String>>,
+{
+    let mut seen = Vec::new();
+    for address in addresses {
+        match connect(address.clone()).await {
+            Ok((connection, role)) if role == primary => {
+                return Ok((connection, address.instance.clone()));
+            }
+            Ok((_, role)) => seen.push(format!("{}: {role}", address.instance)),
+            Err(e) => seen.push(format!("{}: {e}", address.instance)),
+        }
+    }
+    Err(seen.join("; "))
+}
+
 // ---------------------------------------------------------------------------
 // PostgreSQL.
 
-const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS golive_failover (tag TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (tag, n))";
+/// The probe's table, created once even when two connections to a new
+/// primary create it at the same time (a plain `IF NOT EXISTS` races).
+const CREATE_TABLE: &str = "BEGIN;
+SELECT pg_advisory_xact_lock(4243);
+CREATE TABLE IF NOT EXISTS golive_failover (tag TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (tag, n));
+COMMIT;";
 
 async fn postgres_attempt(
     session: &mut Option<(tokio_postgres::Client, String)>,
@@ -307,31 +337,22 @@ async fn postgres_primary<'a>(
         *session = None;
     }
     if session.is_none() {
-        let mut seen = Vec::new();
-        for address in addresses {
-            match postgres_connect(endpoint, address).await {
-                Ok((client, false)) => {
-                    *session = Some((client, address.instance.clone()));
-                    break;
-                }
-                Ok((_, true)) => seen.push(format!("{}: standby", address.instance)),
-                Err(e) => seen.push(format!("{}: {e}", address.instance)),
-            }
-        }
-        if session.is_none() {
-            return Err(format!("no primary ({})", seen.join("; ")));
-        }
+        let found = find_primary(addresses, "primary", |a| async move {
+            postgres_connect(endpoint, &a).await
+        })
+        .await;
+        *session = Some(found.map_err(|seen| format!("no primary ({seen})"))?);
     }
     let (client, instance) = session.as_ref().ok_or("no primary")?;
     Ok((client, instance))
 }
 
-/// Connects to one instance: the client, and whether it is in recovery
-/// (a standby). On a primary, creates the probe's table.
+/// Connects to one instance: the client and its role (`primary`, or
+/// `standby` when in recovery). On a primary, creates the probe's table.
 async fn postgres_connect(
     endpoint: &EndpointSpec,
     address: &EndpointAddress,
-) -> Result<(tokio_postgres::Client, bool), String> {
+) -> Result<(tokio_postgres::Client, String), String> {
     let mut config = tokio_postgres::Config::new();
     config
         .host("127.0.0.1")
@@ -354,13 +375,14 @@ async fn postgres_connect(
             .await
             .map_err(|e| postgres_error(&e))?;
         let standby: bool = row.try_get(0).map_err(|e| e.to_string())?;
-        if !standby {
-            client
-                .batch_execute(CREATE_TABLE)
-                .await
-                .map_err(|e| postgres_error(&e))?;
+        if standby {
+            return Ok((client, "standby".to_string()));
         }
-        Ok((client, standby))
+        client
+            .batch_execute(CREATE_TABLE)
+            .await
+            .map_err(|e| postgres_error(&e))?;
+        Ok((client, "primary".to_string()))
     };
     tokio::time::timeout(ATTEMPT_TIMEOUT, work)
         .await
@@ -432,20 +454,11 @@ async fn redis_master<'a>(
     addresses: &[EndpointAddress],
 ) -> Result<(&'a mut redis::aio::MultiplexedConnection, &'a String), String> {
     if session.is_none() {
-        let mut seen = Vec::new();
-        for address in addresses {
-            match redis_connect(endpoint, address).await {
-                Ok((connection, role)) if role == "master" => {
-                    *session = Some((connection, address.instance.clone()));
-                    break;
-                }
-                Ok((_, role)) => seen.push(format!("{}: {role}", address.instance)),
-                Err(e) => seen.push(format!("{}: {e}", address.instance)),
-            }
-        }
-        if session.is_none() {
-            return Err(format!("no master ({})", seen.join("; ")));
-        }
+        let found = find_primary(addresses, "master", |a| async move {
+            redis_connect(endpoint, &a).await
+        })
+        .await;
+        *session = Some(found.map_err(|seen| format!("no master ({seen})"))?);
     }
     let (connection, instance) = session.as_mut().ok_or("no master")?;
     Ok((connection, instance))

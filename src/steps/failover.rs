@@ -232,16 +232,17 @@ pub async fn settle(world: &mut GoliveWorld, wait: bool) {
         return;
     };
     let limit = Duration::from_secs(u64::from(world.profile.rto_seconds));
-    for (_, clock) in &state.clocks {
-        let at = clock.now().saturating_sub(disrupted.elapsed());
-        if wait {
-            clock.wait_for_recovery(at, MIN_WATCH, limit).await;
+    if wait {
+        for (_, clock) in &state.clocks {
+            clock
+                .wait_for_recovery(clock.at(disrupted), MIN_WATCH, limit)
+                .await;
         }
     }
     let load = world.load_record.as_ref().map(|r| r.timeline());
     for (name, clock) in state.clocks.drain(..) {
-        let at = clock.now().saturating_sub(disrupted.elapsed());
-        let clock_started = Instant::now() - clock.now();
+        let at = clock.at(disrupted);
+        let load_offset = state.load_started.map(|started| clock.at(started));
         let describe = clock.describe.clone();
         let (probe, samples) = clock.stop().await;
         let analysis = clock::analyse(&samples, at);
@@ -253,11 +254,9 @@ pub async fn settle(world: &mut GoliveWorld, wait: bool) {
         if let Some(mut probe) = probe.filter(|_| !acknowledged.is_empty()) {
             timeline.writes = Some(verify_writes(&mut probe, &acknowledged, at).await);
         }
-        if let (Some(seconds), Some(load_started)) = (&load, state.load_started) {
+        if let (Some(seconds), Some(offset)) = (&load, load_offset) {
             // The load's seconds, shifted onto the clock's.
-            let offset = load_started
-                .saturating_duration_since(clock_started)
-                .as_secs() as usize;
+            let offset = offset.as_secs() as usize;
             let mut aligned = vec![
                 LoadSecond {
                     requests: 0,
@@ -342,6 +341,20 @@ async fn timeline_of(world: &mut GoliveWorld, name: &str) -> Result<Timeline, St
     Ok(timeline)
 }
 
+/// Records the verdict of one failover item on an endpoint.
+fn judge_endpoint(
+    world: &mut GoliveWorld,
+    item: &'static str,
+    name: &str,
+    passed: bool,
+    facts: Vec<String>,
+) -> Result<(), StepFailure> {
+    conclude(
+        world,
+        vec![observation(item, format!("endpoint {name}"), passed, facts)],
+    )
+}
+
 /// `"ENDPOINT" recovers within the profile's RTO | within N s`.
 pub async fn recovers_within(
     world: &mut GoliveWorld,
@@ -365,15 +378,7 @@ pub async fn recovers_within(
         ),
     }];
     facts.push(timeline.summary());
-    conclude(
-        world,
-        vec![observation(
-            "failover.rto",
-            format!("endpoint {name}"),
-            passed,
-            facts,
-        )],
-    )
+    judge_endpoint(world, "failover.rto", name, passed, facts)
 }
 
 /// `no acknowledged write to "ENDPOINT" is lost`.
@@ -405,15 +410,7 @@ pub async fn no_write_lost(
         ));
     }
     facts.push(timeline.summary());
-    conclude(
-        world,
-        vec![observation(
-            "failover.rpo",
-            format!("endpoint {name}"),
-            writes.lost == 0,
-            facts,
-        )],
-    )
+    judge_endpoint(world, "failover.rpo", name, writes.lost == 0, facts)
 }
 
 /// `a new primary of "ENDPOINT" answers within N s`.
@@ -442,14 +439,12 @@ pub async fn promoted_within(
             ),
         ),
     };
-    conclude(
+    judge_endpoint(
         world,
-        vec![observation(
-            "failover.promotion",
-            format!("endpoint {name}"),
-            passed,
-            vec![fact, timeline.summary()],
-        )],
+        "failover.promotion",
+        name,
+        passed,
+        vec![fact, timeline.summary()],
     )
 }
 

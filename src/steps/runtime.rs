@@ -300,15 +300,11 @@ pub async fn start_service(
         .start_service(service)
         .await
         .map_err(|e| StepFailure::CouldNotEvaluate(format!("{service} did not come back: {e}")))?;
-    let healed: Vec<String> = stack
-        .instances()
-        .into_iter()
-        .filter(|i| i.service == *service)
-        .map(|i| i.name)
-        .collect();
-    world
-        .to_heal
-        .retain(|(instance, _)| !healed.contains(instance));
+    world.to_heal.retain(|(instance, _)| {
+        stack
+            .instance(instance)
+            .is_ok_and(|i| i.service != *service)
+    });
     Ok(())
 }
 
