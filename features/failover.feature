@@ -9,13 +9,15 @@ Feature: The service survives the loss of any one part
   and judges the recovery time (RTO) and the acknowledged writes lost (RPO)
   against the profile's targets. The part comes back after each scenario.
 
+  @api
   Scenario: Losing an API replica under load is invisible to users
     Given the load profile "failover"
     And a probe watches GET /api/v1/items on "web"
-    When "api-2" is killed after 10 s of load on "web"
+    When a replica of "api" is killed after 10 s of load on "web"
     Then the error rate during the failover is below 1 %
     And "web" recovers within the profile's RTO
 
+  @redis
   Scenario: When the Redis master dies, Sentinel promotes a replica and no acknowledged write is lost
     Given a probe writes to "cache"
     When the primary of "cache" is killed
@@ -23,8 +25,10 @@ Feature: The service survives the loss of any one part
     And "cache" recovers within 30 s
     And no acknowledged write to "cache" is lost
 
-  Scenario: When the PostgreSQL primary dies, the runbook's promotion brings writes back with no committed row lost
+  @postgres
+  Scenario: When the PostgreSQL primary dies while its standby lags, the runbook's promotion brings writes back with no committed row lost
     Given a probe writes to "db"
+    And the network from the primary of "db" to "postgres-standby" is throttled to 16 kbit/s
     When the primary of "db" is killed
     And the runbook "promote-standby" runs
     Then "db" recovers within the profile's RTO

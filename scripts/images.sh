@@ -5,6 +5,7 @@
 #   golive/postgres:15       testbed/images/postgres/
 #   golive/redis:7           testbed/images/redis/
 #   golive/nginx:1.22        testbed/images/nginx/
+#   golive/tc:latest         testbed/images/tc/ (iproute2: golive throttles a link with it)
 #   golive/testbed:latest    testbed/images/testbed/ + the demo service, built
 #                            here by cargo (host and images are Debian bookworm)
 #
@@ -149,6 +150,7 @@ build_base
 build_image golive/postgres:15 postgres
 build_image golive/redis:7 redis
 build_image golive/nginx:1.22 nginx
+build_image golive/tc:latest tc
 build_testbed_binary
 build_image golive/testbed:latest testbed "$work/golive-testbed"
 # Earlier versions of these images, replaced above (untagged, labelled).

@@ -135,6 +135,7 @@ pub struct Analysis {
     /// many of them failed.
     pub steady_attempts: usize,
     pub steady_failed: usize,
+    pub steady_error: Option<String>,
     /// From the disruption to the first failed attempt.
     pub first_failure_after: Option<Duration>,
     /// From the disruption to the first attempt of the success run that
@@ -152,6 +153,9 @@ pub struct Analysis {
     pub new_server: Option<(Duration, String)>,
     /// From the disruption to the last attempt.
     pub watched: Duration,
+    /// The longest attempt from the disruption on: what users waited,
+    /// even when nothing failed.
+    pub slowest_after: Duration,
 }
 
 impl Analysis {
@@ -164,11 +168,14 @@ impl Analysis {
 /// Analyses `samples` (in time order) around a disruption at `disruption`.
 pub fn analyse(samples: &[Sample], disruption: Duration) -> Analysis {
     let window_start = disruption.saturating_sub(STEADY_WINDOW);
+    // An attempt still running when the disruption came may fail because
+    // of it: it counts after, not in the steady state.
+    let ended_before = |s: &&Sample| s.at + s.took <= disruption;
     let before: Vec<&Sample> = samples
         .iter()
-        .filter(|s| s.at >= window_start && s.at < disruption)
+        .filter(|s| s.at >= window_start && ended_before(s))
         .collect();
-    let after: Vec<&Sample> = samples.iter().filter(|s| s.at >= disruption).collect();
+    let after: Vec<&Sample> = samples.iter().filter(|s| !ended_before(s)).collect();
     let served_before = samples
         .iter()
         .rev()
@@ -197,6 +204,7 @@ pub fn analyse(samples: &[Sample], disruption: Duration) -> Analysis {
     Analysis {
         steady_attempts: before.len(),
         steady_failed: before.iter().filter(|s| !s.attempt.ok).count(),
+        steady_error: before.iter().find_map(|s| s.attempt.error.clone()),
         first_failure_after: after
             .iter()
             .find(|s| !s.attempt.ok)
@@ -208,6 +216,7 @@ pub fn analyse(samples: &[Sample], disruption: Duration) -> Analysis {
         served_before,
         new_server,
         watched,
+        slowest_after: after.iter().map(|s| s.took).max().unwrap_or_default(),
     }
 }
 
@@ -287,10 +296,24 @@ mod tests {
     }
 
     #[test]
+    fn an_attempt_the_disruption_interrupts_counts_after_it() {
+        let mut all = samples(30_000, &[(9_900, 10_000)], 99_999);
+        // The attempt of 9.9 s was still waiting when the disruption came.
+        all[99].took = Duration::from_millis(150);
+        let found = analyse(&all, DISRUPTION);
+        assert!(found.steady(), "{found:?}");
+        assert_eq!(found.first_failure_after, Some(Duration::ZERO));
+        assert_eq!(found.failed, 1);
+        assert_eq!(found.steady_error, None);
+        assert_eq!(found.slowest_after, Duration::from_millis(150));
+    }
+
+    #[test]
     fn a_failure_before_the_disruption_breaks_the_steady_state() {
         let found = analyse(&samples(30_000, &[(8_000, 8_100)], 99_999), DISRUPTION);
         assert!(!found.steady());
         assert_eq!(found.steady_failed, 1);
+        assert_eq!(found.steady_error.as_deref(), Some("down at 8000"));
         let too_few = analyse(&samples(30_000, &[], 99_999)[95..], DISRUPTION);
         assert_eq!(too_few.steady_attempts, 5);
         assert!(too_few.steady());

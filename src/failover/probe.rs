@@ -227,6 +227,59 @@ pub async fn primary_of(stack: &RunningStack, endpoint: &EndpointSpec) -> Result
     }
 }
 
+/// Waits, up to `limit`, until each data store endpoint served by
+/// `instance` has exactly one primary again. A killed master that comes
+/// back answers as a second, empty master until Sentinel demotes it; the
+/// next scenario must not start (nor write) before.
+pub async fn await_one_primary(
+    stack: &RunningStack,
+    instance: &str,
+    limit: Duration,
+) -> Result<(), String> {
+    let deadline = tokio::time::Instant::now() + limit;
+    let endpoints = stack.file.endpoints.values().filter(|e| {
+        matches!(e.scheme, Scheme::Postgresql | Scheme::Redis)
+            && stack.addresses(e).iter().any(|a| a.instance == instance)
+    });
+    for endpoint in endpoints {
+        loop {
+            let primaries = primaries_of(stack, endpoint).await;
+            if primaries.len() == 1 {
+                break;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(format!(
+                    "{} primaries of {} after {} s: {primaries:?}",
+                    primaries.len(),
+                    endpoint.name,
+                    limit.as_secs()
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    Ok(())
+}
+
+/// Every instance of a data store endpoint that answers as its primary.
+async fn primaries_of(stack: &RunningStack, endpoint: &EndpointSpec) -> Vec<String> {
+    let mut primaries = Vec::new();
+    for address in stack.addresses(endpoint) {
+        let primary = match endpoint.scheme {
+            Scheme::Postgresql => postgres_connect(endpoint, &address)
+                .await
+                .is_ok_and(|(_, role)| role == "primary"),
+            _ => redis_connect(endpoint, &address)
+                .await
+                .is_ok_and(|(_, role)| role == "master"),
+        };
+        if primary {
+            primaries.push(address.instance);
+        }
+    }
+    primaries
+}
+
 async fn http_attempt(endpoint: &EndpointSpec, address: &EndpointAddress, path: &str) -> Attempt {
     let url = format!(
         "{}://{}{path}",
@@ -489,6 +542,8 @@ async fn redis_connect(
             .get_multiplexed_async_connection()
             .await
             .map_err(|e| e.to_string())?;
+        // The client's own default (500 ms) would cut WAIT off.
+        connection.set_response_timeout(ATTEMPT_TIMEOUT);
         let role: redis::Value = redis::cmd("ROLE")
             .query_async(&mut connection)
             .await

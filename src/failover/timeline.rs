@@ -16,11 +16,17 @@ pub struct Timeline {
     pub clock: String,
     /// What was broken ("api-2 killed (SIGKILL)").
     pub disruption: String,
+    /// What held meanwhile (network delays), if anything.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<String>,
     /// Seconds from the clock's start to the disruption.
     pub disrupted_at_s: f64,
     pub steady_before: bool,
     pub steady_attempts: usize,
     pub steady_failed: usize,
+    /// The first error in the steady window, when there was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steady_error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_failure_after_s: Option<f64>,
     /// The measured RTO; absent when the service did not recover.
@@ -28,6 +34,8 @@ pub struct Timeline {
     pub recovered_after_s: Option<f64>,
     /// From the disruption to the last attempt.
     pub watched_s: f64,
+    /// The longest attempt from the disruption on.
+    pub slowest_attempt_s: f64,
     /// Attempts from the disruption to the recovery, and the failed ones.
     pub attempts: usize,
     pub failed: usize,
@@ -104,13 +112,16 @@ impl Timeline {
         Timeline {
             clock,
             disruption,
+            conditions: Vec::new(),
             disrupted_at_s: seconds(disrupted_at),
             steady_before: analysis.steady(),
             steady_attempts: analysis.steady_attempts,
             steady_failed: analysis.steady_failed,
+            steady_error: analysis.steady_error.clone(),
             first_failure_after_s: analysis.first_failure_after.map(seconds),
             recovered_after_s: analysis.recovered_after.map(seconds),
             watched_s: seconds(analysis.watched),
+            slowest_attempt_s: seconds(analysis.slowest_after),
             attempts: analysis.attempts,
             failed: analysis.failed,
             first_error: analysis.first_error.clone(),
@@ -133,6 +144,9 @@ impl Timeline {
             "{} at {:.1} s",
             self.disruption, self.disrupted_at_s
         )];
+        if !self.conditions.is_empty() {
+            parts.push(format!("while {}", self.conditions.join(", ")));
+        }
         if !self.steady_before {
             parts.push(format!(
                 "steady state not held before ({} of {} attempts failed)",
@@ -148,8 +162,8 @@ impl Timeline {
             None => format!("not recovered after {:.1} s", self.watched_s),
         });
         parts.push(format!(
-            "{} of {} attempts failed",
-            self.failed, self.attempts
+            "{} of {} attempts failed, the slowest took {:.2} s",
+            self.failed, self.attempts, self.slowest_attempt_s
         ));
         if let Some(promoted) = &self.promoted {
             parts.push(format!(

@@ -21,6 +21,7 @@ use crate::checks;
 use crate::config::{Config, Profile};
 use crate::error::InputError;
 use crate::evidence::{CheckOutcome, Observation};
+use crate::failover;
 use crate::model::Inventory;
 use crate::source::Target;
 use crate::source::manifests::Loaded;
@@ -28,6 +29,11 @@ use crate::stack::{RunningStack, StackSession};
 use crate::steps::{self, GoliveWorld, world::RUN_CONTEXT};
 use collector::{Collector, feature_file};
 use record::{RunRecord, SkippedScenario};
+
+/// After a disrupted container is healthy again, how long its data store
+/// may take to have a single primary again (Sentinel demoting a master
+/// that came back).
+const HEAL_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Tags that say what kind of target a scenario needs.
 pub const TARGET_TAGS: &[&str] = &["manifests", "cluster", "stack", "load", "disruptive"];
@@ -352,7 +358,14 @@ pub async fn run(plan: &RunPlan, record: Arc<Mutex<RunRecord>>) {
                 // bringing it back.
                 if let Some(stack) = &context.stack {
                     for (instance, disruption) in to_heal.into_iter().rev() {
-                        if let Err(e) = stack.heal(&instance, disruption).await {
+                        let healed = match stack.heal(&instance, disruption).await {
+                            Ok(()) => {
+                                failover::probe::await_one_primary(stack, &instance, HEAL_LIMIT)
+                                    .await
+                            }
+                            failed => failed,
+                        };
+                        if let Err(e) = healed {
                             context
                                 .between_scenarios
                                 .lock()

@@ -491,6 +491,50 @@ impl Engine {
             .map_err(failed(format!("connecting {container} to {network}")))
     }
 
+    /// Runs `command` in a short-lived helper container of `image` that
+    /// shares the network namespace of `container` and may change its
+    /// traffic control (NET_ADMIN): what `tc netem` needs, without giving
+    /// the stack's own containers that capability. The helper carries
+    /// `labels` (so a run's removal finds it) and is removed afterwards.
+    pub async fn exec_in_network_of(
+        &self,
+        container: &str,
+        image: &str,
+        labels: HashMap<String, String>,
+        command: &[&str],
+    ) -> Result<ExecOutput, EngineError> {
+        let doing = format!("starting a {image} helper in the network of {container}");
+        let body = ContainerCreateBody {
+            image: Some(image.to_string()),
+            // Lives long enough for the command, and no longer if golive dies.
+            entrypoint: Some(vec!["sleep".into(), "120".into()]),
+            cmd: Some(Vec::new()),
+            labels: Some(labels),
+            host_config: Some(HostConfig {
+                network_mode: Some(format!("container:{container}")),
+                cap_add: Some(vec!["NET_ADMIN".into()]),
+                auto_remove: Some(true),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let helper = self
+            .docker
+            .create_container(None::<bollard::query_parameters::CreateContainerOptions>, body)
+            .await
+            .map_err(failed(doing.clone()))?
+            .id;
+        let ran = match self.docker.start_container(&helper, None).await {
+            Ok(()) => self.exec(&helper, None, command).await,
+            Err(source) => Err(EngineError { doing, source }),
+        };
+        let remove = RemoveContainerOptionsBuilder::new().force(true).build();
+        // Already gone when auto-removed; any other failure is the run's
+        // removal's to report.
+        let _ = self.docker.remove_container(&helper, Some(remove)).await;
+        ran
+    }
+
     /// Removes every container and network labelled with run `run_id`;
     /// returns how many of each were removed. A failure does not stop the
     /// others: every one is tried, then the failures are reported together.

@@ -30,6 +30,9 @@ const MIN_WATCH: Duration = Duration::from_secs(10);
 pub struct FailoverState {
     clocks: Vec<(String, Clock)>,
     disruption: Option<(Instant, String)>,
+    /// What held during the disruption ("postgres → postgres-standby
+    /// limited to 8 kbit/s").
+    conditions: Vec<String>,
     /// When the scenario's load started, if one ran with the disruption.
     load_started: Option<Instant>,
     pub timelines: Vec<(String, Timeline)>,
@@ -88,33 +91,77 @@ fn start_clock(world: &mut GoliveWorld, name: &str, probe: Probe) -> Result<(), 
     Ok(())
 }
 
-/// `the primary of "E" | a replica of "S" | "INSTANCE" is killed|stopped|…
-/// [after N s of load on "E"]`.
-pub async fn disrupt(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
-    let stack = stack_of(world)?;
-    if !world.run.allow_disruption {
-        return Err(could_not(
-            "this step breaks a part of the target on purpose: run with --allow-disruption (and tag the scenario @disruptive)",
-        ));
+/// Disruptions change the target: only with `--allow-disruption`.
+fn require_permission(world: &GoliveWorld) -> Result<(), StepFailure> {
+    if world.run.allow_disruption {
+        return Ok(());
     }
-    if world.failover.disruption.is_some() {
-        return Err(could_not("one disruption per scenario"));
-    }
-    let instance = match (&arguments[0], &arguments[1], &arguments[2]) {
-        (primary_of, _, _) if !primary_of.is_empty() => {
-            let spec = endpoint(&stack, primary_of)?;
-            probe::primary_of(&stack, &spec)
+    Err(could_not(
+        "this step breaks a part of the target on purpose: run with --allow-disruption (and tag the scenario @disruptive)",
+    ))
+}
+
+/// The instance a step names: `[primary_of, replica_of, named]`, one of
+/// them not empty — the current primary of a data store endpoint, the
+/// first instance of a service, or an instance by name.
+async fn subject(stack: &RunningStack, names: &[String]) -> Result<String, StepFailure> {
+    match names {
+        [primary_of, _, _] if !primary_of.is_empty() => {
+            let spec = endpoint(stack, primary_of)?;
+            probe::primary_of(stack, &spec)
                 .await
-                .map_err(|e| could_not(format!("the primary of {primary_of}: {e}")))?
+                .map_err(|e| could_not(format!("the primary of {primary_of}: {e}")))
         }
-        (_, service, _) if !service.is_empty() => stack
+        [_, service, _] if !service.is_empty() => stack
             .instances()
             .into_iter()
             .find(|i| i.service == *service)
             .map(|i| i.name)
-            .ok_or_else(|| could_not(format!("the stack has no service named {service:?}")))?,
-        (_, _, named) => stack.instance(named).map_err(could_not)?.name,
+            .ok_or_else(|| could_not(format!("the stack has no service named {service:?}"))),
+        [_, _, named] => Ok(stack.instance(named).map_err(could_not)?.name),
+        _ => Err(could_not("no instance named")),
+    }
+}
+
+/// `the network from (the primary of "E" | a replica of "S" | "INSTANCE")
+/// to "OTHER" is throttled to N kbit/s`: a condition the scenario's
+/// disruption happens in (a standby behind a thin link), undone after the
+/// scenario.
+pub async fn throttle(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
+    let stack = stack_of(world)?;
+    require_permission(world)?;
+    let from = subject(&stack, &arguments[0..3]).await?;
+    let to = stack.instance(&arguments[3]).map_err(could_not)?;
+    let kbit: u32 = arguments[4]
+        .parse()
+        .ok()
+        .filter(|k| *k > 0)
+        .ok_or_else(|| could_not("the limit must be a whole number of kbit/s above 0"))?;
+    let throttle = Disruption::Throttle {
+        kbit,
+        towards: to.address,
     };
+    world.to_heal.push((from.clone(), throttle));
+    stack
+        .disrupt(&from, throttle)
+        .await
+        .map_err(|e| could_not(format!("could not throttle the network of {from}: {e}")))?;
+    world
+        .failover
+        .conditions
+        .push(format!("{from} → {} limited to {kbit} kbit/s", to.name));
+    Ok(())
+}
+
+/// `the primary of "E" | a replica of "S" | "INSTANCE" is killed|stopped|…
+/// [after N s of load on "E"]`.
+pub async fn disrupt(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
+    let stack = stack_of(world)?;
+    require_permission(world)?;
+    if world.failover.disruption.is_some() {
+        return Err(could_not("one disruption per scenario"));
+    }
+    let instance = subject(&stack, &arguments[0..3]).await?;
     let disruption = Disruption::from_participle(&arguments[3])
         .ok_or_else(|| could_not(format!("unknown disruption {:?}", arguments[3])))?;
     // The steady state is measured before: give the clocks their window.
@@ -233,7 +280,10 @@ pub async fn settle(world: &mut GoliveWorld, wait: bool) {
     };
     let limit = Duration::from_secs(u64::from(world.profile.rto_seconds));
     if wait {
-        for (_, clock) in &state.clocks {
+        // Nothing to wait for on a clock whose steady state did not hold:
+        // the scenario cannot be evaluated.
+        let steady = |clock: &Clock| clock::analyse(&clock.samples(), clock.at(disrupted)).steady();
+        for (_, clock) in state.clocks.iter().filter(|(_, c)| steady(c)) {
             clock
                 .wait_for_recovery(clock.at(disrupted), MIN_WATCH, limit)
                 .await;
@@ -247,6 +297,7 @@ pub async fn settle(world: &mut GoliveWorld, wait: bool) {
         let (probe, samples) = clock.stop().await;
         let analysis = clock::analyse(&samples, at);
         let mut timeline = Timeline::new(describe, label.clone(), at, &analysis, &samples);
+        timeline.conditions = state.conditions.clone();
         let acknowledged: Vec<(u64, Duration)> = samples
             .iter()
             .filter_map(|s| Some((s.attempt.acknowledged?, s.at)))
@@ -335,7 +386,7 @@ async fn timeline_of(world: &mut GoliveWorld, name: &str) -> Result<Timeline, St
             timeline.steady_failed,
             timeline.steady_attempts,
             clock::STEADY_WINDOW.as_secs(),
-            timeline.first_error.clone().unwrap_or_default()
+            timeline.steady_error.clone().unwrap_or_default()
         )));
     }
     Ok(timeline)
@@ -489,6 +540,9 @@ pub async fn failover_error_rate(
         world.load_profile.as_ref().map_or("", |p| p.name.as_str())
     );
     settle(world, true).await;
+    // What the clocks saw meanwhile (the RTO), even if this step fails.
+    let mut facts = facts;
+    facts.extend(world.failover.timelines.iter().map(|(_, t)| t.summary()));
     conclude(
         world,
         vec![observation(

@@ -350,6 +350,13 @@ pub static STEPS: &[StepDef] = &[
         failover::disrupt
     ),
     runtime_step!(
+        Given,
+        r#"^the network from (?:the primary of "([^"]+)"|a replica of "([^"]+)"|"([^"]+)") to "([^"]+)" is throttled to ([0-9]+) kbit/s$"#,
+        r#"Given the network from the primary of "db" to "postgres-standby" is throttled to 8 kbit/s"#,
+        "Failover: limits what the container (named, the first of a service, or the current primary of a data store endpoint) sends to the other instance to N kbit/s, the rest of its traffic untouched (tc HTB, from a helper container of golive/tc in its network namespace): a standby behind a thin link, falling behind whenever more is written than the link carries. Undone after the scenario.",
+        failover::throttle
+    ),
+    runtime_step!(
         When,
         r#"^the runbook "([^"]+)" runs$"#,
         r#"When the runbook "promote-standby" runs"#,
