@@ -165,7 +165,7 @@ fn the_ha_stack_survives_each_failover_and_the_timelines_say_how() {
     assert_eq!(scenarios(&summary).len(), 3, "{}", run.context());
     // Losing one API replica behind nginx: the load saw no error.
     let api = timeline(&summary, "API replica");
-    assert_eq!(api["disruption"], "api-2 killed (SIGKILL)", "{api:#}");
+    assert_eq!(api["disruption"], "api-1 killed (SIGKILL)", "{api:#}");
     assert!(api["steady_before"] == true && api["steady_attempts"].as_u64() >= Some(25));
     let load = api["load"].as_array().expect("the load's seconds");
     let failed: u64 = load.iter().filter_map(|s| s["failed"].as_u64()).sum();
@@ -206,7 +206,190 @@ fn the_ha_stack_survives_each_failover_and_the_timelines_say_how() {
     assert!(
         postgres["writes"]["acknowledged"].as_u64() > Some(20) && postgres["writes"]["lost"] == 0
     );
+    assert_eq!(
+        postgres["conditions"][0], "postgres → postgres-standby limited to 16 kbit/s",
+        "{postgres:#}"
+    );
     // Each broken part came back before the next scenario, and nothing is left.
+    assert!(
+        summary["input_errors"]
+            .as_array()
+            .is_some_and(Vec::is_empty),
+        "{}",
+        run.context()
+    );
+    assert_removed(&run);
+}
+
+/// The observations of a run that failed.
+fn failed_observations(summary: &Value) -> Vec<Value> {
+    scenarios(summary)
+        .into_iter()
+        .flat_map(|(_, s)| s["observations"].as_array().cloned().unwrap_or_default())
+        .filter(|o| o["passed"] == false)
+        .collect()
+}
+
+/// A variant of the HA stack built to fail one failover scenario (the
+/// feature's tag), the item that fails and how its timeline shows it.
+struct HaVariant {
+    name: &'static str,
+    tag: &'static str,
+    item: &'static str,
+    timeline: fn(&Value) -> bool,
+}
+
+const HA_VARIANTS: &[HaVariant] = &[
+    // One API replica: killed, every request fails until it is brought back.
+    HaVariant {
+        name: "ha-single-api",
+        tag: "@api",
+        item: "failover.error-rate",
+        timeline: |t| {
+            let load = t["load"].as_array().cloned().unwrap_or_default();
+            let failed: u64 = load.iter().filter_map(|s| s["failed"].as_u64()).sum();
+            failed > 100 && t["recovered_after_s"].is_null()
+        },
+    },
+    // No Sentinel: the replicas stay read-only, no new master, ever.
+    HaVariant {
+        name: "ha-no-sentinel",
+        tag: "@redis",
+        item: "failover.promotion",
+        timeline: |t| {
+            t["promoted"].is_null()
+                && t["recovered_after_s"].is_null()
+                && t["failed"].as_u64() > Some(100)
+        },
+    },
+    // Asynchronous standby behind a throttled link: the rows committed
+    // since it last caught up are lost.
+    HaVariant {
+        name: "ha-async",
+        tag: "@postgres",
+        item: "failover.rpo",
+        timeline: |t| {
+            t["writes"]["lost"].as_u64() > Some(0)
+                && t["writes"]["rpo_s"].as_f64().is_some_and(|s| s > 0.0)
+                && t["promoted"]["instance"] == "postgres-standby"
+        },
+    },
+];
+
+/// Each variant built to fail a failover is NOT READY on that scenario,
+/// with the measured figures against the target, and leaves nothing.
+#[test]
+fn each_ha_variant_fails_its_failover_with_the_measured_figures() {
+    let runs: Vec<(&HaVariant, Run)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = HA_VARIANTS
+            .iter()
+            .map(|variant| {
+                scope.spawn(move || {
+                    let target = format!("stack:fixtures/stacks/{}.yaml", variant.name);
+                    let run = common::run(&[
+                        "--target",
+                        &target,
+                        "--features",
+                        "features/failover.feature",
+                        "--allow-disruption",
+                        "--tags",
+                        variant.tag,
+                    ]);
+                    (variant, run)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a variant run panicked"))
+            .collect()
+    });
+    let mut problems = Vec::new();
+    for (variant, run) in runs {
+        if let Some(problem) = run.exit_mismatch(variant.name, 1) {
+            problems.push(problem);
+            continue;
+        }
+        let summary = run.summary();
+        let failed = failed_observations(&summary);
+        let items: Vec<&str> = failed.iter().filter_map(|o| o["item"].as_str()).collect();
+        if items != [variant.item] {
+            problems.push(format!(
+                "{}: failed items {items:?}, expected [{:?}]\n{}",
+                variant.name, variant.item, run.stdout
+            ));
+        }
+        // The verdict says what was measured, against what target.
+        let facts = failed
+            .iter()
+            .flat_map(|o| o["facts"].as_array().cloned().unwrap_or_default())
+            .filter_map(|f| f.as_str().map(str::to_string))
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !facts.contains("target") && !facts.contains("lost") {
+            problems.push(format!("{}: no figure in {facts:?}", variant.name));
+        }
+        let (_, scenario) = scenarios(&summary)[0];
+        let timeline = &scenario["failover"][0];
+        if !(variant.timeline)(timeline) {
+            problems.push(format!("{}: timeline {timeline:#}", variant.name));
+        }
+        assert_removed(&run);
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+/// Stop, restart, disconnection and pause of an API replica behind nginx
+/// are healed and invisible on the HA stack; a clock whose steady state
+/// does not hold before the disruption cannot evaluate the scenario.
+#[test]
+fn every_kind_of_disruption_is_healed_and_an_unsteady_clock_cannot_evaluate() {
+    let run = common::run(&[
+        "--target",
+        "stack:fixtures/stacks/ha.yaml",
+        "--features",
+        "fixtures/stacks/features/disruptions.feature",
+        "--allow-disruption",
+    ]);
+    run.assert_exit(2);
+    let summary = run.summary();
+    let all = scenarios(&summary);
+    assert_eq!(all.len(), 5, "{}", run.context());
+    let mut disruptions = Vec::new();
+    for (_, scenario) in &all[..4] {
+        assert_eq!(scenario["status"], "passed", "{}", run.context());
+        let timeline = &scenario["failover"][0];
+        assert!(
+            timeline["steady_before"] == true && timeline["recovered_after_s"].as_f64() < Some(5.0),
+            "{timeline:#}"
+        );
+        disruptions.push(timeline["disruption"].as_str().unwrap_or_default().to_string());
+    }
+    assert_eq!(
+        disruptions,
+        [
+            "api-1 stopped",
+            "api-2 restarted",
+            "api-3 cut off the network",
+            "api-1 paused"
+        ]
+    );
+    let (_, unsteady) = all[4];
+    assert_eq!(unsteady["status"], "could_not_evaluate", "{}", run.context());
+    let timeline = &unsteady["failover"][0];
+    assert!(
+        timeline["steady_before"] == false
+            && timeline["steady_error"] == "status 404"
+            && timeline["watched_s"].as_f64() < Some(5.0),
+        "judged at once, without waiting for a recovery: {timeline:#}"
+    );
+    assert!(
+        run.stdout
+            .contains("the steady state did not hold before the disruption"),
+        "{}",
+        run.context()
+    );
+    // Every disrupted replica came back: no error between scenarios.
     assert!(
         summary["input_errors"]
             .as_array()
@@ -219,10 +402,8 @@ fn the_ha_stack_survives_each_failover_and_the_timelines_say_how() {
 
 /// The runtime items (observation `item`s) that failed in a run.
 fn failed_items(summary: &Value) -> Vec<String> {
-    let mut items: Vec<String> = scenarios(summary)
-        .into_iter()
-        .flat_map(|(_, s)| s["observations"].as_array().cloned().unwrap_or_default())
-        .filter(|o| o["passed"] == false)
+    let mut items: Vec<String> = failed_observations(summary)
+        .iter()
         .map(|o| o["item"].as_str().unwrap_or_default().to_string())
         .collect();
     items.sort();
