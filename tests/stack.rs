@@ -139,6 +139,10 @@ fn the_reference_stack_is_ready_and_removed_afterwards() {
             run.context()
         );
     }
+    assert!(
+        !run.report_path("failover.html").exists(),
+        "no failover ran, no failover page"
+    );
     assert_removed(&run);
 }
 
@@ -210,6 +214,29 @@ fn the_ha_stack_survives_each_failover_and_the_timelines_say_how() {
         postgres["conditions"][0], "postgres → postgres-standby limited to 16 kbit/s",
         "{postgres:#}"
     );
+    // The evidence in every report: figures in JUnit and Markdown, a
+    // chart per clock, marked at the disruption and the recovery.
+    let junit = run.junit();
+    assert!(
+        junit.contains("<system-out>") && junit.contains("postgres killed (SIGKILL)"),
+        "{junit}"
+    );
+    let markdown = run.markdown();
+    assert!(
+        markdown.contains("### Failover") && markdown.contains("| 0 of "),
+        "{markdown}"
+    );
+    let page = run.report("failover.html");
+    assert_eq!(page.matches("<svg").count(), 3, "{page}");
+    for text in [
+        "disruption",
+        "recovered",
+        "load requests",
+        "Acknowledged writes lost (RPO)",
+    ] {
+        assert!(page.contains(text), "{text}");
+    }
+    assert!(run.stdout.contains("recovered after"), "{}", run.context());
     // Each broken part came back before the next scenario, and nothing is left.
     assert!(
         summary["input_errors"]
@@ -363,7 +390,12 @@ fn every_kind_of_disruption_is_healed_and_an_unsteady_clock_cannot_evaluate() {
             timeline["steady_before"] == true && timeline["recovered_after_s"].as_f64() < Some(5.0),
             "{timeline:#}"
         );
-        disruptions.push(timeline["disruption"].as_str().unwrap_or_default().to_string());
+        disruptions.push(
+            timeline["disruption"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
     }
     assert_eq!(
         disruptions,
@@ -375,7 +407,12 @@ fn every_kind_of_disruption_is_healed_and_an_unsteady_clock_cannot_evaluate() {
         ]
     );
     let (_, unsteady) = all[4];
-    assert_eq!(unsteady["status"], "could_not_evaluate", "{}", run.context());
+    assert_eq!(
+        unsteady["status"],
+        "could_not_evaluate",
+        "{}",
+        run.context()
+    );
     let timeline = &unsteady["failover"][0];
     assert!(
         timeline["steady_before"] == false

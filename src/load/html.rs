@@ -9,76 +9,7 @@ use super::baseline::Comparison;
 use super::judge::Verdict;
 use super::record::Second;
 use super::report::{Campaign, Figures, ms};
-
-const WIDTH: f64 = 720.0;
-const HEIGHT: f64 = 180.0;
-const MARGIN: f64 = 40.0;
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// One chart: series of (label, colour, value per second) on a shared
-/// time axis; `None` values are gaps.
-fn line_chart(title: &str, unit: &str, series: &[(&str, &str, Vec<Option<f64>>)]) -> String {
-    let seconds = series
-        .iter()
-        .map(|(_, _, v)| v.len())
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let top = series
-        .iter()
-        .flat_map(|(_, _, values)| values.iter().flatten())
-        .fold(0.0_f64, |a, b| a.max(*b))
-        .max(1e-9);
-    let x = |i: usize| MARGIN + (WIDTH - 2.0 * MARGIN) * i as f64 / (seconds.max(2) - 1) as f64;
-    let y = |v: f64| HEIGHT - MARGIN + (2.0 * MARGIN - HEIGHT) * v / top;
-    let mut svg = format!(
-        r#"<figure><figcaption>{}</figcaption><svg role="img" aria-label="{}" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}">"#,
-        escape(title),
-        escape(title)
-    );
-    let _ = write!(
-        svg,
-        r##"<line x1="{MARGIN}" y1="{b}" x2="{r}" y2="{b}" stroke="#888"/><line x1="{MARGIN}" y1="{MARGIN}" x2="{MARGIN}" y2="{b}" stroke="#888"/><text x="4" y="{t}" font-size="11">{top:.1} {unit}</text><text x="4" y="{b}" font-size="11">0</text><text x="{r}" y="{l}" font-size="11" text-anchor="end">{seconds} s</text>"##,
-        b = HEIGHT - MARGIN,
-        r = WIDTH - MARGIN,
-        t = MARGIN,
-        l = HEIGHT - MARGIN + 16.0,
-        unit = escape(unit),
-    );
-    for (index, (label, colour, values)) in series.iter().enumerate() {
-        let mut path = String::new();
-        let mut pen_down = false;
-        for (i, value) in values.iter().enumerate() {
-            match value {
-                Some(v) => {
-                    let _ = write!(
-                        path,
-                        "{}{:.1},{:.1} ",
-                        if pen_down { "L" } else { "M" },
-                        x(i),
-                        y(*v)
-                    );
-                    pen_down = true;
-                }
-                None => pen_down = false,
-            }
-        }
-        let _ = write!(
-            svg,
-            r#"<path d="{path}" fill="none" stroke="{colour}" stroke-width="1.5"/><text x="{}" y="14" font-size="11" fill="{colour}">{}</text>"#,
-            MARGIN + 90.0 * index as f64,
-            escape(label)
-        );
-    }
-    svg.push_str("</svg></figure>");
-    svg
-}
+use crate::report::svg::{escape, line_chart};
 
 fn figure_row(name: &str, figures: &Figures) -> String {
     format!(
@@ -143,6 +74,7 @@ pub fn render(campaign: &Campaign) -> String {
                 timeline.iter().map(|s| s.p99_ms).collect(),
             ),
         ],
+        &[],
     );
     let throughput = line_chart(
         "Throughput",
@@ -152,6 +84,7 @@ pub fn render(campaign: &Campaign) -> String {
             "#2b7bb9",
             timeline.iter().map(|s| Some(s.requests as f64)).collect(),
         )],
+        &[],
     );
     let errors = line_chart(
         "Errors",
@@ -161,6 +94,7 @@ pub fn render(campaign: &Campaign) -> String {
             "#c0392b",
             timeline.iter().map(|s| Some(s.failures as f64)).collect(),
         )],
+        &[],
     );
     let mut targets = String::new();
     for target in &campaign.targets {

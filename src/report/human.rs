@@ -42,6 +42,12 @@ pub fn render(record: &RunRecord, verdict: Verdict, reports: &[PathBuf]) -> Stri
                 let _ = write!(detail, ", {suppressed} suppressed");
             }
             let _ = writeln!(out, "  {mark} {}  [{detail}]", scenario.name);
+            // The figures a release manager signs, passed or not.
+            if scenario.status == Status::Passed {
+                for timeline in &scenario.failover {
+                    let _ = writeln!(out, "       {}", timeline.summary());
+                }
+            }
             for step in scenario.steps.iter().filter(|s| s.status != Status::Passed) {
                 let _ = writeln!(
                     out,

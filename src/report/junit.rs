@@ -76,8 +76,16 @@ fn testcase(feature_name: &str, file: &str, name: &str, scenario: &ScenarioRecor
         ),
     };
     builder.set_classname(feature_name).set_filepath(file);
-    if let Some(text) = suppressed_text(scenario) {
-        builder.set_system_out(&text);
+    // The failover figures (RTO, failed attempts, writes lost), whatever
+    // the outcome, and what was suppressed.
+    let system_out: Vec<String> = scenario
+        .failover
+        .iter()
+        .map(|t| t.summary())
+        .chain(suppressed_text(scenario))
+        .collect();
+    if !system_out.is_empty() {
+        builder.set_system_out(&system_out.join("\n"));
     }
     builder.build()
 }

@@ -11,7 +11,7 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', "<br>")
 }
 
-fn status_label(status: Status) -> &'static str {
+pub(super) fn status_label(status: Status) -> &'static str {
     match status {
         Status::Passed => "✅ passed",
         Status::Failed => "❌ failed",
@@ -135,6 +135,54 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
             "\n### Could not evaluate\n\n| Item | Step | Why |\n|---|---|---|\n{}",
             problems.join("\n")
         );
+    }
+    let failovers: Vec<_> = record
+        .scenarios()
+        .flat_map(|(_, s)| s.failover.iter().map(move |t| (s, t)))
+        .collect();
+    if !failovers.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n### Failover (charts in failover.html)\n\n| Item | Disruption | Steady before | First failure | RTO | Failed attempts | Slowest | Promoted | Writes lost |\n|---|---|---|---|---|---|---|---|---|"
+        );
+        let seconds = |s: Option<f64>| s.map_or("-".to_string(), |s| format!("{s:.2} s"));
+        for (scenario, t) in failovers {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} of {} | {:.2} s | {} | {} |",
+                cell(&scenario.name),
+                cell(
+                    &[t.disruption.clone()]
+                        .into_iter()
+                        .chain(t.conditions.iter().map(|c| format!("while {c}")))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                if t.steady_before {
+                    "held"
+                } else {
+                    "**not held**"
+                },
+                seconds(t.first_failure_after_s),
+                t.recovered_after_s.map_or_else(
+                    || format!("**not recovered** in {:.1} s", t.watched_s),
+                    |s| format!("{s:.2} s")
+                ),
+                t.failed,
+                t.attempts,
+                t.slowest_attempt_s,
+                t.promoted.as_ref().map_or("-".to_string(), |p| format!(
+                    "{} after {:.2} s",
+                    p.instance, p.after_s
+                )),
+                t.writes
+                    .as_ref()
+                    .map_or("-".to_string(), |w| match &w.unverified {
+                        Some(_) => format!("{} acknowledged, not verified", w.acknowledged),
+                        None => format!("{} of {} (RPO {:.2} s)", w.lost, w.acknowledged, w.rpo_s),
+                    }),
+            );
+        }
     }
     let observations: Vec<_> = record
         .scenarios()

@@ -1,12 +1,15 @@
 //! Reporters: siblings that read a finished (or interrupted) [`RunRecord`]
 //! and write one file each under the report directory: `junit.xml` for CI,
-//! `summary.json` for machines, `summary.md` for a merge request. The
-//! terminal summary (`human`) is one more sibling. None of them runs checks.
+//! `summary.json` for machines, `summary.md` for a merge request, and
+//! `failover.html` when failover scenarios ran. The terminal summary
+//! (`human`) is one more sibling. None of them runs checks.
 
+pub mod failover;
 pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod svg;
 
 use std::path::{Path, PathBuf};
 
@@ -66,21 +69,20 @@ pub fn write_all(
     verdict: Verdict,
     dir: &Path,
 ) -> Result<Vec<PathBuf>, InputError> {
-    write_files(
-        dir,
-        [
-            ("junit.xml", junit::render(record)),
-            ("summary.json", json::render(record, verdict)),
-            ("summary.md", markdown::render(record, verdict)),
-        ],
-    )
+    let mut files = vec![
+        ("junit.xml", junit::render(record)),
+        ("summary.json", json::render(record, verdict)),
+        ("summary.md", markdown::render(record, verdict)),
+    ];
+    files.extend(failover::render(record, verdict).map(|page| ("failover.html", page)));
+    write_files(dir, files)
 }
 
 /// Writes `(file name, content)` pairs into `dir` (created if needed) and
 /// returns their paths; the first failure names the directory or file.
-pub fn write_files<const N: usize>(
+pub fn write_files<'a>(
     dir: &Path,
-    files: [(&str, String); N],
+    files: impl IntoIterator<Item = (&'a str, String)>,
 ) -> Result<Vec<PathBuf>, InputError> {
     let place = dir.display().to_string();
     std::fs::create_dir_all(dir)

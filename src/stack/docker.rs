@@ -520,7 +520,10 @@ impl Engine {
         };
         let helper = self
             .docker
-            .create_container(None::<bollard::query_parameters::CreateContainerOptions>, body)
+            .create_container(
+                None::<bollard::query_parameters::CreateContainerOptions>,
+                body,
+            )
             .await
             .map_err(failed(doing.clone()))?
             .id;

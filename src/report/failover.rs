@@ -1,0 +1,207 @@
+//! `failover.html`: the failover scenarios of a run on one self-contained
+//! page, for the release manager who signs the RTO and RPO off. Per
+//! scenario: its result, the figures of each recovery clock (disruption,
+//! steady state, first failure, RTO, failed attempts, slowest attempt,
+//! promotion, writes lost) and a chart of the attempts per second — with
+//! the load's requests and failures in the same seconds when a load ran —
+//! marked at the disruption and at the recovery. Written only when a
+//! scenario has a timeline.
+
+use std::fmt::Write as _;
+
+use super::markdown::status_label;
+use super::svg::{Marker, escape, line_chart};
+use crate::failover::timeline::Timeline;
+use crate::runner::record::{RunRecord, ScenarioRecord, Status};
+use crate::verdict::Verdict;
+
+fn optional_seconds(value: Option<f64>, absent: &str) -> String {
+    value.map_or_else(|| absent.to_string(), |s| format!("{s:.2} s"))
+}
+
+/// The figures of one clock, as table rows.
+fn figures(timeline: &Timeline) -> String {
+    let mut rows = vec![
+        ("Probe", timeline.clock.clone()),
+        (
+            "Disruption",
+            format!(
+                "{} at {:.1} s",
+                timeline.disruption, timeline.disrupted_at_s
+            ),
+        ),
+    ];
+    if !timeline.conditions.is_empty() {
+        rows.push(("While", timeline.conditions.join(", ")));
+    }
+    rows.push((
+        "Steady state before",
+        if timeline.steady_before {
+            format!("held ({} attempts)", timeline.steady_attempts)
+        } else {
+            format!(
+                "NOT held: {} of {} attempts failed ({})",
+                timeline.steady_failed,
+                timeline.steady_attempts,
+                timeline.steady_error.as_deref().unwrap_or("")
+            )
+        },
+    ));
+    rows.push((
+        "First failure",
+        optional_seconds(timeline.first_failure_after_s, "none"),
+    ));
+    rows.push((
+        "Recovered (RTO)",
+        optional_seconds(
+            timeline.recovered_after_s,
+            &format!("not within the {:.1} s watched", timeline.watched_s),
+        ),
+    ));
+    rows.push((
+        "Failed attempts",
+        format!("{} of {}", timeline.failed, timeline.attempts),
+    ));
+    rows.push((
+        "Slowest attempt",
+        format!("{:.2} s", timeline.slowest_attempt_s),
+    ));
+    if let Some(error) = &timeline.first_error {
+        rows.push(("First error", error.clone()));
+    }
+    if let Some(promoted) = &timeline.promoted {
+        rows.push((
+            "Promoted",
+            format!("{} after {:.2} s", promoted.instance, promoted.after_s),
+        ));
+    }
+    if let Some(writes) = &timeline.writes {
+        rows.push((
+            "Acknowledged writes lost (RPO)",
+            match &writes.unverified {
+                Some(why) => format!("{} acknowledged, not verified: {why}", writes.acknowledged),
+                None => format!(
+                    "{} of {} (RPO {:.2} s)",
+                    writes.lost, writes.acknowledged, writes.rpo_s
+                ),
+            },
+        ));
+    }
+    rows.iter()
+        .map(|(name, value)| format!("<tr><th>{name}</th><td>{}</td></tr>", escape(value)))
+        .collect()
+}
+
+/// Attempts per second (and the load's, when one ran), marked at the
+/// disruption and the recovery.
+fn chart(timeline: &Timeline) -> String {
+    let mut series = vec![
+        (
+            "probe ok",
+            "#2b7bb9",
+            timeline.seconds.iter().map(|s| Some(s.ok as f64)).collect(),
+        ),
+        (
+            "probe failed",
+            "#c0392b",
+            timeline
+                .seconds
+                .iter()
+                .map(|s| Some(s.failed as f64))
+                .collect(),
+        ),
+    ];
+    if let Some(load) = &timeline.load {
+        series.push((
+            "load requests",
+            "#7f8c8d",
+            load.iter().map(|s| Some(s.requests as f64)).collect(),
+        ));
+        series.push((
+            "load failed",
+            "#e08a00",
+            load.iter().map(|s| Some(s.failed as f64)).collect(),
+        ));
+    }
+    let mut markers = vec![Marker {
+        at_s: timeline.disrupted_at_s,
+        label: "disruption",
+        colour: "#c0392b",
+    }];
+    if let Some(rto) = timeline.recovered_after_s.filter(|r| *r > 0.0) {
+        markers.push(Marker {
+            at_s: timeline.disrupted_at_s + rto,
+            label: "recovered",
+            colour: "#1e7e34",
+        });
+    }
+    line_chart(
+        &format!("{} — per second", timeline.clock),
+        "per s",
+        &series,
+        &markers,
+    )
+}
+
+fn section(feature: &str, scenario: &ScenarioRecord) -> String {
+    let mut html = format!(
+        r#"<section><h2>{}</h2><p class="{}">{} · {}</p>"#,
+        escape(&scenario.name),
+        match scenario.status {
+            Status::Passed => "passed",
+            _ => "failed",
+        },
+        status_label(scenario.status),
+        escape(feature)
+    );
+    for step in scenario.steps.iter().filter(|s| s.status != Status::Passed) {
+        let _ = write!(
+            html,
+            "<pre>{} {} (line {}):\n{}</pre>",
+            step.keyword,
+            escape(&step.text),
+            step.line,
+            escape(step.message.as_deref().unwrap_or(""))
+        );
+    }
+    for timeline in &scenario.failover {
+        let _ = write!(
+            html,
+            "<table>{}</table>{}",
+            figures(timeline),
+            chart(timeline)
+        );
+    }
+    html.push_str("</section>");
+    html
+}
+
+/// The page, or `None` when no scenario of the run has a timeline.
+pub fn render(record: &RunRecord, verdict: Verdict) -> Option<String> {
+    let sections: String = record
+        .scenarios()
+        .filter(|(_, s)| !s.failover.is_empty())
+        .map(|(feature, scenario)| section(&feature.name, scenario))
+        .collect();
+    if sections.is_empty() {
+        return None;
+    }
+    Some(format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>golive failover: {verdict}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; max-width: 60em; }}
+table {{ border-collapse: collapse; margin: 1em 0; }}
+td, th {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; }}
+p.passed {{ color: #1e7e34; }} p.failed {{ color: #c0392b; font-weight: bold; }}
+figure {{ margin: 1em 0; }} figcaption {{ font-weight: bold; }}
+</style></head><body>
+<h1>golive failover — {verdict}</h1>
+<p>{target}. Each clock probed every 100 ms; an attempt slower than 2 s failed. The RTO runs from the disruption to the first attempt of 5 s of successes; acknowledged writes were read back after the recovery.</p>
+{sections}
+</body></html>
+"#,
+        verdict = verdict.label(),
+        target = escape(&super::markdown::target_line(record)),
+    ))
+}
