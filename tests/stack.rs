@@ -237,15 +237,20 @@ fn the_ha_stack_survives_each_failover_and_the_timelines_say_how() {
         assert!(page.contains(text), "{text}");
     }
     assert!(run.stdout.contains("recovered after"), "{}", run.context());
-    // Each broken part came back before the next scenario, and nothing is left.
+    assert_healed_and_removed(&run);
+}
+
+/// Every disrupted part came back before the next scenario (no error
+/// between scenarios), and nothing of the run is left.
+fn assert_healed_and_removed(run: &Run) {
     assert!(
-        summary["input_errors"]
+        run.summary()["input_errors"]
             .as_array()
             .is_some_and(Vec::is_empty),
         "{}",
         run.context()
     );
-    assert_removed(&run);
+    assert_removed(run);
 }
 
 /// The observations of a run that failed.
@@ -426,15 +431,7 @@ fn every_kind_of_disruption_is_healed_and_an_unsteady_clock_cannot_evaluate() {
         "{}",
         run.context()
     );
-    // Every disrupted replica came back: no error between scenarios.
-    assert!(
-        summary["input_errors"]
-            .as_array()
-            .is_some_and(Vec::is_empty),
-        "{}",
-        run.context()
-    );
-    assert_removed(&run);
+    assert_healed_and_removed(&run);
 }
 
 /// The runtime items (observation `item`s) that failed in a run.

@@ -9,7 +9,7 @@ use super::baseline::Comparison;
 use super::judge::Verdict;
 use super::record::Second;
 use super::report::{Campaign, Figures, ms};
-use crate::report::svg::{escape, line_chart};
+use crate::report::svg::{escape, line_chart, page};
 
 fn figure_row(name: &str, figures: &Figures) -> String {
     format!(
@@ -143,17 +143,8 @@ pub fn render(campaign: &Campaign) -> String {
             )
         })
         .collect();
-    format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>golive load: {name}</title>
-<style>
-body {{ font-family: sans-serif; margin: 2em; max-width: 60em; }}
-table {{ border-collapse: collapse; margin: 1em 0; }}
-td, th {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; }}
-tr.met td:first-child {{ color: #1e7e34; }} tr.missed td:first-child {{ color: #c0392b; font-weight: bold; }}
-figure {{ margin: 1em 0; }} figcaption {{ font-weight: bold; }}
-</style></head><body>
-<h1>golive load: {name} — {verdict}</h1>
+    let body = format!(
+        r#"<h1>golive load: {name} — {verdict}</h1>
 <p>{description}</p>
 <p>Destination {destination} · steady phase {steady:.0} s · {requests_count} requests. What is measured: {measured}.</p>
 <ul>{errors_list}</ul>
@@ -162,9 +153,7 @@ figure {{ margin: 1em 0; }} figcaption {{ font-weight: bold; }}
 <h2>Over time</h2>{latency}{throughput}{errors}
 <h2>Status codes (steady phase)</h2><table id="statuses">{statuses}</table>
 <h2>Requests (steady phase)</h2>
-<table id="requests"><tr><th>Request</th><th>Requests</th><th>Errors</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr>{requests}</table>
-</body></html>
-"#,
+<table id="requests"><tr><th>Request</th><th>Requests</th><th>Errors</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr>{requests}</table>"#,
         name = escape(&campaign.profile),
         verdict = campaign.verdict.replace('_', " "),
         description = escape(&campaign.description),
@@ -172,5 +161,10 @@ figure {{ margin: 1em 0; }} figcaption {{ font-weight: bold; }}
         steady = campaign.steady_seconds,
         requests_count = campaign.steady.requests,
         measured = escape(campaign.measured),
+    );
+    page(
+        &format!("golive load: {}", escape(&campaign.profile)),
+        "tr.met td:first-child { color: #1e7e34; } tr.missed td:first-child { color: #c0392b; font-weight: bold; }",
+        &body,
     )
 }

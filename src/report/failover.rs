@@ -10,7 +10,7 @@
 use std::fmt::Write as _;
 
 use super::markdown::status_label;
-use super::svg::{Marker, escape, line_chart};
+use super::svg::{Marker, escape, line_chart, page};
 use crate::failover::timeline::Timeline;
 use crate::runner::record::{RunRecord, ScenarioRecord, Status};
 use crate::verdict::Verdict;
@@ -186,22 +186,14 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> Option<String> {
     if sections.is_empty() {
         return None;
     }
-    Some(format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>golive failover: {verdict}</title>
-<style>
-body {{ font-family: sans-serif; margin: 2em; max-width: 60em; }}
-table {{ border-collapse: collapse; margin: 1em 0; }}
-td, th {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; }}
-p.passed {{ color: #1e7e34; }} p.failed {{ color: #c0392b; font-weight: bold; }}
-figure {{ margin: 1em 0; }} figcaption {{ font-weight: bold; }}
-</style></head><body>
-<h1>golive failover — {verdict}</h1>
-<p>{target}. Each clock probed every 100 ms; an attempt slower than 2 s failed. The RTO runs from the disruption to the first attempt of 5 s of successes; acknowledged writes were read back after the recovery.</p>
-{sections}
-</body></html>
-"#,
+    let body = format!(
+        "<h1>golive failover — {verdict}</h1>\n<p>{target}. Each clock probed every 100 ms; an attempt slower than 2 s failed. The RTO runs from the disruption to the first attempt of 5 s of successes; acknowledged writes were read back after the recovery.</p>\n{sections}",
         verdict = verdict.label(),
         target = escape(&super::markdown::target_line(record)),
+    );
+    Some(page(
+        &format!("golive failover: {}", verdict.label()),
+        "p.passed { color: #1e7e34; } p.failed { color: #c0392b; font-weight: bold; }",
+        &body,
     ))
 }

@@ -1,11 +1,31 @@
-//! Inline SVG charts for the self-contained HTML reports (load.html,
-//! failover.html): no script, no font, no network.
+//! What the self-contained HTML reports (load.html, failover.html) share:
+//! the page and its style, escaping, and inline SVG charts — no script, no
+//! font, no network.
 
 use std::fmt::Write as _;
 
 const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 180.0;
 const MARGIN: f64 = 40.0;
+
+/// A whole page: `title` (already escaped), the shared style plus
+/// `style`, and `body`.
+pub fn page(title: &str, style: &str, body: &str) -> String {
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; max-width: 60em; }}
+table {{ border-collapse: collapse; margin: 1em 0; }}
+td, th {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; }}
+figure {{ margin: 1em 0; }} figcaption {{ font-weight: bold; }}
+{style}
+</style></head><body>
+{body}
+</body></html>
+"#
+    )
+}
 
 pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;")

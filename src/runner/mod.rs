@@ -36,7 +36,7 @@ use record::{RunRecord, SkippedScenario};
 const HEAL_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Tags that say what kind of target a scenario needs.
-pub const TARGET_TAGS: &[&str] = &["manifests", "cluster", "stack", "load", "disruptive"];
+pub const TARGET_TAGS: &[&str] = &["manifests", "cluster", "stack", "load"];
 
 /// What the user asked for.
 #[derive(Debug, Clone)]
@@ -235,12 +235,6 @@ fn exclusion(
     {
         return Some("excluded by --tags".into());
     }
-    if !allow_disruption && tags.iter().any(|t| t == "disruptive") {
-        return Some(
-            "@disruptive: breaks parts of the target on purpose; run with --allow-disruption"
-                .into(),
-        );
-    }
     let needs: Vec<&String> = tags
         .iter()
         .filter(|t| TARGET_TAGS.contains(&t.as_str()))
@@ -251,6 +245,13 @@ fn exclusion(
             "needs a {} target; this run's target is @{target_tag}",
             needs.join(" or ")
         ));
+    }
+    // A permission, asked for only where the target could run it.
+    if !allow_disruption && tags.iter().any(|t| t == "disruptive") {
+        return Some(
+            "@disruptive: breaks parts of the target on purpose; run with --allow-disruption"
+                .into(),
+        );
     }
     if let Some(selected) = selected {
         let named = steps.iter().filter_map(|step| {
