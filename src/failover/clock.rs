@@ -20,7 +20,7 @@ pub const INTERVAL: Duration = Duration::from_millis(100);
 /// The window before a disruption in which every attempt must succeed.
 pub const STEADY_WINDOW: Duration = Duration::from_secs(3);
 /// At least this many attempts in the steady window.
-const STEADY_MIN_ATTEMPTS: usize = 5;
+pub const STEADY_MIN_ATTEMPTS: usize = 5;
 /// A recovery counts once the attempts succeed for this long.
 pub const SUSTAIN: Duration = Duration::from_secs(5);
 
@@ -147,9 +147,8 @@ pub struct Analysis {
     pub attempts: usize,
     pub failed: usize,
     pub first_error: Option<String>,
-    /// Who answered last before the disruption, and the first other
-    /// instance to answer after it (a promotion), with when.
-    pub served_before: Option<String>,
+    /// The first instance to answer after the disruption that had not
+    /// answered in the steady window (a promotion), with when.
     pub new_server: Option<(Duration, String)>,
     /// From the disruption to the last attempt.
     pub watched: Duration,
@@ -176,11 +175,13 @@ pub fn analyse(samples: &[Sample], disruption: Duration) -> Analysis {
         .filter(|s| s.at >= window_start && ended_before(s))
         .collect();
     let after: Vec<&Sample> = samples.iter().filter(|s| !ended_before(s)).collect();
-    let served_before = samples
+    // Every instance that answered in the steady window: an HTTP clock
+    // takes the instances in turn, a data store's answers its primary.
+    let served_before: Vec<&String> = before
         .iter()
-        .rev()
-        .filter(|s| s.at < disruption && s.attempt.ok)
-        .find_map(|s| s.attempt.served_by.clone());
+        .filter(|s| s.attempt.ok)
+        .filter_map(|s| s.attempt.served_by.as_ref())
+        .collect();
     let last_failure = after.iter().rposition(|s| !s.attempt.ok);
     let watched = after
         .last()
@@ -198,7 +199,7 @@ pub fn analyse(samples: &[Sample], disruption: Duration) -> Analysis {
     let window: Vec<&&Sample> = after.iter().filter(in_window).collect();
     let new_server = after.iter().find_map(|s| {
         let by = s.attempt.served_by.as_ref()?;
-        (s.attempt.ok && Some(by) != served_before.as_ref())
+        (s.attempt.ok && !served_before.contains(&by))
             .then(|| (s.at.saturating_sub(disruption), by.clone()))
     });
     Analysis {
@@ -213,7 +214,6 @@ pub fn analyse(samples: &[Sample], disruption: Duration) -> Analysis {
         attempts: window.len(),
         failed: window.iter().filter(|s| !s.attempt.ok).count(),
         first_error: after.iter().find_map(|s| s.attempt.error.clone()),
-        served_before,
         new_server,
         watched,
         slowest_after: after.iter().map(|s| s.took).max().unwrap_or_default(),
@@ -257,7 +257,6 @@ mod tests {
         assert_eq!(found.failed, 20);
         assert_eq!(found.attempts, 24);
         assert_eq!(found.first_error.as_deref(), Some("down at 10300"));
-        assert_eq!(found.served_before.as_deref(), Some("a"));
         assert_eq!(
             found.new_server,
             Some((Duration::from_millis(2300), "b".into()))
@@ -306,6 +305,27 @@ mod tests {
         assert_eq!(found.failed, 1);
         assert_eq!(found.steady_error, None);
         assert_eq!(found.slowest_after, Duration::from_millis(150));
+    }
+
+    #[test]
+    fn instances_answering_in_turn_are_no_promotion_a_new_one_is() {
+        let mut all = samples(30_000, &[], 99_999);
+        for (i, sample) in all.iter_mut().enumerate() {
+            let by = match i {
+                i if i % 2 == 0 => "a",
+                // From 15 s on, "c" takes the place of "b".
+                i if i >= 150 => "c",
+                _ => "b",
+            };
+            sample.attempt.served_by = Some(by.into());
+        }
+        let found = analyse(&all, DISRUPTION);
+        assert_eq!(
+            found.new_server,
+            Some((Duration::from_millis(5100), "c".into()))
+        );
+        let before_c = analyse(&all[..150], DISRUPTION);
+        assert_eq!(before_c.new_server, None);
     }
 
     #[test]

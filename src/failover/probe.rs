@@ -8,19 +8,24 @@
 //! clock's tag, so the writes can be read back after the failover.
 
 use std::collections::HashSet;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::probe::http::{self, CertificateCheck, HttpOptions};
+use crate::probe::http;
 use crate::stack::RunningStack;
 use crate::stack::file::{EndpointSpec, Scheme};
 use crate::stack::lifecycle::EndpointAddress;
 
 /// An attempt slower than this failed: users do not wait longer.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
-/// Connecting to one instance (to find the primary) may take this long.
+/// The TCP connection to one instance (to find the primary) may take
+/// this long; with the question of its role, up to [`ATTEMPT_TIMEOUT`].
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// "no answer within 2 s".
+fn no_answer(what: &str) -> String {
+    format!("no {what} within {} s", ATTEMPT_TIMEOUT.as_secs())
+}
 /// How long a Redis write waits for a replica's acknowledgement.
 const WAIT_MS: u64 = 500;
 
@@ -69,7 +74,7 @@ impl Probe {
         endpoint: &EndpointSpec,
         path: &str,
     ) -> Result<Probe, String> {
-        if !matches!(endpoint.scheme, Scheme::Http | Scheme::Https) {
+        if !endpoint.scheme.is_http() {
             return Err(format!(
                 "the endpoint {} is {}, not HTTP: watch its writes instead",
                 endpoint.name,
@@ -202,29 +207,70 @@ impl Probe {
     }
 }
 
+/// The role a data store's primary answers with: `primary`
+/// (PostgreSQL, not in recovery), `master` (Redis `ROLE`).
+fn primary_role(scheme: Scheme) -> Option<&'static str> {
+    match scheme {
+        Scheme::Postgresql => Some("primary"),
+        Scheme::Redis => Some("master"),
+        _ => None,
+    }
+}
+
+/// What each instance of a data store endpoint says it is, or why it did
+/// not answer.
+async fn roles(
+    endpoint: &EndpointSpec,
+    addresses: &[EndpointAddress],
+) -> Vec<(String, Result<String, String>)> {
+    let mut roles = Vec::new();
+    for address in addresses {
+        let role = match endpoint.scheme {
+            Scheme::Postgresql => postgres_connect(endpoint, address).await.map(|(_, r)| r),
+            _ => redis_connect(endpoint, address).await.map(|(_, r)| r),
+        };
+        roles.push((address.instance.clone(), role));
+    }
+    roles
+}
+
+/// Every instance of data store `endpoint` that answers as its primary
+/// now, and what each instance answered.
+async fn primaries(
+    stack: &RunningStack,
+    endpoint: &EndpointSpec,
+) -> Result<(Vec<String>, String), String> {
+    let primary = primary_role(endpoint.scheme).ok_or_else(|| {
+        format!(
+            "the endpoint {} is {}: only postgresql and redis endpoints have a primary",
+            endpoint.name,
+            endpoint.scheme.as_str()
+        )
+    })?;
+    let roles = roles(endpoint, &stack.addresses(endpoint)).await;
+    let seen = roles
+        .iter()
+        .map(|(instance, role)| match role {
+            Ok(role) | Err(role) => format!("{instance}: {role}"),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let found = roles
+        .into_iter()
+        .filter(|(_, role)| role.as_deref() == Ok(primary))
+        .map(|(instance, _)| instance)
+        .collect();
+    Ok((found, seen))
+}
+
 /// The instance that is the primary (PostgreSQL) or master (Redis) of a
 /// data store endpoint now: what a disruption of "the primary" targets.
 pub async fn primary_of(stack: &RunningStack, endpoint: &EndpointSpec) -> Result<String, String> {
-    let addresses = stack.addresses(endpoint);
-    match endpoint.scheme {
-        Scheme::Postgresql => {
-            let mut session = None;
-            postgres_primary(&mut session, endpoint, &addresses)
-                .await
-                .map(|(_, instance)| instance.clone())
-        }
-        Scheme::Redis => {
-            let mut session = None;
-            redis_master(&mut session, endpoint, &addresses)
-                .await
-                .map(|(_, instance)| instance.clone())
-        }
-        other => Err(format!(
-            "the endpoint {} is {}: only postgresql and redis endpoints have a primary",
-            endpoint.name,
-            other.as_str()
-        )),
-    }
+    let (found, seen) = primaries(stack, endpoint).await?;
+    found
+        .into_iter()
+        .next()
+        .ok_or_else(|| format!("no primary ({seen})"))
 }
 
 /// Waits, up to `limit`, until each data store endpoint served by
@@ -238,19 +284,19 @@ pub async fn await_one_primary(
 ) -> Result<(), String> {
     let deadline = tokio::time::Instant::now() + limit;
     let endpoints = stack.file.endpoints.values().filter(|e| {
-        matches!(e.scheme, Scheme::Postgresql | Scheme::Redis)
+        primary_role(e.scheme).is_some()
             && stack.addresses(e).iter().any(|a| a.instance == instance)
     });
     for endpoint in endpoints {
         loop {
-            let primaries = primaries_of(stack, endpoint).await;
-            if primaries.len() == 1 {
+            let (found, seen) = primaries(stack, endpoint).await?;
+            if found.len() == 1 {
                 break;
             }
             if tokio::time::Instant::now() >= deadline {
                 return Err(format!(
-                    "{} primaries of {} after {} s: {primaries:?}",
-                    primaries.len(),
+                    "{} primaries of {} after {} s ({seen})",
+                    found.len(),
                     endpoint.name,
                     limit.as_secs()
                 ));
@@ -261,38 +307,9 @@ pub async fn await_one_primary(
     Ok(())
 }
 
-/// Every instance of a data store endpoint that answers as its primary.
-async fn primaries_of(stack: &RunningStack, endpoint: &EndpointSpec) -> Vec<String> {
-    let mut primaries = Vec::new();
-    for address in stack.addresses(endpoint) {
-        let primary = match endpoint.scheme {
-            Scheme::Postgresql => postgres_connect(endpoint, &address)
-                .await
-                .is_ok_and(|(_, role)| role == "primary"),
-            _ => redis_connect(endpoint, &address)
-                .await
-                .is_ok_and(|(_, role)| role == "master"),
-        };
-        if primary {
-            primaries.push(address.instance);
-        }
-    }
-    primaries
-}
-
 async fn http_attempt(endpoint: &EndpointSpec, address: &EndpointAddress, path: &str) -> Attempt {
-    let url = format!(
-        "{}://{}{path}",
-        endpoint.scheme.as_str(),
-        endpoint.server_name
-    );
-    let options = HttpOptions {
-        connect_to: Some(SocketAddr::from(([127, 0, 0, 1], address.port))),
-        // Trust is the TLS steps' business; availability is this one's.
-        certificates: CertificateCheck::Skip,
-        timeout: ATTEMPT_TIMEOUT,
-        ..HttpOptions::default()
-    };
+    let url = endpoint.url(path);
+    let options = address.http_options(ATTEMPT_TIMEOUT);
     let served_by = Some(address.instance.clone());
     match http::get(&url, &options).await {
         Ok(answer) if (200..400).contains(&answer.status) => Attempt {
@@ -367,7 +384,7 @@ async fn postgres_attempt(
             acknowledged: Some(number),
         },
         Ok(Err(e)) => Attempt::failed(served_by, postgres_error(&e)),
-        Err(_) => Attempt::failed(served_by, "no commit within 2 s"),
+        Err(_) => Attempt::failed(served_by, no_answer("commit")),
     };
     if !outcome.ok {
         // The connection may be dead or stuck on the unanswered commit.
@@ -390,18 +407,24 @@ async fn postgres_primary<'a>(
         *session = None;
     }
     if session.is_none() {
-        let found = find_primary(addresses, "primary", |a| async move {
+        let (client, instance) = find_primary(addresses, "primary", |a| async move {
             postgres_connect(endpoint, &a).await
         })
-        .await;
-        *session = Some(found.map_err(|seen| format!("no primary ({seen})"))?);
+        .await
+        .map_err(|seen| format!("no primary ({seen})"))?;
+        // The probe writes here: its table, on the primary of now.
+        tokio::time::timeout(ATTEMPT_TIMEOUT, client.batch_execute(CREATE_TABLE))
+            .await
+            .map_err(|_| no_answer("table"))?
+            .map_err(|e| postgres_error(&e))?;
+        *session = Some((client, instance));
     }
     let (client, instance) = session.as_ref().ok_or("no primary")?;
     Ok((client, instance))
 }
 
 /// Connects to one instance: the client and its role (`primary`, or
-/// `standby` when in recovery). On a primary, creates the probe's table.
+/// `standby` when in recovery).
 async fn postgres_connect(
     endpoint: &EndpointSpec,
     address: &EndpointAddress,
@@ -428,18 +451,12 @@ async fn postgres_connect(
             .await
             .map_err(|e| postgres_error(&e))?;
         let standby: bool = row.try_get(0).map_err(|e| e.to_string())?;
-        if standby {
-            return Ok((client, "standby".to_string()));
-        }
-        client
-            .batch_execute(CREATE_TABLE)
-            .await
-            .map_err(|e| postgres_error(&e))?;
-        Ok((client, "primary".to_string()))
+        let role = if standby { "standby" } else { "primary" };
+        Ok((client, role.to_string()))
     };
     tokio::time::timeout(ATTEMPT_TIMEOUT, work)
         .await
-        .map_err(|_| "no answer within 2 s".to_string())?
+        .map_err(|_| no_answer("answer"))?
 }
 
 /// The server's message when there is one (tokio-postgres says only "db
@@ -490,7 +507,7 @@ async fn redis_attempt(
             acknowledged: (replicas >= 1).then_some(number),
         },
         Ok(Err(e)) => Attempt::failed(served_by, e.to_string()),
-        Err(_) => Attempt::failed(served_by, "no answer within 2 s"),
+        Err(_) => Attempt::failed(served_by, no_answer("answer")),
     };
     if !outcome.ok {
         *session = None;
@@ -560,7 +577,7 @@ async fn redis_connect(
         };
         Ok((connection, role))
     };
-    tokio::time::timeout(CONNECT_TIMEOUT * 2, work)
+    tokio::time::timeout(ATTEMPT_TIMEOUT, work)
         .await
-        .map_err(|_| "no answer within 2 s".to_string())?
+        .map_err(|_| no_answer("answer"))?
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::clock::{Analysis, Sample};
+use super::clock::{Analysis, STEADY_MIN_ATTEMPTS, STEADY_WINDOW, Sample};
 
 /// One scenario's failover, for summary.json, JUnit and failover.html.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -87,7 +87,33 @@ pub struct LoadSecond {
     pub failed: u64,
 }
 
-fn seconds(duration: Duration) -> f64 {
+/// `1.40 s`, or `absent`.
+pub fn optional_seconds(value: Option<f64>, absent: &str) -> String {
+    value.map_or_else(|| absent.to_string(), |s| format!("{s:.2} s"))
+}
+
+impl Promotion {
+    /// `redis-replica-2 after 1.40 s`.
+    pub fn describe(&self) -> String {
+        format!("{} after {:.2} s", self.instance, self.after_s)
+    }
+}
+
+impl Writes {
+    /// `0 of 112 (RPO 0.00 s)`, or why they could not be verified.
+    pub fn describe(&self) -> String {
+        match &self.unverified {
+            Some(why) => format!("{} acknowledged, not verified: {why}", self.acknowledged),
+            None => format!(
+                "{} of {} (RPO {:.2} s)",
+                self.lost, self.acknowledged, self.rpo_s
+            ),
+        }
+    }
+}
+
+/// Seconds, rounded to the millisecond.
+pub fn seconds(duration: Duration) -> f64 {
     (duration.as_secs_f64() * 1000.0).round() / 1000.0
 }
 
@@ -138,6 +164,24 @@ impl Timeline {
         }
     }
 
+    /// Why the steady state did not hold before the disruption.
+    pub fn unsteady(&self) -> String {
+        let window = STEADY_WINDOW.as_secs();
+        if self.steady_failed > 0 {
+            format!(
+                "{} of {} attempts failed in the {window} s before it ({})",
+                self.steady_failed,
+                self.steady_attempts,
+                self.steady_error.as_deref().unwrap_or("")
+            )
+        } else {
+            format!(
+                "only {} attempts in the {window} s before it (at least {STEADY_MIN_ATTEMPTS} needed)",
+                self.steady_attempts
+            )
+        }
+    }
+
     /// The figures in one line (JUnit, Markdown, the terminal).
     pub fn summary(&self) -> String {
         let mut parts = vec![format!(
@@ -148,15 +192,12 @@ impl Timeline {
             parts.push(format!("while {}", self.conditions.join(", ")));
         }
         if !self.steady_before {
-            parts.push(format!(
-                "steady state not held before ({} of {} attempts failed)",
-                self.steady_failed, self.steady_attempts
-            ));
+            parts.push(format!("steady state not held: {}", self.unsteady()));
         }
-        parts.push(match self.first_failure_after_s {
-            Some(s) => format!("first failure after {s:.2} s"),
-            None => "no failed attempt".into(),
-        });
+        parts.push(format!(
+            "first failure after {}",
+            optional_seconds(self.first_failure_after_s, "none")
+        ));
         parts.push(match self.recovered_after_s {
             Some(s) => format!("recovered after {s:.2} s"),
             None => format!("not recovered after {:.1} s", self.watched_s),
@@ -166,22 +207,10 @@ impl Timeline {
             self.failed, self.attempts, self.slowest_attempt_s
         ));
         if let Some(promoted) = &self.promoted {
-            parts.push(format!(
-                "{} answered after {:.2} s",
-                promoted.instance, promoted.after_s
-            ));
+            parts.push(format!("promoted: {}", promoted.describe()));
         }
         if let Some(writes) = &self.writes {
-            parts.push(match &writes.unverified {
-                Some(why) => format!(
-                    "{} writes acknowledged, not verified: {why}",
-                    writes.acknowledged
-                ),
-                None => format!(
-                    "{} of {} acknowledged writes lost (RPO {:.2} s)",
-                    writes.lost, writes.acknowledged, writes.rpo_s
-                ),
-            });
+            parts.push(format!("acknowledged writes lost: {}", writes.describe()));
         }
         format!("{} — {}", self.clock, parts.join(", "))
     }

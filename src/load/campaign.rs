@@ -85,6 +85,12 @@ pub fn stack_destination(
     name: &str,
 ) -> Result<Destination, String> {
     let endpoint = stack.endpoint(name)?;
+    if !endpoint.scheme.is_http() {
+        return Err(format!(
+            "the endpoint {name} is {}: a load campaign speaks HTTP",
+            endpoint.scheme.as_str()
+        ));
+    }
     let base_urls: Vec<String> = stack
         .addresses(endpoint)
         .into_iter()

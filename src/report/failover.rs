@@ -11,13 +11,11 @@ use std::fmt::Write as _;
 
 use super::markdown::status_label;
 use super::svg::{Marker, escape, line_chart, page};
-use crate::failover::timeline::Timeline;
+use crate::failover::clock::{INTERVAL, SUSTAIN};
+use crate::failover::probe::ATTEMPT_TIMEOUT;
+use crate::failover::timeline::{Timeline, optional_seconds};
 use crate::runner::record::{RunRecord, ScenarioRecord, Status};
 use crate::verdict::Verdict;
-
-fn optional_seconds(value: Option<f64>, absent: &str) -> String {
-    value.map_or_else(|| absent.to_string(), |s| format!("{s:.2} s"))
-}
 
 /// The figures of one clock, as table rows.
 fn figures(timeline: &Timeline) -> String {
@@ -39,12 +37,7 @@ fn figures(timeline: &Timeline) -> String {
         if timeline.steady_before {
             format!("held ({} attempts)", timeline.steady_attempts)
         } else {
-            format!(
-                "NOT held: {} of {} attempts failed ({})",
-                timeline.steady_failed,
-                timeline.steady_attempts,
-                timeline.steady_error.as_deref().unwrap_or("")
-            )
+            format!("NOT held: {}", timeline.unsteady())
         },
     ));
     rows.push((
@@ -70,22 +63,10 @@ fn figures(timeline: &Timeline) -> String {
         rows.push(("First error", error.clone()));
     }
     if let Some(promoted) = &timeline.promoted {
-        rows.push((
-            "Promoted",
-            format!("{} after {:.2} s", promoted.instance, promoted.after_s),
-        ));
+        rows.push(("Promoted", promoted.describe()));
     }
     if let Some(writes) = &timeline.writes {
-        rows.push((
-            "Acknowledged writes lost (RPO)",
-            match &writes.unverified {
-                Some(why) => format!("{} acknowledged, not verified: {why}", writes.acknowledged),
-                None => format!(
-                    "{} of {} (RPO {:.2} s)",
-                    writes.lost, writes.acknowledged, writes.rpo_s
-                ),
-            },
-        ));
+        rows.push(("Acknowledged writes lost (RPO)", writes.describe()));
     }
     rows.iter()
         .map(|(name, value)| format!("<tr><th>{name}</th><td>{}</td></tr>", escape(value)))
@@ -187,8 +168,11 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> Option<String> {
         return None;
     }
     let body = format!(
-        "<h1>golive failover — {verdict}</h1>\n<p>{target}. Each clock probed every 100 ms; an attempt slower than 2 s failed. The RTO runs from the disruption to the first attempt of 5 s of successes; acknowledged writes were read back after the recovery.</p>\n{sections}",
+        "<h1>golive failover — {verdict}</h1>\n<p>{target}. Each clock probed every {interval} ms; a request (GET, INSERT, SET + WAIT) unanswered within {timeout} s failed. The RTO runs from the disruption to the first attempt of {sustain} s of successes; acknowledged writes were read back after the recovery.</p>\n{sections}",
         verdict = verdict.label(),
+        interval = INTERVAL.as_millis(),
+        timeout = ATTEMPT_TIMEOUT.as_secs(),
+        sustain = SUSTAIN.as_secs(),
         target = escape(&super::markdown::target_line(record)),
     );
     Some(page(

@@ -42,10 +42,15 @@ pub fn render(record: &RunRecord, verdict: Verdict, reports: &[PathBuf]) -> Stri
                 let _ = write!(detail, ", {suppressed} suppressed");
             }
             let _ = writeln!(out, "  {mark} {}  [{detail}]", scenario.name);
-            // The figures a release manager signs, passed or not.
-            if scenario.status == Status::Passed {
-                for timeline in &scenario.failover {
-                    let _ = writeln!(out, "       {}", timeline.summary());
+            // The figures a release manager signs, unless a step's
+            // message below already gives them.
+            for summary in scenario.failover.iter().map(|t| t.summary()) {
+                let told = scenario
+                    .steps
+                    .iter()
+                    .any(|s| s.message.as_deref().is_some_and(|m| m.contains(&summary)));
+                if !told {
+                    let _ = writeln!(out, "       {summary}");
                 }
             }
             for step in scenario.steps.iter().filter(|s| s.status != Status::Passed) {

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use crate::failover::timeline::optional_seconds;
 use crate::runner::record::{RunRecord, Status};
 use crate::verdict::Verdict;
 
@@ -145,42 +146,32 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
             out,
             "\n### Failover (charts in failover.html)\n\n| Item | Disruption | Steady before | First failure | RTO | Failed attempts | Slowest | Promoted | Writes lost |\n|---|---|---|---|---|---|---|---|---|"
         );
-        let seconds = |s: Option<f64>| s.map_or("-".to_string(), |s| format!("{s:.2} s"));
         for (scenario, t) in failovers {
+            let disruption: Vec<String> = std::iter::once(t.disruption.clone())
+                .chain(t.conditions.iter().map(|c| format!("while {c}")))
+                .collect();
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} of {} | {:.2} s | {} | {} |",
                 cell(&scenario.name),
-                cell(
-                    &[t.disruption.clone()]
-                        .into_iter()
-                        .chain(t.conditions.iter().map(|c| format!("while {c}")))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                cell(&disruption.join(", ")),
                 if t.steady_before {
                     "held"
                 } else {
                     "**not held**"
                 },
-                seconds(t.first_failure_after_s),
-                t.recovered_after_s.map_or_else(
-                    || format!("**not recovered** in {:.1} s", t.watched_s),
-                    |s| format!("{s:.2} s")
+                optional_seconds(t.first_failure_after_s, "-"),
+                optional_seconds(
+                    t.recovered_after_s,
+                    &format!("**not recovered** in {:.1} s", t.watched_s)
                 ),
                 t.failed,
                 t.attempts,
                 t.slowest_attempt_s,
-                t.promoted.as_ref().map_or("-".to_string(), |p| format!(
-                    "{} after {:.2} s",
-                    p.instance, p.after_s
-                )),
+                t.promoted.as_ref().map_or("-".into(), |p| p.describe()),
                 t.writes
                     .as_ref()
-                    .map_or("-".to_string(), |w| match &w.unverified {
-                        Some(_) => format!("{} acknowledged, not verified", w.acknowledged),
-                        None => format!("{} of {} (RPO {:.2} s)", w.lost, w.acknowledged, w.rpo_s),
-                    }),
+                    .map_or("-".into(), |w| cell(&w.describe())),
             );
         }
     }

@@ -60,7 +60,8 @@ pub fn line_chart(
         .flat_map(|(_, _, values)| values.iter().flatten())
         .fold(0.0_f64, |a, b| a.max(*b))
         .max(1e-9);
-    let x = |i: usize| MARGIN + (WIDTH - 2.0 * MARGIN) * i as f64 / (seconds.max(2) - 1) as f64;
+    // Second `at` on the time axis.
+    let x = |at: f64| MARGIN + (WIDTH - 2.0 * MARGIN) * at / (seconds.max(2) - 1) as f64;
     let y = |v: f64| HEIGHT - MARGIN + (2.0 * MARGIN - HEIGHT) * v / top;
     let mut svg = format!(
         r#"<figure><figcaption>{}</figcaption><svg role="img" aria-label="{}" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}">"#,
@@ -86,7 +87,7 @@ pub fn line_chart(
                         path,
                         "{}{:.1},{:.1} ",
                         if pen_down { "L" } else { "M" },
-                        x(i),
+                        x(i as f64),
                         y(*v)
                     );
                     pen_down = true;
@@ -102,7 +103,7 @@ pub fn line_chart(
         );
     }
     for marker in markers {
-        let at = MARGIN + (WIDTH - 2.0 * MARGIN) * marker.at_s / (seconds.max(2) - 1) as f64;
+        let at = x(marker.at_s);
         let _ = write!(
             svg,
             r#"<line x1="{at:.1}" y1="{MARGIN}" x2="{at:.1}" y2="{b}" stroke="{colour}" stroke-dasharray="4 3"/><text x="{x:.1}" y="{y}" font-size="11" fill="{colour}">{label}</text>"#,

@@ -285,7 +285,6 @@ pub async fn run(plan: &RunPlan, record: Arc<Mutex<RunRecord>>) {
     let filter = {
         let (skipped, context) = (skipped.clone(), context.clone());
         let target_tag = plan.target.tag();
-        let allow_disruption = plan.allow_disruption;
         move |feature: &gherkin::Feature,
               rule: Option<&gherkin::Rule>,
               scenario: &gherkin::Scenario| {
@@ -312,7 +311,7 @@ pub async fn run(plan: &RunPlan, record: Arc<Mutex<RunRecord>>) {
                 tags.as_ref(),
                 target_tag,
                 context.selected_checks.as_ref(),
-                allow_disruption,
+                context.allow_disruption,
             );
             if let Some(reason) = &reason {
                 skipped
@@ -358,24 +357,30 @@ pub async fn run(plan: &RunPlan, record: Arc<Mutex<RunRecord>>) {
                 // this one failed between breaking a container and
                 // bringing it back.
                 if let Some(stack) = &context.stack {
+                    let mut problems = Vec::new();
+                    let mut healed: Vec<String> = Vec::new();
                     for (instance, disruption) in to_heal.into_iter().rev() {
-                        let healed = match stack.heal(&instance, disruption).await {
-                            Ok(()) => {
-                                failover::probe::await_one_primary(stack, &instance, HEAL_LIMIT)
-                                    .await
-                            }
-                            failed => failed,
-                        };
-                        if let Err(e) = healed {
-                            context
-                                .between_scenarios
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .push(InputError::new(
-                                    format!("container {instance}"),
-                                    format!("did not come back after a scenario disrupted it ({disruption}), so later scenarios ran without it: {e}"),
-                                ));
+                        match stack.heal(&instance, disruption).await {
+                            Ok(()) if !healed.contains(&instance) => healed.push(instance),
+                            Ok(()) => {}
+                            Err(e) => problems.push((instance, format!("did not come back after a scenario disrupted it ({disruption}), so later scenarios ran without it: {e}"))),
                         }
+                    }
+                    // Once every part is back: its data store has a single
+                    // primary again (Sentinel demotes a master that came back).
+                    for instance in healed {
+                        if let Err(e) =
+                            failover::probe::await_one_primary(stack, &instance, HEAL_LIMIT).await
+                        {
+                            problems.push((instance, format!("came back, but later scenarios ran before its data store settled: {e}")));
+                        }
+                    }
+                    let mut between = context
+                        .between_scenarios
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner());
+                    for (instance, problem) in problems {
+                        between.push(InputError::new(format!("container {instance}"), problem));
                     }
                 }
                 context

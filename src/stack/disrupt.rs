@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 
 use super::docker::RUN_LABEL;
 use super::health;
-use super::lifecycle::RunningStack;
+use super::lifecycle::{RunningStack, aliases};
 
 /// What happens to the container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +32,7 @@ pub enum Disruption {
 }
 
 /// The image of the helper that runs `tc` (scripts/images.sh builds it).
-pub const TC_IMAGE: &str = "golive/tc:latest";
+const TC_IMAGE: &str = "golive/tc:latest";
 
 /// Run by `sh -c SCRIPT tc ADDRESS [KBIT]` in the helper: the interface
 /// that reaches ADDRESS gets an HTB queue whose class 1:20, limited to
@@ -125,8 +125,8 @@ impl RunningStack {
                     .connect_to(
                         &self.network,
                         container,
-                        &self.aliases_of(instance)?,
-                        Some(found.address),
+                        &aliases(&found.name, &found.service),
+                        found.address,
                     )
                     .await
             }

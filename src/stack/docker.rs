@@ -46,7 +46,7 @@ fn failed(doing: impl Into<String>) -> impl FnOnce(bollard::errors::Error) -> En
 }
 
 /// What a container is created with.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ContainerRequest {
     pub name: String,
     pub image: String,
@@ -62,7 +62,7 @@ pub struct ContainerRequest {
     pub files: Vec<(String, String)>,
     pub network: String,
     /// Its fixed IPv4 address on the network (kept across restarts).
-    pub address: Option<Ipv4Addr>,
+    pub address: Ipv4Addr,
     /// Names other containers of the network resolve to this one.
     pub aliases: Vec<String>,
     pub labels: HashMap<String, String>,
@@ -108,8 +108,8 @@ pub struct ExecOutput {
     pub stderr: String,
 }
 
-fn fixed_address(address: Option<Ipv4Addr>) -> Option<EndpointIpamConfig> {
-    address.map(|address| EndpointIpamConfig {
+fn fixed_address(address: Ipv4Addr) -> Option<EndpointIpamConfig> {
+    Some(EndpointIpamConfig {
         ipv4_address: Some(address.to_string()),
         ..Default::default()
     })
@@ -475,7 +475,7 @@ impl Engine {
         network: &str,
         container: &str,
         aliases: &[String],
-        address: Option<Ipv4Addr>,
+        address: Ipv4Addr,
     ) -> Result<(), EngineError> {
         let request = NetworkConnectRequest {
             container: container.to_string(),
@@ -493,7 +493,7 @@ impl Engine {
 
     /// Runs `command` in a short-lived helper container of `image` that
     /// shares the network namespace of `container` and may change its
-    /// traffic control (NET_ADMIN): what `tc netem` needs, without giving
+    /// traffic control (NET_ADMIN): what `tc` needs, without giving
     /// the stack's own containers that capability. The helper carries
     /// `labels` (so a run's removal finds it) and is removed afterwards.
     pub async fn exec_in_network_of(

@@ -41,7 +41,6 @@ pub struct StackFile {
 /// container, as an operator following the runbook would.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunbookSpec {
-    pub name: String,
     /// The container it runs in (an instance name: `postgres-standby`).
     pub instance: String,
     pub command: Vec<String>,
@@ -181,7 +180,21 @@ pub enum Scheme {
     Redis,
 }
 
+impl EndpointSpec {
+    /// The URL of `path` as a client names it (the server name, so `Host`
+    /// and SNI are right); the connection goes to an instance's address.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}://{}{path}", self.scheme.as_str(), self.server_name)
+    }
+}
+
 impl Scheme {
+    /// HTTP or HTTPS: what the HTTP steps, the probes' GET and the load
+    /// campaigns speak.
+    pub fn is_http(self) -> bool {
+        matches!(self, Scheme::Http | Scheme::Https)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Scheme::Http => "http",
@@ -605,9 +618,8 @@ fn check(path: &Path, raw: RawStack, sources: &Sources) -> Result<StackFile, Inp
             None => Duration::from_secs(60),
         };
         runbooks.insert(
-            name.clone(),
+            name,
             RunbookSpec {
-                name,
                 instance: runbook.runs_in,
                 command: runbook.command,
                 timeout,

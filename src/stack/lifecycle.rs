@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write as _;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, RwLock};
@@ -20,6 +20,7 @@ use super::docker::{ContainerRequest, Engine, INSTANCE_LABEL, RUN_LABEL};
 use super::file::{EndpointSpec, FileSource, ServiceSpec, StackFile};
 use super::health::{self, Unhealthy};
 use crate::checks::secrets::secret_parts;
+use crate::probe::http::{CertificateCheck, HttpOptions};
 
 /// Why a stack could not start, naming the service or container at fault.
 #[derive(Debug, Clone)]
@@ -62,6 +63,24 @@ pub struct EndpointAddress {
     pub instance: String,
     pub url_base: String,
     pub port: u16,
+}
+
+impl EndpointAddress {
+    /// The instance's published port on 127.0.0.1.
+    pub fn socket(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// HTTP request options for this instance. Trust is not judged (the
+    /// TLS steps do that), so an expired certificate does not hide a 200.
+    pub fn http_options(&self, timeout: Duration) -> HttpOptions {
+        HttpOptions {
+            connect_to: Some(self.socket()),
+            certificates: CertificateCheck::Skip,
+            timeout,
+            ..HttpOptions::default()
+        }
+    }
 }
 
 /// A started stack.
@@ -142,7 +161,6 @@ pub async fn start(
         )
     })?;
     let network = format!("golive-{}-{run_id}", file.name);
-    let instance_count: usize = file.services.iter().map(|s| s.instances().len()).sum();
     let labels = HashMap::from([
         (RUN_LABEL.to_string(), run_id.to_string()),
         ("dev.golive.stack".to_string(), file.name.clone()),
@@ -166,7 +184,7 @@ pub async fn start(
         .await
         .map_err(|e| StartError::new("docker", e.to_string()))?;
     // Addresses from .10 on, in start order (the gateway is .1).
-    let mut addresses = (0..instance_count).map(|n| subnet.host(10 + n as u32));
+    let mut addresses = (10..).map(|n| subnet.host(n));
     say(&format!(
         "stack {}: starting {} service(s) on network {network}",
         file.name,
@@ -369,12 +387,6 @@ impl RunningStack {
             })
     }
 
-    /// The names other containers reach `instance` by.
-    pub(super) fn aliases_of(&self, instance: &str) -> Result<Vec<String>, String> {
-        let found = self.instance(instance)?;
-        Ok(aliases(&found.name, &found.service))
-    }
-
     /// Reads the published ports of `instance` again (they change when
     /// its container starts again).
     pub(super) async fn refresh_ports(&self, instance: &str) -> Result<(), String> {
@@ -397,7 +409,7 @@ impl RunningStack {
         Ok(())
     }
 
-    fn instances_of(&self, service: &str) -> Result<Vec<Instance>, String> {
+    pub fn instances_of(&self, service: &str) -> Result<Vec<Instance>, String> {
         let found: Vec<Instance> = self
             .instances()
             .into_iter()
@@ -492,7 +504,7 @@ impl RunningStack {
             ports: service.ports.clone(),
             files: files.to_vec(),
             network: self.network.clone(),
-            address: Some(address),
+            address,
             aliases: aliases(instance, &service.name),
             labels,
         }
@@ -539,7 +551,7 @@ impl RunningStack {
 
 /// The names a container answers to on the stack network: its instance
 /// name and, for a replica, its service's.
-fn aliases(instance: &str, service: &str) -> Vec<String> {
+pub(super) fn aliases(instance: &str, service: &str) -> Vec<String> {
     let mut aliases = vec![instance.to_string()];
     if instance != service {
         aliases.push(service.to_string());

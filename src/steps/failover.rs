@@ -12,12 +12,12 @@
 
 use std::time::{Duration, Instant};
 
+use super::load::{campaign_on, run_campaign};
 use super::runtime::{conclude, observation, stack_of};
 use super::{GoliveWorld, StepFailure};
 use crate::failover::clock::{self, Clock};
 use crate::failover::probe::{self, Probe};
-use crate::failover::timeline::{LoadSecond, Timeline, Writes};
-use crate::load::{campaign, engine, profile};
+use crate::failover::timeline::{self, LoadSecond, Timeline, Writes};
 use crate::stack::RunningStack;
 use crate::stack::disrupt::Disruption;
 
@@ -101,26 +101,26 @@ fn require_permission(world: &GoliveWorld) -> Result<(), StepFailure> {
     ))
 }
 
-/// The instance a step names: `[primary_of, replica_of, named]`, one of
-/// them not empty — the current primary of a data store endpoint, the
-/// first instance of a service, or an instance by name.
-async fn subject(stack: &RunningStack, names: &[String]) -> Result<String, StepFailure> {
-    match names {
-        [primary_of, _, _] if !primary_of.is_empty() => {
-            let spec = endpoint(stack, primary_of)?;
-            probe::primary_of(stack, &spec)
-                .await
-                .map_err(|e| could_not(format!("the primary of {primary_of}: {e}")))
-        }
-        [_, service, _] if !service.is_empty() => stack
-            .instances()
-            .into_iter()
-            .find(|i| i.service == *service)
-            .map(|i| i.name)
-            .ok_or_else(|| could_not(format!("the stack has no service named {service:?}"))),
-        [_, _, named] => Ok(stack.instance(named).map_err(could_not)?.name),
-        _ => Err(could_not("no instance named")),
+/// The instance a step names (the one of its three captures that is not
+/// empty): the current primary of a data store endpoint, the first
+/// instance of a service, or an instance by name.
+async fn subject(
+    stack: &RunningStack,
+    primary_of: &str,
+    replica_of: &str,
+    named: &str,
+) -> Result<String, StepFailure> {
+    if !primary_of.is_empty() {
+        let spec = endpoint(stack, primary_of)?;
+        return probe::primary_of(stack, &spec)
+            .await
+            .map_err(|e| could_not(format!("the primary of {primary_of}: {e}")));
     }
+    if !replica_of.is_empty() {
+        let instances = stack.instances_of(replica_of).map_err(could_not)?;
+        return Ok(instances[0].name.clone());
+    }
+    Ok(stack.instance(named).map_err(could_not)?.name)
 }
 
 /// `the network from (the primary of "E" | a replica of "S" | "INSTANCE")
@@ -130,7 +130,7 @@ async fn subject(stack: &RunningStack, names: &[String]) -> Result<String, StepF
 pub async fn throttle(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
     let stack = stack_of(world)?;
     require_permission(world)?;
-    let from = subject(&stack, &arguments[0..3]).await?;
+    let from = subject(&stack, &arguments[0], &arguments[1], &arguments[2]).await?;
     let to = stack.instance(&arguments[3]).map_err(could_not)?;
     let kbit: u32 = arguments[4]
         .parse()
@@ -161,7 +161,7 @@ pub async fn disrupt(world: &mut GoliveWorld, arguments: &[String]) -> Result<()
     if world.failover.disruption.is_some() {
         return Err(could_not("one disruption per scenario"));
     }
-    let instance = subject(&stack, &arguments[0..3]).await?;
+    let instance = subject(&stack, &arguments[0], &arguments[1], &arguments[2]).await?;
     let disruption = Disruption::from_participle(&arguments[3])
         .ok_or_else(|| could_not(format!("unknown disruption {:?}", arguments[3])))?;
     // The steady state is measured before: give the clocks their window.
@@ -184,12 +184,7 @@ pub async fn disrupt(world: &mut GoliveWorld, arguments: &[String]) -> Result<()
             .parse()
             .map_err(|_| could_not("not a number"))?,
     );
-    let profile = world
-        .load_profile
-        .clone()
-        .ok_or_else(|| could_not("no load profile: start with Given the load profile \"NAME\""))?;
-    let destination =
-        campaign::stack_destination(&profile, &stack, &arguments[5]).map_err(could_not)?;
+    let (profile, destination) = campaign_on(world, &stack, &arguments[5])?;
     let started = Instant::now();
     world.failover.load_started = Some(started);
     let breaking = async {
@@ -197,18 +192,18 @@ pub async fn disrupt(world: &mut GoliveWorld, arguments: &[String]) -> Result<()
         let at = Instant::now();
         (at, stack.disrupt(&instance, disruption).await)
     };
-    let (record, (at, disrupted)) =
-        tokio::join!(engine::run(&profile, &destination, |_| {}), breaking);
+    let (record, (at, disrupted)) = tokio::join!(run_campaign(&profile, &destination), breaking);
     world.failover.disruption = Some((at, label));
     disrupted.map_err(|e| could_not(format!("could not disrupt {instance}: {e}")))?;
-    let record =
-        record.map_err(|e| could_not(profile::redact(&e.to_string(), &profile.secrets)))?;
-    world.load_record = Some(record);
+    world.load_record = Some(record?);
     Ok(())
 }
 
 /// `the runbook "NAME" runs`: its command in its container, timed; a
-/// failed or timed-out runbook fails the item.
+/// failed or timed-out runbook fails the item. The engine cannot stop a
+/// `docker exec`: a runbook past its timeout may still be running when the
+/// step fails, so give it a timeout of its own in the command if it
+/// matters.
 pub async fn run_runbook(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
     let stack = stack_of(world)?;
     let name = &arguments[0];
@@ -239,7 +234,7 @@ pub async fn run_runbook(world: &mut GoliveWorld, arguments: &[String]) -> Resul
                 runbook.timeout.as_secs()
             )],
         ),
-        Ok(Err(e)) => return Err(could_not(e.to_string())),
+        Ok(Err(e)) => return Err(could_not(stack.redact(e.to_string()))),
         Ok(Ok(output)) => {
             let mut facts = vec![format!("exit code {} after {took:.2} s", output.exit_code)];
             let text = format!("{}{}", output.stdout, output.stderr);
@@ -264,9 +259,11 @@ pub async fn run_runbook(world: &mut GoliveWorld, arguments: &[String]) -> Resul
     )
 }
 
-/// Waits for the clocks' recovery (up to the profile's RTO), stops them,
-/// reads the writes back and builds the timelines; once per scenario.
-pub async fn settle(world: &mut GoliveWorld, wait: bool) {
+/// Waits for the clocks' recovery, stops them, reads the writes back and
+/// builds the timelines; once per scenario. `wait_for`: `None`, stop at
+/// once; `Some(target)`, wait up to the profile's RTO or the step's
+/// target in seconds, whichever is longer.
+pub async fn settle(world: &mut GoliveWorld, wait_for: Option<f64>) {
     let state = &mut world.failover;
     if state.settled {
         return;
@@ -278,8 +275,8 @@ pub async fn settle(world: &mut GoliveWorld, wait: bool) {
         }
         return;
     };
-    let limit = Duration::from_secs(u64::from(world.profile.rto_seconds));
-    if wait {
+    if let Some(target) = wait_for {
+        let limit = Duration::from_secs_f64(target.max(f64::from(world.profile.rto_seconds)));
         // Nothing to wait for on a clock whose steady state did not hold:
         // the scenario cannot be evaluated.
         let steady = |clock: &Clock| clock::analyse(&clock.samples(), clock.at(disrupted)).steady();
@@ -298,9 +295,10 @@ pub async fn settle(world: &mut GoliveWorld, wait: bool) {
         let analysis = clock::analyse(&samples, at);
         let mut timeline = Timeline::new(describe, label.clone(), at, &analysis, &samples);
         timeline.conditions = state.conditions.clone();
+        // Each write with the moment it was acknowledged.
         let acknowledged: Vec<(u64, Duration)> = samples
             .iter()
-            .filter_map(|s| Some((s.attempt.acknowledged?, s.at)))
+            .filter_map(|s| Some((s.attempt.acknowledged?, s.at + s.took)))
             .collect();
         if let Some(mut probe) = probe.filter(|_| !acknowledged.is_empty()) {
             timeline.writes = Some(verify_writes(&mut probe, &acknowledged, at).await);
@@ -347,7 +345,7 @@ async fn verify_writes(
                 acknowledged: numbers.len(),
                 lost: lost.len(),
                 lost_examples: lost.iter().take(20).map(|(n, _)| *n).collect(),
-                rpo_s: (rpo.as_secs_f64() * 1000.0).round() / 1000.0,
+                rpo_s: timeline::seconds(rpo),
                 unverified: None,
             }
         }
@@ -361,14 +359,19 @@ async fn verify_writes(
     }
 }
 
-/// The settled timeline of the clock on `name`.
-async fn timeline_of(world: &mut GoliveWorld, name: &str) -> Result<Timeline, StepFailure> {
+/// The settled timeline of the clock on `name`, waiting for a recovery up
+/// to the RTO or `target` seconds.
+async fn timeline_of(
+    world: &mut GoliveWorld,
+    name: &str,
+    target: f64,
+) -> Result<Timeline, StepFailure> {
     if world.failover.disruption.is_none() {
         return Err(could_not(
             "no disruption in this scenario: nothing to recover from",
         ));
     }
-    settle(world, true).await;
+    settle(world, Some(target)).await;
     let timeline = world
         .failover
         .timelines
@@ -382,11 +385,8 @@ async fn timeline_of(world: &mut GoliveWorld, name: &str) -> Result<Timeline, St
         })?;
     if !timeline.steady_before {
         return Err(could_not(format!(
-            "the steady state did not hold before the disruption: {} of {} attempts failed in the {} s before it ({})",
-            timeline.steady_failed,
-            timeline.steady_attempts,
-            clock::STEADY_WINDOW.as_secs(),
-            timeline.steady_error.clone().unwrap_or_default()
+            "the steady state did not hold before the disruption: {}",
+            timeline.unsteady()
         )));
     }
     Ok(timeline)
@@ -412,7 +412,6 @@ pub async fn recovers_within(
     arguments: &[String],
 ) -> Result<(), StepFailure> {
     let name = &arguments[0];
-    let timeline = timeline_of(world, name).await?;
     let target = if arguments[1].is_empty() {
         f64::from(world.profile.rto_seconds)
     } else {
@@ -420,6 +419,7 @@ pub async fn recovers_within(
             .parse()
             .map_err(|_| could_not("not a number"))?
     };
+    let timeline = timeline_of(world, name, target).await?;
     let passed = timeline.recovered_after_s.is_some_and(|rto| rto <= target);
     let mut facts = vec![match timeline.recovered_after_s {
         Some(rto) => format!("RTO {rto:.2} s (target {target} s)"),
@@ -438,7 +438,7 @@ pub async fn no_write_lost(
     arguments: &[String],
 ) -> Result<(), StepFailure> {
     let name = &arguments[0];
-    let timeline = timeline_of(world, name).await?;
+    let timeline = timeline_of(world, name, 0.0).await?;
     let writes = timeline.writes.clone().ok_or_else(|| {
         could_not(format!(
             "no write to {name} was acknowledged: nothing to verify (is a replica acknowledging them?)"
@@ -473,7 +473,7 @@ pub async fn promoted_within(
     let target: f64 = arguments[1]
         .parse()
         .map_err(|_| could_not("not a number"))?;
-    let timeline = timeline_of(world, name).await?;
+    let timeline = timeline_of(world, name, target).await?;
     let (passed, fact) = match &timeline.promoted {
         Some(p) => (
             p.after_s <= target,
@@ -539,7 +539,7 @@ pub async fn failover_error_rate(
         "load profile {}",
         world.load_profile.as_ref().map_or("", |p| p.name.as_str())
     );
-    settle(world, true).await;
+    settle(world, Some(0.0)).await;
     // What the clocks saw meanwhile (the RTO), even if this step fails.
     let mut facts = facts;
     facts.extend(world.failover.timelines.iter().map(|(_, t)| t.summary()));

@@ -5,8 +5,11 @@
 
 use super::runtime::{conclude, observation, stack_of};
 use super::{GoliveWorld, StepFailure};
-use crate::load::engine;
-use crate::load::{campaign, profile};
+use crate::load::campaign;
+use crate::load::engine::{self, Destination};
+use crate::load::profile::{self, LoadProfile};
+use crate::load::record::Record;
+use crate::stack::RunningStack;
 
 /// `the load profile "NAME"`: a bundled profile or a file.
 pub fn given_profile(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
@@ -23,20 +26,38 @@ pub async fn runs_against(
     arguments: &[String],
 ) -> Result<(), StepFailure> {
     let stack = stack_of(world)?;
+    let (profile, destination) = campaign_on(world, &stack, &arguments[0])?;
+    world.load_record = Some(run_campaign(&profile, &destination).await?);
+    Ok(())
+}
+
+/// The scenario's load profile and its destination: every instance of
+/// the stack endpoint `endpoint`.
+pub(super) fn campaign_on(
+    world: &GoliveWorld,
+    stack: &RunningStack,
+    endpoint: &str,
+) -> Result<(LoadProfile, Destination), StepFailure> {
     let profile = world.load_profile.clone().ok_or_else(|| {
         StepFailure::CouldNotEvaluate(
             "no load profile: start with Given the load profile \"NAME\"".into(),
         )
     })?;
-    let destination = campaign::stack_destination(&profile, &stack, &arguments[0])
+    let destination = campaign::stack_destination(&profile, stack, endpoint)
         .map_err(StepFailure::CouldNotEvaluate)?;
-    let record = engine::run(&profile, &destination, |_| {})
+    Ok((profile, destination))
+}
+
+/// Runs a campaign to its end; an error never shows the profile's secrets.
+pub(super) async fn run_campaign(
+    profile: &LoadProfile,
+    destination: &Destination,
+) -> Result<Record, StepFailure> {
+    engine::run(profile, destination, |_| {})
         .await
         .map_err(|e| {
             StepFailure::CouldNotEvaluate(profile::redact(&e.to_string(), &profile.secrets))
-        })?;
-    world.load_record = Some(record);
-    Ok(())
+        })
 }
 
 /// Judges one steady-phase figure of the campaign the scenario ran.

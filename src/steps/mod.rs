@@ -396,7 +396,7 @@ pub static STEPS: &[StepDef] = &[
 /// Stops a scenario's recovery clocks without waiting and keeps their
 /// timelines (the runner calls it after every scenario).
 pub async fn settle_failover(world: &mut GoliveWorld) {
-    failover::settle(world, false).await;
+    failover::settle(world, None).await;
 }
 
 /// The patterns of [`STEPS`], compiled once, in the same order.

@@ -8,13 +8,12 @@
 //! The probes themselves live in `crate::probe`; this module picks the
 //! subjects, applies the profile's minimums and words the verdict.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::{GoliveWorld, StepFailure};
 use crate::evidence::Observation;
-use crate::probe::http::{self, CertificateCheck, HttpOptions};
+use crate::probe::http;
 use crate::probe::tls::{self, Support, TlsVersion, Trust, Validity};
 use crate::stack::RunningStack;
 use crate::stack::disrupt::Disruption;
@@ -46,9 +45,10 @@ impl Endpoint {
             .endpoint(name)
             .map_err(StepFailure::CouldNotEvaluate)?
             .clone();
-        if spec.scheme == Scheme::Tcp {
+        if !spec.scheme.is_http() {
             return Err(StepFailure::CouldNotEvaluate(format!(
-                "the endpoint {name:?} is plain TCP: this step speaks HTTP or TLS"
+                "the endpoint {name:?} is {}: this step speaks HTTP or TLS",
+                spec.scheme.as_str()
             )));
         }
         let addresses = stack.addresses(&spec);
@@ -75,31 +75,6 @@ impl Endpoint {
             "endpoint {} on {} ({})",
             self.spec.name, address.instance, address.url_base
         )
-    }
-
-    fn socket(address: &EndpointAddress) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], address.port))
-    }
-
-    /// The URL of `path` as a client names it (the server name, so `Host`
-    /// and SNI are right); the connection goes to the instance's address.
-    fn url(&self, path: &str) -> String {
-        format!(
-            "{}://{}{path}",
-            self.spec.scheme.as_str(),
-            self.spec.server_name
-        )
-    }
-
-    /// Request options for one instance; trust is not judged (the TLS
-    /// steps do that), so an expired certificate does not hide a 200.
-    fn options(address: &EndpointAddress) -> HttpOptions {
-        HttpOptions {
-            connect_to: Some(Endpoint::socket(address)),
-            certificates: CertificateCheck::Skip,
-            timeout: PROBE_TIMEOUT,
-            ..HttpOptions::default()
-        }
     }
 
     /// Fails unless the endpoint is HTTPS (TLS steps).
@@ -230,12 +205,12 @@ pub async fn answers(world: &mut GoliveWorld, arguments: &[String]) -> Result<()
         "health.answers",
         Needs::Http,
         |endpoint, address| async move {
-            let options = Endpoint::options(&address);
+            let options = address.http_options(PROBE_TIMEOUT);
             let mut statuses = Vec::new();
             let mut slowest = Duration::ZERO;
             let mut error = None;
             for _ in 0..HEALTH_REQUESTS {
-                match http::get(&endpoint.url(path), &options).await {
+                match http::get(&endpoint.spec.url(path), &options).await {
                     Ok(answer) => {
                         statuses.push(answer.status);
                         slowest = slowest.max(answer.elapsed);
@@ -270,19 +245,12 @@ pub async fn stop_service(
 ) -> Result<(), StepFailure> {
     let stack = stack_of(world)?;
     let service = &arguments[0];
-    if stack.service(service).is_none() {
-        return Err(StepFailure::CouldNotEvaluate(format!(
-            "the stack {} has no service named {service:?}",
-            stack.file.name
-        )));
-    }
-    world.to_heal.extend(
-        stack
-            .instances()
-            .into_iter()
-            .filter(|i| i.service == *service)
-            .map(|i| (i.name, Disruption::Stop)),
-    );
+    let instances = stack
+        .instances_of(service)
+        .map_err(StepFailure::CouldNotEvaluate)?;
+    world
+        .to_heal
+        .extend(instances.into_iter().map(|i| (i.name, Disruption::Stop)));
     stack
         .stop_service(service)
         .await
@@ -300,10 +268,15 @@ pub async fn start_service(
         .start_service(service)
         .await
         .map_err(|e| StepFailure::CouldNotEvaluate(format!("{service} did not come back: {e}")))?;
-    world.to_heal.retain(|(instance, _)| {
-        stack
-            .instance(instance)
-            .is_ok_and(|i| i.service != *service)
+    // Its stops are undone; any other disruption still is to be.
+    let started: Vec<String> = stack
+        .instances_of(service)
+        .map_err(StepFailure::CouldNotEvaluate)?
+        .into_iter()
+        .map(|i| i.name)
+        .collect();
+    world.to_heal.retain(|(instance, disruption)| {
+        !(*disruption == Disruption::Stop && started.contains(instance))
     });
     Ok(())
 }
@@ -321,8 +294,8 @@ pub async fn reports_readiness(
     let path = &arguments[2];
     let within = duration(&arguments[3], "s")?;
     let polls = endpoint.addresses.iter().map(|address| {
-        let url = endpoint.url(path);
-        let options = Endpoint::options(address);
+        let url = endpoint.spec.url(path);
+        let options = address.http_options(PROBE_TIMEOUT);
         async move {
             // Ready is 2xx; not ready is 5xx (503 by convention). A 404
             // is neither: a wrong path must not pass as "not ready".
@@ -513,7 +486,7 @@ async fn support(
     version: TlsVersion,
 ) -> Result<Support, StepFailure> {
     tls::protocol_support(
-        Endpoint::socket(address),
+        address.socket(),
         &endpoint.spec.server_name,
         version,
         PROBE_TIMEOUT,
@@ -593,7 +566,7 @@ async fn certificate(
     address: &EndpointAddress,
 ) -> Result<tls::CertificateReport, StepFailure> {
     tls::inspect_certificate(
-        Endpoint::socket(address),
+        address.socket(),
         &endpoint.spec.server_name,
         &endpoint.trust,
         PROBE_TIMEOUT,
@@ -715,9 +688,12 @@ async fn get(
     address: &EndpointAddress,
     path: &str,
 ) -> Result<http::Answer, StepFailure> {
-    http::get(&endpoint.url(path), &Endpoint::options(address))
-        .await
-        .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))
+    http::get(
+        &endpoint.spec.url(path),
+        &address.http_options(PROBE_TIMEOUT),
+    )
+    .await
+    .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))
 }
 
 /// `plain HTTP on E redirects permanently to HTTPS`.
@@ -768,9 +744,13 @@ pub async fn burst_is_limited(
         "ratelimit.burst",
         Needs::Http,
         |endpoint, address| async move {
-            let counts = http::burst(&endpoint.url(path), &Endpoint::options(&address), requests)
-                .await
-                .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;
+            let counts = http::burst(
+                &endpoint.spec.url(path),
+                &address.http_options(PROBE_TIMEOUT),
+                requests,
+            )
+            .await
+            .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;
             // Partly: some refused (the limit), some served (not an outage).
             let served = counts.statuses().any(|(status, _)| is_served(status));
             let facts = vec![
@@ -808,8 +788,8 @@ pub async fn pace_is_served(
         "ratelimit.pace",
         Needs::Http,
         |endpoint, address| async move {
-            let options = Endpoint::options(&address);
-            let counts = http::paced(&endpoint.url(path), &options, per_second, count)
+            let options = address.http_options(PROBE_TIMEOUT);
+            let counts = http::paced(&endpoint.spec.url(path), &options, per_second, count)
                 .await
                 .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;
             let served =
