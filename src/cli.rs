@@ -29,8 +29,8 @@ const BUNDLED_TARGET: &str = "fixtures/example";
     version,
     about = "Go-live readiness harness: runs the Gherkin go-live checklist against a target and answers READY, NOT READY or COULD NOT EVALUATE.",
     long_about = "Go-live readiness harness: runs the Gherkin go-live checklist (features/) against a target \
-(rendered Kubernetes manifests from files, directories or stdin) and answers with a verdict, JUnit, JSON \
-and Markdown reports.\n\nExit codes: 0 READY, 1 NOT READY, 2 COULD NOT EVALUATE (bad input, undefined \
+(rendered Kubernetes manifests from files, directories or stdin, a stack of containers golive starts, \
+or a live cluster) and answers with a verdict, JUnit, JSON and Markdown reports.\n\nExit codes: 0 READY, 1 NOT READY, 2 COULD NOT EVALUATE (bad input, undefined \
 steps, nothing evaluated).",
     after_help = "Examples:\n  golive run                                   # bundled checklist on the bundled example app\n  helm template my-chart | golive run --target manifests:-\n  golive run --target manifests:deploy/ --profile staging --tags @manifests\n  golive checks                                # the check catalogue"
 )]
@@ -78,11 +78,19 @@ struct RunArgs {
     #[arg(long)]
     features: Option<PathBuf>,
     /// What to evaluate: manifests:PATH (file or directory), manifests:- / - for stdin,
-    /// or stack:FILE (a stack file: golive starts the system in Docker containers, runs the
-    /// @stack features against it and removes it) [default: the bundled example application,
-    /// fixtures/example].
-    #[arg(long, value_name = "manifests:PATH|-|stack:FILE")]
+    /// stack:FILE (a stack file: golive starts the system in Docker containers, runs the
+    /// @stack features against it and removes it), or cluster[:CONTEXT] (a live cluster
+    /// through the kubeconfig, read-only unless --allow-disruption) [default: the bundled
+    /// example application, fixtures/example].
+    #[arg(long, value_name = "manifests:PATH|-|stack:FILE|cluster[:CONTEXT]")]
     target: Option<String>,
+    /// With a cluster target: only these namespaces (repeat or comma-separate)
+    /// [default: every namespace but kube-system, kube-public and kube-node-lease].
+    #[arg(long, value_name = "NS", value_delimiter = ',')]
+    namespace: Vec<String>,
+    /// With a cluster target: leave these namespaces out (repeat or comma-separate).
+    #[arg(long, value_name = "NS", value_delimiter = ',')]
+    exclude_namespace: Vec<String>,
     /// With a stack: target, leave the stack running at the end and print its endpoints
     /// (remove it later with the docker command printed).
     #[arg(long)]
@@ -218,11 +226,22 @@ fn run(args: RunArgs) -> i32 {
         Some(parsed) => parsed,
     };
     match target {
-        Ok(target) => {
+        Ok(mut target) => {
             let stack = match &target {
                 Target::Stack(file) => Some(Arc::new(StackSession::new(file.into(), args.keep))),
-                Target::Manifests(_) => None,
+                Target::Manifests(_) | Target::Cluster(_) => None,
             };
+            let scoped = !args.namespace.is_empty() || !args.exclude_namespace.is_empty();
+            if let Target::Cluster(cluster) = &mut target {
+                cluster.namespaces = args.namespace;
+                cluster.excluded_namespaces = args.exclude_namespace;
+            } else if scoped {
+                let mut shared = record.lock().unwrap_or_else(|e| e.into_inner());
+                shared.input_errors.push(InputError::new(
+                    "--namespace",
+                    "--namespace and --exclude-namespace only apply to a cluster target (--target cluster[:CONTEXT])",
+                ));
+            }
             if args.keep && stack.is_none() {
                 let mut shared = record.lock().unwrap_or_else(|e| e.into_inner());
                 shared.input_errors.push(InputError::new(

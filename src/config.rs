@@ -43,6 +43,9 @@ pub struct Profile {
     /// Rollouts must never remove a serving replica before its replacement
     /// is ready (RollingUpdate with maxUnavailable 0).
     pub zero_downtime_rollouts: bool,
+    /// In a cluster: restarts a container may have had (crashes, OOM kills)
+    /// before it counts against go-live.
+    pub max_restarts: u32,
 }
 
 /// A Pod Security Standards level, from least to most strict.
@@ -107,6 +110,7 @@ struct ProfileOverrides {
     pod_security_level: Option<PodSecurityLevel>,
     hpa_required_for: Option<HpaRequirement>,
     zero_downtime_rollouts: Option<bool>,
+    max_restarts: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -141,6 +145,7 @@ impl Profile {
             pod_security_level: PodSecurityLevel::Restricted,
             hpa_required_for: HpaRequirement::Ingress,
             zero_downtime_rollouts: true,
+            max_restarts: 3,
         }
     }
 
@@ -176,7 +181,8 @@ impl Profile {
             rpo_seconds,
             pod_security_level,
             hpa_required_for,
-            zero_downtime_rollouts
+            zero_downtime_rollouts,
+            max_restarts
         );
     }
 

@@ -4,6 +4,7 @@
 //! -> evidence -> reporters -> exit code.
 pub mod checks;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod evidence;

@@ -5,7 +5,7 @@ fn main() {
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("GOLIVE_LOG")
-                .unwrap_or_else(|_| "warn,goose=off,rustls=off".into()),
+                .unwrap_or_else(|_| "warn,goose=off,rustls=off,kube_client=off".into()),
         )
         .init();
     // One rustls crypto provider for the whole process (the TLS probes and

@@ -61,6 +61,22 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// The checks of the `runtime` family judge the status a cluster reports:
+/// their bundled feature runs on cluster targets only, so their fixtures
+/// (status snapshots, as `kubectl get -o yaml` prints them) run through
+/// this untagged feature instead.
+const RUNTIME_SNAPSHOT_FEATURE: &str = "fixtures/features/runtime-snapshot.feature";
+
+/// golive on one fixture, with only `checks` (an ID or a family).
+fn run_fixture(fixture: &Fixture, checks: &str) -> common::Run {
+    let target = format!("manifests:{}", fixture.path);
+    let mut args = vec!["--target", &target, "--checks", checks];
+    if fixture.check.starts_with("runtime.") {
+        args.extend(["--features", RUNTIME_SNAPSHOT_FEATURE]);
+    }
+    run(&args)
+}
+
 fn check_dirs() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join(CHECKS_DIR))
         .expect("cannot list fixtures/checks")
@@ -249,12 +265,17 @@ fn object_range(lines: &[&str], key: &Key) -> Option<Range<usize>> {
 }
 
 /// The line ranges of the items of every `containers:` and
-/// `initContainers:` block sequence in `range`, with the container names.
+/// `initContainers:` block sequence in `range` (and of their status lists,
+/// `containerStatuses:` and `initContainerStatuses:`), with the container
+/// names.
 fn container_blocks(lines: &[&str], range: Range<usize>) -> Vec<(String, Range<usize>)> {
     let mut blocks = Vec::new();
     for i in range.clone() {
         let trimmed = lines[i].trim();
-        if trimmed != "containers:" && trimmed != "initContainers:" {
+        if !matches!(
+            trimmed,
+            "containers:" | "initContainers:" | "containerStatuses:" | "initContainerStatuses:"
+        ) {
             continue;
         }
         let key_indent = indent(lines[i]);
@@ -353,12 +374,18 @@ fn location_problems(fixture: &Fixture, finding: &Value) -> Vec<String> {
         ));
     }
     if let Some(container) = &key.container {
-        match container_blocks(&lines, object)
+        let blocks: Vec<Range<usize>> = container_blocks(&lines, object)
             .into_iter()
-            .find(|(name, _)| name == container)
+            .filter(|(name, _)| name == container)
+            .map(|(_, block)| block)
+            .collect();
+        match blocks
+            .iter()
+            .find(|block| block.contains(&line))
+            .or(blocks.first())
         {
-            Some((_, block)) if block.contains(&line) => {}
-            Some((_, block)) => problems.push(format!(
+            Some(block) if block.contains(&line) => {}
+            Some(block) => problems.push(format!(
                 "{key}: {at} is outside the container's definition (lines {}..={}): {:?}",
                 block.start + 1,
                 block.end,
@@ -446,12 +473,7 @@ fn pass_fixtures_pass_their_check() {
     let mut waived = 0;
     let mut named_suppressed_fixtures = 0;
     for fixture in fixtures("pass") {
-        let run = run(&[
-            "--target",
-            &format!("manifests:{}", fixture.path),
-            "--checks",
-            &fixture.check,
-        ]);
+        let run = run_fixture(&fixture, &fixture.check);
         if let Some(problem) = run.exit_mismatch(&fixture.path, 0) {
             problems.push(problem);
             continue;
@@ -561,12 +583,7 @@ fn fail_fixtures_report_exactly_the_expected_findings_with_their_location() {
                 continue;
             }
         };
-        let run = run(&[
-            "--target",
-            &format!("manifests:{}", fixture.path),
-            "--checks",
-            &fixture.check,
-        ]);
+        let run = run_fixture(&fixture, &fixture.check);
         if let Some(problem) = run.exit_mismatch(&fixture.path, 1) {
             problems.push(problem);
             continue;
@@ -647,12 +664,7 @@ fn fixtures_hold_one_kind_of_violation_within_their_family() {
     for (outcome, code) in [("pass", 0), ("fail", 1)] {
         for fixture in fixtures(outcome) {
             let family = fixture.check.split('.').next().unwrap_or_default();
-            let run = run(&[
-                "--target",
-                &format!("manifests:{}", fixture.path),
-                "--checks",
-                family,
-            ]);
+            let run = run_fixture(&fixture, family);
             if run.code != code {
                 problems.push(format!(
                     "{}: exit code {} on the {family} family, expected {code}\n{}",

@@ -157,7 +157,7 @@ pub static PDB_DRAIN: Check = Check {
             // total cannot be known from manifests.
             let selected: Option<Vec<Replicated>> = inventory
                 .workloads_in(object.namespace())
-                .filter(|w| !is_controlled(w.object) && budget_selects(object, w))
+                .filter(|w| budget_selects(object, w))
                 .map(|w| replicated(inventory, w))
                 .collect();
             let Some(selected) = selected else {
@@ -471,13 +471,10 @@ struct Replicated<'a> {
 }
 
 /// The replica count of a workload, or `None` for kinds that have none
-/// (DaemonSet, Job, CronJob, batch Pod) and for objects another controller
-/// manages.
+/// (DaemonSet, Job, CronJob, batch Pod); workloads are never controlled
+/// by another object (see `Inventory::workloads`).
 fn replicated<'a>(inventory: &'a Inventory, workload: Workload<'a>) -> Option<Replicated<'a>> {
     let object = workload.object;
-    if is_controlled(object) {
-        return None;
-    }
     let declared = match &object.resource {
         Resource::Deployment(d) => d.spec.as_ref()?.replicas,
         Resource::StatefulSet(s) => s.spec.as_ref()?.replicas,
@@ -506,17 +503,6 @@ fn replicated_in_scope<'a>(scope: &'a Scope<'a>) -> impl Iterator<Item = Replica
     scope
         .workloads()
         .filter_map(|workload| replicated(scope.inventory, workload))
-}
-
-/// Whether another object manages this one (a controller owner reference):
-/// it is then judged through its owner.
-fn is_controlled(object: &Object) -> bool {
-    object
-        .metadata
-        .owner_references
-        .iter()
-        .flatten()
-        .any(|owner| owner.controller == Some(true))
 }
 
 /// Whether a `scaleTargetRef` names `object` (kind, name and API group; the
@@ -802,6 +788,19 @@ fn spread(inventory: &Inventory, workload: &Workload<'_>) -> Result<(), (String,
                 .into(),
         )
     }))
+}
+
+/// The topology keys (nodes, zones) over which the workload's pod spec
+/// asks to spread its own replicas.
+pub(super) fn spread_topology_keys<'a>(
+    inventory: &Inventory,
+    workload: &Workload<'a>,
+) -> std::collections::BTreeSet<&'a str> {
+    spread_terms(inventory, workload)
+        .into_iter()
+        .filter(|term| term_problem(term, workload).is_none())
+        .map(|term| term.topology_key)
+        .collect()
 }
 
 /// The topology spread constraints and pod anti-affinity terms of a pod spec.

@@ -14,6 +14,7 @@ pub mod network;
 pub mod observability;
 pub mod probe;
 pub mod resources;
+pub mod runtime;
 pub mod secrets;
 pub mod security;
 pub mod service;
@@ -86,6 +87,7 @@ static FAMILIES: &[&[&Check]] = &[
     service::CHECKS,
     secrets::CHECKS,
     observability::CHECKS,
+    runtime::CHECKS,
     suppression::CHECKS,
 ];
 

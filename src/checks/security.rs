@@ -404,7 +404,7 @@ fn provenance<T: PartialEq + Display>(
 
 /// Whether the container may run as root: the field to point at and how
 /// the pod and container settings resolved, or `None` when it cannot.
-fn runs_as_root(
+pub(super) fn runs_as_root(
     workload: &Workload<'_>,
     container: &ContainerRef<'_>,
 ) -> Option<(&'static str, String)> {

@@ -15,7 +15,7 @@ use k8s_openapi::api::{
     apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet},
     autoscaling::v2::HorizontalPodAutoscaler,
     batch::v1::{CronJob, Job},
-    core::v1::{ConfigMap, Namespace, Pod, Secret, Service, ServiceAccount},
+    core::v1::{ConfigMap, Namespace, Node as ClusterNode, Pod, Secret, Service, ServiceAccount},
     networking::v1::{Ingress, NetworkPolicy},
     policy::v1::PodDisruptionBudget,
 };
@@ -112,6 +112,8 @@ pub enum Resource {
     Secret(Box<Secret>),
     ConfigMap(Box<ConfigMap>),
     ServiceAccount(Box<ServiceAccount>),
+    /// Only in a cluster's inventory: where pods run (zones, hostnames).
+    Node(Box<ClusterNode>),
     Dynamic,
 }
 
@@ -160,6 +162,28 @@ impl Object {
             self.tree.at_path(&self.tree_path)
         };
         node.map_or(serde_json::Value::Null, Node::to_json)
+    }
+
+    /// Whether another object manages this one (a controller owner
+    /// reference: a Deployment's ReplicaSet, a ReplicaSet's Pod, a
+    /// CronJob's Job): it is judged through its owner, never on its own.
+    pub fn is_controlled(&self) -> bool {
+        self.metadata
+            .owner_references
+            .iter()
+            .flatten()
+            .any(|owner| owner.controller == Some(true))
+    }
+
+    /// Whether `owner` is this object's controller (same kind and name, and
+    /// the same uid where both have one).
+    pub fn is_controlled_by(&self, owner: &Object) -> bool {
+        self.metadata.owner_references.iter().flatten().any(|r| {
+            r.controller == Some(true)
+                && r.kind == owner.kind
+                && Some(&r.name) == owner.metadata.name.as_ref()
+                && owner.metadata.uid.as_ref().is_none_or(|uid| *uid == r.uid)
+        })
     }
 
     /// The API group of the object (`cert-manager.io` for `cert-manager.io/v1`).
@@ -280,9 +304,14 @@ impl Inventory {
             .map(|&i| &self.objects[i])
     }
 
-    /// Every workload (anything with a pod template), in input order.
+    /// Every workload (anything with a pod template that no controller
+    /// manages: a cluster's ReplicaSets and Pods are judged through their
+    /// Deployment), in input order.
     pub fn workloads(&self) -> impl Iterator<Item = Workload<'_>> {
-        self.objects.iter().filter_map(Object::workload)
+        self.objects
+            .iter()
+            .filter(|o| !o.is_controlled())
+            .filter_map(Object::workload)
     }
 
     /// The workloads of one namespace (kind by kind, each in input order).
@@ -293,7 +322,30 @@ impl Inventory {
         WORKLOAD_KINDS
             .iter()
             .flat_map(move |kind| self.of_kind_in(kind, namespace))
+            .filter(|o| !o.is_controlled())
             .filter_map(Object::workload)
+    }
+
+    /// The pods a workload runs (in a cluster's inventory): those it
+    /// controls directly (StatefulSet, DaemonSet, Job) or through the
+    /// objects it controls (a Deployment's ReplicaSets, a CronJob's Jobs).
+    /// A bare Pod is its own pod.
+    pub fn pods_of<'a>(&'a self, workload: &Workload<'a>) -> Vec<&'a Object> {
+        let owner = workload.object;
+        if matches!(owner.resource, Resource::Pod(_)) {
+            return vec![owner];
+        }
+        let namespace = owner.namespace();
+        let intermediates: Vec<&Object> = ["ReplicaSet", "Job"]
+            .iter()
+            .flat_map(|kind| self.of_kind_in(kind, namespace))
+            .filter(|object| object.is_controlled_by(owner))
+            .collect();
+        self.of_kind_in("Pod", namespace)
+            .filter(|pod| {
+                pod.is_controlled_by(owner) || intermediates.iter().any(|i| pod.is_controlled_by(i))
+            })
+            .collect()
     }
 
     /// The Services whose selector selects the pods of `workload` (a
@@ -353,7 +405,7 @@ impl Inventory {
                     .entry(format!("{} {}", object.api_version, object.kind))
                     .or_default() += 1;
             }
-            if object.workload().is_some() {
+            if !object.is_controlled() && object.workload().is_some() {
                 counts.workloads += 1;
             }
         }

@@ -18,6 +18,7 @@ use cucumber::{Cucumber, cli};
 use gherkin::tagexpr::TagOperation;
 
 use crate::checks;
+use crate::cluster::{self, ClusterTarget, connect::Connection};
 use crate::config::{Config, Profile};
 use crate::error::InputError;
 use crate::evidence::{CheckOutcome, Observation};
@@ -65,6 +66,8 @@ pub struct RunContext {
     pub selected_checks: Option<HashSet<&'static str>>,
     /// The started stack of a `stack:` target.
     pub stack: Option<Arc<RunningStack>>,
+    /// The API server of a `cluster` target.
+    pub cluster: Option<Connection>,
     /// `--allow-disruption` was given.
     pub allow_disruption: bool,
     /// Check outcomes and observations per scenario (feature file, line),
@@ -156,19 +159,17 @@ async fn prepare(plan: &RunPlan, record: &Mutex<RunRecord>) -> Option<Prepared> 
     // profile the user did not mean would evaluate the wrong checklist.
     // Problems with the target do not: what could be read is evaluated.
     let run_inputs_ok = errors.is_empty();
-    // Loading is blocking file IO: off the async thread, so Ctrl-C is seen
-    // while a large target loads.
-    let target = plan.target.clone();
-    let loaded = tokio::task::spawn_blocking(move || target.load())
-        .await
-        .unwrap_or_else(|e| {
-            let mut loaded = Loaded::default();
-            loaded.errors.push(InputError::new(
-                plan.target.to_string(),
-                format!("loading failed: {e}"),
-            ));
-            loaded
-        });
+    let (loaded, cluster) = match &plan.target {
+        Target::Cluster(target) => read_cluster(target).await,
+        _ => (load_files(&plan.target).await, None),
+    };
+    if let Some(connection) = &cluster {
+        // The server and its version are part of the evidence.
+        record.lock().unwrap_or_else(|e| e.into_inner()).target = format!(
+            "{} ({}, Kubernetes {})",
+            plan.target, connection.server, connection.version
+        );
+    }
     let is_stack = plan.stack.is_some();
     let target_readable = is_stack || !loaded.objects.is_empty();
     if !target_readable && loaded.errors.is_empty() {
@@ -208,6 +209,7 @@ async fn prepare(plan: &RunPlan, record: &Mutex<RunRecord>) -> Option<Prepared> 
     Some(Prepared {
         context: RunContext {
             target: plan.target.to_string(),
+            cluster,
             allow_disruption: plan.allow_disruption,
             inventory,
             config,
@@ -219,6 +221,37 @@ async fn prepare(plan: &RunPlan, record: &Mutex<RunRecord>) -> Option<Prepared> 
         },
         tags,
     })
+}
+
+/// Reads a manifests target (blocking file IO: off the async thread, so
+/// Ctrl-C is seen while a large target loads).
+async fn load_files(target: &Target) -> Loaded {
+    let owned = target.clone();
+    tokio::task::spawn_blocking(move || owned.load())
+        .await
+        .unwrap_or_else(|e| {
+            let mut loaded = Loaded::default();
+            loaded.errors.push(InputError::new(
+                target.to_string(),
+                format!("loading failed: {e}"),
+            ));
+            loaded
+        })
+}
+
+/// Connects to a cluster and reads its objects in scope.
+async fn read_cluster(target: &ClusterTarget) -> (Loaded, Option<Connection>) {
+    match cluster::connect::connect(target).await {
+        Ok(connection) => {
+            let loaded = cluster::read::read(&connection, target).await;
+            (loaded, Some(connection))
+        }
+        Err(error) => {
+            let mut loaded = Loaded::default();
+            loaded.errors.push(error);
+            (loaded, None)
+        }
+    }
 }
 
 /// Why a scenario is left out of this run, or `None` if it runs.

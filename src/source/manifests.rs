@@ -327,6 +327,7 @@ fn typed_resource(
         ("v1", "Secret") => typed!(Secret, core::v1::Secret),
         ("v1", "ConfigMap") => typed!(ConfigMap, core::v1::ConfigMap),
         ("v1", "ServiceAccount") => typed!(ServiceAccount, core::v1::ServiceAccount),
+        ("v1", "Node") => typed!(Node, core::v1::Node),
         ("networking.k8s.io/v1", "Ingress") => typed!(Ingress, networking::v1::Ingress),
         ("networking.k8s.io/v1", "NetworkPolicy") => {
             typed!(NetworkPolicy, networking::v1::NetworkPolicy)

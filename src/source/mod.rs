@@ -1,7 +1,8 @@
 //! Targets: what a run evaluates. Rendered manifests (`manifests:PATH`,
 //! `manifests:-` or `-` for standard input) are read here into objects; a
 //! stack file (`stack:FILE`) names a system golive starts itself (see
-//! `crate::stack`); live clusters plug in here later.
+//! `crate::stack`); a live cluster (`cluster[:CONTEXT]`) is read through
+//! kube (see `crate::cluster`).
 
 pub mod document;
 pub mod manifests;
@@ -10,6 +11,7 @@ pub mod yaml;
 use std::fmt;
 use std::str::FromStr;
 
+use crate::cluster::ClusterTarget;
 use crate::error::InputError;
 
 /// A target given to `--target`.
@@ -19,6 +21,8 @@ pub enum Target {
     Manifests(String),
     /// A stack file: the system is started in containers.
     Stack(String),
+    /// A live cluster, through a kubeconfig context.
+    Cluster(ClusterTarget),
 }
 
 impl Target {
@@ -27,14 +31,16 @@ impl Target {
         match self {
             Target::Manifests(_) => "manifests",
             Target::Stack(_) => "stack",
+            Target::Cluster(_) => "cluster",
         }
     }
 
-    /// Reads the target's Kubernetes objects (a stack has none).
+    /// Reads the target's Kubernetes objects from files (a stack has none;
+    /// a cluster is read asynchronously, see `crate::cluster::read`).
     pub fn load(&self) -> manifests::Loaded {
         match self {
             Target::Manifests(path) => manifests::load_path(path),
-            Target::Stack(_) => manifests::Loaded::default(),
+            Target::Stack(_) | Target::Cluster(_) => manifests::Loaded::default(),
         }
     }
 }
@@ -56,17 +62,24 @@ impl FromStr for Target {
                 "--target",
                 "stack: needs the path of a stack file, e.g. stack:fixtures/stacks/reference.yaml",
             )),
-            Some((kind @ ("kube" | "cluster"), _)) => Err(InputError::new(
+            Some(("cluster", context)) if !context.is_empty() => {
+                Ok(Target::Cluster(ClusterTarget {
+                    context: Some(context.to_string()),
+                    ..Default::default()
+                }))
+            }
+            Some(("cluster", _)) => Err(InputError::new(
                 "--target",
-                format!(
-                    "the {kind}: target is not available in this version of golive; use manifests:PATH or stack:FILE"
-                ),
+                "cluster: needs a kubeconfig context after the colon, or write cluster alone for the current context",
             )),
+            _ if text == "cluster" => Ok(Target::Cluster(ClusterTarget::default())),
             _ if text == "-" => Ok(Target::Manifests("-".into())),
             _ if std::path::Path::new(text).exists() => Ok(Target::Manifests(text.to_string())),
             _ => Err(InputError::new(
                 "--target",
-                format!("{text:?} is neither manifests:PATH, -, nor an existing path"),
+                format!(
+                    "{text:?} is neither manifests:PATH, -, stack:FILE, cluster[:CONTEXT], nor an existing path"
+                ),
             )),
         }
     }
@@ -77,6 +90,7 @@ impl fmt::Display for Target {
         match self {
             Target::Manifests(path) => write!(f, "manifests:{path}"),
             Target::Stack(path) => write!(f, "stack:{path}"),
+            Target::Cluster(cluster) => write!(f, "{cluster}"),
         }
     }
 }

@@ -7,6 +7,8 @@
 //! part of it, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod example;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -132,6 +134,16 @@ pub fn run(args: &[&str]) -> Run {
 /// Runs `golive run ARGS --report-dir <fresh temp dir>` with `input` on
 /// standard input (or no standard input at all when `None`).
 pub fn run_with_stdin(args: &[&str], input: Option<&[u8]>) -> Run {
+    run_with(args, input, &[])
+}
+
+/// Runs `golive run ARGS --report-dir <fresh temp dir>` with these
+/// environment variables (e.g. `KUBECONFIG`).
+pub fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    run_with(args, None, env)
+}
+
+fn run_with(args: &[&str], input: Option<&[u8]>, env: &[(&str, &str)]) -> Run {
     let dir = tempfile::tempdir().expect("cannot create a temporary directory");
     // A directory that does not exist yet: golive must create it.
     let report_dir = dir.path().join("reports");
@@ -142,6 +154,7 @@ pub fn run_with_stdin(args: &[&str], input: Option<&[u8]>) -> Run {
     let mut command = golive_command();
     command
         .args(&all_args)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     command.stdin(if input.is_some() {

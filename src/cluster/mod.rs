@@ -1,0 +1,76 @@
+//! The cluster target (`--target cluster[:CONTEXT]`): the checklist against
+//! what actually runs. golive connects as kubectl would (`connect`), reads
+//! the objects of the namespaces in scope into the same inventory manifests
+//! give (`read`), so every static check runs unchanged, and keeps the
+//! client for the steps that look at the running system. Without
+//! `--allow-disruption` it only reads: get, list and watch.
+//!
+//! Tested against a Kubernetes API double (`tests/kube_double/`), because no
+//! API server can run on the machines golive is developed on.
+
+pub mod connect;
+pub mod failure;
+pub mod read;
+
+use std::fmt;
+
+/// Namespaces left out unless named with `--namespace`: the cluster's own.
+pub const SYSTEM_NAMESPACES: &[&str] = &["kube-system", "kube-public", "kube-node-lease"];
+
+/// What `--target cluster[:CONTEXT]`, `--namespace` and
+/// `--exclude-namespace` asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClusterTarget {
+    /// The kubeconfig context; `None`: the current context, or the
+    /// in-cluster service account when there is no kubeconfig.
+    pub context: Option<String>,
+    /// Only these namespaces; empty: every namespace but the system ones
+    /// and the excluded ones.
+    pub namespaces: Vec<String>,
+    pub excluded_namespaces: Vec<String>,
+}
+
+impl ClusterTarget {
+    /// Whether objects of `namespace` are evaluated.
+    pub fn includes(&self, namespace: &str) -> bool {
+        let named = if self.namespaces.is_empty() {
+            !SYSTEM_NAMESPACES.contains(&namespace)
+        } else {
+            self.namespaces.iter().any(|n| n == namespace)
+        };
+        named && !self.excluded_namespaces.iter().any(|n| n == namespace)
+    }
+}
+
+impl fmt::Display for ClusterTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.context {
+            Some(context) => write!(f, "cluster:{context}"),
+            None => f.write_str("cluster"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_namespaces_are_left_out_unless_named() {
+        let every = ClusterTarget::default();
+        assert!(every.includes("production"));
+        assert!(!every.includes("kube-system"));
+        let named = ClusterTarget {
+            namespaces: vec!["kube-system".into()],
+            ..Default::default()
+        };
+        assert!(named.includes("kube-system"));
+        assert!(!named.includes("production"));
+        let excluded = ClusterTarget {
+            excluded_namespaces: vec!["staging".into()],
+            ..Default::default()
+        };
+        assert!(!excluded.includes("staging"));
+        assert!(excluded.includes("production"));
+    }
+}
