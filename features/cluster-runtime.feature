@@ -8,8 +8,9 @@ Feature: What runs in the cluster is what was approved, and it is healthy
   every workload has finished, every pod is Ready, no container crashes or
   restarts more than the profile allows (max_restarts), the processes run
   as a non-root user as the kubelet reports it, and the replicas really
-  landed on distinct nodes and zones as their anti-affinity asks. golive
-  only reads the cluster for these items.
+  landed on distinct nodes and zones as their anti-affinity asks; the
+  health endpoints the probes name answer on a Ready pod of each workload
+  (through a port-forward). golive only reads the cluster for these items.
 
   Background:
     Given the workloads of the target
@@ -17,7 +18,7 @@ Feature: What runs in the cluster is what was approved, and it is healthy
   Scenario: Every rollout is complete
     Then the check "runtime.rollout" passes
 
-  Scenario: Every pod is Ready
+  Scenario: Every pod of every workload is Ready
     Then the check "runtime.pods-ready" passes
 
   Scenario: No container is crash-looping or failing to start
@@ -33,3 +34,7 @@ Feature: What runs in the cluster is what was approved, and it is healthy
   @GL-HA-01
   Scenario: Replicas really run on distinct nodes and zones
     Then the check "runtime.spread" passes
+
+  @GL-APP-02
+  Scenario: Health endpoints answer on the running pods
+    Then the HTTP probes of every workload answer through a port-forward

@@ -91,6 +91,10 @@ struct RunArgs {
     /// With a cluster target: leave these namespaces out (repeat or comma-separate).
     #[arg(long, value_name = "NS", value_delimiter = ',')]
     exclude_namespace: Vec<String>,
+    /// With a cluster target: the CA certificates (PEM) the Ingress hosts' certificates must
+    /// chain to (an internal PKI) [default: Mozilla's root program, as browsers].
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
     /// With a stack: target, leave the stack running at the end and print its endpoints
     /// (remove it later with the docker command printed).
     #[arg(long)]
@@ -231,15 +235,18 @@ fn run(args: RunArgs) -> i32 {
                 Target::Stack(file) => Some(Arc::new(StackSession::new(file.into(), args.keep))),
                 Target::Manifests(_) | Target::Cluster(_) => None,
             };
-            let scoped = !args.namespace.is_empty() || !args.exclude_namespace.is_empty();
+            let scoped = !args.namespace.is_empty()
+                || !args.exclude_namespace.is_empty()
+                || args.ca_file.is_some();
             if let Target::Cluster(cluster) = &mut target {
                 cluster.namespaces = args.namespace;
                 cluster.excluded_namespaces = args.exclude_namespace;
+                cluster.ca_file = args.ca_file;
             } else if scoped {
                 let mut shared = record.lock().unwrap_or_else(|e| e.into_inner());
                 shared.input_errors.push(InputError::new(
                     "--namespace",
-                    "--namespace and --exclude-namespace only apply to a cluster target (--target cluster[:CONTEXT])",
+                    "--namespace, --exclude-namespace and --ca-file only apply to a cluster target (--target cluster[:CONTEXT])",
                 ));
             }
             if args.keep && stack.is_none() {

@@ -46,6 +46,9 @@ pub struct Profile {
     /// In a cluster: restarts a container may have had (crashes, OOM kills)
     /// before it counts against go-live.
     pub max_restarts: u32,
+    /// In a cluster: the image of the pods that test NetworkPolicies (it
+    /// needs `sh` and `nc -z`; a mirror of it where registries are closed).
+    pub network_probe_image: String,
 }
 
 /// A Pod Security Standards level, from least to most strict.
@@ -111,6 +114,7 @@ struct ProfileOverrides {
     hpa_required_for: Option<HpaRequirement>,
     zero_downtime_rollouts: Option<bool>,
     max_restarts: Option<u32>,
+    network_probe_image: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -146,6 +150,7 @@ impl Profile {
             hpa_required_for: HpaRequirement::Ingress,
             zero_downtime_rollouts: true,
             max_restarts: 3,
+            network_probe_image: "busybox:1.36".into(),
         }
     }
 
@@ -167,7 +172,7 @@ impl Profile {
         macro_rules! apply {
             ($($field:ident),*) => {{
                 let ProfileOverrides { extends: _, $($field),* } = overrides;
-                $( if let Some(value) = $field { self.$field = *value; } )*
+                $( if let Some(value) = $field { self.$field = value.clone(); } )*
             }};
         }
         apply!(
@@ -182,7 +187,8 @@ impl Profile {
             pod_security_level,
             hpa_required_for,
             zero_downtime_rollouts,
-            max_restarts
+            max_restarts,
+            network_probe_image
         );
     }
 
@@ -228,6 +234,9 @@ impl Profile {
         }
         if !percent(self.availability_percent) {
             return Err(("availability_percent", "is a percentage between 0 and 100"));
+        }
+        if self.network_probe_image.trim().is_empty() {
+            return Err(("network_probe_image", "must name an image"));
         }
         Ok(())
     }

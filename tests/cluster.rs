@@ -1,13 +1,21 @@
 //! The cluster target end to end: the real `golive` binary, through a
 //! kubeconfig, against the Kubernetes API double (`tests/kube_double/`,
-//! the one test double the project allows: no API server runs here).
+//! the one test double the project allows: no API server runs here). The
+//! pods' containers are local HTTP servers (reached through the double's
+//! port-forwards) and the Ingress controller's load balancer is a local TLS
+//! server: real HTTP and real TLS handshakes.
 //!
 //! - the example application loaded into the double is READY, and golive
 //!   only read it (the verbs the double recorded);
 //! - every known violation of the checklist (the mutation table shared with
 //!   tests/mutations.rs) is NOT READY with the same check IDs as from files;
 //! - runtime-only defects (crash loop, stalled rollout, root process,
-//!   restarts, unready pod, replicas stacked on one node) are caught;
+//!   restarts, unready pod, replicas stacked on one node, a failing health
+//!   endpoint, a weak or unreachable TLS endpoint) are caught;
+//! - the disruptive items (a pod deleted, NetworkPolicies probed) refuse to
+//!   run without --allow-disruption, pass on the example with it, and fail
+//!   on a cluster whose replacements never become Ready or whose network
+//!   plugin ignores the policies;
 //! - an unreachable API server, rejected credentials, a forbidden read, an
 //!   unknown context or namespace: exit 2 naming the problem, reports
 //!   written, no credential in them.
@@ -16,25 +24,73 @@ mod common;
 mod kube_double;
 
 use std::collections::BTreeSet;
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::{SocketAddr, TcpListener};
 use std::sync::Mutex;
 
 use common::example::{Example, mutations};
-use common::{Run, active_findings, run_with_env};
+use common::{Run, active_findings, features_dir, observations, run_with_env};
 use k8s_openapi::api::core::v1::Pod;
-use kube_double::{Cluster, DEFAULT_TOKEN, EXPIRED_TOKEN, KubeDouble, Rollout, Rule, Termination};
-use serde_json::Value;
+use k8s_openapi::api::networking::v1::Ingress;
+use kube_double::{
+    Cluster, ClusterOptions, DEFAULT_TOKEN, EXPIRED_TOKEN, KubeDouble, Rollout, Rule, Termination,
+};
+use serde_json::{Value, json};
 
 const NAMESPACE: &str = "production";
+/// The hosts of the example's Ingresses.
+const HOSTS: [&str; 2] = ["api.factory.company.com", "admin.factory.company.com"];
+/// The HTTP ports of the example's containers, by workload.
+const HTTP_PORTS: [(&str, u16); 3] = [
+    ("factory-api", 3000),
+    ("admin-web", 8080),
+    ("admin-web", 9113),
+];
+
+/// The example application running in the double: every HTTP port of its
+/// pods served by a local server answering `status(path)`, its Ingresses
+/// behind a local TLS load balancer.
+struct Live {
+    double: KubeDouble,
+    balancer: LoadBalancer,
+}
+
+impl Live {
+    fn start(documents: Vec<Value>, options: ClusterOptions, status: fn(&str) -> u16) -> Live {
+        let double = KubeDouble::start(Cluster::from_documents_with(documents, options));
+        let backend = http_backend(status);
+        double.with_cluster(|c| {
+            for (workload, port) in HTTP_PORTS {
+                c.serve_port(NAMESPACE, workload, port, backend);
+            }
+        });
+        let balancer = LoadBalancer::start(&HOSTS, 90);
+        balancer.serve(&double);
+        Live { double, balancer }
+    }
+
+    /// The READY example.
+    fn example() -> Live {
+        Live::start(
+            Example::load().documents(),
+            ClusterOptions::default(),
+            |_| 200,
+        )
+    }
+
+    /// `golive run --target cluster --ca-file CA ARGS`.
+    fn run(&self, args: &[&str]) -> Run {
+        let ca = self.balancer.ca_file();
+        let mut all = vec!["--target", "cluster", "--ca-file", ca.as_str()];
+        all.extend_from_slice(args);
+        run_on(&self.double, &all)
+    }
+}
 
 /// golive run ARGS against the double's kubeconfig.
 fn run_on(double: &KubeDouble, args: &[&str]) -> Run {
     let kubeconfig = double.kubeconfig_path().display().to_string();
     run_with_env(args, &[("KUBECONFIG", kubeconfig.as_str())])
-}
-
-/// The example application, as the cluster would run it.
-fn example_cluster() -> KubeDouble {
-    KubeDouble::start(Cluster::from_documents(Example::load().documents()))
 }
 
 /// The check IDs with active findings.
@@ -63,6 +119,29 @@ fn findings_of(run: &Run, check: &str) -> Vec<String> {
         .collect()
 }
 
+/// The failed observations of an item, as `subject: facts`.
+fn failed(run: &Run, item: &str) -> Vec<String> {
+    observations(&run.summary())
+        .iter()
+        .filter(|o| o["item"] == item && o["passed"] == false)
+        .map(|o| {
+            format!(
+                "{}: {}",
+                o["subject"].as_str().unwrap_or_default(),
+                o["facts"]
+            )
+        })
+        .collect()
+}
+
+/// How many observations of an item passed.
+fn passed(run: &Run, item: &str) -> usize {
+    observations(&run.summary())
+        .iter()
+        .filter(|o| o["item"] == item && o["passed"] == true)
+        .count()
+}
+
 /// How many subjects a check evaluated in a run.
 fn evaluated(run: &Run, check: &str) -> u64 {
     common::check_outcomes(&run.summary())
@@ -82,10 +161,25 @@ fn first_pod(double: &KubeDouble, workload: &str) -> String {
     })
 }
 
+/// The requests that were not reads, as `verb resource[/sub]`.
+fn writes(double: &KubeDouble) -> BTreeSet<String> {
+    double
+        .writes()
+        .iter()
+        .map(|r| {
+            let mut resource = r.info.resource.clone();
+            if !r.info.subresource.is_empty() {
+                resource = format!("{resource}/{}", r.info.subresource);
+            }
+            format!("{} {resource}", r.info.verb)
+        })
+        .collect()
+}
+
 #[test]
 fn the_example_application_in_a_cluster_is_ready_and_golive_only_reads() {
-    let double = example_cluster();
-    let run = run_on(&double, &["--target", "cluster"]);
+    let live = Live::example();
+    let run = live.run(&[]);
     run.assert_exit(0);
     run.assert_reports();
     let summary = run.summary();
@@ -96,7 +190,7 @@ fn the_example_application_in_a_cluster_is_ready_and_golive_only_reads() {
         run.context()
     );
     // The same checks as from files, plus what only a cluster knows.
-    let pods = double.with_cluster(|c| c.list::<Pod>(NAMESPACE).len()) as u64;
+    let pods = live.double.with_cluster(|c| c.list::<Pod>(NAMESPACE).len()) as u64;
     assert!(pods >= 10, "the double runs the example's pods ({pods})");
     for (check, at_least) in [
         ("probe.liveness", 5),
@@ -114,17 +208,43 @@ fn the_example_application_in_a_cluster_is_ready_and_golive_only_reads() {
             run.context()
         );
     }
-    // Read-only: every resource request was a get, a list or a watch.
-    let writes: Vec<String> = double.writes().iter().map(|r| r.summary()).collect();
-    assert!(writes.is_empty(), "golive wrote to the cluster: {writes:?}");
-    let verbs = double.verbs();
+    // Health endpoints answered through port-forwards; TLS at the balancer.
+    assert!(passed(&run, "probe.answers") >= 5, "{}", run.context());
+    assert_eq!(
+        passed(&run, "tls.protocols"),
+        HOSTS.len(),
+        "{}",
+        run.context()
+    );
+    assert_eq!(
+        passed(&run, "tls.certificate"),
+        HOSTS.len(),
+        "{}",
+        run.context()
+    );
+    // Read-only: gets, lists and watches, and the port-forwards of the
+    // probes (a connection; nothing changes).
+    assert_eq!(
+        writes(&live.double),
+        BTreeSet::from(["create pods/portforward".to_string()]),
+        "golive changed the cluster"
+    );
+    let verbs = live.double.verbs();
     assert!(
         verbs
             .iter()
-            .all(|v| ["get", "list", "watch"].contains(&v.as_str())),
+            .all(|v| ["get", "list", "watch", "create"].contains(&v.as_str()))
+            && verbs.contains("list"),
         "verbs used: {verbs:?}"
     );
-    assert!(verbs.contains("list"), "verbs used: {verbs:?}");
+    // The disruptive items were not run, saying why.
+    let skipped = summary["skipped"].to_string();
+    assert!(
+        skipped.contains("A deleted API pod is replaced")
+            && skipped.contains("Allowed paths connect and denied paths do not")
+            && skipped.contains("--allow-disruption"),
+        "{skipped}"
+    );
     // The Secret's value never reached golive, nor its reports; neither
     // did the token.
     let secret_value = "cG9zdGdyZXM6Ly9hcHA6Q0hBTkdFLU1FQHBvc3RncmVz";
@@ -155,8 +275,8 @@ fn every_known_violation_is_caught_in_the_cluster_with_the_same_checks_as_from_f
                     let dir = mutated.write();
                     let files =
                         common::run(&["--target", &format!("manifests:{}", dir.path().display())]);
-                    let double = KubeDouble::start(Cluster::from_documents(mutated.documents()));
-                    let cluster = run_on(&double, &["--target", "cluster"]);
+                    let live = Live::start(mutated.documents(), ClusterOptions::default(), |_| 200);
+                    let cluster = live.run(&[]);
                     let (from_files, from_cluster) =
                         (failing_checks(&files), failing_checks(&cluster));
                     // The runtime checks may confirm a violation (a pod the
@@ -290,9 +410,9 @@ fn runtime_only_defects_are_caught() {
     ];
     let mut wrong = Vec::new();
     for defect in &defects {
-        let double = example_cluster();
-        let expected = (defect.make)(&double);
-        let run = run_on(&double, &["--target", "cluster"]);
+        let live = Live::example();
+        let expected = (defect.make)(&live.double);
+        let run = live.run(&[]);
         let found = findings_of(&run, defect.check);
         if run.code != 1 || !found.contains(&expected) {
             wrong.push(format!(
@@ -317,8 +437,9 @@ fn runtime_only_defects_are_caught() {
 
 #[test]
 fn namespaces_are_chosen_and_named_ones_must_exist() {
-    let double = example_cluster();
-    let scoped = run_on(&double, &["--target", "cluster", "--namespace", NAMESPACE]);
+    let live = Live::example();
+    let double = &live.double;
+    let scoped = live.run(&["--namespace", NAMESPACE]);
     scoped.assert_exit(0);
     let namespaced_lists: Vec<String> = double
         .requests()
@@ -332,7 +453,7 @@ fn namespaces_are_chosen_and_named_ones_must_exist() {
         "--namespace lists in that namespace only (a Role there is enough)"
     );
 
-    let missing = run_on(&double, &["--target", "cluster", "--namespace", "nowhere"]);
+    let missing = live.run(&["--namespace", "nowhere"]);
     missing.assert_exit(2);
     assert!(
         missing
@@ -342,10 +463,7 @@ fn namespaces_are_chosen_and_named_ones_must_exist() {
         missing.context()
     );
 
-    let excluded = run_on(
-        &double,
-        &["--target", "cluster", "--exclude-namespace", NAMESPACE],
-    );
+    let excluded = live.run(&["--exclude-namespace", NAMESPACE]);
     excluded.assert_exit(2);
     assert!(
         excluded.stdout.contains(
@@ -359,7 +477,7 @@ fn namespaces_are_chosen_and_named_ones_must_exist() {
 
 #[test]
 fn connection_problems_exit_2_naming_the_problem_and_never_the_token() {
-    let double = example_cluster();
+    let double = KubeDouble::start(Cluster::from_documents(Example::load().documents()));
     double.add_unreachable_context("gone");
     double.add_expired_context("expired");
     let cases: [(&str, &[&str], &str); 4] = [
@@ -403,7 +521,7 @@ fn connection_problems_exit_2_naming_the_problem_and_never_the_token() {
 
 #[test]
 fn a_forbidden_read_names_the_verb_and_resource_and_the_rest_is_still_evaluated() {
-    let double = example_cluster();
+    let double = KubeDouble::start(Cluster::from_documents(Example::load().documents()));
     double.deny(
         Rule::verbs(&["list"])
             .on(&["networkpolicies"])
@@ -423,4 +541,377 @@ fn a_forbidden_read_names_the_verb_and_resource_and_the_rest_is_still_evaluated(
     assert!(evaluated(&run, "probe.liveness") >= 5, "{}", run.context());
     let summary: Value = run.summary();
     assert_eq!(summary["verdict"], "COULD_NOT_EVALUATE");
+}
+
+#[test]
+fn a_health_endpoint_failing_on_the_pods_is_not_ready() {
+    let live = Live::start(
+        Example::load().documents(),
+        ClusterOptions::default(),
+        |path| {
+            if path == "/api/v1/ready" { 503 } else { 200 }
+        },
+    );
+    let run = live.run(&[]);
+    run.assert_exit(1);
+    let failures = failed(&run, "probe.answers");
+    assert_eq!(failures.len(), 1, "{failures:?}\n{}", run.context());
+    assert!(
+        failures[0].starts_with("production/factory-api container api readinessProbe")
+            && failures[0].contains("GET /api/v1/ready on port 3000")
+            && failures[0].contains(": 503 in"),
+        "{failures:?}"
+    );
+}
+
+#[test]
+fn the_ingress_hosts_tls_is_checked_at_the_load_balancer() {
+    // A certificate that expires in 5 days (the profile asks for 30).
+    let live = Live::example();
+    let short = LoadBalancer::start(&HOSTS, 5);
+    short.serve(&live.double);
+    let ca = short.ca_file();
+    let run = run_on(&live.double, &["--target", "cluster", "--ca-file", &ca]);
+    run.assert_exit(1);
+    let failures = failed(&run, "tls.certificate");
+    assert_eq!(failures.len(), HOSTS.len(), "{}", run.context());
+    assert!(
+        failures[0].contains("the profile requires at least 30"),
+        "{failures:?}"
+    );
+    assert_eq!(
+        passed(&run, "tls.protocols"),
+        HOSTS.len(),
+        "{}",
+        run.context()
+    );
+
+    // Without --ca-file, a certificate of an internal CA is not trusted.
+    let untrusted = run_on(&live.double, &["--target", "cluster"]);
+    untrusted.assert_exit(1);
+    assert!(
+        failed(&untrusted, "tls.certificate")
+            .iter()
+            .all(|f| !f.contains("\"valid for")),
+        "{}",
+        untrusted.context()
+    );
+    assert_eq!(failed(&untrusted, "tls.certificate").len(), HOSTS.len());
+
+    // A load balancer golive cannot reach: could not evaluate, saying so.
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .expect("a port")
+        .local_addr()
+        .expect("an address")
+        .port();
+    point_ingresses(&live.double, closed);
+    let unreachable = live.run(&[]);
+    unreachable.assert_exit(2);
+    assert!(
+        unreachable
+            .stdout
+            .contains("cannot be reached from where golive runs"),
+        "{}",
+        unreachable.context()
+    );
+
+    // A missing --ca-file is bad input naming the file.
+    let missing = run_on(
+        &live.double,
+        &["--target", "cluster", "--ca-file", "/nonexistent/ca.pem"],
+    );
+    missing.assert_exit(2);
+    assert!(
+        missing.stdout.contains("/nonexistent/ca.pem: cannot read"),
+        "{}",
+        missing.context()
+    );
+}
+
+/// A feature of one scenario, for the disruptive steps outside the bundled
+/// features (a shorter target than the profile's RTO, no @disruptive tag).
+fn failover_feature(tags: &str, target_s: u32) -> tempfile::TempDir {
+    let text = format!(
+        "{tags}\nFeature: failover\n\n  Scenario: a pod is lost\n    Given a probe watches GET /api/v1/health on the pods of \"factory-api\"\n    When a pod of \"factory-api\" is deleted\n    Then \"factory-api\" recovers within {target_s} s\n    And a replacement pod of \"factory-api\" is Ready within {target_s} s\n"
+    );
+    features_dir(&[("failover.feature", text.as_str())])
+}
+
+#[test]
+fn disruptive_steps_refuse_to_run_without_allow_disruption() {
+    let live = Live::example();
+    let features = failover_feature("@cluster", 10);
+    let features = features.path().display().to_string();
+    let run = live.run(&["--features", &features]);
+    run.assert_exit(2);
+    assert!(
+        run.stdout.contains(
+            "this step breaks a part of the target on purpose: run with --allow-disruption"
+        ),
+        "{}",
+        run.context()
+    );
+    let changes: BTreeSet<String> = writes(&live.double)
+        .into_iter()
+        .filter(|w| w != "create pods/portforward")
+        .collect();
+    assert!(
+        changes.is_empty(),
+        "golive changed the cluster: {changes:?}"
+    );
+}
+
+#[test]
+fn with_allow_disruption_a_pod_is_deleted_and_replaced_and_the_policies_are_probed() {
+    let live = Live::example();
+    let before = first_pod(&live.double, "factory-api");
+    let run = live.run(&["--allow-disruption"]);
+    run.assert_exit(0);
+    let summary = run.summary();
+    let replacement: Vec<Value> = observations(&summary)
+        .into_iter()
+        .filter(|o| o["item"] == "failover.replacement")
+        .collect();
+    assert_eq!(replacement.len(), 1, "{}", run.context());
+    let facts = replacement[0]["facts"].to_string();
+    assert!(
+        facts.contains(&format!("deleted {before}"))
+            && facts.contains("3 of 3 pods Ready again after"),
+        "{facts}"
+    );
+    assert!(passed(&run, "failover.rto") == 1, "{}", run.context());
+    // Every workload's pods, and a pod of none, probed the others.
+    assert!(passed(&run, "network.enforced") >= 5, "{}", run.context());
+    // What changed in the cluster: the pod deleted, the probe pods created
+    // and deleted; nothing else.
+    assert_eq!(
+        writes(&live.double),
+        BTreeSet::from([
+            "create pods".to_string(),
+            "create pods/portforward".to_string(),
+            "delete pods".to_string(),
+        ]),
+    );
+    let probes_left = live.double.with_cluster(|c| {
+        c.list::<Pod>(NAMESPACE)
+            .into_iter()
+            .filter(|p| {
+                p.metadata
+                    .labels
+                    .as_ref()
+                    .is_some_and(|l| l.contains_key("golive.dev/probe"))
+            })
+            .count()
+    });
+    assert_eq!(probes_left, 0, "probe pods were left behind");
+}
+
+#[test]
+fn replacements_that_never_become_ready_fail_the_failover() {
+    let options = ClusterOptions::default().new_pods_crash_loop(true);
+    let live = Live::start(Example::load().documents(), options, |_| 200);
+    let features = failover_feature("@cluster @disruptive", 5);
+    let features = features.path().display().to_string();
+    let run = live.run(&["--features", &features, "--allow-disruption"]);
+    run.assert_exit(1);
+    let failures = failed(&run, "failover.replacement");
+    assert_eq!(failures.len(), 1, "{}", run.context());
+    assert!(
+        failures[0].contains("2 of 3 pods Ready after 5 s"),
+        "{failures:?}"
+    );
+    // The two other replicas kept serving: users saw nothing.
+    assert_eq!(passed(&run, "failover.rto"), 1, "{}", run.context());
+}
+
+#[test]
+fn a_network_plugin_that_ignores_the_policies_is_caught() {
+    let options = ClusterOptions::default().network_policies_enforced(false);
+    let live = Live::start(Example::load().documents(), options, |_| 200);
+    let run = live.run(&["--allow-disruption", "--tags", "@GL-NET-01"]);
+    run.assert_exit(1);
+    let failures = failed(&run, "network.enforced");
+    assert!(!failures.is_empty(), "{}", run.context());
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.contains("CONNECTED although") && f.contains("the policy is not enforced")),
+        "{failures:?}"
+    );
+}
+
+#[test]
+fn where_the_kubelet_does_not_report_the_user_golive_asks_the_container() {
+    // Kubernetes before 1.31: no user in the container statuses.
+    let forget_users = |live: &Live| -> Vec<String> {
+        live.double.with_cluster(|c| {
+            let pods = c.pod_names_of(NAMESPACE, "factory-api");
+            for pod in &pods {
+                c.pod_mut(NAMESPACE, pod, |p| {
+                    let statuses = p
+                        .status
+                        .as_mut()
+                        .and_then(|s| s.container_statuses.as_mut());
+                    for status in statuses.into_iter().flatten() {
+                        status.user = None;
+                    }
+                });
+            }
+            // A mutating webhook made the first pod's process root.
+            let root = pods[0].clone();
+            c.on_exec(move |pod, _, argv| {
+                (pod.metadata.name.as_deref() == Some(root.as_str()) && argv == ["id", "-u"])
+                    .then(|| ("0\n", "", 0).into())
+            });
+            pods
+        })
+    };
+    let live = Live::example();
+    let pods = forget_users(&live);
+    let run = live.run(&[]);
+    run.assert_exit(1);
+    assert_eq!(
+        findings_of(&run, "runtime.non-root"),
+        vec![format!("Pod/{} api", pods[0])],
+        "{}",
+        run.context()
+    );
+    assert!(
+        run.stdout
+            .contains("uid 0 (root), as `id -u` in the container printed")
+    );
+    let execs = live
+        .double
+        .requests()
+        .iter()
+        .filter(|r| r.info.subresource == "exec")
+        .count();
+    assert_eq!(
+        execs,
+        pods.len(),
+        "one `id -u` per container whose user is unreported"
+    );
+
+    // Without the permission to exec, the pod's runAsNonRoot still
+    // guarantees a non-root process: nothing to report.
+    let live = Live::example();
+    forget_users(&live);
+    live.double
+        .deny(Rule::verbs(&["create"]).on(&["pods/exec"]));
+    let run = live.run(&[]);
+    run.assert_exit(0);
+}
+
+/// A local HTTP server standing for the containers of the pods: answers
+/// every GET with `status(path)`. Its thread ends with the test binary.
+fn http_backend(status: fn(&str) -> u16) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("an ephemeral port");
+    let address = listener.local_addr().expect("a local address");
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(&stream);
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    return;
+                }
+                let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+                // The rest of the request head.
+                let mut header = String::new();
+                while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                    header.clear();
+                }
+                let code = status(&path);
+                let answer = format!(
+                    "HTTP/1.1 {code} X\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+                );
+                let _ = (&stream).write_all(answer.as_bytes());
+            });
+        }
+    });
+    address
+}
+
+/// A TLS server standing for the Ingress controller's load balancer: a
+/// certificate for `hosts` signed by a test CA (written to `ca_file`),
+/// TLS 1.2 and 1.3 only, as rustls offers them.
+struct LoadBalancer {
+    port: u16,
+    ca_file: tempfile::NamedTempFile,
+}
+
+impl LoadBalancer {
+    fn start(hosts: &[&str], valid_days: i64) -> LoadBalancer {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+        kube_double::install_crypto_provider();
+        let now = time::OffsetDateTime::now_utc();
+        let mut ca_params = CertificateParams::default();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("a key"))
+            .expect("a CA");
+        let mut params =
+            CertificateParams::new(hosts.iter().map(|h| h.to_string()).collect::<Vec<_>>())
+                .expect("names");
+        params.not_before = now - time::Duration::days(1);
+        params.not_after = now + time::Duration::days(valid_days);
+        let key = KeyPair::generate().expect("a key");
+        let leaf = params.signed_by(&key, &ca).expect("a certificate");
+        let mut ca_file = tempfile::NamedTempFile::new().expect("a temporary file");
+        ca_file.write_all(ca.pem().as_bytes()).expect("the CA file");
+        let config = rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![leaf.der().clone(), ca.der().clone()],
+                rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).expect("a key"),
+            )
+            .expect("a TLS configuration");
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+        let listener = TcpListener::bind("127.0.0.1:0").expect("an ephemeral port");
+        let port = listener.local_addr().expect("a local address").port();
+        listener.set_nonblocking(true).expect("non-blocking");
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("a listener");
+                while let Ok((stream, _)) = listener.accept().await {
+                    let acceptor = acceptor.clone();
+                    tokio::spawn(async move {
+                        let _ = acceptor.accept(stream).await;
+                    });
+                }
+            });
+        });
+        LoadBalancer { port, ca_file }
+    }
+
+    /// Points every Ingress of the double's cluster at this server.
+    fn serve(&self, double: &KubeDouble) {
+        point_ingresses(double, self.port);
+    }
+
+    fn ca_file(&self) -> String {
+        self.ca_file.path().display().to_string()
+    }
+}
+
+/// Sets the load balancer every Ingress reports in its status: 127.0.0.1,
+/// this port.
+fn point_ingresses(double: &KubeDouble, port: u16) {
+    let port = i32::from(port);
+    double.with_cluster(|c| {
+        for ingress in c.list::<Ingress>(NAMESPACE) {
+            let name = ingress.metadata.name.clone().unwrap_or_default();
+            c.modify::<Ingress>(NAMESPACE, &name, |i| {
+                i.status = Some(
+                    serde_json::from_value(json!({"loadBalancer": {"ingress": [
+                        {"ip": "127.0.0.1", "ports": [{"port": port, "protocol": "TCP"}]}
+                    ]}}))
+                    .expect("an Ingress status"),
+                );
+            });
+        }
+    });
 }

@@ -70,10 +70,12 @@ fn bundled_scenario_count(feature_tag: Option<&str>) -> usize {
 }
 
 /// Whether a skip reason says the scenario needs a running system (a
-/// stack, possibly for a load campaign), which a run on manifests is not.
-fn needs_a_stack(reason: &Value) -> bool {
+/// stack, possibly for a load campaign, or a cluster), which a run on
+/// manifests is not.
+fn needs_a_running_system(reason: &Value) -> bool {
     reason.as_str().is_some_and(|r| {
-        r.starts_with("needs a @stack") && r.ends_with("this run's target is @manifests")
+        (r.starts_with("needs a @stack") || r.starts_with("needs a @cluster"))
+            && r.ends_with("this run's target is @manifests")
     })
 }
 
@@ -294,7 +296,7 @@ fn checks_select_scenarios_and_skip_the_others_with_the_reason() {
     assert!(
         skipped.iter().all(|s| {
             s["reason"] == "runs none of the checks given to --checks"
-                || needs_a_stack(&s["reason"])
+                || needs_a_running_system(&s["reason"])
         }),
         "{}",
         summary["skipped"]
@@ -402,7 +404,7 @@ fn tags_that_leave_no_scenario_could_not_be_evaluated() {
         // running system this run does not have.
         skipped
             .iter()
-            .all(|s| s["reason"] == "excluded by --tags" || needs_a_stack(&s["reason"])),
+            .all(|s| s["reason"] == "excluded by --tags" || needs_a_running_system(&s["reason"])),
         "{}",
         summary["skipped"]
     );

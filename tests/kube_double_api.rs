@@ -11,7 +11,7 @@ mod kube_double;
 
 use std::time::Duration;
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use http_body_util::BodyExt;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
@@ -55,6 +55,15 @@ fn status_of<T: std::fmt::Debug>(result: kube::Result<T>) -> Status {
     match result {
         Err(kube::Error::Api(status)) => *status,
         other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+/// The `Status` of a refused call whose success has no `Debug`.
+fn refusal_of<T>(result: kube::Result<T>) -> Status {
+    match result {
+        Err(kube::Error::Api(status)) => *status,
+        Err(other) => panic!("expected an API error, got {other:?}"),
+        Ok(_) => panic!("expected an API error, got a success"),
     }
 }
 
@@ -724,21 +733,19 @@ async fn deletes_a_pod_gracefully_then_for_good() {
         .map(event_summary)
         .filter(|(t, _)| t != "BOOKMARK")
         .collect();
+    // Marked, not ready any more (the kubelet), terminal, gone (the
+    // replacement is in `a_deleted_pod_of_a_replica_set_is_replaced`).
+    let modified = ("MODIFIED".to_string(), victim.clone());
     assert_eq!(
         events,
         vec![
-            ("MODIFIED".to_string(), victim.clone()),
+            modified.clone(),
+            modified.clone(),
+            modified,
             ("DELETED".to_string(), victim.clone())
         ]
     );
     assert_eq!(status_of(pods.get(&victim).await).code, 404);
-    // No replacement in this phase: the Deployment reports one replica less.
-    let deployment = Api::<Deployment>::namespaced(client.clone(), NS)
-        .get("factory-api")
-        .await
-        .unwrap();
-    let status = deployment.status.unwrap();
-    assert_eq!((status.replicas, status.ready_replicas), (Some(2), Some(2)));
 
     // Other kinds go at once and answer a Status; their dependents follow.
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), NS);
@@ -1729,6 +1736,1956 @@ async fn serves_container_logs() {
         error.message,
         format!(
             "a container name must be specified for pod {pod}, choose one of: [nginx exporter]"
+        )
+    );
+}
+
+// ---- phase 2: the kubelet, the controllers over time, streams, probes ----
+
+/// Quick delays whose steps never coincide (every gap is at least 0.1 s),
+/// and watches long enough to see a replacement through.
+fn timed_options() -> ClusterOptions {
+    ClusterOptions::default()
+        .termination_delay(Duration::from_millis(900))
+        .replacement_delay(Duration::from_millis(200))
+        .scheduling_delay(Duration::from_millis(100))
+        .start_delay(Duration::from_millis(300))
+        .readiness_delay(Duration::from_secs(1))
+        .max_watch(Duration::from_secs(10))
+}
+
+/// A pod in one line: phase, node, Ready, whether it is terminating, and
+/// each container's state (`(n)` restarts, `+ready`).
+fn pod_state(pod: &Pod) -> String {
+    let status = pod.status.clone().unwrap_or_default();
+    let node = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.node_name.clone())
+        .unwrap_or_else(|| "-".into());
+    let ready = status
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.type_ == "Ready")
+        .map(|c| c.status.clone())
+        .unwrap_or_else(|| "-".into());
+    let containers: Vec<String> = status
+        .container_statuses
+        .iter()
+        .flatten()
+        .map(|c| {
+            let state = c.state.clone().unwrap_or_default();
+            let mut text = if let Some(w) = state.waiting {
+                format!("waiting:{}", w.reason.unwrap_or_default())
+            } else if state.running.is_some() {
+                "running".into()
+            } else if let Some(t) = state.terminated {
+                format!(
+                    "terminated:{}:{}",
+                    t.reason.unwrap_or_default(),
+                    t.exit_code
+                )
+            } else {
+                "-".into()
+            };
+            if c.restart_count > 0 {
+                text.push_str(&format!("({})", c.restart_count));
+            }
+            if c.ready {
+                text.push_str("+ready");
+            }
+            format!("{}={text}", c.name)
+        })
+        .collect();
+    let deleting = if pod.metadata.deletion_timestamp.is_some() {
+        " deleting"
+    } else {
+        ""
+    };
+    format!(
+        "{} {node} Ready={ready}{deleting} [{}]",
+        status.phase.unwrap_or_else(|| "-".into()),
+        containers.join(" ")
+    )
+}
+
+fn pod_event(event: &WatchEvent<Pod>) -> (String, String, String) {
+    let (kind, pod) = match event {
+        WatchEvent::Added(p) => ("ADDED", p),
+        WatchEvent::Modified(p) => ("MODIFIED", p),
+        WatchEvent::Deleted(p) => ("DELETED", p),
+        other => panic!("unexpected {other:?}"),
+    };
+    (
+        kind.to_string(),
+        pod.metadata.name.clone().unwrap(),
+        pod_state(pod),
+    )
+}
+
+fn object_of<K>(event: &WatchEvent<K>) -> Option<&K> {
+    match event {
+        WatchEvent::Added(o) | WatchEvent::Modified(o) | WatchEvent::Deleted(o) => Some(o),
+        _ => None,
+    }
+}
+
+/// Reads a watch until `done` holds on the events so far (bookmarks left
+/// out) or the server ends it.
+async fn watch_until<K>(
+    api: &Api<K>,
+    params: &WatchParams,
+    version: &str,
+    done: impl Fn(&[WatchEvent<K>]) -> bool,
+) -> Vec<WatchEvent<K>>
+where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug + 'static,
+{
+    let mut stream = api.watch(params, version).await.unwrap().boxed();
+    let mut events = Vec::new();
+    while let Some(event) = stream.try_next().await.unwrap() {
+        if matches!(event, WatchEvent::Bookmark(_)) {
+            continue;
+        }
+        events.push(event);
+        if done(&events) {
+            break;
+        }
+    }
+    events
+}
+
+/// The events of one pod, in order.
+fn events_of(events: &[(String, String, String)], name: &str) -> Vec<(String, String)> {
+    events
+        .iter()
+        .filter(|(_, n, _)| n == name)
+        .map(|(t, _, s)| (t.clone(), s.clone()))
+        .collect()
+}
+
+fn step(kind: &str, state: &str) -> (String, String) {
+    (kind.to_string(), state.to_string())
+}
+
+async fn resource_version<K>(api: &Api<K>) -> String
+where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    api.list(&ListParams::default())
+        .await
+        .unwrap()
+        .metadata
+        .resource_version
+        .unwrap()
+}
+
+fn node_of(double: &KubeDouble, pod: &str) -> String {
+    double.with_cluster(|c| {
+        c.get::<Pod>(NS, pod)
+            .unwrap()
+            .spec
+            .unwrap()
+            .node_name
+            .unwrap()
+    })
+}
+
+#[tokio::test]
+async fn a_deleted_pod_of_a_replica_set_is_replaced() {
+    let double = KubeDouble::start(example_with(timed_options()));
+    let client = double.client().await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), NS);
+    let from = resource_version(&pods).await;
+    let before = double.with_cluster(|c| c.pod_names_of(NS, "factory-api"));
+    let victim = before[1].clone();
+    let node = node_of(&double, &victim);
+    let pod_watch = {
+        let pods = pods.clone();
+        let params = WatchParams::default().labels("app=factory-api").timeout(8);
+        let from = from.clone();
+        let before = before.clone();
+        tokio::spawn(async move {
+            watch_until(&pods, &params, &from, |events| {
+                events.iter().any(|e| {
+                    matches!(e, WatchEvent::Modified(p)
+                        if !before.contains(p.metadata.name.as_ref().unwrap())
+                            && pod_state(p).contains("+ready"))
+                })
+            })
+            .await
+        })
+    };
+    let deployment_watch = {
+        let deployments = deployments.clone();
+        let params = WatchParams::default()
+            .fields("metadata.name=factory-api")
+            .timeout(8);
+        tokio::spawn(async move {
+            watch_until(&deployments, &params, &from, |events| {
+                events.len() > 1
+                    && events
+                        .last()
+                        .and_then(object_of)
+                        .is_some_and(|d| d.status.as_ref().unwrap().ready_replicas == Some(3))
+            })
+            .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    pods.delete(&victim, &DeleteParams::default())
+        .await
+        .unwrap();
+
+    let events: Vec<(String, String, String)> =
+        pod_watch.await.unwrap().iter().map(pod_event).collect();
+    let replacement = events
+        .iter()
+        .find(|(t, n, _)| t == "ADDED" && !before.contains(n))
+        .map(|(_, n, _)| n.clone())
+        .expect("a replacement");
+    let (rs, suffix) = replacement.rsplit_once('-').unwrap();
+    assert_eq!(rs, victim.rsplit_once('-').unwrap().0);
+    assert_eq!(suffix.len(), 5);
+    assert_ne!(replacement, victim);
+    assert_eq!(
+        events_of(&events, &victim),
+        vec![
+            step(
+                "MODIFIED",
+                &format!("Running {node} Ready=True deleting [api=running+ready]")
+            ),
+            step(
+                "MODIFIED",
+                &format!("Running {node} Ready=False deleting [api=running]")
+            ),
+            step(
+                "MODIFIED",
+                &format!("Succeeded {node} Ready=False deleting [api=terminated:Completed:0]")
+            ),
+            step(
+                "DELETED",
+                &format!("Succeeded {node} Ready=False deleting [api=terminated:Completed:0]")
+            ),
+        ]
+    );
+    // The scheduler puts it where its sibling was (the node with the
+    // fewest pods of the ReplicaSet).
+    assert_eq!(
+        events_of(&events, &replacement),
+        vec![
+            step("ADDED", "Pending - Ready=- []"),
+            step("MODIFIED", &format!("Pending {node} Ready=- []")),
+            step(
+                "MODIFIED",
+                &format!("Pending {node} Ready=False [api=waiting:ContainerCreating]")
+            ),
+            step(
+                "MODIFIED",
+                &format!("Running {node} Ready=False [api=running]")
+            ),
+            step(
+                "MODIFIED",
+                &format!("Running {node} Ready=True [api=running+ready]")
+            ),
+        ]
+    );
+    // The other pods were left alone.
+    assert_eq!(
+        events
+            .iter()
+            .filter(|(_, n, _)| *n != victim && *n != replacement)
+            .count(),
+        0
+    );
+
+    // The Deployment controller recomputed its status at each step: one
+    // replica less while the victim terminates (a terminating pod is not
+    // counted), three with one not ready once the replacement exists,
+    // three ready again.
+    let statuses: Vec<String> = deployment_watch
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(object_of)
+        .map(|d| {
+            let s = d.status.clone().unwrap();
+            let available = s
+                .conditions
+                .unwrap()
+                .into_iter()
+                .find(|c| c.type_ == "Available")
+                .unwrap();
+            format!(
+                "replicas={:?} updated={:?} ready={:?} available={:?} unavailable={:?} Available={}/{}",
+                s.replicas,
+                s.updated_replicas,
+                s.ready_replicas,
+                s.available_replicas,
+                s.unavailable_replicas,
+                available.status,
+                available.reason.unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "replicas=Some(2) updated=Some(2) ready=Some(2) available=Some(2) unavailable=Some(1) Available=False/MinimumReplicasUnavailable",
+            "replicas=Some(3) updated=Some(3) ready=Some(2) available=Some(2) unavailable=Some(1) Available=False/MinimumReplicasUnavailable",
+            "replicas=Some(3) updated=Some(3) ready=Some(3) available=Some(3) unavailable=None Available=True/MinimumReplicasAvailable",
+        ]
+    );
+    let after = double.with_cluster(|c| c.pod_names_of(NS, "factory-api"));
+    let mut expected: Vec<String> = before.iter().filter(|n| **n != victim).cloned().collect();
+    expected.push(replacement.clone());
+    expected.sort();
+    assert_eq!(after, expected);
+    // The new pod has a new IP on that node's range, and its own UID.
+    let new_pod = pods.get(&replacement).await.unwrap();
+    let status = new_pod.status.unwrap();
+    let index = ["node-a", "node-b", "node-c"]
+        .iter()
+        .position(|n| *n == node)
+        .unwrap();
+    assert!(
+        status
+            .pod_ip
+            .as_deref()
+            .unwrap()
+            .starts_with(&format!("10.244.{index}.")),
+        "{:?}",
+        status.pod_ip
+    );
+    assert_eq!(
+        status.host_ip.as_deref(),
+        Some(format!("172.18.0.{}", index + 2).as_str())
+    );
+    let container = &status.container_statuses.unwrap()[0];
+    assert_eq!(container.started, Some(true));
+    assert_eq!(container.restart_count, 0);
+    assert_eq!(
+        container.user.as_ref().unwrap().linux.as_ref().unwrap().uid,
+        10001
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_stateful_set_pod_comes_back_under_its_name() {
+    let double = KubeDouble::start(example_with(timed_options()));
+    let client = double.client().await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    let sets: Api<StatefulSet> = Api::namespaced(client.clone(), NS);
+    let from = resource_version(&pods).await;
+    let old = pods.get("postgres-1").await.unwrap();
+    let node = old.spec.clone().unwrap().node_name.unwrap();
+    let pod_watch = {
+        let pods = pods.clone();
+        let params = WatchParams::default()
+            .fields("metadata.name=postgres-1")
+            .timeout(8);
+        let from = from.clone();
+        tokio::spawn(async move {
+            watch_until(&pods, &params, &from, |events| {
+                events.iter().any(|e| {
+                    matches!(e, WatchEvent::Modified(p) if p.metadata.deletion_timestamp.is_none() && pod_state(p).contains("+ready"))
+                })
+            })
+            .await
+        })
+    };
+    let set_watch = {
+        let sets = sets.clone();
+        let params = WatchParams::default()
+            .fields("metadata.name=postgres")
+            .timeout(8);
+        tokio::spawn(async move {
+            watch_until(&sets, &params, &from, |events| {
+                events.len() > 1
+                    && events
+                        .last()
+                        .and_then(object_of)
+                        .is_some_and(|s| s.status.as_ref().unwrap().ready_replicas == Some(3))
+            })
+            .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    pods.delete("postgres-1", &DeleteParams::default())
+        .await
+        .unwrap();
+    let events: Vec<(String, String, String)> =
+        pod_watch.await.unwrap().iter().map(pod_event).collect();
+    let terminated =
+        format!("Succeeded {node} Ready=False deleting [postgres=terminated:Completed:0]");
+    assert_eq!(
+        events_of(&events, "postgres-1"),
+        vec![
+            step(
+                "MODIFIED",
+                &format!("Running {node} Ready=True deleting [postgres=running+ready]")
+            ),
+            step(
+                "MODIFIED",
+                &format!("Running {node} Ready=False deleting [postgres=running]")
+            ),
+            step("MODIFIED", &terminated),
+            step("DELETED", &terminated),
+            // Only once the old one is gone, under the same name.
+            step("ADDED", "Pending - Ready=- []"),
+            step("MODIFIED", &format!("Pending {node} Ready=- []")),
+            step(
+                "MODIFIED",
+                &format!("Pending {node} Ready=False [postgres=waiting:ContainerCreating]")
+            ),
+            step(
+                "MODIFIED",
+                &format!("Running {node} Ready=False [postgres=running]")
+            ),
+            step(
+                "MODIFIED",
+                &format!("Running {node} Ready=True [postgres=running+ready]")
+            ),
+        ]
+    );
+    let new = pods.get("postgres-1").await.unwrap();
+    assert_ne!(new.metadata.uid, old.metadata.uid);
+    let spec = new.spec.unwrap();
+    assert_eq!(spec.hostname.as_deref(), Some("postgres-1"));
+    assert_eq!(
+        spec.volumes.unwrap()[0]
+            .persistent_volume_claim
+            .as_ref()
+            .unwrap()
+            .claim_name,
+        "data-postgres-1"
+    );
+    assert_eq!(
+        new.metadata.labels.unwrap()["statefulset.kubernetes.io/pod-name"],
+        "postgres-1"
+    );
+    // The StatefulSet controller's counts: a terminating pod is still a
+    // replica (and ready until its kubelet says otherwise) but neither
+    // current nor updated; a Pending one is a replica.
+    let counts: Vec<String> = set_watch
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(object_of)
+        .map(|s| {
+            let s = s.status.clone().unwrap();
+            format!(
+                "replicas={} ready={:?} current={:?} updated={:?}",
+                s.replicas, s.ready_replicas, s.current_replicas, s.updated_replicas
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            "replicas=3 ready=Some(3) current=Some(2) updated=Some(2)",
+            "replicas=3 ready=Some(2) current=Some(2) updated=Some(2)",
+            "replicas=2 ready=Some(2) current=Some(2) updated=Some(2)",
+            "replicas=3 ready=Some(2) current=Some(3) updated=Some(3)",
+            "replicas=3 ready=Some(3) current=Some(3) updated=Some(3)",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_daemon_set_pod_is_replaced_on_its_node_once_gone() {
+    let double = KubeDouble::start(example_with(timed_options()));
+    let client = double.client().await;
+    let daemon_sets: Api<k8s_openapi::api::apps::v1::DaemonSet> =
+        Api::namespaced(client.clone(), NS);
+    let ds = serde_json::from_value(json!({
+        "metadata": {"name": "node-agent"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "node-agent"}},
+            "template": {
+                "metadata": {"labels": {"app": "node-agent"}},
+                "spec": {"containers": [{"name": "agent", "image": "busybox:1.36"}]}
+            }
+        }
+    }))
+    .unwrap();
+    daemon_sets
+        .create(&PostParams::default(), &ds)
+        .await
+        .unwrap();
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    let before = double.with_cluster(|c| c.pod_names_of(NS, "node-agent"));
+    assert_eq!(before.len(), 3);
+    let victim = before
+        .iter()
+        .find(|p| node_of(&double, p) == "node-c")
+        .unwrap()
+        .clone();
+    let from = resource_version(&pods).await;
+    let pod_watch = {
+        let pods = pods.clone();
+        let params = WatchParams::default().labels("app=node-agent").timeout(8);
+        let from = from.clone();
+        tokio::spawn(async move {
+            watch_until(&pods, &params, &from, |events| {
+                events.iter().any(|e| {
+                    matches!(e, WatchEvent::Modified(p) if p.metadata.deletion_timestamp.is_none() && pod_state(p).contains("+ready"))
+                })
+            })
+            .await
+        })
+    };
+    let ds_watch = {
+        let params = WatchParams::default()
+            .fields("metadata.name=node-agent")
+            .timeout(8);
+        let daemon_sets = daemon_sets.clone();
+        tokio::spawn(async move {
+            watch_until(&daemon_sets, &params, &from, |events| {
+                events.len() > 1
+                    && events
+                        .last()
+                        .and_then(object_of)
+                        .is_some_and(|d| d.status.as_ref().unwrap().number_ready == 3)
+            })
+            .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    pods.delete(&victim, &DeleteParams::default())
+        .await
+        .unwrap();
+    let events: Vec<(String, String, String)> =
+        pod_watch.await.unwrap().iter().map(pod_event).collect();
+    let replacement = events
+        .iter()
+        .find(|(t, _, _)| t == "ADDED")
+        .map(|(_, n, _)| n.clone())
+        .unwrap();
+    let terminated = "Succeeded node-c Ready=False deleting [agent=terminated:Completed:0]";
+    // The DaemonSet (no surge) waits until the node has no pod of the set
+    // left; the replacement is pinned to the node by its affinity and
+    // ready at once (no readiness probe).
+    assert_eq!(
+        events
+            .iter()
+            .map(|(t, n, s)| (t.clone(), n == &victim, s.clone()))
+            .collect::<Vec<_>>(),
+        vec![
+            (
+                "MODIFIED".to_string(),
+                true,
+                "Running node-c Ready=True deleting [agent=running+ready]".to_string()
+            ),
+            (
+                "MODIFIED".to_string(),
+                true,
+                "Running node-c Ready=False deleting [agent=running]".to_string()
+            ),
+            ("MODIFIED".to_string(), true, terminated.to_string()),
+            ("DELETED".to_string(), true, terminated.to_string()),
+            (
+                "ADDED".to_string(),
+                false,
+                "Pending - Ready=- []".to_string()
+            ),
+            (
+                "MODIFIED".to_string(),
+                false,
+                "Pending node-c Ready=- []".to_string()
+            ),
+            (
+                "MODIFIED".to_string(),
+                false,
+                "Pending node-c Ready=False [agent=waiting:ContainerCreating]".to_string()
+            ),
+            (
+                "MODIFIED".to_string(),
+                false,
+                "Running node-c Ready=True [agent=running+ready]".to_string()
+            ),
+        ]
+    );
+    let new = pods.get(&replacement).await.unwrap();
+    assert_eq!(
+        json_of(&new.spec.unwrap().affinity.unwrap()),
+        json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+            {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["node-c"]}]}
+        ]}}})
+    );
+    let counts: Vec<String> = ds_watch
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(object_of)
+        .map(|d| {
+            let s = d.status.clone().unwrap();
+            format!(
+                "desired={} current={} ready={} available={:?} unavailable={:?}",
+                s.desired_number_scheduled,
+                s.current_number_scheduled,
+                s.number_ready,
+                s.number_available,
+                s.number_unavailable
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            "desired=3 current=3 ready=2 available=Some(2) unavailable=Some(1)",
+            "desired=3 current=2 ready=2 available=Some(2) unavailable=Some(1)",
+            "desired=3 current=3 ready=2 available=Some(2) unavailable=Some(1)",
+            "desired=3 current=3 ready=3 available=Some(3) unavailable=None",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn replacements_of_a_broken_workload_crash_loop_and_never_become_ready() {
+    let mut cluster = example_with(timed_options());
+    cluster.crash_loop_new_pods(NS, "factory-api");
+    let double = KubeDouble::start(cluster);
+    let client = double.client().await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    let before = double.with_cluster(|c| c.pod_names_of(NS, "factory-api"));
+    let from = resource_version(&pods).await;
+    let watch = {
+        let pods = pods.clone();
+        let params = WatchParams::default().labels("app=factory-api").timeout(8);
+        tokio::spawn(async move {
+            watch_until(&pods, &params, &from, |events| {
+                events.iter().any(|e| {
+                    object_of(e).is_some_and(|p| pod_state(p).contains("CrashLoopBackOff"))
+                })
+            })
+            .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    pods.delete(&before[0], &DeleteParams::default())
+        .await
+        .unwrap();
+    let events: Vec<(String, String, String)> =
+        watch.await.unwrap().iter().map(pod_event).collect();
+    let replacement = events
+        .iter()
+        .find(|(t, _, _)| t == "ADDED")
+        .map(|(_, n, _)| n.clone())
+        .unwrap();
+    let node = node_of(&double, &replacement);
+    assert_eq!(
+        events_of(&events, &replacement),
+        vec![
+            step("ADDED", "Pending - Ready=- []"),
+            step("MODIFIED", &format!("Pending {node} Ready=- []")),
+            step(
+                "MODIFIED",
+                &format!("Pending {node} Ready=False [api=waiting:ContainerCreating]")
+            ),
+            step(
+                "MODIFIED",
+                &format!("Running {node} Ready=False [api=running]")
+            ),
+            step(
+                "MODIFIED",
+                &format!("Running {node} Ready=False [api=terminated:Error:1]")
+            ),
+            step(
+                "MODIFIED",
+                &format!("Running {node} Ready=False [api=waiting:CrashLoopBackOff(1)]")
+            ),
+        ]
+    );
+    let pod = pods.get(&replacement).await.unwrap();
+    let uid = pod.metadata.uid.clone().unwrap();
+    let status = pod.status.unwrap();
+    let container = &status.container_statuses.as_ref().unwrap()[0];
+    let waiting = container.state.as_ref().unwrap().waiting.as_ref().unwrap();
+    assert_eq!(
+        waiting.message.as_deref(),
+        Some(
+            format!("back-off 10s restarting failed container=api pod={replacement}_{NS}({uid})")
+                .as_str()
+        )
+    );
+    let last = container
+        .last_state
+        .as_ref()
+        .unwrap()
+        .terminated
+        .as_ref()
+        .unwrap();
+    assert_eq!((last.exit_code, last.reason.as_deref()), (1, Some("Error")));
+    assert_eq!(container.started, Some(false));
+    let ready = status
+        .conditions
+        .unwrap()
+        .into_iter()
+        .find(|c| c.type_ == "Ready")
+        .unwrap();
+    assert_eq!(
+        (
+            ready.status.as_str(),
+            ready.reason.as_deref(),
+            ready.message.as_deref()
+        ),
+        (
+            "False",
+            Some("ContainersNotReady"),
+            Some("containers with unready status: [api]")
+        )
+    );
+    let deployment = Api::<Deployment>::namespaced(client.clone(), NS)
+        .get("factory-api")
+        .await
+        .unwrap()
+        .status
+        .unwrap();
+    assert_eq!(
+        (
+            deployment.replicas,
+            deployment.ready_replicas,
+            deployment.available_replicas,
+            deployment.unavailable_replicas
+        ),
+        (Some(3), Some(2), Some(2), Some(1))
+    );
+}
+
+#[tokio::test]
+async fn pods_created_through_the_api_are_scheduled_run_and_deleted_for_good() {
+    let double = KubeDouble::start(example_with(timed_options()));
+    let client = double.client().await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    let from = resource_version(&pods).await;
+    // The scheduler picks the node with the fewest pods.
+    let node = double.with_cluster(|c| {
+        let pods = c.list::<Pod>("");
+        ["node-a", "node-b", "node-c"]
+            .into_iter()
+            .min_by_key(|n| {
+                pods.iter()
+                    .filter(|p| p.spec.as_ref().unwrap().node_name.as_deref() == Some(*n))
+                    .count()
+            })
+            .unwrap()
+            .to_string()
+    });
+    let watch = {
+        let pods = pods.clone();
+        let params = WatchParams::default()
+            .fields("metadata.name=debug")
+            .timeout(8);
+        tokio::spawn(async move {
+            watch_until(&pods, &params, &from, |events| {
+                matches!(events.last(), Some(WatchEvent::Deleted(_)))
+            })
+            .await
+        })
+    };
+    let debug: Pod = serde_json::from_value(json!({
+        "metadata": {"name": "debug", "labels": {"purpose": "debug"}},
+        "spec": {"containers": [{"name": "shell", "image": "busybox:1.36", "command": ["sleep", "3600"]}]}
+    }))
+    .unwrap();
+    pods.create(&PostParams::default(), &debug).await.unwrap();
+    assert!(double.wait_until(Duration::from_secs(3), |c| {
+        c.get::<Pod>(NS, "debug")
+            .is_some_and(|p| pod_state(&p).contains("+ready"))
+    }));
+    pods.delete("debug", &DeleteParams::default())
+        .await
+        .unwrap();
+    let events: Vec<(String, String)> = watch
+        .await
+        .unwrap()
+        .iter()
+        .map(pod_event)
+        .map(|(t, _, s)| (t, s))
+        .collect();
+    let terminated =
+        format!("Succeeded {node} Ready=False deleting [shell=terminated:Completed:0]");
+    assert_eq!(
+        events,
+        vec![
+            step("ADDED", "Pending - Ready=- []"),
+            step("MODIFIED", &format!("Pending {node} Ready=- []")),
+            step(
+                "MODIFIED",
+                &format!("Pending {node} Ready=False [shell=waiting:ContainerCreating]")
+            ),
+            // No readiness probe: ready as soon as it runs.
+            step(
+                "MODIFIED",
+                &format!("Running {node} Ready=True [shell=running+ready]")
+            ),
+            step(
+                "MODIFIED",
+                &format!("Running {node} Ready=True deleting [shell=running+ready]")
+            ),
+            step(
+                "MODIFIED",
+                &format!("Running {node} Ready=False deleting [shell=running]")
+            ),
+            step("MODIFIED", &terminated),
+            step("DELETED", &terminated),
+        ]
+    );
+    // Nobody replaces a bare pod.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(status_of(pods.get("debug").await).code, 404);
+    assert!(
+        pods.list(&ListParams::default().labels("purpose=debug"))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+
+    // A readiness probe holds Ready back; a node selector nothing matches
+    // leaves the pod unschedulable.
+    let probed: Pod = serde_json::from_value(json!({
+        "metadata": {"name": "probed"},
+        "spec": {"containers": [{"name": "web", "image": "nginx:1.27",
+            "readinessProbe": {"httpGet": {"path": "/", "port": 80}}}]}
+    }))
+    .unwrap();
+    pods.create(&PostParams::default(), &probed).await.unwrap();
+    assert!(double.wait_until(Duration::from_secs(2), |c| {
+        c.get::<Pod>(NS, "probed")
+            .is_some_and(|p| pod_state(&p).starts_with("Running"))
+    }));
+    let running = pods.get("probed").await.unwrap();
+    assert!(
+        pod_state(&running).ends_with("Ready=False [web=running]"),
+        "{}",
+        pod_state(&running)
+    );
+    assert!(double.wait_until(Duration::from_secs(3), |c| {
+        c.get::<Pod>(NS, "probed")
+            .is_some_and(|p| pod_state(&p).ends_with("Ready=True [web=running+ready]"))
+    }));
+    let stranded: Pod = serde_json::from_value(json!({
+        "metadata": {"name": "stranded"},
+        "spec": {"nodeSelector": {"kubernetes.io/hostname": "node-z"},
+                 "containers": [{"name": "c", "image": "busybox:1.36"}]}
+    }))
+    .unwrap();
+    pods.create(&PostParams::default(), &stranded)
+        .await
+        .unwrap();
+    assert!(double.wait_until(Duration::from_secs(2), |c| {
+        c.get::<Pod>(NS, "stranded")
+            .is_some_and(|p| p.status.unwrap().conditions.is_some())
+    }));
+    let status = pods.get("stranded").await.unwrap().status.unwrap();
+    assert_eq!(status.phase.as_deref(), Some("Pending"));
+    let scheduled = &status.conditions.unwrap()[0];
+    assert_eq!(
+        (
+            scheduled.type_.as_str(),
+            scheduled.status.as_str(),
+            scheduled.reason.as_deref(),
+            scheduled.message.as_deref()
+        ),
+        (
+            "PodScheduled",
+            "False",
+            Some("Unschedulable"),
+            Some(
+                "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
+            )
+        )
+    );
+}
+
+/// A network probe pod as golive makes it: the source pods' labels plus
+/// the probe label, one container listing its targets.
+fn probe_pod(labels: &Value, targets: &[String], node: Option<&str>) -> Pod {
+    let mut labels = labels.clone();
+    labels["golive.dev/probe"] = json!("network");
+    let mut pod = json!({
+        "metadata": {"generateName": "golive-probe-", "labels": labels},
+        "spec": {
+            "restartPolicy": "Never",
+            "containers": [{
+                "name": "probe",
+                "image": "busybox:1.36",
+                "command": ["sh", "-c", "for t in $GOLIVE_TARGETS; do if nc -z -w 2 \"${t%:*}\" \"${t##*:}\"; then echo \"open $t\"; else echo \"closed $t\"; fi; done"],
+                "env": [{"name": "GOLIVE_TARGETS", "value": targets.join(" ")}]
+            }]
+        }
+    });
+    if let Some(node) = node {
+        pod["spec"]["nodeSelector"] = json!({"kubernetes.io/hostname": node});
+    }
+    serde_json::from_value(pod).unwrap()
+}
+
+/// `IP:PORT` of the first pod of a workload.
+fn target(double: &KubeDouble, namespace: &str, workload: &str, port: u16) -> String {
+    double.with_cluster(|c| {
+        let pod = &c.pods_of(namespace, workload)[0];
+        format!(
+            "{}:{port}",
+            pod.status.as_ref().unwrap().pod_ip.as_deref().unwrap()
+        )
+    })
+}
+
+fn labels_of_pods(double: &KubeDouble, namespace: &str, workload: &str) -> Value {
+    double.with_cluster(|c| {
+        let mut labels = json_of(&c.pods_of(namespace, workload)[0].metadata.labels);
+        labels.as_object_mut().unwrap().remove("pod-template-hash");
+        labels
+    })
+}
+
+fn succeeded(double: &KubeDouble, namespace: &str, names: &[String]) -> bool {
+    double.wait_until(Duration::from_secs(5), |c| {
+        names.iter().all(|n| {
+            c.get::<Pod>(namespace, n)
+                .is_some_and(|p| pods_phase(&p) == "Succeeded")
+        })
+    })
+}
+
+fn pods_phase(pod: &Pod) -> String {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.phase.clone())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn network_probe_pods_report_what_the_policies_allow() {
+    let options = timed_options()
+        .scheduling_delay(Duration::from_millis(400))
+        .start_delay(Duration::from_millis(400));
+    let double = KubeDouble::start(example_with(options));
+    let client = double.client().await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    let postgres = target(&double, NS, "postgres", 5432);
+    let redis = target(&double, NS, "redis", 6379);
+    let api = target(&double, NS, "factory-api", 3000);
+    let admin = target(&double, NS, "admin-web", 8080);
+    let postgres_redis_port = target(&double, NS, "postgres", 6379);
+    let targets = vec![
+        postgres.clone(),
+        redis.clone(),
+        api.clone(),
+        admin.clone(),
+        postgres_redis_port.clone(),
+        "10.250.0.9:80".to_string(),
+        "nonsense".to_string(),
+    ];
+    let from = resource_version(&pods).await;
+    let watch = {
+        let pods = pods.clone();
+        let params = WatchParams::default()
+            .labels("golive.dev/probe=network,app=worker")
+            .timeout(8);
+        tokio::spawn(async move {
+            watch_until(&pods, &params, &from, |events| {
+                events
+                    .iter()
+                    .any(|e| object_of(e).is_some_and(|p| pods_phase(p) == "Succeeded"))
+            })
+            .await
+        })
+    };
+    let worker = pods
+        .create(
+            &PostParams::default(),
+            &probe_pod(&labels_of_pods(&double, NS, "worker"), &targets, None),
+        )
+        .await
+        .unwrap()
+        .metadata
+        .name
+        .unwrap();
+    // Not bound to a node yet: no log, and no error.
+    assert_eq!(pods.logs(&worker, &Default::default()).await.unwrap(), "");
+    assert!(double.wait_until(Duration::from_secs(2), |c| {
+        c.get::<Pod>(NS, &worker)
+            .is_some_and(|p| p.spec.unwrap().node_name.is_some())
+    }));
+    let error = status_of(pods.logs(&worker, &Default::default()).await);
+    assert_eq!(
+        (error.code, error.reason.as_str(), error.message.as_str()),
+        (
+            400,
+            "BadRequest",
+            format!(
+                "container \"probe\" in pod \"{worker}\" is waiting to start: ContainerCreating"
+            )
+            .as_str()
+        )
+    );
+    let api_probe = pods
+        .create(
+            &PostParams::default(),
+            &probe_pod(
+                &labels_of_pods(&double, NS, "factory-api"),
+                &[postgres.clone(), redis.clone(), admin.clone(), api.clone()],
+                None,
+            ),
+        )
+        .await
+        .unwrap()
+        .metadata
+        .name
+        .unwrap();
+    let events: Vec<(String, String)> = watch
+        .await
+        .unwrap()
+        .iter()
+        .map(pod_event)
+        .map(|(t, _, s)| (t, s))
+        .collect();
+    let node = node_of(&double, &worker);
+    assert_eq!(
+        events,
+        vec![
+            step("ADDED", "Pending - Ready=- []"),
+            step("MODIFIED", &format!("Pending {node} Ready=- []")),
+            step(
+                "MODIFIED",
+                &format!("Pending {node} Ready=False [probe=waiting:ContainerCreating]")
+            ),
+            step(
+                "MODIFIED",
+                &format!("Running {node} Ready=True [probe=running+ready]")
+            ),
+            step(
+                "MODIFIED",
+                &format!("Succeeded {node} Ready=False [probe=terminated:Completed:0]")
+            ),
+        ]
+    );
+    // The worker talks to PostgreSQL and Redis only; nothing listens on
+    // 6379 of a PostgreSQL pod, nor anywhere on 10.250.0.9.
+    assert_eq!(
+        pods.logs(&worker, &Default::default()).await.unwrap(),
+        format!(
+            "open {postgres}\nopen {redis}\nclosed {api}\nclosed {admin}\nclosed {postgres_redis_port}\nclosed 10.250.0.9:80\nclosed nonsense\n"
+        )
+    );
+    assert!(succeeded(&double, NS, std::slice::from_ref(&api_probe)));
+    let params = kube::api::LogParams {
+        container: Some("probe".into()),
+        ..Default::default()
+    };
+    // The API talks to PostgreSQL and Redis; the admin front end accepts
+    // only the ingress controller, the API only it and Prometheus.
+    assert_eq!(
+        pods.logs(&api_probe, &params).await.unwrap(),
+        format!("open {postgres}\nopen {redis}\nclosed {admin}\nclosed {api}\n")
+    );
+    let succeeded_pod = pods.get(&api_probe).await.unwrap();
+    let conditions: Vec<(String, String, Option<String>)> = succeeded_pod
+        .status
+        .unwrap()
+        .conditions
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.type_, c.status, c.reason))
+        .collect();
+    let row =
+        |t: &str, s: &str, r: Option<&str>| (t.to_string(), s.to_string(), r.map(String::from));
+    assert_eq!(
+        conditions,
+        vec![
+            row("PodReadyToStartContainers", "False", None),
+            row("Initialized", "True", Some("PodCompleted")),
+            row("Ready", "False", Some("PodCompleted")),
+            row("ContainersReady", "False", Some("PodCompleted")),
+            row("PodScheduled", "True", None),
+        ]
+    );
+
+    // Reading a log is `get` on `pods/log`.
+    let logs: Vec<String> = double
+        .requests()
+        .iter()
+        .filter(|r| r.info.subresource == "log")
+        .map(|r| r.summary())
+        .collect();
+    assert_eq!(
+        logs,
+        [
+            format!("get pods/log {NS}/{worker} -> 200"),
+            format!("get pods/log {NS}/{worker} -> 400"),
+            format!("get pods/log {NS}/{worker} -> 200"),
+            format!("get pods/log {NS}/{api_probe} -> 200"),
+        ]
+    );
+    // golive's clean-up: gone at once, answered with the pod.
+    double.clear_requests();
+    for name in [&worker, &api_probe] {
+        let answer = pods
+            .delete(name, &DeleteParams::background().grace_period(0))
+            .await
+            .unwrap();
+        let pod = answer.left().expect("a deleted pod answers with the pod");
+        assert_eq!(pod.metadata.name.as_deref(), Some(name.as_str()));
+        assert_eq!(pod.metadata.deletion_timestamp, None);
+        assert_eq!(status_of(pods.get(name).await).code, 404);
+    }
+    let logged: Vec<String> = double.requests().iter().map(|r| r.summary()).collect();
+    assert_eq!(
+        logged,
+        vec![
+            format!("delete pods {NS}/{worker} -> 200"),
+            format!("get pods {NS}/{worker} -> 404"),
+            format!("delete pods {NS}/{api_probe} -> 200"),
+            format!("get pods {NS}/{api_probe} -> 404"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_cni_without_network_policy_support_lets_everything_through() {
+    let double = KubeDouble::start(example_with(
+        timed_options().network_policies_enforced(false),
+    ));
+    let pods: Api<Pod> = Api::namespaced(double.client().await, NS);
+    let api = target(&double, NS, "factory-api", 3000);
+    let admin = target(&double, NS, "admin-web", 8080);
+    let metrics = target(&double, NS, "admin-web", 9113);
+    let postgres_redis_port = target(&double, NS, "postgres", 6379);
+    let probe = pods
+        .create(
+            &PostParams::default(),
+            &probe_pod(
+                &labels_of_pods(&double, NS, "worker"),
+                &[
+                    api.clone(),
+                    admin.clone(),
+                    metrics.clone(),
+                    postgres_redis_port.clone(),
+                ],
+                None,
+            ),
+        )
+        .await
+        .unwrap()
+        .metadata
+        .name
+        .unwrap();
+    assert!(succeeded(&double, NS, std::slice::from_ref(&probe)));
+    // Whatever listens answers; still nothing on 6379 of PostgreSQL.
+    assert_eq!(
+        pods.logs(&probe, &Default::default()).await.unwrap(),
+        format!("open {api}\nopen {admin}\nopen {metrics}\nclosed {postgres_redis_port}\n")
+    );
+}
+
+fn deployment_document(namespace: &str, name: &str, ports: Value) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": name, "image": "busybox:1.36", "ports": ports}]}
+            }
+        }
+    })
+}
+
+fn policy_document(namespace: &str, name: &str, spec: Value) -> Value {
+    json!({
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    })
+}
+
+#[tokio::test]
+async fn the_data_plane_evaluates_network_policies_as_a_cni_does() {
+    let documents = vec![
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {"team": "shop"}}}),
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ops", "labels": {"team": "ops"}}}),
+        deployment_document(
+            "shop",
+            "web",
+            json!([{"name": "http", "containerPort": 8080}, {"name": "metrics", "containerPort": 9090}]),
+        ),
+        deployment_document("shop", "db", json!([{"containerPort": 5432}])),
+        deployment_document(
+            "shop",
+            "cache",
+            json!([{"containerPort": 6379}, {"containerPort": 6380}, {"containerPort": 6381}]),
+        ),
+        deployment_document("ops", "monitor", json!([])),
+        // No policyTypes: Ingress only (the API server's default).
+        policy_document(
+            "shop",
+            "db",
+            json!({"podSelector": {"matchLabels": {"app": "db"}},
+                   "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "web"}}}],
+                                "ports": [{"port": 5432}]}]}),
+        ),
+        // A namespace and a pod selector in one peer, a named port; an
+        // ipBlock with an exception.
+        policy_document(
+            "shop",
+            "web-ingress",
+            json!({"podSelector": {"matchLabels": {"app": "web"}},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {"from": [{"namespaceSelector": {"matchLabels": {"team": "ops"}},
+                           "podSelector": {"matchLabels": {"app": "monitor"}}}],
+                 "ports": [{"port": "metrics"}]},
+                {"from": [{"ipBlock": {"cidr": "10.244.0.0/16", "except": ["10.244.2.0/24"]}}],
+                 "ports": [{"protocol": "TCP", "port": 8080}]}
+            ]}),
+        ),
+        // Egress: a port range to the cache, every port of the database.
+        policy_document(
+            "shop",
+            "web-egress",
+            json!({"podSelector": {"matchLabels": {"app": "web"}},
+            "policyTypes": ["Egress"],
+            "egress": [
+                {"to": [{"podSelector": {"matchLabels": {"app": "cache"}}}],
+                 "ports": [{"port": 6379, "endPort": 6380}]},
+                {"to": [{"podSelector": {"matchLabels": {"app": "db"}}}]}
+            ]}),
+        ),
+        // Two policies selecting the cache: the union of their rules.
+        policy_document(
+            "shop",
+            "cache-from-web",
+            json!({"podSelector": {"matchLabels": {"app": "cache"}},
+                   "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "web"}}}]}]}),
+        ),
+        policy_document(
+            "shop",
+            "cache-from-ops",
+            json!({"podSelector": {"matchLabels": {"app": "cache"}},
+                   "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ops"}}}],
+                                "ports": [{"protocol": "UDP", "port": 6381}, {"port": 6381}]}]}),
+        ),
+    ];
+    let double = KubeDouble::start(Cluster::from_documents_with(documents, timed_options()));
+    let client = double.client().await;
+    let policies: Api<NetworkPolicy> = Api::namespaced(client.clone(), "shop");
+    assert_eq!(
+        policies.get("db").await.unwrap().spec.unwrap().policy_types,
+        Some(vec!["Ingress".to_string()])
+    );
+    let web = |port| target(&double, "shop", "web", port);
+    let db = |port| target(&double, "shop", "db", port);
+    let cache = |port| target(&double, "shop", "cache", port);
+    let probes = [
+        // (namespace, labels, node, targets, expected)
+        (
+            "shop",
+            json!({"app": "web"}),
+            None,
+            vec![
+                db(5432),
+                cache(6379),
+                cache(6380),
+                cache(6381),
+                db(5433),
+                web(8080),
+            ],
+            "open open open closed closed closed",
+        ),
+        (
+            "ops",
+            json!({"app": "monitor"}),
+            Some("node-a"),
+            vec![web(9090), web(8080), db(5432), cache(6379), cache(6381)],
+            "open open closed closed open",
+        ),
+        (
+            "ops",
+            json!({"app": "monitor"}),
+            Some("node-c"),
+            vec![web(9090), web(8080)],
+            "open closed",
+        ),
+        (
+            "shop",
+            json!({"app": "monitor"}),
+            Some("node-a"),
+            vec![web(9090), web(8080), db(5432), cache(6379)],
+            "closed open closed closed",
+        ),
+    ];
+    let mut created = Vec::new();
+    for (namespace, labels, node, targets, _) in &probes {
+        let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+        let name = pods
+            .create(&PostParams::default(), &probe_pod(labels, targets, *node))
+            .await
+            .unwrap()
+            .metadata
+            .name
+            .unwrap();
+        created.push((namespace.to_string(), name));
+    }
+    for ((namespace, name), (_, _, node, targets, expected)) in created.iter().zip(&probes) {
+        assert!(succeeded(&double, namespace, std::slice::from_ref(name)));
+        if let Some(node) = node {
+            assert_eq!(node_of_in(&double, namespace, name), *node);
+        }
+        let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+        let log = pods.logs(name, &Default::default()).await.unwrap();
+        let expected: String = expected
+            .split(' ')
+            .zip(targets)
+            .map(|(verdict, target)| format!("{verdict} {target}\n"))
+            .collect();
+        assert_eq!(log, expected, "{namespace}/{name} ({node:?})");
+    }
+}
+
+fn node_of_in(double: &KubeDouble, namespace: &str, pod: &str) -> String {
+    double.with_cluster(|c| {
+        c.get::<Pod>(namespace, pod)
+            .unwrap()
+            .spec
+            .unwrap()
+            .node_name
+            .unwrap()
+    })
+}
+
+/// An HTTP server on 127.0.0.1 that answers every request with `body`
+/// and closes the connection.
+async fn http_server(body: &'static str) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    address
+}
+
+/// One HTTP request through a forwarded port; the whole answer.
+async fn get_through(stream: &mut tokio::io::DuplexStream) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: pod\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
+        .await
+        .expect("the forwarded connection ends")
+        .unwrap();
+    String::from_utf8(answer).unwrap()
+}
+
+fn ok_response(body: &str) -> String {
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+#[tokio::test]
+async fn port_forwards_reach_what_serves_the_pod() {
+    let options = timed_options().start_delay(Duration::from_millis(600));
+    let double = KubeDouble::start(example_with(options));
+    let client = double.client().await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    let shared = http_server("every api pod").await;
+    let own = http_server("the second api pod").await;
+    let names = double.with_cluster(|c| c.pod_names_of(NS, "factory-api"));
+    double.with_cluster(|c| {
+        c.serve_port(NS, "factory-api", 3000, shared);
+        c.serve_port(NS, &names[1], 3000, own);
+    });
+
+    let mut forwarder = pods.portforward(&names[0], &[3000]).await.unwrap();
+    let mut stream = forwarder.take_stream(3000).unwrap();
+    assert_eq!(get_through(&mut stream).await, ok_response("every api pod"));
+    drop(stream);
+    // No error: the port just closed (the kubelet closes the connection
+    // once every port is done).
+    assert_eq!(forwarder.take_error(3000).unwrap().await, None);
+
+    // Two ports: one served, one not (containerd's refusal on its error
+    // channel); a pod's own registration wins over its workload's.
+    let mut forwarder = pods.portforward(&names[1], &[3000, 9999]).await.unwrap();
+    let mut stream = forwarder.take_stream(3000).unwrap();
+    let refused = forwarder.take_error(9999).unwrap().await.unwrap();
+    let sandbox = double.with_cluster(|c| c.sandbox_id(NS, &names[1]).unwrap());
+    assert_eq!(sandbox.len(), 64);
+    let (head, tail) = refused.split_once("/var/run/netns/cni-").unwrap();
+    assert_eq!(
+        head,
+        format!(
+            "error forwarding port 9999 to pod {sandbox}, uid : failed to execute portforward in network namespace \""
+        )
+    );
+    let (netns, tail) = tail.split_once('"').unwrap();
+    assert_eq!(
+        netns.split('-').map(str::len).collect::<Vec<_>>(),
+        [8, 4, 4, 4, 12]
+    );
+    assert_eq!(
+        tail,
+        format!(
+            ": failed to connect to localhost:9999 inside namespace \"{sandbox}\", IPv4: dial tcp4 127.0.0.1:9999: connect: connection refused IPv6 dial tcp6: address localhost: no suitable address found "
+        )
+    );
+    assert_eq!(
+        get_through(&mut stream).await,
+        ok_response("the second api pod")
+    );
+    drop(stream);
+
+    // A workload's registration covers the pods it gets later.
+    let from = resource_version(&pods).await;
+    pods.delete(&names[0], &DeleteParams::default())
+        .await
+        .unwrap();
+    let events = watch_until(
+        &pods,
+        &WatchParams::default().labels("app=factory-api").timeout(8),
+        &from,
+        |events| {
+            events.iter().any(|e| {
+                matches!(e, WatchEvent::Modified(p)
+                    if !names.contains(p.metadata.name.as_ref().unwrap()) && pods_phase(p) == "Running")
+            })
+        },
+    )
+    .await;
+    let replacement = events
+        .iter()
+        .filter_map(object_of)
+        .map(|p| p.metadata.name.clone().unwrap())
+        .find(|n| !names.contains(n))
+        .unwrap();
+    let mut forwarder = pods.portforward(&replacement, &[3000]).await.unwrap();
+    let mut stream = forwarder.take_stream(3000).unwrap();
+    assert_eq!(get_through(&mut stream).await, ok_response("every api pod"));
+
+    // Before any upgrade: a pod that does not exist, one never scheduled,
+    // one whose sandbox is gone (a completed probe).
+    let error = refusal_of(pods.portforward("nope", &[80]).await);
+    assert_eq!(
+        (error.code, error.reason.as_str(), error.message.as_str()),
+        (404, "NotFound", "pods \"nope\" not found")
+    );
+    let stranded: Pod = serde_json::from_value(json!({
+        "metadata": {"name": "stranded"},
+        "spec": {"nodeSelector": {"kubernetes.io/hostname": "node-z"},
+                 "containers": [{"name": "c", "image": "busybox:1.36"}]}
+    }))
+    .unwrap();
+    pods.create(&PostParams::default(), &stranded)
+        .await
+        .unwrap();
+    let error = refusal_of(pods.portforward("stranded", &[80]).await);
+    assert_eq!(
+        (error.code, error.reason.as_str(), error.message.as_str()),
+        (
+            400,
+            "BadRequest",
+            "pod stranded does not have a host assigned"
+        )
+    );
+    let probe = pods
+        .create(
+            &PostParams::default(),
+            &probe_pod(&json!({"app": "worker"}), &[], None),
+        )
+        .await
+        .unwrap()
+        .metadata
+        .name
+        .unwrap();
+    // Bound, its sandbox being made.
+    assert!(double.wait_until(Duration::from_secs(2), |c| {
+        c.get::<Pod>(NS, &probe)
+            .is_some_and(|p| p.spec.unwrap().node_name.is_some())
+    }));
+    let error = refusal_of(pods.portforward(&probe, &[80]).await);
+    assert_eq!(
+        (error.code, error.message.as_str()),
+        (
+            500,
+            format!(
+                "failed to find sandboxID for pod {probe}_{NS}({})",
+                double.with_cluster(|c| c.get::<Pod>(NS, &probe).unwrap().metadata.uid.unwrap())
+            )
+            .as_str()
+        )
+    );
+    assert!(succeeded(&double, NS, std::slice::from_ref(&probe)));
+    let error = refusal_of(pods.portforward(&probe, &[80]).await);
+    assert_eq!(
+        (error.code, error.message.as_str()),
+        (
+            500,
+            "rpc error: code = Unknown desc = sandbox container is not running"
+        )
+    );
+    let forwards: Vec<(String, String, u16)> = double
+        .requests()
+        .into_iter()
+        .filter(|r| r.info.subresource == "portforward")
+        .map(|r| (r.info.verb.clone(), r.info.name.clone(), r.status))
+        .collect();
+    let row = |name: &str, code: u16| ("create".to_string(), name.to_string(), code);
+    assert_eq!(
+        forwards,
+        vec![
+            row(&names[0], 101),
+            row(&names[1], 101),
+            row(&replacement, 101),
+            row("nope", 404),
+            row("stranded", 400),
+            row(&probe, 500),
+            row(&probe, 500),
+        ]
+    );
+}
+
+/// Runs a command through `pods/exec`; its stdout, stderr and final Status.
+async fn exec(
+    pods: &Api<Pod>,
+    pod: &str,
+    command: &[&str],
+    params: &kube::api::AttachParams,
+) -> (String, String, Value) {
+    use tokio::io::AsyncReadExt;
+    let mut attached = pods.exec(pod, command.to_vec(), params).await.unwrap();
+    let mut stdout = attached.stdout().unwrap();
+    let mut stderr = attached.stderr().unwrap();
+    let status = attached.take_status().unwrap();
+    let (mut out, mut err) = (String::new(), String::new());
+    stdout.read_to_string(&mut out).await.unwrap();
+    stderr.read_to_string(&mut err).await.unwrap();
+    let status = status.await.expect("a final status");
+    attached.join().await.unwrap();
+    (out, err, json_of(&status))
+}
+
+fn success() -> Value {
+    json!({"apiVersion": "v1", "kind": "Status", "metadata": {}, "status": "Success"})
+}
+
+fn exit_code(code: i32) -> Value {
+    json!({"apiVersion": "v1", "kind": "Status", "metadata": {}, "status": "Failure",
+           "message": format!("command terminated with non-zero exit code: command terminated with exit code {code}"),
+           "reason": "NonZeroExitCode",
+           "details": {"causes": [{"reason": "ExitCode", "message": code.to_string()}]}})
+}
+
+#[tokio::test]
+async fn exec_runs_scripted_commands_in_running_containers() {
+    let mut cluster =
+        example_with(timed_options().image_user("docker.io/library/busybox", 65534, 65534));
+    cluster.crash_loop_new_pods(NS, "worker");
+    cluster.on_exec(|pod, container, argv| {
+        (argv == ["cat", "/etc/os-release"]).then(|| {
+            (
+                format!(
+                    "ID=debian\nPOD={}/{container}\n",
+                    pod.metadata.name.as_deref().unwrap()
+                ),
+                "",
+                0,
+            )
+                .into()
+        })
+    });
+    cluster.on_exec(|_, _, argv| (argv == ["false"]).then(|| ("", "", 1).into()));
+    let double = KubeDouble::start(cluster);
+    let client = double.client().await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    let defaults = kube::api::AttachParams::default();
+    let api = double.with_cluster(|c| c.pod_names_of(NS, "factory-api")[0].clone());
+    for (command, stdout) in [
+        (&["id", "-u"][..], "10001\n"),
+        (&["id", "-g"][..], "10001\n"),
+        (&["sh", "-c", "id -u"][..], "10001\n"),
+        (&["id"][..], "uid=10001 gid=10001 groups=10001\n"),
+    ] {
+        assert_eq!(
+            exec(&pods, &api, command, &defaults).await,
+            (stdout.to_string(), String::new(), success()),
+            "{command:?}"
+        );
+    }
+    assert_eq!(
+        exec(&pods, &api, &["whoami"], &defaults).await,
+        (
+            String::new(),
+            "sh: whoami: not found\n".to_string(),
+            exit_code(127)
+        )
+    );
+    assert_eq!(
+        exec(&pods, &api, &["cat", "/etc/os-release"], &defaults).await,
+        (
+            format!("ID=debian\nPOD={api}/api\n"),
+            String::new(),
+            success()
+        )
+    );
+    assert_eq!(
+        exec(&pods, &api, &["false"], &defaults).await,
+        (String::new(), String::new(), exit_code(1))
+    );
+    // The user of the container asked for; the image's own user, or root.
+    let admin = double.with_cluster(|c| c.pod_names_of(NS, "admin-web")[0].clone());
+    assert_eq!(
+        exec(
+            &pods,
+            &admin,
+            &["id", "-u"],
+            &kube::api::AttachParams::default().container("exporter")
+        )
+        .await
+        .0,
+        "101\n"
+    );
+    for (name, image) in [("nobody", "busybox:1.36"), ("root", "alpine:3.20")] {
+        let pod: Pod = serde_json::from_value(json!({
+            "metadata": {"name": name},
+            "spec": {"containers": [{"name": "c", "image": image}]}
+        }))
+        .unwrap();
+        pods.create(&PostParams::default(), &pod).await.unwrap();
+    }
+    assert!(double.wait_until(Duration::from_secs(3), |c| {
+        ["nobody", "root"].iter().all(|n| {
+            c.get::<Pod>(NS, n)
+                .is_some_and(|p| pods_phase(&p) == "Running")
+        })
+    }));
+    assert_eq!(
+        exec(&pods, "nobody", &["id", "-u"], &defaults).await.0,
+        "65534\n"
+    );
+    assert_eq!(exec(&pods, "root", &["id", "-u"], &defaults).await.0, "0\n");
+
+    // The API server's refusals, before any upgrade.
+    let error = refusal_of(pods.exec(&admin, vec!["id"], &defaults).await);
+    assert_eq!(
+        (error.code, error.reason.as_str(), error.message),
+        (
+            400,
+            "BadRequest",
+            format!(
+                "a container name must be specified for pod {admin}, choose one of: [nginx exporter]"
+            )
+        )
+    );
+    let error = refusal_of(
+        pods.exec(
+            &admin,
+            vec!["id"],
+            &kube::api::AttachParams::default().container("sidecar"),
+        )
+        .await,
+    );
+    assert_eq!(
+        (error.code, error.message),
+        (
+            400,
+            format!("container sidecar is not valid for pod {admin}")
+        )
+    );
+    let error = refusal_of(pods.exec("nope", vec!["id"], &defaults).await);
+    assert_eq!(
+        (error.code, error.message.as_str()),
+        (404, "pods \"nope\" not found")
+    );
+
+    // No running container: the kubelet's refusal, as the stream
+    // translator reports it after the upgrade.
+    let from = resource_version(&pods).await;
+    let worker = double.with_cluster(|c| c.pod_names_of(NS, "worker")[0].clone());
+    pods.delete(&worker, &DeleteParams::default())
+        .await
+        .unwrap();
+    let events = watch_until(
+        &pods,
+        &WatchParams::default().labels("app=worker").timeout(8),
+        &from,
+        |events| {
+            events
+                .iter()
+                .any(|e| object_of(e).is_some_and(|p| pod_state(p).contains("CrashLoopBackOff")))
+        },
+    )
+    .await;
+    let crashing = events
+        .iter()
+        .filter_map(object_of)
+        .find(|p| pod_state(p).contains("CrashLoopBackOff"))
+        .unwrap()
+        .metadata
+        .name
+        .clone()
+        .unwrap();
+    assert_eq!(
+        exec(&pods, &crashing, &["id", "-u"], &defaults).await,
+        (
+            String::new(),
+            String::new(),
+            json!({"apiVersion": "v1", "kind": "Status", "metadata": {}, "status": "Failure",
+                   "message": "Internal error occurred: unable to upgrade connection: container not found (\"worker\")",
+                   "reason": "InternalError",
+                   "details": {"causes": [{"message": "unable to upgrade connection: container not found (\"worker\")"}]},
+                   "code": 500})
+        )
+    );
+    let execs: Vec<(String, u16)> = double
+        .requests()
+        .into_iter()
+        .filter(|r| r.info.subresource == "exec")
+        .map(|r| (r.info.verb.clone(), r.status))
+        .collect();
+    let mut expected = vec![("create".to_string(), 101); 10];
+    expected.extend([
+        ("create".to_string(), 400),
+        ("create".to_string(), 400),
+        ("create".to_string(), 404),
+        ("create".to_string(), 101),
+    ]);
+    assert_eq!(execs, expected);
+}
+
+#[tokio::test]
+async fn exec_frames_are_the_v5_channel_protocol() {
+    let double = KubeDouble::start(example());
+    let client = double.client().await;
+    let pod = double.with_cluster(|c| c.pod_names_of(NS, "redis")[0].clone());
+    let frames = |uri: String| {
+        let client = client.clone();
+        async move {
+            let request = hyper::Request::get(uri).body(Vec::new()).unwrap();
+            let connection = client.connect(request).await.unwrap();
+            assert!(connection.supports_stream_close(), "v5 chosen");
+            let mut stream = connection.into_stream();
+            let mut frames = Vec::new();
+            while let Some(message) = stream.next().await {
+                match message.unwrap() {
+                    tokio_tungstenite::tungstenite::Message::Binary(bytes) => {
+                        frames.push((bytes[0], String::from_utf8(bytes[1..].to_vec()).unwrap()))
+                    }
+                    tokio_tungstenite::tungstenite::Message::Close(_) => {
+                        frames.push((255, "close".to_string()));
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            frames
+        }
+    };
+    let frame = |channel: u8, text: &str| (channel, text.to_string());
+    assert_eq!(
+        frames(format!(
+            "/api/v1/namespaces/{NS}/pods/{pod}/exec?command=id&command=-u&stdout=true&stderr=true"
+        ))
+        .await,
+        vec![
+            frame(1, ""),
+            frame(1, "999\n"),
+            frame(3, r#"{"metadata":{},"status":"Success"}"#),
+            frame(255, "close")
+        ]
+    );
+    assert_eq!(
+        frames(format!(
+            "/api/v1/namespaces/{NS}/pods/{pod}/exec?command=whoami&stderr=true"
+        ))
+        .await,
+        vec![
+            frame(2, ""),
+            frame(2, "sh: whoami: not found\n"),
+            frame(
+                3,
+                r#"{"metadata":{},"status":"Failure","message":"command terminated with non-zero exit code: command terminated with exit code 127","reason":"NonZeroExitCode","details":{"causes":[{"reason":"ExitCode","message":"127"}]}}"#
+            ),
+            frame(255, "close")
+        ]
+    );
+}
+
+/// A WebSocket upgrade sent by hand (offering `protocols`): the answer's
+/// code, its subprotocol, and the frames received until the close, as
+/// `(channel, text)` (a close is channel 255).
+async fn raw_session(
+    client: &kube::Client,
+    uri: &str,
+    protocols: &str,
+    send: Vec<Vec<u8>>,
+) -> (u16, String, Vec<(u8, String)>) {
+    use tokio_tungstenite::tungstenite::Message;
+    let request = hyper::Request::get(uri)
+        .header("Connection", "Upgrade")
+        .header("Upgrade", "websocket")
+        .header("Sec-WebSocket-Version", "13")
+        .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .header("Sec-WebSocket-Protocol", protocols)
+        .body(kube::client::Body::from(Vec::new()))
+        .unwrap();
+    let response = client.send(request).await.unwrap();
+    let code = response.status().as_u16();
+    let protocol = response
+        .headers()
+        .get("Sec-WebSocket-Protocol")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    if code != 101 {
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        return (
+            code,
+            protocol,
+            vec![(0, String::from_utf8_lossy(&body).into_owned())],
+        );
+    }
+    assert_eq!(
+        response.headers()["Sec-WebSocket-Accept"],
+        "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    );
+    let upgraded = hyper::upgrade::on(response).await.unwrap();
+    let mut socket = tokio_tungstenite::WebSocketStream::from_raw_socket(
+        hyper_util::rt::TokioIo::new(upgraded),
+        tokio_tungstenite::tungstenite::protocol::Role::Client,
+        None,
+    )
+    .await;
+    for frame in send {
+        futures::SinkExt::send(&mut socket, Message::binary(frame))
+            .await
+            .unwrap();
+    }
+    let mut frames = Vec::new();
+    while let Some(message) = socket.next().await {
+        match message.unwrap() {
+            Message::Binary(bytes) => {
+                frames.push((bytes[0], String::from_utf8_lossy(&bytes[1..]).into_owned()))
+            }
+            Message::Close(_) => {
+                frames.push((255, "close".to_string()));
+                break;
+            }
+            _ => {}
+        }
+    }
+    (code, protocol, frames)
+}
+
+#[tokio::test]
+async fn streams_speak_the_kubelet_protocols_to_a_v4_client() {
+    let mut cluster = example_with(timed_options());
+    cluster.crash_loop_new_pods(NS, "redis");
+    let double = KubeDouble::start(cluster);
+    let client = double.client().await;
+    let redis = double.with_cluster(|c| c.pod_names_of(NS, "redis")[0].clone());
+    let exec = |pod: &str, command: &str| {
+        format!("/api/v1/namespaces/{NS}/pods/{pod}/exec?command={command}&stdout=true&stderr=true")
+    };
+    // Without v5, the kubelet answers: containerd's exit error.
+    assert_eq!(
+        raw_session(&client, &exec(&redis, "whoami"), "v4.channel.k8s.io", vec![]).await,
+        (
+            101,
+            "v4.channel.k8s.io".to_string(),
+            vec![
+                (1, String::new()),
+                (2, "sh: whoami: not found\n".to_string()),
+                (3, r#"{"metadata":{},"status":"Failure","message":"command terminated with non-zero exit code: error executing command [whoami], exit code 127","reason":"NonZeroExitCode","details":{"causes":[{"reason":"ExitCode","message":"127"}]}}"#.to_string()),
+                (255, "close".to_string()),
+            ]
+        )
+    );
+    // Port forwarding: v4 (v5 is not the kubelet's), the port on the
+    // first frame of both channels, the refusal on the error channel.
+    let pf = format!("/api/v1/namespaces/{NS}/pods/{redis}/portforward?ports=6379");
+    let (code, protocol, frames) =
+        raw_session(&client, &pf, "v5.channel.k8s.io, v4.channel.k8s.io", vec![]).await;
+    assert_eq!((code, protocol.as_str()), (101, "v4.channel.k8s.io"));
+    let port = String::from_utf8_lossy(&6379u16.to_le_bytes()).into_owned();
+    assert_eq!(frames[0], (0, port.clone()));
+    assert_eq!(frames[1], (1, port));
+    assert_eq!(frames[2].0, 1);
+    assert!(
+        frames[2]
+            .1
+            .starts_with("error forwarding port 6379 to pod "),
+        "{frames:?}"
+    );
+    assert_eq!(frames[3], (255, "close".to_string()));
+    assert_eq!(frames.len(), 4);
+    // Data both ways on channel 0.
+    let echo = http_server("pong").await;
+    double.with_cluster(|c| c.serve_port(NS, "redis", 6379, echo));
+    let request = b"\0GET / HTTP/1.1\r\nHost: redis\r\n\r\n".to_vec();
+    let (_, _, frames) = raw_session(&client, &pf, "v4.channel.k8s.io", vec![request]).await;
+    assert_eq!(
+        frames[2..],
+        [(0, ok_response("pong")), (255, "close".to_string())]
+    );
+
+    // A container that is not running: the kubelet's plain-text 500,
+    // proxied as is.
+    let from = resource_version(&Api::<Pod>::namespaced(client.clone(), NS)).await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    pods.delete(&redis, &DeleteParams::default().grace_period(0))
+        .await
+        .unwrap();
+    let events = watch_until(
+        &pods,
+        &WatchParams::default().labels("app=redis").timeout(8),
+        &from,
+        |events| {
+            events
+                .iter()
+                .any(|e| object_of(e).is_some_and(|p| pod_state(p).contains("CrashLoopBackOff")))
+        },
+    )
+    .await;
+    let crashing = events
+        .iter()
+        .filter_map(object_of)
+        .map(|p| p.metadata.name.clone().unwrap())
+        .find(|n| *n != redis)
+        .unwrap();
+    assert_eq!(
+        raw_session(&client, &exec(&crashing, "id"), "v4.channel.k8s.io", vec![]).await,
+        (
+            500,
+            String::new(),
+            vec![(0, "container not found (\"redis\")".to_string())]
         )
     );
 }

@@ -256,9 +256,8 @@ fn assert_healed_and_removed(run: &Run) {
 
 /// The observations of a run that failed.
 fn failed_observations(summary: &Value) -> Vec<Value> {
-    scenarios(summary)
+    common::observations(summary)
         .into_iter()
-        .flat_map(|(_, s)| s["observations"].as_array().cloned().unwrap_or_default())
         .filter(|o| o["passed"] == false)
         .collect()
 }

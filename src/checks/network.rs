@@ -740,6 +740,104 @@ fn repository_name(image: &str) -> &str {
     last.split(':').next().unwrap_or(last)
 }
 
+/// A pod at one end of a path: its namespace and labels.
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint<'a> {
+    pub namespace: &'a str,
+    pub labels: &'a BTreeMap<String, String>,
+}
+
+/// A TCP or UDP port of the destination pod, with the name its container
+/// gives it (for rules that name ports).
+#[derive(Debug, Clone, Copy)]
+pub struct PathPort<'a> {
+    pub protocol: &'a str,
+    pub number: i32,
+    pub name: &'a str,
+}
+
+/// Whether the NetworkPolicies of the inventory allow `from` to open a
+/// connection to `port` of `to`, as a conforming network plugin decides: the
+/// egress of the source (when policies isolate it for Egress) and the
+/// ingress of the destination (when isolated for Ingress) must each be
+/// allowed by one rule of the union of the policies selecting the pod.
+/// `ipBlock` peers are taken to match no pod (plugins differ on pod IPs).
+/// `Err` names the side that denies it.
+pub fn path_allowed(
+    inventory: &Inventory,
+    from: Endpoint<'_>,
+    to: Endpoint<'_>,
+    port: PathPort<'_>,
+) -> Result<(), String> {
+    let side = |at: Endpoint<'_>, direction: Direction, peer: Endpoint<'_>| {
+        let selecting: Vec<Policy> = Policy::in_namespace(inventory, Some(at.namespace))
+            .filter(|policy| policy.selects(at.labels))
+            .collect();
+        let isolating: Vec<&Policy> = selecting
+            .iter()
+            .filter(|policy| policy.has_type(direction))
+            .collect();
+        if isolating.is_empty() {
+            return Ok(());
+        }
+        let admitted = isolating
+            .iter()
+            .flat_map(|p| p.rules(direction))
+            .any(|rule| {
+                rule.admits(port.protocol, port.number, port.name)
+                    && (rule.peers.is_empty()
+                        || rule
+                            .peers
+                            .iter()
+                            .any(|p| peer_matches(inventory, p, at.namespace, peer)))
+            });
+        if admitted {
+            Ok(())
+        } else {
+            let names: Vec<&str> = isolating
+                .iter()
+                .map(|p| p.object.metadata.name.as_deref().unwrap_or_default())
+                .collect();
+            Err(format!(
+                "{} of {} denied by NetworkPolicy {}",
+                direction.name(),
+                at.namespace,
+                names.join(", ")
+            ))
+        }
+    };
+    side(from, Direction::Egress, to)?;
+    side(to, Direction::Ingress, from)
+}
+
+/// Whether a rule's peer (of a policy in `namespace`) is the pod `pod`.
+fn peer_matches(
+    inventory: &Inventory,
+    peer: &NetworkPolicyPeer,
+    namespace: &str,
+    pod: Endpoint<'_>,
+) -> bool {
+    if peer.ip_block.is_some() {
+        return false;
+    }
+    let namespace_ok = match &peer.namespace_selector {
+        None => pod.namespace == namespace,
+        Some(selector) => {
+            let object = inventory.get("Namespace", None, pod.namespace);
+            let mut labels = object.map(|o| o.labels().clone()).unwrap_or_default();
+            labels.insert("kubernetes.io/metadata.name".into(), pod.namespace.into());
+            Selector::from_label_selector(selector).is_ok_and(|s| s.matches(&labels))
+        }
+    };
+    let pod_ok = match &peer.pod_selector {
+        None => true,
+        Some(selector) => {
+            Selector::from_label_selector(selector).is_ok_and(|s| s.matches(pod.labels))
+        }
+    };
+    namespace_ok && pod_ok
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -972,5 +1070,52 @@ mod tests {
             ),
         );
         assert_eq!(found.len(), 3, "{found:?}");
+    }
+
+    #[test]
+    fn paths_are_allowed_by_the_union_of_both_ends_policies() {
+        let inventory = inventory(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: shop}\n\
+             spec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n---\n\
+             apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: db-in, namespace: shop}\n\
+             spec: {podSelector: {matchLabels: {app: db}}, ingress: [{from: [{podSelector: {matchLabels: {app: api}}}], ports: [{port: 5432}]}]}\n---\n\
+             apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: api-out, namespace: shop}\n\
+             spec: {podSelector: {matchLabels: {app: api}}, policyTypes: [Egress], egress: [{to: [{podSelector: {matchLabels: {app: db}}}]}]}\n",
+        );
+        let label = |app: &str| BTreeMap::from([("app".to_string(), app.to_string())]);
+        let (api, db, worker) = (label("api"), label("db"), label("worker"));
+        let at = |labels| Endpoint {
+            namespace: "shop",
+            labels,
+        };
+        let postgres = PathPort {
+            protocol: "TCP",
+            number: 5432,
+            name: "postgres",
+        };
+        assert_eq!(
+            path_allowed(&inventory, at(&api), at(&db), postgres),
+            Ok(())
+        );
+        let other_port = PathPort {
+            number: 8080,
+            ..postgres
+        };
+        assert!(
+            path_allowed(&inventory, at(&api), at(&db), other_port)
+                .is_err_and(|e| e.contains("db-in"))
+        );
+        assert!(
+            path_allowed(&inventory, at(&worker), at(&db), postgres)
+                .is_err_and(|e| e.starts_with("Egress"))
+        );
+        let elsewhere = Endpoint {
+            namespace: "other",
+            labels: &api,
+        };
+        assert!(
+            path_allowed(&inventory, elsewhere, at(&db), postgres)
+                .is_err_and(|e| e.starts_with("Ingress"))
+        );
     }
 }

@@ -21,6 +21,7 @@ use k8s_openapi::api::core::v1::{ContainerState, ContainerStatus, PodStatus};
 use super::availability::spread_topology_keys;
 use super::security::runs_as_root;
 use super::{Check, CheckMeta, Severity, Violation};
+use crate::cluster::read::OBSERVED_UID;
 use crate::model::{Inventory, Object, Resource, Workload};
 
 /// The runtime family, in catalogue order.
@@ -83,7 +84,7 @@ pub static ROLLOUT: Check = Check {
 pub static PODS_READY: Check = Check {
     meta: CheckMeta {
         id: "runtime.pods-ready",
-        title: "Every pod is Ready",
+        title: "Every pod of every workload is Ready",
         severity: Severity::High,
         rationale: "A pod that is not Ready receives no traffic: the service runs with less capacity than \
                     planned, and the reason (failing readiness probe, unschedulable pod) is usually a defect \
@@ -222,8 +223,8 @@ pub static NON_ROOT: Check = Check {
         severity: Severity::High,
         rationale: "What runs can differ from what was rendered: an edited Deployment, a mutating webhook, an \
                     image whose USER changed. The kubelet reports the user each container's process runs as \
-                    (Kubernetes 1.31 and later); root inside a container is one kernel bug away from root on \
-                    the node.",
+                    (Kubernetes 1.31 and later; before, golive asks the container with `id -u` where RBAC \
+                    allows pods/exec); root inside a container is one kernel bug away from root on the node.",
         remediation: "Set runAsNonRoot: true and runAsUser to a non-zero uid on the pod or the container, and \
                       find what changed the running pod (kubectl get pod -o yaml, the admission webhooks).",
     },
@@ -244,8 +245,9 @@ pub static NON_ROOT: Check = Check {
                         .as_ref()
                         .and_then(|u| u.linux.as_ref())
                         .map(|linux| linux.uid);
-                    let found = match reported {
-                        Some(0) => format!(
+                    let asked = pod.annotation(&format!("{OBSERVED_UID}.{}", container.name));
+                    let found = match (reported, asked.map(str::parse::<i64>)) {
+                        (Some(0), _) => format!(
                             "uid 0 (root), as the kubelet reports (gid {})",
                             container
                                 .user
@@ -253,12 +255,19 @@ pub static NON_ROOT: Check = Check {
                                 .and_then(|u| u.linux.as_ref())
                                 .map_or(0, |l| l.gid)
                         ),
-                        Some(_) => continue,
-                        None => match spec_allows_root(pod, &container.name) {
+                        (Some(_), _) => continue,
+                        (None, Some(Ok(0))) => {
+                            "uid 0 (root), as `id -u` in the container printed".to_string()
+                        }
+                        (None, Some(Ok(_))) => continue,
+                        (None, _) => match spec_allows_root(pod, &container.name) {
                             None => continue,
                             Some(why) => format!(
-                                "the kubelet does not report the user (Kubernetes before 1.31), and the pod's spec \
-                                 does not prevent root: {why}"
+                                "the kubelet does not report the user (Kubernetes before 1.31){}, and the pod's \
+                                 spec does not prevent root: {why}",
+                                asked
+                                    .map(|a| format!(", `id -u` gave no answer ({a})"))
+                                    .unwrap_or_default()
                             ),
                         },
                     };

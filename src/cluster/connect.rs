@@ -46,6 +46,24 @@ impl std::fmt::Debug for Connection {
 }
 
 impl Connection {
+    /// Runs one request with the time limit of a request, its failure
+    /// described in words (see `failure::describe`).
+    pub async fn call<T>(
+        &self,
+        request: &failure::Request,
+        call: impl Future<Output = kube::Result<T>>,
+    ) -> Result<T, String> {
+        tokio::time::timeout(REQUEST_TIMEOUT, call)
+            .await
+            .map_err(|_| {
+                format!(
+                    "{request}: no answer within {} s",
+                    REQUEST_TIMEOUT.as_secs()
+                )
+            })?
+            .map_err(|e| failure::describe(&e, request, self))
+    }
+
     /// `context double (https://127.0.0.1:6443)`: the place of messages.
     pub fn place(&self) -> String {
         format!("cluster context {} ({})", self.context, self.server)

@@ -10,9 +10,39 @@
 
 pub mod connect;
 pub mod failure;
+pub mod netprobe;
+pub mod pods;
 pub mod read;
 
 use std::fmt;
+
+use crate::error::InputError;
+use crate::probe::tls::Trust;
+
+/// A live cluster a run reads: the API server, and what the certificates
+/// of its Ingress hosts must chain to.
+#[derive(Debug, Clone)]
+pub struct LiveCluster {
+    pub connection: connect::Connection,
+    pub ingress_trust: Trust,
+}
+
+impl LiveCluster {
+    /// Connects to the cluster of `target` and reads `--ca-file`.
+    pub async fn open(target: &ClusterTarget) -> Result<LiveCluster, InputError> {
+        let ingress_trust = match &target.ca_file {
+            Some(path) => Trust::Pem(std::fs::read(path).map_err(|e| {
+                InputError::new(path.display().to_string(), format!("cannot read: {e}"))
+            })?),
+            None => Trust::WebPki,
+        };
+        let connection = connect::connect(target).await?;
+        Ok(LiveCluster {
+            connection,
+            ingress_trust,
+        })
+    }
+}
 
 /// Namespaces left out unless named with `--namespace`: the cluster's own.
 pub const SYSTEM_NAMESPACES: &[&str] = &["kube-system", "kube-public", "kube-node-lease"];
@@ -28,6 +58,9 @@ pub struct ClusterTarget {
     /// and the excluded ones.
     pub namespaces: Vec<String>,
     pub excluded_namespaces: Vec<String>,
+    /// The CAs Ingress certificates must chain to (`--ca-file`); `None`:
+    /// Mozilla's root program.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl ClusterTarget {

@@ -6,9 +6,12 @@
 //!
 //! Without `--namespace`, the namespaces that run nothing are left out.
 //! Only get, list (page by page) and the discovery documents are asked
-//! for. Secrets are listed as metadata only: their values never reach
-//! golive. A forbidden or failed read is an input error naming the verb
-//! and the resource; the other kinds are still read and evaluated.
+//! for, and, where the kubelet does not report the user a container runs
+//! as (before Kubernetes 1.31), `id -u` in the container (`pods/exec`; a
+//! refusal is recorded, not an error). Secrets are listed as metadata only:
+//! their values never reach golive. A forbidden or failed read is an input
+//! error naming the verb and the resource; the other kinds are still read
+//! and evaluated.
 
 use std::future::Future;
 
@@ -20,8 +23,9 @@ use kube::discovery::{ApiCapabilities, ApiResource, Discovery, Scope};
 use serde_json::{Value, json};
 
 use super::ClusterTarget;
-use super::connect::{Connection, REQUEST_TIMEOUT};
+use super::connect::Connection;
 use super::failure::{self, Request};
+use super::pods;
 use crate::error::InputError;
 use crate::source::manifests::{self, Loaded};
 
@@ -29,6 +33,9 @@ use crate::source::manifests::{self, Loaded};
 const PAGE_SIZE: u32 = 500;
 /// Kinds read at the same time.
 const CONCURRENT_READS: usize = 4;
+/// The annotation (with `.CONTAINER`) in which golive records the uid a
+/// container's `id -u` printed, where the kubelet does not report it.
+pub const OBSERVED_UID: &str = "golive.dev/observed-uid";
 /// The annotation `kubectl apply` leaves: a copy of the object (a Secret's
 /// values included), never read.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
@@ -155,12 +162,61 @@ pub async fn read(connection: &Connection, target: &ClusterTarget) -> Loaded {
             format!("no namespace in scope runs anything ({})", scope_of(target)),
         ));
     }
+    observe_users(connection, &mut documents).await;
     for document in documents {
         add(&mut loaded, document);
     }
     // One input, however many objects it held.
     loaded.files = 1;
     loaded
+}
+
+/// Where the kubelet does not report the user a running container's
+/// process runs as (before Kubernetes 1.31), asks the container (`id -u`)
+/// and records the answer, or why there is none, in the pod's annotation
+/// [`OBSERVED_UID`]`.CONTAINER` for `runtime.non-root`.
+async fn observe_users(connection: &Connection, documents: &mut [Value]) {
+    let unreported: Vec<(usize, String, String, String)> = documents
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d["kind"] == "Pod" && d["metadata"]["deletionTimestamp"].is_null())
+        .flat_map(|(index, pod)| {
+            let namespace = pod["metadata"]["namespace"].as_str().unwrap_or_default();
+            let name = pod["metadata"]["name"].as_str().unwrap_or_default();
+            pod["status"]["containerStatuses"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|c| c["user"].is_null() && !c["state"]["running"].is_null())
+                .filter_map(|c| c["name"].as_str())
+                .map(move |container| {
+                    (
+                        index,
+                        namespace.to_string(),
+                        name.to_string(),
+                        container.to_string(),
+                    )
+                })
+        })
+        .collect();
+    let answers: Vec<(usize, String, String)> = stream::iter(unreported)
+        .map(|(index, namespace, pod, container)| async move {
+            let answer = match pods::exec_uid(connection, &namespace, &pod, &container).await {
+                Ok(uid) => uid.to_string(),
+                Err(why) => format!("unknown: {why}"),
+            };
+            (index, container, answer)
+        })
+        .buffer_unordered(CONCURRENT_READS)
+        .collect()
+        .await;
+    for (index, container, answer) in answers {
+        let annotations = &mut documents[index]["metadata"]["annotations"];
+        if annotations.is_null() {
+            *annotations = json!({});
+        }
+        annotations[format!("{OBSERVED_UID}.{container}")] = json!(answer);
+    }
 }
 
 /// The namespaces a target asks for, in words.
@@ -426,26 +482,16 @@ where
     }
 }
 
-/// A request with the run's time limit, its failure in words.
+/// A request with the run's time limit, its failure as an input error.
 async fn timed<T>(
     connection: &Connection,
     request: &Request,
     call: impl Future<Output = kube::Result<T>>,
 ) -> Result<T, InputError> {
-    match tokio::time::timeout(REQUEST_TIMEOUT, call).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => Err(InputError::new(
-            connection.place(),
-            failure::describe(&error, request, connection),
-        )),
-        Err(_) => Err(InputError::new(
-            connection.place(),
-            format!(
-                "{request}: no answer within {} s",
-                REQUEST_TIMEOUT.as_secs()
-            ),
-        )),
-    }
+    connection
+        .call(request, call)
+        .await
+        .map_err(|message| InputError::new(connection.place(), message))
 }
 
 fn request(verb: &'static str, resource: &str, group: &str, namespace: Option<&str>) -> Request {

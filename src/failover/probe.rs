@@ -5,12 +5,15 @@
 //! client with `target_session_attrs=read-write` would). Redis: a SET on
 //! the master (found by `ROLE`), then `WAIT 1` — the write counts as
 //! acknowledged only once a replica has it. Written keys or rows carry the
-//! clock's tag, so the writes can be read back after the failover.
+//! clock's tag, so the writes can be read back after the failover. On a
+//! cluster, the HTTP probe GETs the workload's Ready pods in turn through a
+//! port-forward, as its Service would route requests.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cluster::pods::{WorkloadPods, is_ready};
 use crate::probe::http;
 use crate::stack::RunningStack;
 use crate::stack::file::{EndpointSpec, Scheme};
@@ -51,8 +54,22 @@ impl Attempt {
     }
 }
 
+/// A probe: of an endpoint of a stack, or of a workload's pods in a cluster.
+pub enum Probe {
+    Stack(StackProbe),
+    Pods(PodsProbe),
+}
+
+/// GET on the Ready pods of a cluster workload, in turn.
+pub struct PodsProbe {
+    pods: WorkloadPods,
+    port: u16,
+    path: String,
+    next: usize,
+}
+
 /// A probe of one endpoint of the stack.
-pub struct Probe {
+pub struct StackProbe {
     stack: Arc<RunningStack>,
     endpoint: EndpointSpec,
     kind: Kind,
@@ -68,6 +85,17 @@ enum Kind {
 }
 
 impl Probe {
+    /// GET `path` on `port` of the workload's Ready pods in turn, through
+    /// port-forwards.
+    pub fn pods(pods: WorkloadPods, port: u16, path: &str) -> Probe {
+        Probe::Pods(PodsProbe {
+            pods,
+            port,
+            path: path.to_string(),
+            next: 0,
+        })
+    }
+
     /// GET `path` on every instance of an HTTP(S) endpoint in turn.
     pub fn http(
         stack: Arc<RunningStack>,
@@ -81,14 +109,14 @@ impl Probe {
                 endpoint.scheme.as_str()
             ));
         }
-        Ok(Probe::new(
+        Ok(Probe::Stack(StackProbe::new(
             stack,
             endpoint,
             Kind::Http {
                 path: path.to_string(),
                 next: 0,
             },
-        ))
+        )))
     }
 
     /// Writes to a PostgreSQL or Redis endpoint, on whichever instance is
@@ -105,15 +133,78 @@ impl Probe {
                 ));
             }
         };
-        Ok(Probe::new(stack, endpoint, kind))
+        Ok(Probe::Stack(StackProbe::new(stack, endpoint, kind)))
     }
 
-    fn new(stack: Arc<RunningStack>, endpoint: &EndpointSpec, kind: Kind) -> Probe {
+    /// What an attempt does, for the reports.
+    pub fn describe(&self) -> String {
+        match self {
+            Probe::Stack(probe) => probe.describe(),
+            Probe::Pods(probe) => format!(
+                "GET {} on port {} of the Ready pods of {}, through port-forwards",
+                probe.path, probe.port, probe.pods.name
+            ),
+        }
+    }
+
+    /// One attempt, bounded by [`ATTEMPT_TIMEOUT`] (plus connecting).
+    pub async fn attempt(&mut self) -> Attempt {
+        match self {
+            Probe::Stack(probe) => probe.attempt().await,
+            Probe::Pods(probe) => {
+                match tokio::time::timeout(ATTEMPT_TIMEOUT, probe.attempt()).await {
+                    Ok(attempt) => attempt,
+                    Err(_) => Attempt::failed(None, no_answer("answer")),
+                }
+            }
+        }
+    }
+
+    /// Which of the writes `numbers` the primary of now still has (an
+    /// HTTP probe writes nothing).
+    pub async fn read_back(&mut self, numbers: &[u64]) -> Result<HashSet<u64>, String> {
+        match self {
+            Probe::Stack(probe) => probe.read_back(numbers).await,
+            Probe::Pods(_) => Ok(HashSet::new()),
+        }
+    }
+}
+
+impl PodsProbe {
+    async fn attempt(&mut self) -> Attempt {
+        let ready: Vec<String> = match self.pods.live().await {
+            Ok(pods) => pods
+                .iter()
+                .filter(|p| is_ready(p))
+                .filter_map(|p| p.metadata.name.clone())
+                .collect(),
+            Err(e) => return Attempt::failed(None, e),
+        };
+        if ready.is_empty() {
+            return Attempt::failed(None, "no Ready pod");
+        }
+        let pod = ready[self.next % ready.len()].clone();
+        self.next += 1;
+        match self.pods.http_get(&pod, self.port, &self.path, false).await {
+            Ok(code) if (200..400).contains(&code) => Attempt {
+                ok: true,
+                served_by: Some(pod),
+                error: None,
+                acknowledged: None,
+            },
+            Ok(code) => Attempt::failed(Some(pod), format!("status {code}")),
+            Err(e) => Attempt::failed(Some(pod), e),
+        }
+    }
+}
+
+impl StackProbe {
+    fn new(stack: Arc<RunningStack>, endpoint: &EndpointSpec, kind: Kind) -> StackProbe {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or_default();
-        Probe {
+        StackProbe {
             tag: format!("{}-{nanos:x}", stack.run_id),
             stack,
             endpoint: endpoint.clone(),
@@ -122,8 +213,7 @@ impl Probe {
         }
     }
 
-    /// What an attempt does, for the reports.
-    pub fn describe(&self) -> String {
+    fn describe(&self) -> String {
         let name = &self.endpoint.name;
         match &self.kind {
             Kind::Http { path, .. } => format!("GET {path} on {name}"),
@@ -132,8 +222,7 @@ impl Probe {
         }
     }
 
-    /// One attempt, bounded by [`ATTEMPT_TIMEOUT`] (plus connecting).
-    pub async fn attempt(&mut self) -> Attempt {
+    async fn attempt(&mut self) -> Attempt {
         let addresses = self.stack.addresses(&self.endpoint);
         match &mut self.kind {
             Kind::Http { path, next } => {
@@ -155,8 +244,7 @@ impl Probe {
         }
     }
 
-    /// Which of the writes `numbers` the primary of now still has.
-    pub async fn read_back(&mut self, numbers: &[u64]) -> Result<HashSet<u64>, String> {
+    async fn read_back(&mut self, numbers: &[u64]) -> Result<HashSet<u64>, String> {
         let addresses = self.stack.addresses(&self.endpoint);
         match &mut self.kind {
             Kind::Http { .. } => Ok(HashSet::new()),

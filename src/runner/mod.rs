@@ -18,7 +18,7 @@ use cucumber::{Cucumber, cli};
 use gherkin::tagexpr::TagOperation;
 
 use crate::checks;
-use crate::cluster::{self, ClusterTarget, connect::Connection};
+use crate::cluster::{self, ClusterTarget, LiveCluster};
 use crate::config::{Config, Profile};
 use crate::error::InputError;
 use crate::evidence::{CheckOutcome, Observation};
@@ -67,7 +67,7 @@ pub struct RunContext {
     /// The started stack of a `stack:` target.
     pub stack: Option<Arc<RunningStack>>,
     /// The API server of a `cluster` target.
-    pub cluster: Option<Connection>,
+    pub cluster: Option<LiveCluster>,
     /// `--allow-disruption` was given.
     pub allow_disruption: bool,
     /// Check outcomes and observations per scenario (feature file, line),
@@ -163,7 +163,7 @@ async fn prepare(plan: &RunPlan, record: &Mutex<RunRecord>) -> Option<Prepared> 
         Target::Cluster(target) => read_cluster(target).await,
         _ => (load_files(&plan.target).await, None),
     };
-    if let Some(connection) = &cluster {
+    if let Some(LiveCluster { connection, .. }) = &cluster {
         // The server and its version are part of the evidence.
         record.lock().unwrap_or_else(|e| e.into_inner()).target = format!(
             "{} ({}, Kubernetes {})",
@@ -240,11 +240,11 @@ async fn load_files(target: &Target) -> Loaded {
 }
 
 /// Connects to a cluster and reads its objects in scope.
-async fn read_cluster(target: &ClusterTarget) -> (Loaded, Option<Connection>) {
-    match cluster::connect::connect(target).await {
-        Ok(connection) => {
-            let loaded = cluster::read::read(&connection, target).await;
-            (loaded, Some(connection))
+async fn read_cluster(target: &ClusterTarget) -> (Loaded, Option<LiveCluster>) {
+    match LiveCluster::open(target).await {
+        Ok(live) => {
+            let loaded = cluster::read::read(&live.connection, target).await;
+            (loaded, Some(live))
         }
         Err(error) => {
             let mut loaded = Loaded::default();

@@ -29,12 +29,14 @@ const MIN_WATCH: Duration = Duration::from_secs(10);
 #[derive(Default)]
 pub struct FailoverState {
     clocks: Vec<(String, Clock)>,
-    disruption: Option<(Instant, String)>,
+    pub(super) disruption: Option<(Instant, String)>,
     /// What held during the disruption ("postgres → postgres-standby
     /// limited to 8 kbit/s").
     conditions: Vec<String>,
     /// When the scenario's load started, if one ran with the disruption.
     load_started: Option<Instant>,
+    /// In a cluster: the pod deleted, to recognise its replacement.
+    pub(super) deleted_pod: Option<super::cluster::DeletedPod>,
     pub timelines: Vec<(String, Timeline)>,
     settled: bool,
 }
@@ -48,7 +50,7 @@ impl std::fmt::Debug for FailoverState {
     }
 }
 
-fn could_not(message: impl Into<String>) -> StepFailure {
+pub(super) fn could_not(message: impl Into<String>) -> StepFailure {
     StepFailure::CouldNotEvaluate(message.into())
 }
 
@@ -78,7 +80,11 @@ pub async fn watch_writes(
     start_clock(world, &arguments[0], probe)
 }
 
-fn start_clock(world: &mut GoliveWorld, name: &str, probe: Probe) -> Result<(), StepFailure> {
+pub(super) fn start_clock(
+    world: &mut GoliveWorld,
+    name: &str,
+    probe: Probe,
+) -> Result<(), StepFailure> {
     if world.failover.disruption.is_some() {
         return Err(could_not(
             "a probe must start before the disruption (its steady state is measured before)",
@@ -92,7 +98,7 @@ fn start_clock(world: &mut GoliveWorld, name: &str, probe: Probe) -> Result<(), 
 }
 
 /// Disruptions change the target: only with `--allow-disruption`.
-fn require_permission(world: &GoliveWorld) -> Result<(), StepFailure> {
+pub(super) fn require_permission(world: &GoliveWorld) -> Result<(), StepFailure> {
     if world.run.allow_disruption {
         return Ok(());
     }
@@ -162,14 +168,9 @@ pub async fn disrupt(world: &mut GoliveWorld, arguments: &[String]) -> Result<()
         return Err(could_not("one disruption per scenario"));
     }
     let instance = subject(&stack, &arguments[0], &arguments[1], &arguments[2]).await?;
+    await_steady_window(world).await;
     let disruption = Disruption::from_participle(&arguments[3])
         .ok_or_else(|| could_not(format!("unknown disruption {:?}", arguments[3])))?;
-    // The steady state is measured before: give the clocks their window.
-    let youngest = world.failover.clocks.iter().map(|(_, c)| c.now()).min();
-    if let Some(age) = youngest {
-        let needed = clock::STEADY_WINDOW + clock::INTERVAL * 2;
-        tokio::time::sleep(needed.saturating_sub(age)).await;
-    }
     let label = format!("{instance} {disruption}");
     world.to_heal.push((instance.clone(), disruption));
     if arguments[4].is_empty() {
@@ -197,6 +198,16 @@ pub async fn disrupt(world: &mut GoliveWorld, arguments: &[String]) -> Result<()
     disrupted.map_err(|e| could_not(format!("could not disrupt {instance}: {e}")))?;
     world.load_record = Some(record?);
     Ok(())
+}
+
+/// The steady state is measured before a disruption: waits until every
+/// clock has had its window.
+pub(super) async fn await_steady_window(world: &GoliveWorld) {
+    let youngest = world.failover.clocks.iter().map(|(_, c)| c.now()).min();
+    if let Some(age) = youngest {
+        let needed = clock::STEADY_WINDOW + clock::INTERVAL * 2;
+        tokio::time::sleep(needed.saturating_sub(age)).await;
+    }
 }
 
 /// `the runbook "NAME" runs`: its command in its container, timed; a

@@ -5,6 +5,7 @@
 //! glue: they pick a scope and call checks; the rules live in `checks/`.
 
 mod checks;
+mod cluster;
 mod failover;
 mod load;
 mod runtime;
@@ -355,6 +356,55 @@ pub static STEPS: &[StepDef] = &[
         r#"Given the network from the primary of "db" to "postgres-standby" is throttled to 8 kbit/s"#,
         "Failover: limits what the container (named, the first of a service, or the current primary of a data store endpoint) sends to the other instance to N kbit/s, the rest of its traffic untouched (tc HTB, from a helper container of golive/tc in its network namespace): a standby behind a thin link, falling behind whenever more is written than the link carries. Undone after the scenario.",
         failover::throttle
+    ),
+    runtime_step!(
+        Then,
+        r"^the HTTP probes of every workload answer through a port-forward$",
+        "Then the HTTP probes of every workload answer through a port-forward",
+        "Cluster: on one Ready pod of every long-running workload in scope, sends each httpGet readiness, liveness and startup probe as the kubelet does (path, named or numbered port, HTTPS not verified) through a port-forward (a read-only subresource); each must answer 200 to 399 within its timeoutSeconds (plus 1 s for the tunnel).",
+        cluster::probes_answer
+    ),
+    runtime_step!(
+        Then,
+        r"^every Ingress host refuses TLS 1\.0 and 1\.1 and accepts TLS 1\.2 or later$",
+        "Then every Ingress host refuses TLS 1.0 and 1.1 and accepts TLS 1.2 or later",
+        "Cluster: offers each TLS version to every host of the Ingresses' tls entries, at the address of the Ingress's load balancer (its status: IP or hostname, the TCP port it reports, else 443) with the host as server name; TLS 1.0 and 1.1 must be refused and 1.2 or 1.3 offered. A load balancer golive cannot reach from where it runs: could not evaluate.",
+        cluster::ingress_protocols
+    ),
+    runtime_step!(
+        Then,
+        r"^every Ingress host presents a trusted certificate for its name, valid for the profile's minimum number of days, with a strong key$",
+        "Then every Ingress host presents a trusted certificate for its name, valid for the profile's minimum number of days, with a strong key",
+        "Cluster: reads the certificate every Ingress TLS host presents at its load balancer: it must chain to Mozilla's roots (or to --ca-file), name the host, stay valid for the profile's cert_expiry_days and have a strong key.",
+        cluster::ingress_certificates
+    ),
+    runtime_step!(
+        Then,
+        r"^the NetworkPolicies are enforced: allowed paths connect and denied paths do not$",
+        "Then the NetworkPolicies are enforced: allowed paths connect and denied paths do not",
+        "Cluster: in every namespace in scope that has NetworkPolicies, a short-lived probe pod (the profile's network_probe_image) with the labels of each workload's pods, and one with no workload's labels, tries a TCP connection to every port of a Ready pod of every other workload; each result must be what the policies allow (a denied path that connects: not enforced). Creates and deletes pods: only with --allow-disruption, in a scenario tagged @cluster @disruptive.",
+        cluster::policies_enforced
+    ),
+    runtime_step!(
+        Given,
+        r#"^a probe watches GET (/\S*) on the pods of "([^"]+)"$"#,
+        r#"Given a probe watches GET /api/v1/health on the pods of "factory-api""#,
+        "Failover, cluster: starts a recovery clock: every 100 ms, a GET on the next Ready pod of the workload (NAME or NAMESPACE/NAME), through a port-forward to the port of its readiness probe (else its first container port), as its Service would route it; no Ready pod, an answer other than 2xx/3xx, or none within 2 s is a failed attempt.",
+        cluster::watch_pods
+    ),
+    runtime_step!(
+        When,
+        r#"^a pod of "([^"]+)" is deleted$"#,
+        r#"When a pod of "factory-api" is deleted"#,
+        "Failover, cluster: deletes the first Ready pod of the workload, as kubectl delete pod does (its grace period), after the clocks' steady window. Writes to the cluster: only with --allow-disruption, in a scenario tagged @cluster @disruptive @serial.",
+        cluster::delete_pod
+    ),
+    runtime_step!(
+        Then,
+        r#"^a replacement pod of "([^"]+)" is Ready within (?:the profile's RTO|([0-9]+) s)$"#,
+        r#"Then a replacement pod of "factory-api" is Ready within the profile's RTO"#,
+        "Failover, cluster: the time from the deletion until the workload again has as many Ready pods as it asks for, one of them new (its controller replaced the deleted pod), against the profile's rto_seconds or the figure.",
+        cluster::replacement_ready_within
     ),
     runtime_step!(
         When,

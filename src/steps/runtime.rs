@@ -21,7 +21,7 @@ use crate::stack::file::{EndpointSpec, Scheme};
 use crate::stack::lifecycle::EndpointAddress;
 
 /// Time allowed to each single probe request or handshake.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The stack of the run, or why there is none.
 pub(super) fn stack_of(world: &GoliveWorld) -> Result<Arc<RunningStack>, StepFailure> {
@@ -495,7 +495,7 @@ async fn support(
     .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))
 }
 
-fn describe(version: TlsVersion, support: &Support) -> String {
+pub(super) fn describe(version: TlsVersion, support: &Support) -> String {
     match support {
         Support::Offered { cipher } => format!("{version}: offered ({cipher})"),
         Support::Refused { reason } => format!("{version}: refused ({reason})"),

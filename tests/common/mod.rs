@@ -298,6 +298,14 @@ pub fn scenarios(summary: &Value) -> Vec<(&Value, &Value)> {
         .collect()
 }
 
+/// Every observation of every scenario (what runtime steps saw).
+pub fn observations(summary: &Value) -> Vec<Value> {
+    scenarios(summary)
+        .into_iter()
+        .flat_map(|(_, s)| s["observations"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
 /// Every check outcome of every scenario.
 pub fn check_outcomes(summary: &Value) -> Vec<&Value> {
     scenarios(summary)

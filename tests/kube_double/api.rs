@@ -21,11 +21,14 @@ use serde_json::{Value, json};
 use super::access::Access;
 use super::cluster::Cluster;
 use super::discovery;
+use super::exec;
+use super::portforward;
 use super::registry::DeleteOptions;
 use super::requests::{RecordedRequest, RequestInfo};
 use super::resources::ResourceType;
 use super::selectors::{FieldSelector, LabelSelector, Selectors};
 use super::status::{self, ApiError};
+use super::streams::WebSocketRequest;
 use super::watch;
 
 pub type Body = UnsyncBoxBody<Bytes, Infallible>;
@@ -47,6 +50,17 @@ pub enum Representation {
     PartialObject,
     PartialList,
     Aggregated,
+}
+
+/// An empty body (a 101 answer).
+pub fn empty_body() -> Body {
+    full(Vec::new())
+}
+
+/// A plain-text answer, as a kubelet's errors come back through the API
+/// server's upgrade proxy.
+pub fn plain_text(code: u16, text: &str) -> Response<Body> {
+    respond(code, "text/plain; charset=utf-8", text.as_bytes().to_vec())
 }
 
 fn full(bytes: Vec<u8>) -> Body {
@@ -157,8 +171,9 @@ pub fn query_value<'a>(query: &'a [(String, String)], key: &str) -> Option<&'a s
 /// Serves one request and records it.
 pub async fn handle(
     shared: Arc<Shared>,
-    request: Request<Incoming>,
+    mut request: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
+    let websocket = WebSocketRequest::from_request(&mut request);
     let method = request.method().clone();
     let uri = request.uri().clone();
     let query = parse_query(uri.query());
@@ -222,6 +237,7 @@ pub async fn handle(
                     content_type: &content_type,
                     body: &body,
                     upgrade,
+                    websocket: websocket.as_ref(),
                 };
                 match dispatch(&shared, &call) {
                     Ok(response) => response,
@@ -248,6 +264,7 @@ struct Call<'a> {
     content_type: &'a str,
     body: &'a [u8],
     upgrade: bool,
+    websocket: Option<&'a WebSocketRequest>,
 }
 
 fn dispatch(shared: &Arc<Shared>, call: &Call) -> Result<Response<Body>, ApiError> {
@@ -551,12 +568,18 @@ fn subresource(
             pod_log(&cluster, namespace, &info.name, call.query)
         }
         ("exec" | "attach" | "portforward", _) => {
-            if !call.upgrade {
+            let Some(websocket) = call.websocket.filter(|_| call.upgrade) else {
                 return Err(status::bad_request("Upgrade request required"));
+            };
+            match sub {
+                "exec" => exec::serve(shared, namespace, &info.name, call.query, websocket),
+                "portforward" => {
+                    portforward::serve(shared, namespace, &info.name, call.query, websocket)
+                }
+                _ => Err(status::not_implemented(format!(
+                    "the kube double does not serve pods/{sub} streams"
+                ))),
             }
-            Err(status::not_implemented(format!(
-                "the kube double does not serve pods/{sub} streams yet"
-            )))
         }
         _ => Err(status::method_not_allowed()),
     }
@@ -588,6 +611,10 @@ fn scale_of(object: &Value) -> Value {
     })
 }
 
+/// `pods/log`: the API server resolves the container (as `kubectl logs`
+/// lists them: init containers first), a pod not bound to a node has no
+/// log yet (empty), and the kubelet answers 400 for a container that has
+/// not started (`container "c" in pod "p" is waiting to start: REASON`).
 fn pod_log(
     cluster: &Cluster,
     namespace: &str,
@@ -600,15 +627,18 @@ fn pod_log(
         namespace,
         name,
     )?;
-    let containers: Vec<String> = pod["spec"]["containers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c["name"].as_str().map(String::from))
-        .collect();
-    let container = match query_value(query, "container") {
+    let names = |key: &str| -> Vec<String> {
+        pod["spec"][key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["name"].as_str().map(String::from))
+            .collect()
+    };
+    let (containers, init) = (names("containers"), names("initContainers"));
+    let container = match query_value(query, "container").filter(|c| !c.is_empty()) {
         Some(c) => {
-            if !containers.iter().any(|x| x == c) {
+            if !containers.iter().chain(&init).any(|x| x == c) {
                 return Err(status::bad_request(format!(
                     "container {c} is not valid for pod {name}"
                 )));
@@ -616,19 +646,70 @@ fn pod_log(
             c.to_string()
         }
         None if containers.len() == 1 => containers[0].clone(),
+        None if containers.is_empty() => {
+            return Err(status::bad_request(format!(
+                "a container name must be specified for pod {name}"
+            )));
+        }
         None => {
+            let all: Vec<String> = init.iter().chain(&containers).cloned().collect();
             return Err(status::bad_request(format!(
                 "a container name must be specified for pod {name}, choose one of: [{}]",
-                containers.join(" ")
+                all.join(" ")
             )));
         }
     };
+    if pod["spec"]["nodeName"].as_str().is_none_or(str::is_empty) {
+        return Ok(respond(200, "text/plain", Vec::new()));
+    }
+    container_log_status(&pod, name, &container).map_err(status::bad_request)?;
     let text = cluster
         .pod_logs
         .get(&(namespace.to_string(), name.to_string(), container))
         .cloned()
         .unwrap_or_default();
     Ok(respond(200, "text/plain", text.into_bytes()))
+}
+
+/// The kubelet's `validateContainerLogStatus`: a container has a log once
+/// it has run.
+fn container_log_status(pod: &Value, pod_name: &str, container: &str) -> Result<(), String> {
+    let status = ["containerStatuses", "initContainerStatuses"]
+        .iter()
+        .flat_map(|k| pod["status"][*k].as_array().into_iter().flatten())
+        .find(|s| s["name"] == container)
+        .ok_or_else(|| format!("container {container:?} in pod {pod_name:?} is not available"))?;
+    let state = &status["state"];
+    let last = &status["lastState"]["terminated"];
+    if state["running"].is_object() {
+        return Ok(());
+    }
+    if state["terminated"].is_object() {
+        let has_id = |t: &Value| t["containerID"].as_str().is_some_and(|i| !i.is_empty());
+        return if has_id(&state["terminated"]) || has_id(last) {
+            Ok(())
+        } else {
+            Err(format!(
+                "container {container:?} in pod {pod_name:?} is terminated"
+            ))
+        };
+    }
+    if last.is_object() {
+        return Ok(());
+    }
+    if !state["waiting"].is_object() {
+        return Err(format!(
+            "container {container:?} in pod {pod_name:?} is waiting to start - no logs yet"
+        ));
+    }
+    let reason = match state["waiting"]["reason"].as_str().unwrap_or_default() {
+        "ErrImagePull" => "image can't be pulled",
+        "ImagePullBackOff" => "trying and failing to pull image",
+        reason => reason,
+    };
+    Err(format!(
+        "container {container:?} in pod {pod_name:?} is waiting to start: {reason}"
+    ))
 }
 
 pub fn get(

@@ -7,7 +7,7 @@
 //! `server.rs`, the API semantics in `registry.rs`, the controllers in
 //! `controllers.rs` and the runtime defects in `variations.rs`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,8 +21,10 @@ use serde_json::Value;
 
 use super::bootstrap;
 use super::controllers;
+use super::exec::ExecHook;
 use super::names::{Rng, now, seconds};
 use super::pods::ImageUsers;
+use super::portforward::ServedPort;
 use super::resources::{Catalog, GroupResource, ResourceType, plural_of};
 use super::status::ApiError;
 use super::statuses;
@@ -61,6 +63,23 @@ pub struct ClusterOptions {
     pub max_watch: Duration,
     /// The seed of the generated names and UIDs.
     pub seed: u64,
+    /// How long a controller takes to create the replacement of a pod that
+    /// is terminating (ReplicaSet) or gone (StatefulSet, DaemonSet).
+    pub replacement_delay: Duration,
+    /// How long the scheduler takes to bind a new pod to a node.
+    pub scheduling_delay: Duration,
+    /// How long the kubelet takes from the binding to running containers
+    /// (sandbox, image, start); a network probe pod also runs this long.
+    pub start_delay: Duration,
+    /// How long a started container with a readiness (or startup) probe
+    /// takes to pass it; a crash-looping one crashes after as long.
+    pub readiness_delay: Duration,
+    /// Whether the CNI enforces NetworkPolicies (`false`: a CNI without
+    /// policy support, through which every connection goes).
+    pub network_policies_enforced: bool,
+    /// Every pod a workload controller creates from now on crash-loops
+    /// (see also [`Cluster::crash_loop_new_pods`] for one workload).
+    pub new_pods_crash_loop: bool,
 }
 
 impl Default for ClusterOptions {
@@ -75,6 +94,12 @@ impl Default for ClusterOptions {
             termination_delay: Duration::from_secs(1),
             max_watch: Duration::from_secs(5),
             seed: 0x601_1fe,
+            replacement_delay: Duration::from_millis(200),
+            scheduling_delay: Duration::from_millis(100),
+            start_delay: Duration::from_millis(300),
+            readiness_delay: Duration::from_secs(1),
+            network_policies_enforced: true,
+            new_pods_crash_loop: false,
         }
     }
 }
@@ -99,6 +124,39 @@ impl ClusterOptions {
 
     pub fn max_watch(mut self, max: Duration) -> ClusterOptions {
         self.max_watch = max;
+        self
+    }
+
+    pub fn replacement_delay(mut self, delay: Duration) -> ClusterOptions {
+        self.replacement_delay = delay;
+        self
+    }
+
+    pub fn scheduling_delay(mut self, delay: Duration) -> ClusterOptions {
+        self.scheduling_delay = delay;
+        self
+    }
+
+    pub fn start_delay(mut self, delay: Duration) -> ClusterOptions {
+        self.start_delay = delay;
+        self
+    }
+
+    pub fn readiness_delay(mut self, delay: Duration) -> ClusterOptions {
+        self.readiness_delay = delay;
+        self
+    }
+
+    /// `false`: a CNI that ignores NetworkPolicies (every probe `open`).
+    pub fn network_policies_enforced(mut self, enforced: bool) -> ClusterOptions {
+        self.network_policies_enforced = enforced;
+        self
+    }
+
+    /// Every pod the workload controllers create after the cluster is
+    /// built (replacements) crash-loops and never becomes Ready.
+    pub fn new_pods_crash_loop(mut self, crash: bool) -> ClusterOptions {
+        self.new_pods_crash_loop = crash;
         self
     }
 }
@@ -172,6 +230,12 @@ pub struct Cluster {
     pub(crate) deferring: bool,
     pub(crate) born: Timestamp,
     pub(crate) pod_logs: BTreeMap<(String, String, String), String>,
+    /// What serves the pods' ports to port forwards (`portforward.rs`).
+    pub(crate) served_ports: Vec<ServedPort>,
+    /// The tests' scripts for `pods/exec` (`exec.rs`).
+    pub(crate) exec_hooks: Vec<ExecHook>,
+    /// `(namespace, workload)` whose new pods crash-loop (`kubelet.rs`).
+    pub(crate) crash_looping: BTreeSet<(String, String)>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -209,6 +273,9 @@ impl Cluster {
             deferring: false,
             born: now() - seconds(3600),
             pod_logs: BTreeMap::new(),
+            served_ports: Vec::new(),
+            exec_hooks: Vec::new(),
+            crash_looping: BTreeSet::new(),
         };
         bootstrap::bootstrap(&mut cluster);
         cluster.loading = false;
@@ -477,7 +544,8 @@ impl Cluster {
         self.store.compact();
     }
 
-    /// The log a container prints (`pods/log`); empty by default.
+    /// The log a container prints (`pods/log`); empty by default (a
+    /// network probe pod's is written by the data plane).
     pub fn set_pod_log(&mut self, namespace: &str, pod: &str, container: &str, text: &str) {
         self.pod_logs.insert(
             (namespace.into(), pod.into(), container.into()),

@@ -6,11 +6,13 @@
 //! are in `bootstrap.rs`, what a create needs before it is stored in
 //! `admission.rs`, the workload statuses in `statuses.rs`.
 //!
-//! Everything converges at once: a spec change through the API rolls out
-//! instantly. What takes time (a deleted pod's replacement going Pending →
-//! Running → Ready, a kubelet running API-created pods) hooks in at
-//! [`pod_gone`] and [`after_create`] in a later phase; today a deleted pod
-//! is not replaced.
+//! Building the cluster and changing a workload's spec converge at once: a
+//! spec change through the API rolls out instantly. What takes time is
+//! elsewhere: the replacement of a deleted pod (`replacements.rs`, which
+//! orders pods from here with [`create_pod`]) and the scheduler and
+//! kubelet that run such pods and the ones created through the API
+//! (`kubelet.rs`, handed every new pod without a controller by
+//! [`after_create`]).
 
 use std::collections::BTreeMap;
 
@@ -19,6 +21,7 @@ use serde_json::{Value, json};
 
 use super::bootstrap;
 use super::cluster::{Cluster, ControllerOverride};
+use super::kubelet;
 use super::names::{seconds, template_hash};
 use super::pods::{self, Placement};
 use super::resources::{GroupResource, ResourceType};
@@ -57,6 +60,18 @@ pub(super) fn owner_reference(object: &Value) -> Value {
         "controller": true,
         "blockOwnerDeletion": true,
     })
+}
+
+/// The owner reference of the object's controller, if any.
+pub(super) fn controller_of(object: &Value) -> Option<&Value> {
+    object["metadata"]["ownerReferences"]
+        .as_array()?
+        .iter()
+        .find(|r| r["controller"] == true)
+}
+
+pub(super) fn has_controller(object: &Value) -> bool {
+    controller_of(object).is_some()
 }
 
 pub(super) fn is_owned_by(object: &Value, owner_uid: &str) -> bool {
@@ -104,6 +119,15 @@ pub fn after_create(cluster: &mut Cluster, resource: &ResourceType, object: &Val
                 );
             }
         }
+        ("", "pods") if !has_controller(object) => {
+            if cluster.loading {
+                // A bare pod of the manifests has been running for a while.
+                let node = cluster.store.list(&gr("", "pods"), "").count();
+                run_pod(cluster, &namespace, &name, node, false);
+            } else {
+                kubelet::admit(cluster, &namespace, &name);
+            }
+        }
         ("networking.k8s.io", "ingresses") => {
             let mut ingress = object.clone();
             ingress["status"] = json!({"loadBalancer": {"ingress": [{"ip": "127.0.0.1"}]}});
@@ -124,10 +148,6 @@ pub fn after_update(cluster: &mut Cluster, resource: &ResourceType, object: &Val
     }
     reconcile_namespace(cluster, &namespace);
 }
-
-/// A pod is gone for good. Its controller would make a replacement; in
-/// this phase it does not (the workload reports one replica less).
-pub fn pod_gone(_cluster: &mut Cluster, _namespace: &str, _name: &str, _uid: &str) {}
 
 // ---- workload controllers ----------------------------------------------
 
@@ -342,8 +362,17 @@ pub struct PodOrder {
 
 /// Creates a pod (as its controller), binds it to its node (the
 /// scheduler) and reports it running and ready, or completed (the
-/// kubelet). Answers the pod's name.
+/// kubelet), all at once. Answers the pod's name.
 pub fn spawn_pod(cluster: &mut Cluster, order: PodOrder) -> String {
+    let (namespace, node, completed) = (order.namespace.clone(), order.node, order.completed);
+    let name = create_pod(cluster, order);
+    run_pod(cluster, &namespace, &name, node, completed);
+    name
+}
+
+/// Creates a pod as its controller does: Pending, not scheduled yet (the
+/// order's node and outcome are for [`spawn_pod`]). Answers its name.
+pub fn create_pod(cluster: &mut Cluster, order: PodOrder) -> String {
     let mut metadata = order.template["metadata"].clone();
     if !metadata.is_object() {
         metadata = json!({});
@@ -371,29 +400,26 @@ pub fn spawn_pod(cluster: &mut Cluster, order: PodOrder) -> String {
                 e.status["message"]
             )
         });
-    let name = name_of(&created);
-    run_pod(
-        cluster,
-        &order.namespace,
-        &name,
-        order.node,
-        order.completed,
-    );
-    name
+    name_of(&created)
 }
 
-/// The scheduler binds the pod to node `node`, the kubelet starts it.
-pub fn run_pod(cluster: &mut Cluster, namespace: &str, name: &str, node: usize, completed: bool) {
+/// Node `node` (modulo the node count) with a new pod IP from its range.
+pub fn place(cluster: &mut Cluster, node: usize) -> Placement {
     let node_count = cluster.options.nodes.len().max(1);
     let node = node % node_count;
     let node_name = cluster.options.nodes[node].name.clone();
     let counter = cluster.next_pod_ip.entry(node_name.clone()).or_insert(10);
     *counter += 1;
-    let placement = Placement {
+    Placement {
         node: node_name,
         host_ip: bootstrap::node_ip(node),
         pod_ip: format!("10.244.{node}.{}", *counter % 250 + 2),
-    };
+    }
+}
+
+/// The scheduler binds the pod to node `node`, the kubelet starts it.
+pub fn run_pod(cluster: &mut Cluster, namespace: &str, name: &str, node: usize, completed: bool) {
+    let placement = place(cluster, node);
     let scheduled = cluster.timestamp() + seconds(1);
     let mut pod: Pod = cluster.get(namespace, name).expect("the pod just created");
     pod.spec.get_or_insert_with(Default::default).node_name = Some(placement.node.clone());
@@ -479,6 +505,74 @@ pub(super) fn sts_revision(sts: &Value) -> String {
     )
 }
 
+/// The pod of ordinal `i` of a StatefulSet (its claims created if
+/// missing), as the StatefulSet controller orders it.
+pub(super) fn stateful_pod_order(cluster: &mut Cluster, sts: &Value, i: usize) -> PodOrder {
+    let namespace = str_of(&sts["metadata"]["namespace"]);
+    let pod_name = format!("{}-{i}", name_of(sts));
+    let revision = sts_revision(sts);
+    let claims = resource(cluster, "", "persistentvolumeclaims");
+    let mut volumes = Vec::new();
+    for template in sts["spec"]["volumeClaimTemplates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let template_name = name_of(template);
+        let claim_name = format!("{template_name}-{pod_name}");
+        volumes.push(
+            json!({"name": template_name, "persistentVolumeClaim": {"claimName": claim_name}}),
+        );
+        if cluster
+            .store
+            .get(&claims.group_resource(), &namespace, &claim_name)
+            .is_none()
+        {
+            let mut claim = json!({
+                "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                "metadata": {"name": claim_name, "labels": sts["spec"]["selector"]["matchLabels"]},
+                "spec": template["spec"],
+            });
+            if let Some(labels) = template["metadata"]["labels"].as_object() {
+                for (k, v) in labels {
+                    claim["metadata"]["labels"][k] = v.clone();
+                }
+            }
+            cluster
+                .create_json(&claims, &namespace, claim, false)
+                .expect("a valid claim");
+        }
+    }
+    let labels = json!({
+        "apps.kubernetes.io/pod-index": i.to_string(),
+        "controller-revision-hash": revision,
+        "statefulset.kubernetes.io/pod-name": pod_name,
+    });
+    let service_name = sts["spec"]["serviceName"].clone();
+    let hostname = pod_name.clone();
+    PodOrder {
+        namespace,
+        name: Some(pod_name),
+        generate_name: String::new(),
+        template: labelled_template(&sts["spec"]["template"], &labels),
+        owner: owner_reference(sts),
+        node: i,
+        completed: false,
+        extra: Some(Box::new(move |pod: &mut Value| {
+            pod["spec"]["hostname"] = json!(hostname);
+            if service_name.is_string() {
+                pod["spec"]["subdomain"] = service_name;
+            }
+            let spec_volumes = pod["spec"]["volumes"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            pod["spec"]["volumes"] =
+                Value::Array(volumes.into_iter().chain(spec_volumes).collect());
+        })),
+    }
+}
+
 fn converge_stateful_set(cluster: &mut Cluster, namespace: &str, name: &str) {
     let Some(sts) = cluster
         .store
@@ -489,7 +583,6 @@ fn converge_stateful_set(cluster: &mut Cluster, namespace: &str, name: &str) {
     };
     let replicas = sts["spec"]["replicas"].as_i64().unwrap_or(1) as usize;
     let revision = sts_revision(&sts);
-    let claims = resource(cluster, "", "persistentvolumeclaims");
     for i in 0..replicas {
         let pod_name = format!("{name}-{i}");
         if let Some(existing) = cluster
@@ -502,68 +595,8 @@ fn converge_stateful_set(cluster: &mut Cluster, namespace: &str, name: &str) {
             }
             cluster.store.remove(&gr("", "pods"), namespace, &pod_name);
         }
-        let mut volumes = Vec::new();
-        for template in sts["spec"]["volumeClaimTemplates"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            let template_name = name_of(template);
-            let claim_name = format!("{template_name}-{pod_name}");
-            volumes.push(
-                json!({"name": template_name, "persistentVolumeClaim": {"claimName": claim_name}}),
-            );
-            if cluster
-                .store
-                .get(&claims.group_resource(), namespace, &claim_name)
-                .is_none()
-            {
-                let mut claim = json!({
-                    "apiVersion": "v1", "kind": "PersistentVolumeClaim",
-                    "metadata": {"name": claim_name, "labels": sts["spec"]["selector"]["matchLabels"]},
-                    "spec": template["spec"],
-                });
-                if let Some(labels) = template["metadata"]["labels"].as_object() {
-                    for (k, v) in labels {
-                        claim["metadata"]["labels"][k] = v.clone();
-                    }
-                }
-                cluster
-                    .create_json(&claims, namespace, claim, false)
-                    .expect("a valid claim");
-            }
-        }
-        let labels = json!({
-            "apps.kubernetes.io/pod-index": i.to_string(),
-            "controller-revision-hash": revision,
-            "statefulset.kubernetes.io/pod-name": pod_name,
-        });
-        let service_name = sts["spec"]["serviceName"].clone();
-        let pod_name2 = pod_name.clone();
-        spawn_pod(
-            cluster,
-            PodOrder {
-                namespace: namespace.into(),
-                name: Some(pod_name.clone()),
-                generate_name: String::new(),
-                template: labelled_template(&sts["spec"]["template"], &labels),
-                owner: owner_reference(&sts),
-                node: i,
-                completed: false,
-                extra: Some(Box::new(move |pod: &mut Value| {
-                    pod["spec"]["hostname"] = json!(pod_name2);
-                    if service_name.is_string() {
-                        pod["spec"]["subdomain"] = service_name;
-                    }
-                    let spec_volumes = pod["spec"]["volumes"]
-                        .as_array()
-                        .cloned()
-                        .unwrap_or_default();
-                    pod["spec"]["volumes"] =
-                        Value::Array(volumes.into_iter().chain(spec_volumes).collect());
-                })),
-            },
-        );
+        let order = stateful_pod_order(cluster, &sts, i);
+        spawn_pod(cluster, order);
     }
     for pod in pods_owned_by(cluster, namespace, &uid_of(&sts)) {
         let ordinal: usize = name_of(&pod)
@@ -590,7 +623,7 @@ fn converge_daemon_set(cluster: &mut Cluster, namespace: &str, name: &str) {
     for (i, node) in cluster.options.nodes.clone().iter().enumerate() {
         let on_node: Vec<&Value> = existing
             .iter()
-            .filter(|p| p["spec"]["nodeName"] == node.name.as_str() && is_active(p))
+            .filter(|p| target_node(p).as_deref() == Some(node.name.as_str()) && is_active(p))
             .collect();
         if on_node
             .iter()
@@ -603,46 +636,67 @@ fn converge_daemon_set(cluster: &mut Cluster, namespace: &str, name: &str) {
                 .store
                 .remove(&gr("", "pods"), namespace, &name_of(old));
         }
-        let labels = json!({
-            "controller-revision-hash": revision,
-            "pod-template-generation": ds["metadata"]["generation"].as_i64().unwrap_or(1).to_string(),
-        });
-        let node_name = node.name.clone();
-        spawn_pod(
-            cluster,
-            PodOrder {
-                namespace: namespace.into(),
-                name: None,
-                generate_name: format!("{name}-"),
-                template: labelled_template(&ds["spec"]["template"], &labels),
-                owner: owner_reference(&ds),
-                node: i,
-                completed: false,
-                extra: Some(Box::new(move |pod: &mut Value| {
-                    pod["spec"]["affinity"]["nodeAffinity"] = json!({
-                        "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
-                            {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node_name]}]}
-                        ]}
-                    });
-                    let mut tolerations = pod["spec"]["tolerations"]
-                        .as_array()
-                        .cloned()
-                        .unwrap_or_default();
-                    for (key, effect) in [
-                        ("node.kubernetes.io/not-ready", "NoExecute"),
-                        ("node.kubernetes.io/unreachable", "NoExecute"),
-                        ("node.kubernetes.io/disk-pressure", "NoSchedule"),
-                        ("node.kubernetes.io/memory-pressure", "NoSchedule"),
-                        ("node.kubernetes.io/pid-pressure", "NoSchedule"),
-                        ("node.kubernetes.io/unschedulable", "NoSchedule"),
-                    ] {
-                        tolerations
-                            .push(json!({"key": key, "operator": "Exists", "effect": effect}));
-                    }
-                    pod["spec"]["tolerations"] = Value::Array(tolerations);
-                })),
-            },
-        );
+        spawn_pod(cluster, daemon_pod_order(&ds, i, &node.name));
+    }
+}
+
+/// The node a pod runs on, or the one a DaemonSet pinned it to before
+/// the scheduler bound it (`GetTargetNodeName`).
+pub(super) fn target_node(pod: &Value) -> Option<String> {
+    if let Some(node) = pod["spec"]["nodeName"].as_str() {
+        return Some(node.to_string());
+    }
+    let terms = &pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+        ["nodeSelectorTerms"];
+    terms.as_array()?.iter().find_map(|term| {
+        term["matchFields"].as_array()?.iter().find_map(|f| {
+            (f["key"] == "metadata.name" && f["operator"] == "In")
+                .then(|| f["values"][0].as_str().map(String::from))
+                .flatten()
+        })
+    })
+}
+
+/// The pod of a DaemonSet for node `node` (its index) named `node_name`,
+/// as the DaemonSet controller orders it: pinned to the node by a node
+/// affinity the scheduler honours, with the daemon tolerations.
+pub(super) fn daemon_pod_order(ds: &Value, node: usize, node_name: &str) -> PodOrder {
+    let revision = template_hash(&ds["spec"]["template"]);
+    let labels = json!({
+        "controller-revision-hash": revision,
+        "pod-template-generation": ds["metadata"]["generation"].as_i64().unwrap_or(1).to_string(),
+    });
+    let node_name = node_name.to_string();
+    PodOrder {
+        namespace: str_of(&ds["metadata"]["namespace"]),
+        name: None,
+        generate_name: format!("{}-", name_of(ds)),
+        template: labelled_template(&ds["spec"]["template"], &labels),
+        owner: owner_reference(ds),
+        node,
+        completed: false,
+        extra: Some(Box::new(move |pod: &mut Value| {
+            pod["spec"]["affinity"]["nodeAffinity"] = json!({
+                "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                    {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node_name]}]}
+                ]}
+            });
+            let mut tolerations = pod["spec"]["tolerations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for (key, effect) in [
+                ("node.kubernetes.io/not-ready", "NoExecute"),
+                ("node.kubernetes.io/unreachable", "NoExecute"),
+                ("node.kubernetes.io/disk-pressure", "NoSchedule"),
+                ("node.kubernetes.io/memory-pressure", "NoSchedule"),
+                ("node.kubernetes.io/pid-pressure", "NoSchedule"),
+                ("node.kubernetes.io/unschedulable", "NoSchedule"),
+            ] {
+                tolerations.push(json!({"key": key, "operator": "Exists", "effect": effect}));
+            }
+            pod["spec"]["tolerations"] = Value::Array(tolerations);
+        })),
     }
 }
 

@@ -307,9 +307,10 @@ fn network_policy(n: &mut NetworkPolicy) {
             port.protocol.get_or_insert_with(|| "TCP".into());
         }
     }
-    if spec.policy_types.is_none() {
+    if spec.policy_types.as_ref().is_none_or(|t| t.is_empty()) {
+        // `SetDefaults_NetworkPolicy`: Egress only for a non-empty section.
         let mut types = vec!["Ingress".to_string()];
-        if spec.egress.is_some() {
+        if spec.egress.as_ref().is_some_and(|e| !e.is_empty()) {
             types.push("Egress".into());
         }
         spec.policy_types = Some(types);

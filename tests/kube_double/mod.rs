@@ -1,12 +1,17 @@
 //! A test double of the Kubernetes API server — the only test double the
 //! project allows (DESIGN.md, principle 5), because no API server can run
 //! on our machines. It serves, over HTTPS on 127.0.0.1, the HTTP/JSON API a
-//! 1.33 server serves for what golive reads: discovery, get, list (label
+//! 1.33 server serves for what golive uses: discovery, get, list (label
 //! and field selectors, pagination), watch, create, update, patch and
-//! delete, with the real paths, status codes, `Status` objects, list
-//! envelopes and resourceVersions, so that a kube-rs client cannot tell it
-//! apart. Behind it, a [`Cluster`] built from manifests as the API server
-//! and the controllers would build it, with runtime defects on demand.
+//! delete, `pods/log`, and `pods/exec` and `pods/portforward` over
+//! WebSocket, with the real paths, status codes, `Status` objects, list
+//! envelopes, channel protocols and resourceVersions, so that a kube-rs
+//! client cannot tell it apart. Behind it, a [`Cluster`] built from
+//! manifests as the API server and the controllers would build it, with
+//! runtime defects on demand, and that lives on: a deleted pod is replaced
+//! by its controller, new pods are scheduled and run by a scripted kubelet
+//! (network probe pods included, their verdicts decided by a data plane
+//! that enforces the NetworkPolicies), each step on the double's clock.
 //!
 //! ```ignore
 //! let cluster = Cluster::from_manifest_dir("fixtures/example");
@@ -18,15 +23,14 @@
 //! assert!(double.requests().iter().all(|r| r.info.is_read_only()));
 //! ```
 //!
-//! Where later phases plug in: every change goes through `Store::commit`
-//! (so watches see it); `Cluster::schedule` runs delayed steps on the
-//! server's clock task; `controllers::pod_gone` is where a controller's
-//! replacement pod would start (`controllers::spawn_pod`, then scheduled
-//! Pending → Running → Ready steps); `admission::prepare_for_create`
-//! gives API-created pods their Pending status for a scripted kubelet to
-//! take over; `api.rs` serves `pods/log` from `Cluster::set_pod_log` and
-//! answers the streaming subresources (exec, attach, portforward) 501 after
-//! authorizing them — connections are served with HTTP upgrades enabled.
+//! How it hangs together: every change goes through `Store::commit` (so
+//! watches see it); `Cluster::schedule` runs delayed steps on the server's
+//! clock task — the kubelet's (`kubelet.rs`: a new pod bound, created,
+//! started, Ready; a deleted one stopped) and the controllers' reactions to
+//! a pod going (`replacements.rs`); `api.rs` routes the streaming
+//! subresources to `exec.rs` and `portforward.rs` through the WebSocket
+//! upgrade of `streams.rs` (`pods/attach` answers 501); a network probe
+//! pod's log comes from `probes.rs` and `network.rs`.
 //!
 //! Each integration test binary includes it with `mod kube_double;` and uses
 //! only part of it, hence the `dead_code` and `unused_imports` allowances.
@@ -40,10 +44,16 @@ mod cluster;
 mod controllers;
 mod defaults;
 mod discovery;
+mod exec;
 mod kubeconfig;
+mod kubelet;
 mod names;
+mod network;
 mod pods;
+mod portforward;
+mod probes;
 mod registry;
+mod replacements;
 mod requests;
 mod resources;
 mod selectors;
@@ -51,6 +61,7 @@ mod server;
 mod status;
 mod statuses;
 mod store;
+mod streams;
 mod tls;
 mod variations;
 mod watch;
@@ -62,8 +73,11 @@ use std::time::{Duration, Instant};
 
 pub use access::{Access, DEFAULT_USER, Permissions, Rule};
 pub use cluster::{Cluster, ClusterOptions, Kind, NodeSpec, read_manifest_dir};
+pub use exec::ExecReply;
 pub use kubeconfig::{Context, Kubeconfig};
 pub use pods::normalize_image;
+pub use portforward::ServedPort;
+pub use probes::{PROBE_KIND, PROBE_LABEL, TARGETS_ENV};
 pub use requests::{RecordedRequest, RequestInfo};
 pub use resources::{GroupResource, ResourceType};
 pub use status::ApiError;

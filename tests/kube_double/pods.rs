@@ -1,7 +1,8 @@
 //! What a pod looks like once the scheduler and the kubelet have dealt
 //! with it: the pod made from a template (owner, node, labels), and the
 //! statuses a kubelet reports — running and ready, completed (Job pods), or
-//! pending (created through the API, not run yet). The runtime details are
+//! pending (created, not scheduled yet; the steps in between are
+//! `kubelet.rs`'s). The runtime details are
 //! the containerd ones: normalized image names, `imageID` digests,
 //! `containerd://` IDs, and the user the process really runs as
 //! (`status.containerStatuses[].user.linux`, filled in by 1.33 kubelets).
@@ -151,11 +152,16 @@ pub fn effective_user(
     }
 }
 
-fn time(at: Timestamp) -> Option<Time> {
+pub(super) fn time(at: Timestamp) -> Option<Time> {
     Some(Time(at))
 }
 
-fn condition(type_: &str, ok: bool, at: Timestamp, reason: Option<&str>) -> PodCondition {
+pub(super) fn condition(
+    type_: &str,
+    ok: bool,
+    at: Timestamp,
+    reason: Option<&str>,
+) -> PodCondition {
     PodCondition {
         type_: type_.into(),
         status: if ok { "True" } else { "False" }.into(),
@@ -165,7 +171,7 @@ fn condition(type_: &str, ok: bool, at: Timestamp, reason: Option<&str>) -> PodC
     }
 }
 
-fn mounts_status(container: &Container) -> Option<Vec<VolumeMountStatus>> {
+pub(super) fn mounts_status(container: &Container) -> Option<Vec<VolumeMountStatus>> {
     let mounts = container.volume_mounts.as_ref()?;
     Some(
         mounts
@@ -196,7 +202,7 @@ impl ImageUsers {
     }
 }
 
-fn container_status(
+pub(super) fn container_status(
     pod_uid: &str,
     spec: &PodSpec,
     container: &Container,
@@ -260,7 +266,7 @@ fn completed_container_status(
 
 /// Init containers of a started pod: sidecars (restartPolicy Always) run,
 /// the others completed.
-fn init_statuses(
+pub(super) fn init_statuses(
     pod_uid: &str,
     spec: &PodSpec,
     scheduled: Timestamp,
@@ -379,8 +385,8 @@ pub fn succeeded_status(
     }
 }
 
-/// The status of a pod nobody has scheduled yet (created through the API;
-/// the scripted kubelet of a later phase takes it from there).
+/// The status of a pod nobody has scheduled yet (created through the API
+/// or by a controller after the build; `kubelet.rs` takes it from there).
 pub fn pending_status(pod: &Pod) -> PodStatus {
     let spec = pod.spec.clone().unwrap_or_default();
     PodStatus {

@@ -20,7 +20,9 @@ use super::admission;
 use super::cluster::{Cluster, has_generation};
 use super::controllers;
 use super::defaults;
+use super::kubelet;
 use super::names::{format_time, seconds};
+use super::replacements;
 use super::resources::{GroupResource, ResourceType};
 use super::selectors::Selectors;
 use super::status::{self, ApiError, already_exists, bad_request, conflict, invalid, not_found};
@@ -440,6 +442,9 @@ impl Cluster {
         }
 
         let removed = self.store.remove(&gr, namespace, name).expect("it exists");
+        if resource.plural == "pods" && resource.group.is_empty() {
+            replacements::pod_gone(self, &removed);
+        }
         let policy = options
             .propagation_policy
             .clone()
@@ -495,10 +500,11 @@ impl Cluster {
         }))
     }
 
-    /// Marks a pod terminating (`deletionTimestamp` = now + grace) and
-    /// lets the "kubelet" remove it after the termination delay (capped by
-    /// the grace period). A pod already terminating only gets a shorter
-    /// grace period.
+    /// Marks a pod terminating (`deletionTimestamp` = now + grace): its
+    /// ReplicaSet replaces it, the kubelet stops it (readiness lost at
+    /// once) and removes it after the termination delay (capped by the
+    /// grace period). A pod already terminating only gets a shorter grace
+    /// period.
     pub(crate) fn terminate_pod(&mut self, namespace: &str, name: &str, grace: i64) -> Value {
         let gr = GroupResource::new("", "pods");
         let mut pod = self
@@ -518,6 +524,8 @@ impl Cluster {
             .as_str()
             .unwrap_or_default()
             .to_string();
+        kubelet::terminating(self, namespace, name, &uid);
+        replacements::pod_terminating(self, &stored);
         statuses::reconcile_namespace(self, namespace);
         let delay = self
             .options
@@ -530,7 +538,8 @@ impl Cluster {
         stored
     }
 
-    /// The kubelet is done with a terminating pod: it goes (DELETED).
+    /// The kubelet is done with a terminating pod: its containers have
+    /// stopped (the pod is terminal), then it goes (DELETED).
     pub(crate) fn finish_pod_termination(&mut self, namespace: &str, name: &str, uid: &str) {
         let gr = GroupResource::new("", "pods");
         let still_there = self
@@ -538,8 +547,9 @@ impl Cluster {
             .get(&gr, namespace, name)
             .is_some_and(|p| p["metadata"]["uid"] == uid);
         if still_there {
-            self.store.remove(&gr, namespace, name);
-            controllers::pod_gone(self, namespace, name, uid);
+            kubelet::terminated(self, namespace, name);
+            let removed = self.store.remove(&gr, namespace, name).expect("it exists");
+            replacements::pod_gone(self, &removed);
             statuses::reconcile_namespace(self, namespace);
         }
     }

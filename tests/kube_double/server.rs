@@ -1,7 +1,8 @@
 //! The double's process side: a thread with its own tokio runtime that
 //! accepts TLS connections on 127.0.0.1 and serves HTTP/1.1 (with upgrades,
-//! for the streaming subresources of a later phase), and the clock task
-//! that runs the cluster's delayed tasks. Dropping the handle stops both.
+//! for the WebSocket streams of exec and port forwarding), and the clock
+//! task that runs the cluster's delayed tasks. Dropping the handle stops
+//! both.
 
 use std::net::TcpListener as StdListener;
 use std::sync::Arc;

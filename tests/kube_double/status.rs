@@ -229,8 +229,7 @@ pub fn unsupported_media_type(content_type: &str) -> ApiError {
     )
 }
 
-/// 501 for what phase 1 of the double does not serve yet (exec, attach,
-/// port forwarding streams).
+/// 501 for what the double does not serve (`pods/attach` streams).
 pub fn not_implemented(message: impl Into<String>) -> ApiError {
     failure(501, "NotImplemented", message.into(), None)
 }

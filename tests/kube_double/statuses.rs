@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::cluster::{Cluster, ControllerOverride};
 use super::controllers::{
     gr, is_active, is_ready, name_of, override_of, pods_owned_by, replica_sets_of, str_of,
-    sts_revision, surge_and_unavailable, uid_of,
+    sts_revision, surge_and_unavailable, target_node, uid_of,
 };
 use super::names::{format_time, template_hash};
 use super::selectors::LabelSelector;
@@ -253,33 +253,43 @@ fn deployment_status(cluster: &Cluster, deployment: &Value, o: &ControllerOverri
     status
 }
 
+/// The StatefulSet controller's counts: `replicas` is every pod created
+/// (a terminating one too), `readyReplicas` the Running and Ready ones,
+/// current and updated the pods not terminating, by revision.
 fn stateful_set_status(cluster: &Cluster, sts: &Value, o: &ControllerOverride) -> Value {
     let namespace = str_of(&sts["metadata"]["namespace"]);
     let pods: Vec<Value> = pods_owned_by(cluster, &namespace, &uid_of(sts))
         .into_iter()
-        .filter(is_active)
+        .filter(|p| p["status"]["phase"].as_str().is_some_and(|s| !s.is_empty()))
         .collect();
-    let update_revision = sts_revision(sts);
-    let updated = pods
+    let alive: Vec<&Value> = pods
         .iter()
-        .filter(|p| p["metadata"]["labels"]["controller-revision-hash"] == update_revision.as_str())
+        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+        .collect();
+    let revision_of = |p: &Value| str_of(&p["metadata"]["labels"]["controller-revision-hash"]);
+    let update_revision = sts_revision(sts);
+    let updated = alive
+        .iter()
+        .filter(|p| revision_of(p) == update_revision)
         .count();
-    let current_revision = if updated == pods.len() {
+    let current_revision = if updated == alive.len() {
         update_revision.clone()
     } else {
-        pods.iter()
-            .map(|p| str_of(&p["metadata"]["labels"]["controller-revision-hash"]))
+        alive
+            .iter()
+            .map(|p| revision_of(p))
             .find(|r| *r != update_revision)
             .unwrap_or_else(|| update_revision.clone())
     };
-    let current = pods
+    let current = alive
         .iter()
-        .filter(|p| {
-            p["metadata"]["labels"]["controller-revision-hash"] == current_revision.as_str()
-        })
+        .filter(|p| revision_of(p) == current_revision)
         .count();
-    let ready = pods.iter().filter(|p| is_ready(p)).count();
-    json!({
+    let ready = pods
+        .iter()
+        .filter(|p| p["status"]["phase"] == "Running" && is_ready(p))
+        .count();
+    let mut status = json!({
         "observedGeneration": observed(sts, o),
         "replicas": pods.len(),
         "readyReplicas": ready,
@@ -289,30 +299,73 @@ fn stateful_set_status(cluster: &Cluster, sts: &Value, o: &ControllerOverride) -
         "currentRevision": current_revision,
         "updateRevision": update_revision,
         "collisionCount": 0,
-    })
+    });
+    omit_zeros(
+        &mut status,
+        &["readyReplicas", "currentReplicas", "updatedReplicas"],
+    );
+    status
 }
 
+/// Drops the counts Go's `omitempty` leaves out when they are 0.
+fn omit_zeros(status: &mut Value, keys: &[&str]) {
+    let map = status.as_object_mut().expect("an object");
+    for key in keys {
+        if map.get(*key) == Some(&json!(0)) {
+            map.remove(*key);
+        }
+    }
+}
+
+/// The DaemonSet controller's counts, node by node: a node with a pod of
+/// the set (terminating or not yet bound to it) is scheduled; its oldest
+/// pod decides whether it is ready and updated.
 fn daemon_set_status(cluster: &Cluster, ds: &Value, o: &ControllerOverride) -> Value {
     let namespace = str_of(&ds["metadata"]["namespace"]);
-    let pods: Vec<Value> = pods_owned_by(cluster, &namespace, &uid_of(ds))
-        .into_iter()
-        .filter(is_active)
-        .collect();
+    let pods = pods_owned_by(cluster, &namespace, &uid_of(ds));
     let revision = template_hash(&ds["spec"]["template"]);
-    let ready = pods.iter().filter(|p| is_ready(p)).count() as i64;
+    let (mut scheduled, mut ready, mut updated) = (0i64, 0i64, 0i64);
+    for node in &cluster.options.nodes {
+        let oldest = pods
+            .iter()
+            .filter(|p| target_node(p).as_deref() == Some(node.name.as_str()))
+            .min_by_key(|p| {
+                (
+                    str_of(&p["metadata"]["creationTimestamp"]),
+                    p["status"]["phase"] != "Running",
+                    name_of(p),
+                )
+            });
+        let Some(oldest) = oldest else {
+            continue;
+        };
+        scheduled += 1;
+        if is_ready(oldest) {
+            ready += 1;
+        }
+        if oldest["metadata"]["labels"]["controller-revision-hash"] == revision.as_str() {
+            updated += 1;
+        }
+    }
     let desired = cluster.options.nodes.len() as i64;
     let mut status = json!({
         "observedGeneration": observed(ds, o),
         "desiredNumberScheduled": desired,
-        "currentNumberScheduled": pods.len(),
+        "currentNumberScheduled": scheduled,
         "numberReady": ready,
         "numberAvailable": ready,
         "numberMisscheduled": 0,
-        "updatedNumberScheduled": pods.iter().filter(|p| p["metadata"]["labels"]["controller-revision-hash"] == revision.as_str()).count(),
+        "updatedNumberScheduled": updated,
     });
-    if desired > ready {
-        status["numberUnavailable"] = json!(desired - ready);
-    }
+    status["numberUnavailable"] = json!(desired - ready);
+    omit_zeros(
+        &mut status,
+        &[
+            "numberAvailable",
+            "numberUnavailable",
+            "updatedNumberScheduled",
+        ],
+    );
     status
 }
 

@@ -2,8 +2,8 @@
 //! (the `resourceVersion` of everything), and the event history watches
 //! replay and lists reconstruct older snapshots from. Every change goes
 //! through [`Store::commit`], which stamps the revision, records the event
-//! and wakes the watchers: controllers, the scripted kubelet of later phases
-//! and API requests all change the cluster the same way.
+//! and wakes the watchers: controllers, the scripted kubelet and API
+//! requests all change the cluster the same way.
 //!
 //! It knows nothing of kinds, defaults or HTTP.
 

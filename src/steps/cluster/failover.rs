@@ -1,0 +1,205 @@
+//! A pod of a workload deleted under a recovery clock (the Ready pods
+//! probed through port-forwards), and the time its controller takes to
+//! replace it with a Ready pod. The clock's verdicts (recovery within the
+//! RTO) are the failover steps'.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::super::failover::{await_steady_window, could_not, require_permission, start_clock};
+use super::super::runtime::{conclude, observation};
+use super::super::{GoliveWorld, StepFailure};
+use super::workload;
+use crate::cluster::pods::{WorkloadPods, is_ready};
+use crate::failover::probe::Probe;
+use crate::failover::timeline::seconds;
+
+/// How often the replacement's progress is read.
+const POLL: Duration = Duration::from_millis(200);
+
+/// The pod a scenario deleted, and a task that follows its replacement
+/// from the moment of the deletion (stopped with the scenario).
+#[derive(Debug)]
+pub struct DeletedPod {
+    pods: WorkloadPods,
+    name: String,
+    progress: Arc<Mutex<Replacement>>,
+    follower: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for DeletedPod {
+    fn drop(&mut self) {
+        self.follower.abort();
+    }
+}
+
+/// How the replacement of a deleted pod went, as seen so far.
+#[derive(Debug, Default, Clone)]
+struct Replacement {
+    /// The first new pod, and when it was first seen after the deletion.
+    created: Option<(String, Duration)>,
+    /// When the workload had all its Ready pods again, one of them new.
+    restored: Option<Duration>,
+    /// Ready pods at the last look.
+    ready: usize,
+    /// The last read that failed, if any.
+    error: Option<String>,
+}
+
+/// Reads the workload's pods every [`POLL`] from the deletion until it has
+/// as many Ready pods as it asks for, one of them not among `before`.
+async fn follow(
+    pods: WorkloadPods,
+    before: BTreeSet<String>,
+    at: Instant,
+    progress: Arc<Mutex<Replacement>>,
+) {
+    let desired = usize::try_from(pods.desired).unwrap_or(0);
+    loop {
+        let live = pods.live().await;
+        let elapsed = at.elapsed();
+        {
+            let mut seen = progress.lock().unwrap_or_else(|e| e.into_inner());
+            match live {
+                Ok(live) => {
+                    if seen.created.is_none()
+                        && let Some(new) = live.iter().find(|p| {
+                            p.metadata
+                                .uid
+                                .as_ref()
+                                .is_some_and(|uid| !before.contains(uid))
+                        })
+                    {
+                        seen.created =
+                            Some((new.metadata.name.clone().unwrap_or_default(), elapsed));
+                    }
+                    // (The deleted pod, terminating, is no longer a live one.)
+                    seen.ready = live.iter().filter(|p| is_ready(p)).count();
+                    if seen.created.is_some() && seen.ready >= desired {
+                        seen.restored = Some(elapsed);
+                        return;
+                    }
+                }
+                Err(e) => seen.error = Some(e),
+            }
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// `a probe watches GET PATH on the pods of "WORKLOAD"`.
+pub async fn watch_pods(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
+    let pods = workload(world, &arguments[1])?;
+    let port = pods.http_port.ok_or_else(|| {
+        could_not(format!(
+            "{} declares no HTTP probe and no container port to GET",
+            arguments[1]
+        ))
+    })?;
+    let probe = Probe::pods(pods, port, &arguments[0]);
+    start_clock(world, &arguments[1], probe)
+}
+
+/// `a pod of "WORKLOAD" is deleted`: its first Ready pod, as `kubectl
+/// delete pod` would (with its grace period).
+pub async fn delete_pod(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
+    let pods = workload(world, &arguments[0])?;
+    require_permission(world)?;
+    if world.failover.disruption.is_some() {
+        return Err(could_not("one disruption per scenario"));
+    }
+    let live = pods.live().await.map_err(could_not)?;
+    let mut ready: Vec<&k8s_openapi::api::core::v1::Pod> =
+        live.iter().filter(|p| is_ready(p)).collect();
+    ready.sort_by_key(|p| p.metadata.name.clone());
+    let victim = ready
+        .first()
+        .and_then(|p| p.metadata.name.clone())
+        .ok_or_else(|| could_not(format!("{} has no Ready pod to delete", arguments[0])))?;
+    let before = live.iter().filter_map(|p| p.metadata.uid.clone()).collect();
+    await_steady_window(world).await;
+    let at = Instant::now();
+    pods.delete(&victim).await.map_err(could_not)?;
+    world.failover.disruption = Some((at, format!("pod {victim} deleted")));
+    let progress = Arc::default();
+    let follower = tokio::spawn(follow(pods.clone(), before, at, Arc::clone(&progress)));
+    world.failover.deleted_pod = Some(DeletedPod {
+        pods,
+        name: victim,
+        progress,
+        follower,
+    });
+    Ok(())
+}
+
+/// `a replacement pod of "WORKLOAD" is Ready within (the profile's RTO|N s)`:
+/// the time from the deletion until the workload has as many Ready pods as
+/// it asks for, one of them new.
+pub async fn replacement_ready_within(
+    world: &mut GoliveWorld,
+    arguments: &[String],
+) -> Result<(), StepFailure> {
+    let target = if arguments[1].is_empty() {
+        f64::from(world.profile.rto_seconds)
+    } else {
+        arguments[1]
+            .parse()
+            .map_err(|_| could_not("not a number"))?
+    };
+    let deleted = world.failover.deleted_pod.as_ref().ok_or_else(|| {
+        could_not(format!(
+            "no pod of {} was deleted in this scenario (When a pod of \"{}\" is deleted)",
+            arguments[0], arguments[0]
+        ))
+    })?;
+    let limit = Duration::from_secs_f64(target);
+    let disrupted = world
+        .failover
+        .disruption
+        .as_ref()
+        .map_or_else(Instant::now, |(at, _)| *at);
+    let seen = loop {
+        let seen = deleted
+            .progress
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if seen.restored.is_some() || disrupted.elapsed() >= limit {
+            break seen;
+        }
+        tokio::time::sleep(POLL).await;
+    };
+    let restored = seen.restored.filter(|after| *after <= limit);
+    let mut facts = vec![format!("deleted {} at 0.00 s", deleted.name)];
+    facts.push(match &seen.created {
+        Some((name, at)) => format!("replacement {name} created after {:.2} s", seconds(*at)),
+        None => "no replacement pod was created".into(),
+    });
+    facts.push(match restored {
+        Some(after) => format!(
+            "{} of {} pods Ready again after {:.2} s (target {target} s)",
+            deleted.pods.desired,
+            deleted.pods.desired,
+            seconds(after)
+        ),
+        None => format!(
+            "{} of {} pods Ready after {target} s (target {target} s){}",
+            seen.ready,
+            deleted.pods.desired,
+            seen.error
+                .map(|e| format!("; the last read failed: {e}"))
+                .unwrap_or_default()
+        ),
+    });
+    let subject = format!("pods of {}/{}", deleted.pods.namespace, deleted.pods.name);
+    conclude(
+        world,
+        vec![observation(
+            "failover.replacement",
+            subject,
+            restored.is_some(),
+            facts,
+        )],
+    )
+}
