@@ -5,11 +5,12 @@
 @cluster @disruptive @serial @GL-HA-02
 Feature: Losing a pod of the cluster is invisible to users
   A replica count proves nothing until a pod is lost. golive deletes one
-  Ready pod of the API (as a node drain or an eviction would), times its
-  replacement until the workload has all its Ready pods again, and probes
-  the Ready pods every 100 ms through port-forwards, as the Service routes
-  requests, to judge what users felt against the profile's RTO. This
-  writes to the cluster: it runs only with --allow-disruption.
+  Ready pod of the API (as a crashed node or kubectl delete pod would),
+  times its replacement until the workload has all its Ready pods again,
+  and probes the Ready pods every 100 ms through port-forwards, as its
+  Service would route requests, to judge what users felt against the
+  profile's RTO. This writes to the cluster: it runs only with
+  --allow-disruption.
 
   Scenario: A deleted API pod is replaced within the RTO and users do not notice
     Given a probe watches GET /api/v1/health on the pods of "factory-api"

@@ -13,7 +13,9 @@
 #   3. measures `golive run` on the directory and on the stream (stdin):
 #      median wall time of 5 runs (hyperfine when installed, else a bash
 #      loop), peak RSS (GNU time), objects per second;
-#   4. runs checkov (PyPI) once on the same directory with all of its
+#   4. measures `golive run --target cluster` on the same objects served by
+#      the Kubernetes API double of the tests (GOLIVE_BENCH_CLUSTER=0 skips);
+#   5. runs checkov (PyPI) once on the same directory with all of its
 #      Kubernetes checks, the closest match to golive's whole catalogue;
 #      CHECKOV_CHECKS=CKV_K8S_8,CKV_K8S_9 restricts it (e.g. to its probe
 #      checks), GOLIVE_BENCH_CHECKOV=0 skips it.
@@ -212,6 +214,41 @@ measure() {
 section "golive: $n objects"
 measure "golive run (directory)" "$run_dir"
 measure "golive run (stdin stream)" "$run_stdin"
+
+# ---------------------------------------------------------------------------
+# The same objects read from a cluster: the Kubernetes API double of the
+# tests (examples/kube_double.rs) serves the directory as a cluster runs it
+# (plus what a cluster adds: ReplicaSets, pods, nodes, default accounts),
+# over HTTPS on loopback; golive reads it page by page and runs the same
+# items (the @manifests ones). The double shares the cores: its serving
+# time is part of the figure. GOLIVE_BENCH_CLUSTER=0 skips it.
+if [ "${GOLIVE_BENCH_CLUSTER:-1}" != 0 ]; then
+    section "golive on a cluster: the same objects from the Kubernetes API double"
+    cargo build --release --locked --example kube_double
+    mkfifo "$work/double.in"
+    "$root/target/release/examples/kube_double" "$manifests" <"$work/double.in" >"$work/double.out" 2>&1 &
+    double_pid=$!
+    exec 3>"$work/double.in"
+    for _ in $(seq 600); do
+        grep -q '^KUBECONFIG=' "$work/double.out" 2>/dev/null && break
+        kill -0 "$double_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kubeconfig=$(sed -n 's/^KUBECONFIG=//p' "$work/double.out")
+    if [ -n "$kubeconfig" ]; then
+        run_cluster="KUBECONFIG='$kubeconfig' '$golive' run --target cluster --tags @manifests --report-dir '$work/reports'"
+        code=0
+        bash -c "$run_cluster" >"$work/verify.log" 2>&1 || code=$?
+        head -1 "$work/verify.log"
+        cluster_objects=$(grep -o '"objects": *[0-9]*' "$work/reports/summary.json" | grep -o '[0-9]*$' || echo "?")
+        echo "cluster: exit code $code, $cluster_objects objects in the inventory (the $n of the files, and what the cluster adds)"
+        measure "golive run (cluster, API double)" "$run_cluster"
+    else
+        echo "the double did not start: $(tail -3 "$work/double.out")"
+    fi
+    exec 3>&-
+    wait "$double_pid" 2>/dev/null || true
+fi
 
 # ---------------------------------------------------------------------------
 section "Peer: checkov"

@@ -95,6 +95,11 @@ struct RunArgs {
     /// chain to (an internal PKI) [default: Mozilla's root program, as browsers].
     #[arg(long, value_name = "FILE")]
     ca_file: Option<PathBuf>,
+    /// With a cluster target: where the kubelet does not report the user a container runs as
+    /// and the pod's spec does not keep it from root, run `id -u` in the container (pods/exec:
+    /// it starts a process there, which audit rules report).
+    #[arg(long)]
+    allow_exec: bool,
     /// With a stack: target, leave the stack running at the end and print its endpoints
     /// (remove it later with the docker command printed).
     #[arg(long)]
@@ -235,26 +240,27 @@ fn run(args: RunArgs) -> i32 {
                 Target::Stack(file) => Some(Arc::new(StackSession::new(file.into(), args.keep))),
                 Target::Manifests(_) | Target::Cluster(_) => None,
             };
-            let scoped = !args.namespace.is_empty()
-                || !args.exclude_namespace.is_empty()
-                || args.ca_file.is_some();
             if let Target::Cluster(cluster) = &mut target {
                 cluster.namespaces = args.namespace;
                 cluster.excluded_namespaces = args.exclude_namespace;
                 cluster.ca_file = args.ca_file;
-            } else if scoped {
+                cluster.allow_exec = args.allow_exec;
+            } else {
+                let cluster_only = [
+                    ("--namespace", !args.namespace.is_empty()),
+                    ("--exclude-namespace", !args.exclude_namespace.is_empty()),
+                    ("--ca-file", args.ca_file.is_some()),
+                    ("--allow-exec", args.allow_exec),
+                ];
                 let mut shared = record.lock().unwrap_or_else(|e| e.into_inner());
-                shared.input_errors.push(InputError::new(
-                    "--namespace",
-                    "--namespace, --exclude-namespace and --ca-file only apply to a cluster target (--target cluster[:CONTEXT])",
-                ));
-            }
-            if args.keep && stack.is_none() {
-                let mut shared = record.lock().unwrap_or_else(|e| e.into_inner());
-                shared.input_errors.push(InputError::new(
-                    "--keep",
-                    "--keep only applies to a stack: target (there is nothing to keep running)",
-                ));
+                for (flag, _) in cluster_only.iter().filter(|(_, given)| *given) {
+                    shared.input_errors.push(InputError::new(
+                        *flag,
+                        format!(
+                            "{flag} only applies to a cluster target (--target cluster[:CONTEXT])"
+                        ),
+                    ));
+                }
             }
             let plan = RunPlan {
                 features: args.features.unwrap_or_else(|| bundled(BUNDLED_FEATURES)),

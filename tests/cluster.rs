@@ -222,8 +222,8 @@ fn the_example_application_in_a_cluster_is_ready_and_golive_only_reads() {
         "{}",
         run.context()
     );
-    // Read-only: gets, lists and watches, and the port-forwards of the
-    // probes (a connection; nothing changes).
+    // Read-only: gets and lists, and the port-forwards of the probes (a
+    // connection; nothing changes).
     assert_eq!(
         writes(&live.double),
         BTreeSet::from(["create pods/portforward".to_string()]),
@@ -450,7 +450,7 @@ fn namespaces_are_chosen_and_named_ones_must_exist() {
     assert_eq!(
         namespaced_lists,
         vec![NAMESPACE.to_string()],
-        "--namespace lists in that namespace only (a Role there is enough)"
+        "--namespace lists the namespaced kinds in that namespace only"
     );
 
     let missing = live.run(&["--namespace", "nowhere"]);
@@ -559,7 +559,7 @@ fn a_health_endpoint_failing_on_the_pods_is_not_ready() {
     assert!(
         failures[0].starts_with("production/factory-api container api readinessProbe")
             && failures[0].contains("GET /api/v1/ready on port 3000")
-            && failures[0].contains(": 503 in"),
+            && failures[0].contains(": 503 (with the port-forward"),
         "{failures:?}"
     );
 }
@@ -573,11 +573,17 @@ fn the_ingress_hosts_tls_is_checked_at_the_load_balancer() {
     let ca = short.ca_file();
     let run = run_on(&live.double, &["--target", "cluster", "--ca-file", &ca]);
     run.assert_exit(1);
-    let failures = failed(&run, "tls.certificate");
+    let failures = failed(&run, "tls.expiry");
     assert_eq!(failures.len(), HOSTS.len(), "{}", run.context());
     assert!(
         failures[0].contains("the profile requires at least 30"),
         "{failures:?}"
+    );
+    assert_eq!(
+        passed(&run, "tls.certificate"),
+        HOSTS.len(),
+        "{}",
+        run.context()
     );
     assert_eq!(
         passed(&run, "tls.protocols"),
@@ -589,14 +595,14 @@ fn the_ingress_hosts_tls_is_checked_at_the_load_balancer() {
     // Without --ca-file, a certificate of an internal CA is not trusted.
     let untrusted = run_on(&live.double, &["--target", "cluster"]);
     untrusted.assert_exit(1);
+    let failures = failed(&untrusted, "tls.certificate");
+    assert_eq!(failures.len(), HOSTS.len(), "{}", untrusted.context());
     assert!(
-        failed(&untrusted, "tls.certificate")
+        failures
             .iter()
-            .all(|f| !f.contains("\"valid for")),
-        "{}",
-        untrusted.context()
+            .all(|f| f.contains("issued by an unknown CA")),
+        "{failures:?}"
     );
-    assert_eq!(failed(&untrusted, "tls.certificate").len(), HOSTS.len());
 
     // A load balancer golive cannot reach: could not evaluate, saying so.
     let closed = TcpListener::bind("127.0.0.1:0")
@@ -741,13 +747,21 @@ fn a_network_plugin_that_ignores_the_policies_is_caught() {
 }
 
 #[test]
-fn where_the_kubelet_does_not_report_the_user_golive_asks_the_container() {
-    // Kubernetes before 1.31: no user in the container statuses.
-    let forget_users = |live: &Live| -> Vec<String> {
+fn where_the_kubelet_does_not_report_the_user_golive_asks_the_container_if_allowed() {
+    // No user in the container statuses (no SupplementalGroupsPolicy), and
+    // live pods whose spec (edited, or changed by a webhook) no longer
+    // keeps them from root: the first one's process is root.
+    let unguarded = |live: &Live| -> Vec<String> {
         live.double.with_cluster(|c| {
             let pods = c.pod_names_of(NAMESPACE, "factory-api");
             for pod in &pods {
                 c.pod_mut(NAMESPACE, pod, |p| {
+                    if let Some(spec) = p.spec.as_mut() {
+                        spec.security_context = None;
+                        for container in &mut spec.containers {
+                            container.security_context = None;
+                        }
+                    }
                     let statuses = p
                         .status
                         .as_mut()
@@ -757,18 +771,32 @@ fn where_the_kubelet_does_not_report_the_user_golive_asks_the_container() {
                     }
                 });
             }
-            // A mutating webhook made the first pod's process root.
             let root = pods[0].clone();
             c.on_exec(move |pod, _, argv| {
-                (pod.metadata.name.as_deref() == Some(root.as_str()) && argv == ["id", "-u"])
-                    .then(|| ("0\n", "", 0).into())
+                (argv == ["id", "-u"]).then(|| {
+                    let uid = if pod.metadata.name.as_deref() == Some(root.as_str()) {
+                        "0"
+                    } else {
+                        "10001"
+                    };
+                    (format!("{uid}\n"), "", 0).into()
+                })
             });
             pods
         })
     };
+    let execs = |live: &Live| {
+        live.double
+            .requests()
+            .iter()
+            .filter(|r| r.info.subresource == "exec")
+            .count()
+    };
+
+    // --allow-exec: the containers are asked, and only the root one fails.
     let live = Live::example();
-    let pods = forget_users(&live);
-    let run = live.run(&[]);
+    let pods = unguarded(&live);
+    let run = live.run(&["--allow-exec", "--tags", "@cluster and not @manifests"]);
     run.assert_exit(1);
     assert_eq!(
         findings_of(&run, "runtime.non-root"),
@@ -780,26 +808,28 @@ fn where_the_kubelet_does_not_report_the_user_golive_asks_the_container() {
         run.stdout
             .contains("uid 0 (root), as `id -u` in the container printed")
     );
-    let execs = live
-        .double
-        .requests()
-        .iter()
-        .filter(|r| r.info.subresource == "exec")
-        .count();
     assert_eq!(
-        execs,
+        execs(&live),
         pods.len(),
-        "one `id -u` per container whose user is unreported"
+        "one `id -u` per unguarded container"
     );
 
-    // Without the permission to exec, the pod's runAsNonRoot still
-    // guarantees a non-root process: nothing to report.
+    // Without it, nothing runs in the containers: none of them is proven
+    // non-root, and each says why.
     let live = Live::example();
-    forget_users(&live);
-    live.double
-        .deny(Rule::verbs(&["create"]).on(&["pods/exec"]));
-    let run = live.run(&[]);
-    run.assert_exit(0);
+    let pods = unguarded(&live);
+    let run = live.run(&["--tags", "@cluster and not @manifests"]);
+    run.assert_exit(1);
+    assert_eq!(
+        findings_of(&run, "runtime.non-root").len(),
+        pods.len(),
+        "{}",
+        run.context()
+    );
+    assert!(run.stdout.contains(
+        "the kubelet does not report the user, and the pod's spec does not prevent root"
+    ));
+    assert_eq!(execs(&live), 0, "no exec without --allow-exec");
 }
 
 /// A local HTTP server standing for the containers of the pods: answers
@@ -846,12 +876,19 @@ impl LoadBalancer {
         kube_double::install_crypto_provider();
         let now = time::OffsetDateTime::now_utc();
         let mut ca_params = CertificateParams::default();
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "golive test ingress CA");
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("a key"))
             .expect("a CA");
         let mut params =
             CertificateParams::new(hosts.iter().map(|h| h.to_string()).collect::<Vec<_>>())
                 .expect("names");
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, hosts[0]);
         params.not_before = now - time::Duration::days(1);
         params.not_after = now + time::Duration::days(valid_days);
         let key = KeyPair::generate().expect("a key");

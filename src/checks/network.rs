@@ -740,11 +740,13 @@ fn repository_name(image: &str) -> &str {
     last.split(':').next().unwrap_or(last)
 }
 
-/// A pod at one end of a path: its namespace and labels.
+/// A pod at one end of a path: its namespace, labels and, when known, its
+/// IP (for `ipBlock` peers).
 #[derive(Debug, Clone, Copy)]
 pub struct Endpoint<'a> {
     pub namespace: &'a str,
     pub labels: &'a BTreeMap<String, String>,
+    pub ip: Option<IpAddr>,
 }
 
 /// A TCP or UDP port of the destination pod, with the name its container
@@ -761,8 +763,9 @@ pub struct PathPort<'a> {
 /// egress of the source (when policies isolate it for Egress) and the
 /// ingress of the destination (when isolated for Ingress) must each be
 /// allowed by one rule of the union of the policies selecting the pod.
-/// `ipBlock` peers are taken to match no pod (plugins differ on pod IPs).
-/// `Err` names the side that denies it.
+/// An `ipBlock` peer matches a pod whose IP is known and inside it (and
+/// in none of its `except` ranges), as the common plugins apply them to
+/// pod IPs. `Err` names the side that denies it.
 pub fn path_allowed(
     inventory: &Inventory,
     from: Endpoint<'_>,
@@ -817,8 +820,16 @@ fn peer_matches(
     namespace: &str,
     pod: Endpoint<'_>,
 ) -> bool {
-    if peer.ip_block.is_some() {
-        return false;
+    if let Some(block) = &peer.ip_block {
+        let Some(ip) = pod.ip else {
+            return false;
+        };
+        let address = Cidr {
+            address: ip,
+            prefix: if ip.is_ipv4() { 32 } else { 128 },
+        };
+        let inside = |cidr: &str| Cidr::parse(cidr).is_some_and(|range| address.is_inside(&range));
+        return inside(&block.cidr) && !block.except.iter().flatten().any(|e| inside(e));
     }
     let namespace_ok = match &peer.namespace_selector {
         None => pod.namespace == namespace,
@@ -1087,6 +1098,7 @@ mod tests {
         let at = |labels| Endpoint {
             namespace: "shop",
             labels,
+            ip: None,
         };
         let postgres = PathPort {
             protocol: "TCP",
@@ -1112,10 +1124,38 @@ mod tests {
         let elsewhere = Endpoint {
             namespace: "other",
             labels: &api,
+            ip: None,
         };
         assert!(
             path_allowed(&inventory, elsewhere, at(&db), postgres)
                 .is_err_and(|e| e.starts_with("Ingress"))
         );
+    }
+
+    #[test]
+    fn ip_blocks_match_the_pods_whose_ip_is_known_and_inside() {
+        let inventory = inventory(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: db-in, namespace: shop}\n\
+             spec: {podSelector: {}, ingress: [{from: [{ipBlock: {cidr: 10.244.0.0/16, except: [10.244.9.0/24]}}]}]}\n",
+        );
+        let labels = BTreeMap::new();
+        let from = |ip: Option<&str>| Endpoint {
+            namespace: "shop",
+            labels: &labels,
+            ip: ip.map(|ip| ip.parse().unwrap()),
+        };
+        let port = PathPort {
+            protocol: "TCP",
+            number: 5432,
+            name: "",
+        };
+        let to = from(Some("10.244.3.3"));
+        assert_eq!(
+            path_allowed(&inventory, from(Some("10.244.1.5")), to, port),
+            Ok(())
+        );
+        assert!(path_allowed(&inventory, from(Some("10.244.9.3")), to, port).is_err());
+        assert!(path_allowed(&inventory, from(Some("10.245.0.1")), to, port).is_err());
+        assert!(path_allowed(&inventory, from(None), to, port).is_err());
     }
 }

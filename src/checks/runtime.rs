@@ -12,7 +12,7 @@
 //! image pull) is left to `runtime.crash-loop` by `runtime.pods-ready` and
 //! `runtime.restarts`, and replicas that exist but are not Ready are left
 //! to those pod checks by `runtime.rollout`, which reports unavailable
-//! replicas only when pods are missing altogether.
+//! replicas only when fewer pods exist than the workload asks for.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,7 +21,6 @@ use k8s_openapi::api::core::v1::{ContainerState, ContainerStatus, PodStatus};
 use super::availability::spread_topology_keys;
 use super::security::runs_as_root;
 use super::{Check, CheckMeta, Severity, Violation};
-use crate::cluster::read::OBSERVED_UID;
 use crate::model::{Inventory, Object, Resource, Workload};
 
 /// The runtime family, in catalogue order.
@@ -39,10 +38,14 @@ const STUCK_REASONS: &[&str] = &[
     "CrashLoopBackOff",
     "ImagePullBackOff",
     "ErrImagePull",
+    "ErrImageNeverPull",
     "InvalidImageName",
+    "ImageInspectError",
+    "RegistryUnavailable",
     "CreateContainerConfigError",
     "CreateContainerError",
     "RunContainerError",
+    "PreStartHookError",
 ];
 
 pub static ROLLOUT: Check = Check {
@@ -223,8 +226,9 @@ pub static NON_ROOT: Check = Check {
         severity: Severity::High,
         rationale: "What runs can differ from what was rendered: an edited Deployment, a mutating webhook, an \
                     image whose USER changed. The kubelet reports the user each container's process runs as \
-                    (Kubernetes 1.31 and later; before, golive asks the container with `id -u` where RBAC \
-                    allows pods/exec); root inside a container is one kernel bug away from root on the node.",
+                    (with the SupplementalGroupsPolicy feature, on by default from Kubernetes 1.33); elsewhere \
+                    the pod's own spec must keep it from root, or golive asks the container (`id -u`, with \
+                    --allow-exec). Root inside a container is one kernel bug away from root on the node.",
         remediation: "Set runAsNonRoot: true and runAsUser to a non-zero uid on the pod or the container, and \
                       find what changed the running pod (kubectl get pod -o yaml, the admission webhooks).",
     },
@@ -245,36 +249,47 @@ pub static NON_ROOT: Check = Check {
                         .as_ref()
                         .and_then(|u| u.linux.as_ref())
                         .map(|linux| linux.uid);
-                    let asked = pod.annotation(&format!("{OBSERVED_UID}.{}", container.name));
-                    let found = match (reported, asked.map(str::parse::<i64>)) {
-                        (Some(0), _) => format!(
-                            "uid 0 (root), as the kubelet reports (gid {})",
-                            container
-                                .user
-                                .as_ref()
-                                .and_then(|u| u.linux.as_ref())
-                                .map_or(0, |l| l.gid)
+                    let namespace = pod.namespace().unwrap_or_default();
+                    let name = pod.metadata.name.as_deref().unwrap_or_default();
+                    let asked = scope
+                        .inventory
+                        .observed_uid(namespace, name, &container.name);
+                    let status_field = format!("{path}.user.linux.uid");
+                    let (field, found) = match (reported, asked.map(str::parse::<i64>)) {
+                        (Some(0), _) => (
+                            status_field,
+                            format!(
+                                "uid 0 (root), as the kubelet reports (gid {})",
+                                container
+                                    .user
+                                    .as_ref()
+                                    .and_then(|u| u.linux.as_ref())
+                                    .map_or(0, |l| l.gid)
+                            ),
                         ),
-                        (Some(_), _) => continue,
-                        (None, Some(Ok(0))) => {
-                            "uid 0 (root), as `id -u` in the container printed".to_string()
-                        }
-                        (None, Some(Ok(_))) => continue,
+                        (Some(_), _) | (None, Some(Ok(1..))) => continue,
+                        (None, Some(Ok(uid))) if uid <= 0 => (
+                            path.clone(),
+                            "uid 0 (root), as `id -u` in the container printed".to_string(),
+                        ),
                         (None, _) => match spec_allows_root(pod, &container.name) {
                             None => continue,
-                            Some(why) => format!(
-                                "the kubelet does not report the user (Kubernetes before 1.31){}, and the pod's \
-                                 spec does not prevent root: {why}",
-                                asked
-                                    .map(|a| format!(", `id -u` gave no answer ({a})"))
-                                    .unwrap_or_default()
+                            Some(why) => (
+                                spec_field(pod, &container.name),
+                                format!(
+                                    "the kubelet does not report the user{}, and the pod's spec does not \
+                                     prevent root: {why}",
+                                    asked
+                                        .map(|a| format!(" and `id -u` gave no answer ({a})"))
+                                        .unwrap_or_default()
+                                ),
                             ),
                         },
                     };
                     evaluation.report(Violation {
                         object: pod,
                         container: Some(&container.name),
-                        field: format!("{path}.user.linux.uid"),
+                        field,
                         expected: "a non-zero uid".into(),
                         found,
                     });
@@ -315,9 +330,11 @@ pub static SPREAD: Check = Check {
                     .iter()
                     .filter_map(|(_, node)| nodes.get(*node)?.get(key).map(String::as_str))
                     .collect();
-                let available: BTreeSet<&str> = nodes
-                    .values()
-                    .filter_map(|labels| labels.get(key).map(String::as_str))
+                let available: BTreeSet<&str> = scope
+                    .inventory
+                    .of_kind("Node")
+                    .filter(|node| schedulable(node, workload.pod_spec))
+                    .filter_map(|node| node.labels().get(key).map(String::as_str))
                     .collect();
                 let expected = placed.len().min(available.len());
                 if domains.len() >= expected {
@@ -338,9 +355,11 @@ pub static SPREAD: Check = Check {
                 evaluation.report(Violation {
                     object: workload.object,
                     container: None,
-                    field: format!("{}.affinity", workload.pod_spec_path),
+                    // The pod spec: the keys come from its anti-affinity
+                    // terms and topology spread constraints alike.
+                    field: workload.pod_spec_path.to_string(),
                     expected: format!(
-                        "{expected} distinct {key} values for {} running pods ({} in the cluster)",
+                        "{expected} distinct {key} values for {} running pods ({} on the nodes they may run on)",
                         placed.len(),
                         available.len()
                     ),
@@ -433,23 +452,33 @@ fn rollout_problem(object: &Object, pods: usize) -> Option<(&'static str, String
                 return Some(problem);
             }
             let want = set.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-            let on_delete = set
-                .spec
-                .as_ref()
-                .and_then(|s| s.update_strategy.as_ref())
-                .and_then(|u| u.type_.as_deref())
-                == Some("OnDelete");
+            let strategy = set.spec.as_ref().and_then(|s| s.update_strategy.as_ref());
+            let on_delete = strategy.and_then(|u| u.type_.as_deref()) == Some("OnDelete");
+            // A partition stages the rollout: only the pods at or above
+            // it are to be updated (what `kubectl rollout status` waits for).
+            let partition = strategy
+                .and_then(|u| u.rolling_update.as_ref())
+                .and_then(|r| r.partition)
+                .unwrap_or(0)
+                .clamp(0, want);
             let revision =
-                (!on_delete && status.current_revision != status.update_revision).then(|| {
-                    format!(
-                        "pods still on revision {} (latest {})",
-                        status.current_revision.as_deref().unwrap_or("?"),
-                        status.update_revision.as_deref().unwrap_or("?")
-                    )
-                });
+                (!on_delete && partition == 0 && status.current_revision != status.update_revision)
+                    .then(|| {
+                        format!(
+                            "pods still on revision {} (latest {})",
+                            status.current_revision.as_deref().unwrap_or("?"),
+                            status.update_revision.as_deref().unwrap_or("?")
+                        )
+                    });
             joined(vec![
                 (!on_delete)
-                    .then(|| count("updated", status.updated_replicas.unwrap_or(0), want))
+                    .then(|| {
+                        count(
+                            "updated",
+                            status.updated_replicas.unwrap_or(0),
+                            want - partition,
+                        )
+                    })
                     .flatten(),
                 missing(status.available_replicas.unwrap_or(0), want),
                 revision,
@@ -464,12 +493,22 @@ fn rollout_problem(object: &Object, pods: usize) -> Option<(&'static str, String
                 return Some(problem);
             }
             let want = status.desired_number_scheduled;
+            let on_delete = set
+                .spec
+                .as_ref()
+                .and_then(|s| s.update_strategy.as_ref())
+                .and_then(|u| u.type_.as_deref())
+                == Some("OnDelete");
             joined(vec![
-                count(
-                    "updated",
-                    status.updated_number_scheduled.unwrap_or(0),
-                    want,
-                ),
+                (!on_delete)
+                    .then(|| {
+                        count(
+                            "updated",
+                            status.updated_number_scheduled.unwrap_or(0),
+                            want,
+                        )
+                    })
+                    .flatten(),
                 missing(status.number_available.unwrap_or(0), want),
                 (status.number_misscheduled > 0).then(|| {
                     format!(
@@ -530,9 +569,17 @@ fn termination(state: Option<&ContainerState>) -> Option<String> {
     Some(text)
 }
 
+/// The securityContext of a container of a pod (where a spec-based finding
+/// points).
+fn spec_field(pod: &Object, container: &str) -> String {
+    pod.workload()
+        .and_then(|w| w.containers().find(|c| c.container.name == container))
+        .map_or_else(|| "spec".into(), |c| format!("{}.securityContext", c.path))
+}
+
 /// Why the pod's spec lets `container` run as root, or `None` when the
 /// kubelet would refuse to (runAsNonRoot) or a non-zero runAsUser applies.
-fn spec_allows_root(pod: &Object, container: &str) -> Option<String> {
+pub fn spec_allows_root(pod: &Object, container: &str) -> Option<String> {
     let workload = pod.workload()?;
     let container = workload
         .containers()
@@ -546,6 +593,44 @@ fn node_of(pod: &Object) -> Option<&str> {
         Resource::Pod(p) => p.spec.as_ref()?.node_name.as_deref(),
         _ => None,
     }
+}
+
+/// Whether pods of `spec` may be scheduled on `node`: it is schedulable,
+/// its labels match the pod's nodeSelector, and the pod tolerates its
+/// NoSchedule and NoExecute taints (required node affinity is not read).
+fn schedulable(node: &Object, spec: &k8s_openapi::api::core::v1::PodSpec) -> bool {
+    let Resource::Node(typed) = &node.resource else {
+        return false;
+    };
+    let node_spec = typed.spec.as_ref();
+    if node_spec.and_then(|s| s.unschedulable) == Some(true) {
+        return false;
+    }
+    let labels = node.labels();
+    let selected = spec
+        .node_selector
+        .iter()
+        .flatten()
+        .all(|(k, v)| labels.get(k) == Some(v));
+    let tolerations = spec.tolerations.as_deref().unwrap_or_default();
+    let tolerated = node_spec
+        .and_then(|s| s.taints.as_ref())
+        .into_iter()
+        .flatten()
+        .filter(|t| t.effect == "NoSchedule" || t.effect == "NoExecute")
+        .all(|taint| {
+            tolerations.iter().any(|t| {
+                let exists = t.operator.as_deref() == Some("Exists");
+                let key =
+                    t.key.as_deref().is_none_or(|k| k == taint.key) && (t.key.is_some() || exists);
+                let value = exists
+                    || t.value.as_deref().unwrap_or_default()
+                        == taint.value.as_deref().unwrap_or_default();
+                let effect = t.effect.as_deref().is_none_or(|e| e == taint.effect);
+                key && value && effect
+            })
+        });
+    selected && tolerated
 }
 
 /// Each node's labels, by name.

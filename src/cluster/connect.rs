@@ -91,23 +91,11 @@ pub async fn connect(target: &ClusterTarget) -> Result<Connection, InputError> {
         user,
         version: String::new(),
     };
-    let version = tokio::time::timeout(REQUEST_TIMEOUT, connection.client.apiserver_version())
+    let client = connection.client.clone();
+    let version = connection
+        .call(&failure::Request::version(), client.apiserver_version())
         .await
-        .map_err(|_| {
-            InputError::new(
-                connection.place(),
-                format!(
-                    "the API server did not answer within {} s",
-                    REQUEST_TIMEOUT.as_secs()
-                ),
-            )
-        })?
-        .map_err(|e| {
-            InputError::new(
-                connection.place(),
-                failure::describe(&e, &failure::Request::version(), &connection),
-            )
-        })?;
+        .map_err(|message| InputError::new(connection.place(), message))?;
     connection.version = version.git_version;
     Ok(connection)
 }

@@ -38,6 +38,34 @@ impl Request {
         }
     }
 
+    /// A request on a core-group resource (`pods`, `pods/log`) in a
+    /// namespace.
+    pub fn core(
+        verb: &'static str,
+        resource: &str,
+        namespace: &str,
+        name: Option<&str>,
+    ) -> Request {
+        Request {
+            verb,
+            resource: resource.to_string(),
+            group: String::new(),
+            namespace: Some(namespace.to_string()),
+            name: name.map(str::to_string),
+        }
+    }
+
+    /// The RBAC verbs the request needs: a WebSocket upgrade of
+    /// `pods/exec` or `pods/portforward` is authorized as `get` before
+    /// Kubernetes 1.35 and also as `create` from then on.
+    fn rbac_verbs(&self) -> String {
+        if self.resource.ends_with("/exec") || self.resource.ends_with("/portforward") {
+            "verbs `get` and `create`".into()
+        } else {
+            format!("verb `{}`", self.verb)
+        }
+    }
+
     fn is_non_resource(&self) -> bool {
         self.resource.starts_with('/')
     }
@@ -80,6 +108,14 @@ pub fn describe(error: &kube::Error, request: &Request, connection: &Connection)
              certificate of context {} is expired, revoked or wrong; log in again or renew the kubeconfig",
             connection.context
         ),
+        // An admission policy (PodSecurity, a webhook) also answers 403:
+        // only a refusal of the authorizer is about RBAC.
+        kube::Error::Api(status)
+            if status.code == 403
+                && !status.message.contains(&format!("cannot {}", request.verb)) =>
+        {
+            format!("{request}: rejected ({})", status.message)
+        }
         kube::Error::Api(status) if status.code == 403 => {
             let scope = match (&request.namespace, request.is_non_resource()) {
                 (_, true) => String::new(),
@@ -87,10 +123,10 @@ pub fn describe(error: &kube::Error, request: &Request, connection: &Connection)
                 (None, false) => " at the cluster scope".into(),
             };
             format!(
-                "{request}: forbidden ({}). golive needs the RBAC verb `{}` on `{}` (API group {:?}){scope} \
+                "{request}: forbidden ({}). golive needs the RBAC {} on `{}` (API group {:?}){scope} \
                  for {user}: see {RBAC_DOC} for the minimal read-only ClusterRole",
                 status.message.trim_end_matches('.'),
-                request.verb,
+                request.rbac_verbs(),
                 request.resource,
                 request.group,
             )
@@ -102,10 +138,13 @@ pub fn describe(error: &kube::Error, request: &Request, connection: &Connection)
             "{request}: the API server answered {} {}: {}",
             status.code, status.reason, status.message
         ),
-        kube::Error::Auth(e) => format!(
-            "cannot obtain the credentials of {user} in context {}: {}",
-            connection.context,
-            chain(e)
+        // The causes are not shown: a credential plugin's output (which
+        // kube quotes) may hold a token.
+        kube::Error::Auth(_) => format!(
+            "cannot obtain the credentials of {user} in context {}: its credential plugin or token file \
+             failed (its output is not shown: it may hold a token); run `kubectl --context {} get --raw /version` \
+             to see why",
+            connection.context, connection.context
         ),
         kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::RustlsTls(_) => {
             format!("cannot reach the API server: {}", chain(error))

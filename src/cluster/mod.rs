@@ -3,7 +3,8 @@
 //! the objects of the namespaces in scope into the same inventory manifests
 //! give (`read`), so every static check runs unchanged, and keeps the
 //! client for the steps that look at the running system. Without
-//! `--allow-disruption` it only reads: get, list and watch.
+//! `--allow-disruption` it only reads: get and list, and the port-forwards
+//! and `id -u` execs of the runtime items, which change nothing.
 //!
 //! Tested against a Kubernetes API double (`tests/kube_double/`), because no
 //! API server can run on the machines golive is developed on.
@@ -13,6 +14,7 @@ pub mod failure;
 pub mod netprobe;
 pub mod pods;
 pub mod read;
+pub mod users;
 
 use std::fmt;
 
@@ -31,9 +33,16 @@ impl LiveCluster {
     /// Connects to the cluster of `target` and reads `--ca-file`.
     pub async fn open(target: &ClusterTarget) -> Result<LiveCluster, InputError> {
         let ingress_trust = match &target.ca_file {
-            Some(path) => Trust::Pem(std::fs::read(path).map_err(|e| {
-                InputError::new(path.display().to_string(), format!("cannot read: {e}"))
-            })?),
+            Some(path) => {
+                let place = path.display().to_string();
+                let pem = std::fs::read(path)
+                    .map_err(|e| InputError::new(&place, format!("cannot read: {e}")))?;
+                let trust = Trust::Pem(pem);
+                trust
+                    .root_store()
+                    .map_err(|e| InputError::new(&place, e.to_string()))?;
+                trust
+            }
             None => Trust::WebPki,
         };
         let connection = connect::connect(target).await?;
@@ -61,6 +70,9 @@ pub struct ClusterTarget {
     /// The CAs Ingress certificates must chain to (`--ca-file`); `None`:
     /// Mozilla's root program.
     pub ca_file: Option<std::path::PathBuf>,
+    /// `--allow-exec`: ask containers their user (`id -u`) where the
+    /// kubelet does not report it (see `users`).
+    pub allow_exec: bool,
 }
 
 impl ClusterTarget {

@@ -1,19 +1,23 @@
-//! Network probe pods, as netassert uses them: a short-lived pod carrying
-//! the labels of a source workload's pods tries a TCP connection to each
-//! target (`IP:PORT`) and prints `open IP:PORT` or `closed IP:PORT`; golive
+//! Network probe pods (netassert's idea; it injects ephemeral containers
+//! into the pods instead, which needs more rights): a short-lived pod
+//! carrying the labels of a source workload's pods tries a TCP connection
+//! to each target (`IP:PORT`) and prints `open IP:PORT` or `closed IP:PORT`; golive
 //! reads its log and deletes it. This creates pods: only with
 //! `--allow-disruption` (the caller checks).
 //!
 //! The pod is made to be harmless where it lands: never Ready (a readiness
 //! probe that always fails, so no Service sends it traffic although it
-//! carries the source's labels), restricted Pod Security settings, tiny
-//! resources, no API token, and a deadline after which the kubelet stops it.
+//! carries the source's labels; a Service publishing not-ready addresses
+//! still would), restricted Pod Security settings, tiny resources, no API
+//! token, no service-mesh sidecar, and a deadline after which the kubelet
+//! stops it. Each carries its run's label: the run sweeps its own pods when
+//! a probe did not end cleanly.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, DeleteParams, LogParams, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, LogParams, PostParams};
 use serde_json::json;
 
 use super::connect::Connection;
@@ -21,6 +25,8 @@ use super::failure::Request;
 
 /// The label that marks golive's probe pods.
 const PROBE_LABEL: (&str, &str) = ("golive.dev/probe", "network");
+/// The label naming the run a probe pod belongs to (its cleanup).
+const RUN_LABEL: &str = "golive.dev/run";
 /// Seconds a connection attempt may take.
 const CONNECT_SECONDS: u64 = 2;
 /// How often the probe pod's phase is read.
@@ -34,12 +40,46 @@ const SCRIPT: &str = r#"for t in $GOLIVE_TARGETS; do if nc -z -w 2 "${t%:*}" "${
 /// What one probe pod saw: each target and whether it connected.
 pub type Connections = BTreeMap<String, bool>;
 
-/// The labels of a probe pod standing for a pod with `source` labels.
-pub fn probe_labels(source: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+/// What a probe pod reported, and the IP it had (for ipBlock rules).
+pub struct Probed {
+    pub connections: Connections,
+    pub ip: Option<std::net::IpAddr>,
+}
+
+/// The labels of a probe pod of run `run` standing for a pod with
+/// `source` labels.
+pub fn probe_labels(source: &BTreeMap<String, String>, run: &str) -> BTreeMap<String, String> {
     let mut labels = source.clone();
     labels.insert(PROBE_LABEL.0.into(), PROBE_LABEL.1.into());
+    labels.insert(RUN_LABEL.into(), run.into());
     labels.insert("app.kubernetes.io/managed-by".into(), "golive".into());
     labels
+}
+
+/// Deletes the probe pods of run `run` left in `namespace` (after a
+/// creation that timed out, or a probe that failed half-way).
+pub async fn sweep(connection: &Connection, namespace: &str, run: &str) -> Result<(), String> {
+    let api: Api<Pod> = Api::namespaced(connection.client.clone(), namespace);
+    let params = ListParams::default().labels(&format!(
+        "{}={},{RUN_LABEL}={run}",
+        PROBE_LABEL.0, PROBE_LABEL.1
+    ));
+    let left = connection
+        .call(
+            &Request::core("list", "pods", namespace, None),
+            api.list(&params),
+        )
+        .await?;
+    for pod in left.items {
+        let name = pod.metadata.name.unwrap_or_default();
+        connection
+            .call(
+                &Request::core("delete", "pods", namespace, Some(&name)),
+                api.delete(&name, &DeleteParams::background().grace_period(0)),
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 /// Runs a probe pod in `namespace` with `labels` (see [`probe_labels`])
@@ -50,13 +90,20 @@ pub async fn probe(
     labels: &BTreeMap<String, String>,
     targets: &[String],
     image: &str,
-) -> Result<Connections, String> {
+) -> Result<Probed, String> {
     let api: Api<Pod> = Api::namespaced(connection.client.clone(), namespace);
     let deadline = START_LIMIT.as_secs() + CONNECT_SECONDS * targets.len() as u64;
     let pod: Pod = serde_json::from_value(json!({
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": {"generateName": "golive-netprobe-", "namespace": namespace, "labels": labels},
+        "metadata": {
+            "generateName": "golive-netprobe-",
+            "namespace": namespace,
+            "labels": labels,
+            // A mesh's proxy would answer every port and keep the pod from
+            // ever ending.
+            "annotations": {"sidecar.istio.io/inject": "false", "linkerd.io/inject": "disabled"}
+        },
         "spec": {
             "restartPolicy": "Never",
             "activeDeadlineSeconds": deadline,
@@ -78,16 +125,9 @@ pub async fn probe(
         }
     }))
     .map_err(|e| format!("the probe pod: {e}"))?;
-    let request = |verb, resource: &str, name: Option<&str>| Request {
-        verb,
-        resource: resource.into(),
-        group: String::new(),
-        namespace: Some(namespace.to_string()),
-        name: name.map(str::to_string),
-    };
     let created = connection
         .call(
-            &request("create", "pods", None),
+            &Request::core("create", "pods", namespace, None),
             api.create(&PostParams::default(), &pod),
         )
         .await?;
@@ -96,13 +136,13 @@ pub async fn probe(
     // Whatever happened, the probe pod goes.
     let deleted = connection
         .call(
-            &request("delete", "pods", Some(&name)),
+            &Request::core("delete", "pods", namespace, Some(&name)),
             api.delete(&name, &DeleteParams::background().grace_period(0)),
         )
         .await;
-    let connections = result?;
+    let probed = result?;
     deleted?;
-    Ok(connections)
+    Ok(probed)
 }
 
 /// Waits for the probe pod to end and reads its verdicts.
@@ -113,20 +153,18 @@ async fn finish(
     namespace: &str,
     targets: &[String],
     deadline: u64,
-) -> Result<Connections, String> {
-    let get = Request {
-        verb: "get",
-        resource: "pods".into(),
-        group: String::new(),
-        namespace: Some(namespace.to_string()),
-        name: Some(name.to_string()),
-    };
+) -> Result<Probed, String> {
+    let get = Request::core("get", "pods", namespace, Some(name));
     let started = Instant::now();
-    loop {
+    let ip = loop {
         let pod = connection.call(&get, api.get(name)).await?;
         let status = pod.status.as_ref();
         match status.and_then(|s| s.phase.as_deref()) {
-            Some("Succeeded") => break,
+            Some("Succeeded") => {
+                break status
+                    .and_then(|s| s.pod_ip.as_deref())
+                    .and_then(|ip| ip.parse().ok());
+            }
             Some("Failed") => {
                 return Err(format!(
                     "probe pod {name} failed: {}",
@@ -150,11 +188,8 @@ async fn finish(
             }
         }
         tokio::time::sleep(POLL).await;
-    }
-    let log_request = Request {
-        resource: "pods/log".into(),
-        ..get
     };
+    let log_request = Request::core("get", "pods/log", namespace, Some(name));
     let log = connection
         .call(&log_request, api.logs(name, &LogParams::default()))
         .await?;
@@ -181,5 +216,5 @@ async fn finish(
             log.lines().take(5).collect::<Vec<_>>()
         ));
     }
-    Ok(connections)
+    Ok(Probed { connections, ip })
 }

@@ -6,12 +6,9 @@
 //!
 //! Without `--namespace`, the namespaces that run nothing are left out.
 //! Only get, list (page by page) and the discovery documents are asked
-//! for, and, where the kubelet does not report the user a container runs
-//! as (before Kubernetes 1.31), `id -u` in the container (`pods/exec`; a
-//! refusal is recorded, not an error). Secrets are listed as metadata only:
-//! their values never reach golive. A forbidden or failed read is an input
-//! error naming the verb and the resource; the other kinds are still read
-//! and evaluated.
+//! for. Secrets are listed as metadata only: their values never reach
+//! golive. A forbidden or failed read is an input error naming the verb
+//! and the resource; the other kinds are still read and evaluated.
 
 use std::future::Future;
 
@@ -25,7 +22,6 @@ use serde_json::{Value, json};
 use super::ClusterTarget;
 use super::connect::Connection;
 use super::failure::{self, Request};
-use super::pods;
 use crate::error::InputError;
 use crate::source::manifests::{self, Loaded};
 
@@ -33,9 +29,6 @@ use crate::source::manifests::{self, Loaded};
 const PAGE_SIZE: u32 = 500;
 /// Kinds read at the same time.
 const CONCURRENT_READS: usize = 4;
-/// The annotation (with `.CONTAINER`) in which golive records the uid a
-/// container's `id -u` printed, where the kubelet does not report it.
-pub const OBSERVED_UID: &str = "golive.dev/observed-uid";
 /// The annotation `kubectl apply` leaves: a copy of the object (a Secret's
 /// values included), never read.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
@@ -162,61 +155,12 @@ pub async fn read(connection: &Connection, target: &ClusterTarget) -> Loaded {
             format!("no namespace in scope runs anything ({})", scope_of(target)),
         ));
     }
-    observe_users(connection, &mut documents).await;
     for document in documents {
         add(&mut loaded, document);
     }
     // One input, however many objects it held.
     loaded.files = 1;
     loaded
-}
-
-/// Where the kubelet does not report the user a running container's
-/// process runs as (before Kubernetes 1.31), asks the container (`id -u`)
-/// and records the answer, or why there is none, in the pod's annotation
-/// [`OBSERVED_UID`]`.CONTAINER` for `runtime.non-root`.
-async fn observe_users(connection: &Connection, documents: &mut [Value]) {
-    let unreported: Vec<(usize, String, String, String)> = documents
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| d["kind"] == "Pod" && d["metadata"]["deletionTimestamp"].is_null())
-        .flat_map(|(index, pod)| {
-            let namespace = pod["metadata"]["namespace"].as_str().unwrap_or_default();
-            let name = pod["metadata"]["name"].as_str().unwrap_or_default();
-            pod["status"]["containerStatuses"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|c| c["user"].is_null() && !c["state"]["running"].is_null())
-                .filter_map(|c| c["name"].as_str())
-                .map(move |container| {
-                    (
-                        index,
-                        namespace.to_string(),
-                        name.to_string(),
-                        container.to_string(),
-                    )
-                })
-        })
-        .collect();
-    let answers: Vec<(usize, String, String)> = stream::iter(unreported)
-        .map(|(index, namespace, pod, container)| async move {
-            let answer = match pods::exec_uid(connection, &namespace, &pod, &container).await {
-                Ok(uid) => uid.to_string(),
-                Err(why) => format!("unknown: {why}"),
-            };
-            (index, container, answer)
-        })
-        .buffer_unordered(CONCURRENT_READS)
-        .collect()
-        .await;
-    for (index, container, answer) in answers {
-        let annotations = &mut documents[index]["metadata"]["annotations"];
-        if annotations.is_null() {
-            *annotations = json!({});
-        }
-        annotations[format!("{OBSERVED_UID}.{container}")] = json!(answer);
-    }
 }
 
 /// The namespaces a target asks for, in words.
@@ -422,18 +366,15 @@ async fn metadata_documents(
         api.list_metadata(&params).await
     })
     .await?;
-    let tls_uids: Vec<String> = if kind.wanted.kind == "Secret" {
-        paged(connection, request, |params| async move {
-            api.list_metadata(&params.fields("type=kubernetes.io/tls"))
-                .await
-        })
-        .await?
-        .into_iter()
-        .filter_map(|s| s.metadata.uid)
-        .collect()
-    } else {
-        Vec::new()
-    };
+    // (Secrets are the only kind read this way.)
+    let tls_uids: Vec<String> = paged(connection, request, |params| async move {
+        api.list_metadata(&params.fields("type=kubernetes.io/tls"))
+            .await
+    })
+    .await?
+    .into_iter()
+    .filter_map(|s| s.metadata.uid)
+    .collect();
     Ok(all
         .into_iter()
         .map(|object| {
@@ -462,7 +403,7 @@ async fn paged<T, F, Fut>(
     fetch: F,
 ) -> Result<Vec<T>, InputError>
 where
-    T: Clone,
+    T: Clone, // (ObjectList requires it)
     F: Fn(ListParams) -> Fut,
     Fut: Future<Output = kube::Result<ObjectList<T>>>,
 {

@@ -11,9 +11,9 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::cluster::pods::{WorkloadPods, is_ready};
+use crate::cluster::pods::{HttpPort, WorkloadPods, is_ready};
 use crate::probe::http;
 use crate::stack::RunningStack;
 use crate::stack::file::{EndpointSpec, Scheme};
@@ -63,10 +63,17 @@ pub enum Probe {
 /// GET on the Ready pods of a cluster workload, in turn.
 pub struct PodsProbe {
     pods: WorkloadPods,
-    port: u16,
+    port: HttpPort,
     path: String,
     next: usize,
+    /// The Ready pods, and when they were listed.
+    ready: Option<(Instant, Vec<String>)>,
 }
+
+/// How long a list of Ready pods is used before it is read again: about
+/// the time an endpoint change takes to reach the Service's proxies (and
+/// one list a second, not ten, for the API server).
+const READY_PODS_REFRESH: Duration = Duration::from_secs(1);
 
 /// A probe of one endpoint of the stack.
 pub struct StackProbe {
@@ -87,12 +94,13 @@ enum Kind {
 impl Probe {
     /// GET `path` on `port` of the workload's Ready pods in turn, through
     /// port-forwards.
-    pub fn pods(pods: WorkloadPods, port: u16, path: &str) -> Probe {
+    pub fn pods(pods: WorkloadPods, port: HttpPort, path: &str) -> Probe {
         Probe::Pods(PodsProbe {
             pods,
             port,
             path: path.to_string(),
             next: 0,
+            ready: None,
         })
     }
 
@@ -142,7 +150,7 @@ impl Probe {
             Probe::Stack(probe) => probe.describe(),
             Probe::Pods(probe) => format!(
                 "GET {} on port {} of the Ready pods of {}, through port-forwards",
-                probe.path, probe.port, probe.pods.name
+                probe.path, probe.port.port, probe.pods.name
             ),
         }
     }
@@ -151,12 +159,7 @@ impl Probe {
     pub async fn attempt(&mut self) -> Attempt {
         match self {
             Probe::Stack(probe) => probe.attempt().await,
-            Probe::Pods(probe) => {
-                match tokio::time::timeout(ATTEMPT_TIMEOUT, probe.attempt()).await {
-                    Ok(attempt) => attempt,
-                    Err(_) => Attempt::failed(None, no_answer("answer")),
-                }
-            }
+            Probe::Pods(probe) => probe.attempt().await,
         }
     }
 
@@ -171,21 +174,39 @@ impl Probe {
 }
 
 impl PodsProbe {
+    /// The Ready pods, listed again when the last list is older than
+    /// [`READY_PODS_REFRESH`].
+    async fn ready_pods(&mut self) -> Result<Vec<String>, String> {
+        if let Some((listed, pods)) = &self.ready
+            && listed.elapsed() < READY_PODS_REFRESH
+        {
+            return Ok(pods.clone());
+        }
+        let pods: Vec<String> = self
+            .pods
+            .live()
+            .await?
+            .iter()
+            .filter(|p| is_ready(p))
+            .filter_map(|p| p.metadata.name.clone())
+            .collect();
+        self.ready = Some((Instant::now(), pods.clone()));
+        Ok(pods)
+    }
+
     async fn attempt(&mut self) -> Attempt {
-        let ready: Vec<String> = match self.pods.live().await {
-            Ok(pods) => pods
-                .iter()
-                .filter(|p| is_ready(p))
-                .filter_map(|p| p.metadata.name.clone())
-                .collect(),
+        let ready = match self.ready_pods().await {
+            Ok(ready) if ready.is_empty() => return Attempt::failed(None, "no Ready pod"),
+            Ok(ready) => ready,
             Err(e) => return Attempt::failed(None, e),
         };
-        if ready.is_empty() {
-            return Attempt::failed(None, "no Ready pod");
-        }
         let pod = ready[self.next % ready.len()].clone();
         self.next += 1;
-        match self.pods.http_get(&pod, self.port, &self.path, false).await {
+        match self
+            .pods
+            .http_get(&pod, self.port, &self.path, ATTEMPT_TIMEOUT)
+            .await
+        {
             Ok(code) if (200..400).contains(&code) => Attempt {
                 ok: true,
                 served_by: Some(pod),

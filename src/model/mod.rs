@@ -164,17 +164,6 @@ impl Object {
         node.map_or(serde_json::Value::Null, Node::to_json)
     }
 
-    /// Whether another object manages this one (a controller owner
-    /// reference: a Deployment's ReplicaSet, a ReplicaSet's Pod, a
-    /// CronJob's Job): it is judged through its owner, never on its own.
-    pub fn is_controlled(&self) -> bool {
-        self.metadata
-            .owner_references
-            .iter()
-            .flatten()
-            .any(|owner| owner.controller == Some(true))
-    }
-
     /// Whether `owner` is this object's controller (same kind and name, and
     /// the same uid where both have one).
     pub fn is_controlled_by(&self, owner: &Object) -> bool {
@@ -217,6 +206,10 @@ impl Object {
     }
 }
 
+/// What `id -u` printed in containers whose user the kubelet does not
+/// report, by (namespace, pod, container): a uid, or `unknown: WHY`.
+pub type ObservedUids = BTreeMap<(String, String, String), String>;
+
 /// All objects of a target, with indexes.
 #[derive(Debug, Default)]
 pub struct Inventory {
@@ -226,6 +219,8 @@ pub struct Inventory {
     by_kind_namespace: HashMap<(String, Option<String>), Vec<usize>>,
     /// (kind, namespace, name) to the first object with that identity.
     by_identity: HashMap<(String, Option<String>, String), usize>,
+    /// In a cluster, with `--allow-exec`: see [`ObservedUids`].
+    observed_uids: ObservedUids,
 }
 
 /// How many objects of each kind an inventory holds, and how many of them
@@ -263,7 +258,24 @@ impl Inventory {
             by_kind,
             by_kind_namespace,
             by_identity,
+            observed_uids: ObservedUids::new(),
         }
+    }
+
+    /// Records what containers answered to `id -u`.
+    pub fn set_observed_uids(&mut self, observed: ObservedUids) {
+        self.observed_uids = observed;
+    }
+
+    /// What `id -u` printed in a container, if golive asked it.
+    pub fn observed_uid(&self, namespace: &str, pod: &str, container: &str) -> Option<&str> {
+        self.observed_uids
+            .get(&(
+                namespace.to_string(),
+                pod.to_string(),
+                container.to_string(),
+            ))
+            .map(String::as_str)
     }
 
     /// Every object, in input order.
@@ -304,13 +316,29 @@ impl Inventory {
             .map(|&i| &self.objects[i])
     }
 
-    /// Every workload (anything with a pod template that no controller
-    /// manages: a cluster's ReplicaSets and Pods are judged through their
-    /// Deployment), in input order.
+    /// Whether a controller of the inventory manages `object` (a cluster's
+    /// ReplicaSets and Pods, judged through their Deployment). An object
+    /// whose controller was not read (an Argo Rollout, an operator's
+    /// custom resource) is judged on its own.
+    pub fn is_managed(&self, object: &Object) -> bool {
+        object
+            .metadata
+            .owner_references
+            .iter()
+            .flatten()
+            .filter(|owner| owner.controller == Some(true))
+            .any(|owner| {
+                self.get(&owner.kind, object.namespace(), &owner.name)
+                    .is_some_and(|o| o.metadata.uid.as_ref().is_none_or(|uid| *uid == owner.uid))
+            })
+    }
+
+    /// Every workload (anything with a pod template that no controller of
+    /// the inventory manages, see [`Inventory::is_managed`]), in input order.
     pub fn workloads(&self) -> impl Iterator<Item = Workload<'_>> {
         self.objects
             .iter()
-            .filter(|o| !o.is_controlled())
+            .filter(|o| !self.is_managed(o))
             .filter_map(Object::workload)
     }
 
@@ -322,7 +350,7 @@ impl Inventory {
         WORKLOAD_KINDS
             .iter()
             .flat_map(move |kind| self.of_kind_in(kind, namespace))
-            .filter(|o| !o.is_controlled())
+            .filter(|o| !self.is_managed(o))
             .filter_map(Object::workload)
     }
 
@@ -405,7 +433,7 @@ impl Inventory {
                     .entry(format!("{} {}", object.api_version, object.kind))
                     .or_default() += 1;
             }
-            if !object.is_controlled() && object.workload().is_some() {
+            if !self.is_managed(object) && object.workload().is_some() {
                 counts.workloads += 1;
             }
         }

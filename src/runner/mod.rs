@@ -179,7 +179,12 @@ async fn prepare(plan: &RunPlan, record: &Mutex<RunRecord>) -> Option<Prepared> 
         ));
     }
     errors.extend(loaded.errors);
-    let inventory = Inventory::new(loaded.objects);
+    let mut inventory = Inventory::new(loaded.objects);
+    if let (Some(live), Target::Cluster(target)) = (&cluster, &plan.target)
+        && target.allow_exec
+    {
+        inventory.set_observed_uids(cluster::users::observe(&live.connection, &inventory).await);
+    }
     {
         let mut shared = record.lock().unwrap_or_else(|e| e.into_inner());
         shared.inventory = inventory.counts();

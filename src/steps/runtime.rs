@@ -599,26 +599,52 @@ where
     .await
 }
 
+/// Whether a certificate is trusted and names `server_name`, with the facts.
+pub(super) fn judge_trust(
+    report: &tls::CertificateReport,
+    server_name: &str,
+) -> (bool, Vec<String>) {
+    let leaf = &report.chain[0];
+    let facts = vec![
+        format!("{} for {server_name}", report.validity),
+        format!("subject {}, issued by {}", leaf.subject, leaf.issuer),
+        format!("names: {}", leaf.sans.join(", ")),
+    ];
+    (report.validity == Validity::Valid, facts)
+}
+
+/// Whether a certificate stays valid `minimum` days, with the facts.
+pub(super) fn judge_lifetime(report: &tls::CertificateReport, minimum: i64) -> (bool, Vec<String>) {
+    let leaf = &report.chain[0];
+    let facts = vec![format!(
+        "expires {} ({} day(s) left; the profile requires at least {minimum})",
+        leaf.not_after.date(),
+        leaf.days_left
+    )];
+    (leaf.days_left >= minimum, facts)
+}
+
+/// Whether a certificate's key is strong, with the facts.
+pub(super) fn judge_key(report: &tls::CertificateReport) -> (bool, Vec<String>) {
+    let leaf = &report.chain[0];
+    match tls::key_is_strong(&leaf.key) {
+        Ok(()) => (
+            true,
+            vec![format!(
+                "{} key, signed with {}",
+                leaf.key, leaf.signature_algorithm
+            )],
+        ),
+        Err(weak) => (false, vec![weak]),
+    }
+}
+
 /// `the certificate of E is trusted and matches its host name`.
 pub async fn certificate_trusted(
     world: &mut GoliveWorld,
     arguments: &[String],
 ) -> Result<(), StepFailure> {
-    certificate_item(
-        world,
-        &arguments[0],
-        "tls.certificate",
-        |report, server_name| {
-            let leaf = &report.chain[0];
-            let facts = vec![
-                format!("{} for {server_name}", report.validity),
-                format!("subject {}, issued by {}", leaf.subject, leaf.issuer),
-                format!("names: {}", leaf.sans.join(", ")),
-            ];
-            (report.validity == Validity::Valid, facts)
-        },
-    )
-    .await
+    certificate_item(world, &arguments[0], "tls.certificate", judge_trust).await
 }
 
 /// `the certificate of E is valid for at least the profile's minimum
@@ -629,13 +655,7 @@ pub async fn certificate_lifetime(
 ) -> Result<(), StepFailure> {
     let minimum = i64::from(world.profile.cert_expiry_days);
     certificate_item(world, &arguments[0], "tls.expiry", move |report, _| {
-        let leaf = &report.chain[0];
-        let facts = vec![format!(
-            "expires {} ({} day(s) left; the profile requires at least {minimum})",
-            leaf.not_after.date(),
-            leaf.days_left
-        )];
-        (leaf.days_left >= minimum, facts)
+        judge_lifetime(report, minimum)
     })
     .await
 }
@@ -646,17 +666,7 @@ pub async fn certificate_key(
     arguments: &[String],
 ) -> Result<(), StepFailure> {
     certificate_item(world, &arguments[0], "tls.key", |report, _| {
-        let leaf = &report.chain[0];
-        match tls::key_is_strong(&leaf.key) {
-            Ok(()) => (
-                true,
-                vec![format!(
-                    "{} key, signed with {}",
-                    leaf.key, leaf.signature_algorithm
-                )],
-            ),
-            Err(weak) => (false, vec![weak]),
-        }
+        judge_key(report)
     })
     .await
 }

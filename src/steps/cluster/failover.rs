@@ -76,7 +76,14 @@ async fn follow(
                     }
                     // (The deleted pod, terminating, is no longer a live one.)
                     seen.ready = live.iter().filter(|p| is_ready(p)).count();
-                    if seen.created.is_some() && seen.ready >= desired {
+                    let replacement_ready = live.iter().any(|p| {
+                        is_ready(p)
+                            && p.metadata
+                                .uid
+                                .as_ref()
+                                .is_some_and(|uid| !before.contains(uid))
+                    });
+                    if replacement_ready && seen.ready >= desired {
                         seen.restored = Some(elapsed);
                         return;
                     }
@@ -91,7 +98,7 @@ async fn follow(
 /// `a probe watches GET PATH on the pods of "WORKLOAD"`.
 pub async fn watch_pods(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
     let pods = workload(world, &arguments[1])?;
-    let port = pods.http_port.ok_or_else(|| {
+    let port = pods.http.ok_or_else(|| {
         could_not(format!(
             "{} declares no HTTP probe and no container port to GET",
             arguments[1]
@@ -109,6 +116,9 @@ pub async fn delete_pod(world: &mut GoliveWorld, arguments: &[String]) -> Result
     if world.failover.disruption.is_some() {
         return Err(could_not("one disruption per scenario"));
     }
+    // The pods as they are when the pod is deleted, after the clocks'
+    // steady window: a pod started meanwhile is no replacement.
+    await_steady_window(world).await;
     let live = pods.live().await.map_err(could_not)?;
     let mut ready: Vec<&k8s_openapi::api::core::v1::Pod> =
         live.iter().filter(|p| is_ready(p)).collect();
@@ -118,7 +128,6 @@ pub async fn delete_pod(world: &mut GoliveWorld, arguments: &[String]) -> Result
         .and_then(|p| p.metadata.name.clone())
         .ok_or_else(|| could_not(format!("{} has no Ready pod to delete", arguments[0])))?;
     let before = live.iter().filter_map(|p| p.metadata.uid.clone()).collect();
-    await_steady_window(world).await;
     let at = Instant::now();
     pods.delete(&victim).await.map_err(could_not)?;
     world.failover.disruption = Some((at, format!("pod {victim} deleted")));
@@ -135,7 +144,7 @@ pub async fn delete_pod(world: &mut GoliveWorld, arguments: &[String]) -> Result
 
 /// `a replacement pod of "WORKLOAD" is Ready within (the profile's RTO|N s)`:
 /// the time from the deletion until the workload has as many Ready pods as
-/// it asks for, one of them new.
+/// it asks for, a new one among them.
 pub async fn replacement_ready_within(
     world: &mut GoliveWorld,
     arguments: &[String],
@@ -153,7 +162,8 @@ pub async fn replacement_ready_within(
             arguments[0], arguments[0]
         ))
     })?;
-    let limit = Duration::from_secs_f64(target);
+    let limit = Duration::try_from_secs_f64(target)
+        .map_err(|_| could_not(format!("{target} s is not a duration")))?;
     let disrupted = world
         .failover
         .disruption

@@ -5,12 +5,16 @@
 use std::net::SocketAddr;
 
 use super::super::failover::could_not;
-use super::super::runtime::{PROBE_TIMEOUT, conclude, describe, observation};
+use super::super::runtime::{
+    PROBE_TIMEOUT, conclude, describe, judge_key, judge_lifetime, judge_trust, observation,
+};
 use super::super::{GoliveWorld, StepFailure};
 use super::live_cluster;
 use crate::checks::Scope;
+use crate::evidence::Observation;
 use crate::model::Resource;
-use crate::probe::tls::{self, Support, TlsVersion, Validity};
+use crate::probe::tls::{self, Support, TlsVersion};
+use k8s_openapi::api::networking::v1::Ingress;
 
 /// A host an Ingress serves over TLS, and where its load balancer answers.
 struct IngressHost {
@@ -29,14 +33,20 @@ impl IngressHost {
     }
 }
 
-/// Every host of a `tls` entry of the Ingresses in scope, with the address
-/// of the Ingress's load balancer (its status: the first IP or hostname,
-/// the port it reports for TCP, else 443).
-async fn ingress_hosts(world: &GoliveWorld) -> Result<Vec<IngressHost>, StepFailure> {
+/// The TLS hosts of the Ingresses in scope, with the address of each
+/// Ingress's load balancer (its status: the first IP or hostname, port
+/// 443, else the first TCP port it lists); an Ingress golive cannot
+/// address, or a wildcard host, is a failed observation of `item`.
+async fn ingress_hosts(
+    world: &GoliveWorld,
+    item: &'static str,
+    observations: &mut Vec<Observation>,
+) -> Result<Vec<IngressHost>, StepFailure> {
     live_cluster(world)?;
     let run = world.run.clone();
     let scope = Scope::new(&run.inventory, &world.profile, &world.filter);
     let mut hosts = Vec::new();
+    let mut any = false;
     for object in scope.objects("Ingress") {
         let Resource::Ingress(ingress) = &object.resource else {
             continue;
@@ -57,43 +67,32 @@ async fn ingress_hosts(world: &GoliveWorld) -> Result<Vec<IngressHost>, StepFail
         if tls_hosts.is_empty() {
             continue;
         }
-        let balancer = ingress
-            .status
-            .as_ref()
-            .and_then(|s| s.load_balancer.as_ref())
-            .and_then(|lb| lb.ingress.as_ref())
-            .and_then(|list| list.first())
-            .ok_or_else(|| {
-                could_not(format!(
-                    "Ingress {name} has no load balancer address in its status: its controller has not admitted it"
-                ))
-            })?;
-        let port = balancer
-            .ports
-            .iter()
-            .flatten()
-            .find(|p| p.protocol == "TCP")
-            .and_then(|p| u16::try_from(p.port).ok())
-            .unwrap_or(443);
-        let target = balancer
-            .ip
-            .clone()
-            .or_else(|| balancer.hostname.clone())
-            .ok_or_else(|| {
-                could_not(format!(
-                    "Ingress {name}: its load balancer has neither IP nor hostname"
-                ))
-            })?;
-        let address = tokio::net::lookup_host((target.as_str(), port))
-            .await
-            .ok()
-            .and_then(|mut found| found.next())
-            .ok_or_else(|| {
-                could_not(format!(
-                    "Ingress {name}: cannot resolve its load balancer {target} from here"
-                ))
-            })?;
+        any = true;
+        let address = match balancer_address(ingress).await {
+            Ok(address) => address,
+            Err(why) => {
+                observations.push(observation(
+                    item,
+                    format!("Ingress {name}"),
+                    false,
+                    vec![why],
+                ));
+                continue;
+            }
+        };
         for host in tls_hosts {
+            if host.starts_with('*') {
+                observations.push(observation(
+                    item,
+                    format!("Ingress {name} host {host}"),
+                    false,
+                    vec![
+                        "a wildcard host: name a host it serves in a tls entry to have it checked"
+                            .into(),
+                    ],
+                ));
+                continue;
+            }
             hosts.push(IngressHost {
                 ingress: name.clone(),
                 host: host.clone(),
@@ -101,7 +100,7 @@ async fn ingress_hosts(world: &GoliveWorld) -> Result<Vec<IngressHost>, StepFail
             });
         }
     }
-    if hosts.is_empty() {
+    if !any {
         return Err(could_not(format!(
             "no Ingress in scope ({}) serves a host over TLS",
             world.filter
@@ -110,8 +109,41 @@ async fn ingress_hosts(world: &GoliveWorld) -> Result<Vec<IngressHost>, StepFail
     Ok(hosts)
 }
 
-/// What "cannot reach" means for an Ingress host: golive runs where the
-/// load balancer is not reachable.
+/// Where an Ingress's load balancer answers TLS, from its status.
+async fn balancer_address(ingress: &Ingress) -> Result<SocketAddr, String> {
+    let balancer = ingress
+        .status
+        .as_ref()
+        .and_then(|s| s.load_balancer.as_ref())
+        .and_then(|lb| lb.ingress.as_ref())
+        .and_then(|list| list.first())
+        .ok_or("no load balancer address in its status: its controller has not admitted it")?;
+    let tcp: Vec<u16> = balancer
+        .ports
+        .iter()
+        .flatten()
+        .filter(|p| p.protocol == "TCP")
+        .filter_map(|p| u16::try_from(p.port).ok())
+        .collect();
+    let port = if tcp.is_empty() || tcp.contains(&443) {
+        443
+    } else {
+        tcp[0]
+    };
+    let target = balancer
+        .ip
+        .clone()
+        .or_else(|| balancer.hostname.clone())
+        .ok_or("its load balancer has neither IP nor hostname")?;
+    tokio::net::lookup_host((target.as_str(), port))
+        .await
+        .ok()
+        .and_then(|mut found| found.next())
+        .ok_or_else(|| format!("cannot resolve its load balancer {target} from here"))
+}
+
+/// A connection or handshake that failed: golive runs where the load
+/// balancer is not reachable, so the item cannot be evaluated.
 fn unreachable(host: &IngressHost, error: impl std::fmt::Display) -> StepFailure {
     could_not(format!(
         "{}: cannot be reached from where golive runs ({error}); run golive where the load balancer answers, or leave these items out with --tags",
@@ -122,7 +154,7 @@ fn unreachable(host: &IngressHost, error: impl std::fmt::Display) -> StepFailure
 /// `every Ingress host refuses TLS 1.0 and 1.1 and accepts TLS 1.2 or later`.
 pub async fn ingress_protocols(world: &mut GoliveWorld, _: &[String]) -> Result<(), StepFailure> {
     let mut observations = Vec::new();
-    for host in ingress_hosts(world).await? {
+    for host in ingress_hosts(world, "tls.protocols", &mut observations).await? {
         let mut facts = Vec::new();
         let mut answers = Vec::new();
         for version in [
@@ -151,7 +183,8 @@ pub async fn ingress_protocols(world: &mut GoliveWorld, _: &[String]) -> Result<
 }
 
 /// `every Ingress host presents a trusted certificate for its name, valid
-/// for the profile's minimum number of days, with a strong key`.
+/// for the profile's minimum number of days, with a strong key`: the three
+/// certificate items of the stack's live TLS checks, per host.
 pub async fn ingress_certificates(
     world: &mut GoliveWorld,
     _: &[String],
@@ -159,33 +192,17 @@ pub async fn ingress_certificates(
     let trust = live_cluster(world)?.ingress_trust.clone();
     let minimum = i64::from(world.profile.cert_expiry_days);
     let mut observations = Vec::new();
-    for host in ingress_hosts(world).await? {
+    for host in ingress_hosts(world, "tls.certificate", &mut observations).await? {
         let report = tls::inspect_certificate(host.address, &host.host, &trust, PROBE_TIMEOUT)
             .await
             .map_err(|e| unreachable(&host, e))?;
-        let leaf = &report.chain[0];
-        let strong = tls::key_is_strong(&leaf.key);
-        let facts = vec![
-            format!("{} for {}", report.validity, host.host),
-            format!("subject {}, issued by {}", leaf.subject, leaf.issuer),
-            format!(
-                "expires {} ({} day(s) left; the profile requires at least {minimum})",
-                leaf.not_after.date(),
-                leaf.days_left
-            ),
-            match &strong {
-                Ok(()) => format!("{} key, signed with {}", leaf.key, leaf.signature_algorithm),
-                Err(weak) => weak.clone(),
-            },
-        ];
-        let passed =
-            report.validity == Validity::Valid && leaf.days_left >= minimum && strong.is_ok();
-        observations.push(observation(
-            "tls.certificate",
-            host.subject(),
-            passed,
-            facts,
-        ));
+        for (item, (passed, facts)) in [
+            ("tls.certificate", judge_trust(&report, &host.host)),
+            ("tls.expiry", judge_lifetime(&report, minimum)),
+            ("tls.key", judge_key(&report)),
+        ] {
+            observations.push(observation(item, host.subject(), passed, facts));
+        }
     }
     conclude(world, observations)
 }

@@ -1,8 +1,9 @@
-//! NetworkPolicies proven enforced, as netassert does: probe pods with the
-//! labels of each workload's pods try the ports of the others, and each
-//! result must be what the policies allow (`checks::network::path_allowed`).
+//! NetworkPolicies proven enforced by trying the paths, as netassert does:
+//! probe pods with the labels of each workload's pods try the ports of the
+//! others, and each result must be what the policies allow
+//! (`checks::network::path_allowed`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::super::failover::{could_not, require_permission};
 use super::super::runtime::{conclude, observation};
@@ -10,9 +11,19 @@ use super::super::{GoliveWorld, StepFailure};
 use super::cluster_of;
 use crate::checks::Scope;
 use crate::checks::network::{Endpoint, PathPort, path_allowed};
+use crate::cluster::connect::Connection;
 use crate::cluster::netprobe;
 use crate::cluster::pods::{WorkloadPods, is_ready};
-use crate::model::{Resource, Workload};
+use crate::model::{Inventory, Resource, Workload};
+
+/// A destination: a Ready pod of a workload and one of its TCP ports.
+struct Destination<'a> {
+    workload: Workload<'a>,
+    labels: BTreeMap<String, String>,
+    ip: String,
+    port: i32,
+    port_name: String,
+}
 
 /// `the NetworkPolicies are enforced: allowed paths connect and denied
 /// paths do not`: in every namespace in scope that has NetworkPolicies, a
@@ -26,7 +37,8 @@ pub async fn policies_enforced(world: &mut GoliveWorld, _: &[String]) -> Result<
     let inventory = &run.inventory;
     let scope = Scope::new(inventory, &world.profile, &world.filter);
     let image = world.profile.network_probe_image.clone();
-    let mut namespaces: Vec<&str> = scope
+    let run_id = format!("{}-{:x}", std::process::id(), nanos());
+    let namespaces: BTreeSet<&str> = scope
         .workloads()
         .filter_map(|w| w.object.namespace())
         .filter(|ns| {
@@ -36,40 +48,15 @@ pub async fn policies_enforced(world: &mut GoliveWorld, _: &[String]) -> Result<
                 .is_some()
         })
         .collect();
-    namespaces.dedup();
     if namespaces.is_empty() {
         return Err(could_not(
             "no namespace in scope has a NetworkPolicy: nothing to verify",
         ));
     }
     let mut observations = Vec::new();
+    let mut probed = 0;
     for namespace in namespaces {
-        // Destinations: a Ready pod of each workload, each TCP port.
-        let mut destinations = Vec::new();
-        for workload in inventory.workloads_in(Some(namespace)) {
-            let pods = WorkloadPods::of(&connection, &workload);
-            let live = pods.live().await.map_err(could_not)?;
-            let Some(ip) = live
-                .iter()
-                .filter(|p| is_ready(p))
-                .find_map(|p| p.status.as_ref()?.pod_ip.clone())
-            else {
-                continue;
-            };
-            for container in &workload.pod_spec.containers {
-                for port in container.ports.iter().flatten() {
-                    let protocol = port.protocol.clone().unwrap_or_else(|| "TCP".into());
-                    if protocol == "TCP" {
-                        destinations.push((
-                            workload,
-                            ip.clone(),
-                            port.container_port,
-                            port.name.clone().unwrap_or_default(),
-                        ));
-                    }
-                }
-            }
-        }
+        let destinations = destinations(&connection, inventory, namespace).await?;
         // Sources: every workload's pod labels, and a pod of no workload.
         // A DaemonSet or a bare ReplicaSet would adopt a pod carrying its
         // labels (and scale a real pod away): those are not sources.
@@ -92,35 +79,31 @@ pub async fn policies_enforced(world: &mut GoliveWorld, _: &[String]) -> Result<
                 )
             })
             .collect();
-        for workload in adopting {
-            observations.push(observation(
-                "network.enforced",
-                format!(
-                    "from {} {} in {namespace}",
-                    workload.object.kind,
-                    workload.object.metadata.name.as_deref().unwrap_or_default()
-                ),
-                true,
-                vec![format!(
-                    "not probed from: its {} would adopt a probe pod carrying its labels; its pods are still probed as destinations",
-                    workload.object.kind
-                )],
-            ));
-        }
         sources.push(("a pod of no workload".into(), &no_labels));
+        let mut namespace_facts: Vec<String> = adopting
+            .iter()
+            .map(|w| {
+                format!(
+                    "not probed from {} {}: it would adopt a probe pod carrying its labels (its pods are probed as destinations)",
+                    w.object.kind,
+                    w.object.metadata.name.as_deref().unwrap_or_default()
+                )
+            })
+            .collect();
+        let mut connected_allowed = 0;
         for (source, labels) in sources {
-            let targets: Vec<&(Workload, String, i32, String)> = destinations
+            let targets: Vec<&Destination> = destinations
                 .iter()
-                .filter(|(to, ..)| to.pod_labels() != labels)
+                .filter(|d| d.workload.pod_labels() != labels)
                 .collect();
             if targets.is_empty() {
                 continue;
             }
             let addresses: Vec<String> = targets
                 .iter()
-                .map(|(_, ip, port, _)| format!("{ip}:{port}"))
+                .map(|d| format!("{}:{}", d.ip, d.port))
                 .collect();
-            let probe_labels = netprobe::probe_labels(labels);
+            let probe_labels = netprobe::probe_labels(labels, &run_id);
             let subject = format!("from {source} in {namespace}");
             let seen =
                 match netprobe::probe(&connection, namespace, &probe_labels, &addresses, &image)
@@ -132,50 +115,134 @@ pub async fn policies_enforced(world: &mut GoliveWorld, _: &[String]) -> Result<
                         continue;
                     }
                 };
+            probed += 1;
             let mut passed = true;
             let mut facts = Vec::new();
-            for ((to, ip, port, name), address) in targets.iter().zip(&addresses) {
+            for (to, address) in targets.iter().zip(&addresses) {
                 let expected = path_allowed(
                     inventory,
                     Endpoint {
                         namespace,
                         labels: &probe_labels,
+                        ip: seen.ip,
                     },
                     Endpoint {
                         namespace,
-                        labels: to.pod_labels(),
+                        labels: &to.labels,
+                        ip: to.ip.parse().ok(),
                     },
                     PathPort {
                         protocol: "TCP",
-                        number: *port,
-                        name,
+                        number: to.port,
+                        name: &to.port_name,
                     },
                 );
-                let open = seen.get(address).copied().unwrap_or(false);
+                let open = seen.connections.get(address).copied().unwrap_or(false);
                 let destination = format!(
-                    "{}:{port} ({ip})",
-                    to.object.metadata.name.as_deref().unwrap_or_default()
+                    "{}:{} ({})",
+                    to.workload
+                        .object
+                        .metadata
+                        .name
+                        .as_deref()
+                        .unwrap_or_default(),
+                    to.port,
+                    to.ip
                 );
-                let fact = match (&expected, open) {
-                    (Ok(()), true) => format!("{destination}: allowed, connected"),
+                facts.push(match (&expected, open) {
+                    (Ok(()), true) => {
+                        connected_allowed += 1;
+                        format!("{destination}: allowed, connected")
+                    }
                     (Err(why), false) => format!("{destination}: refused ({why})"),
                     (Err(why), true) => {
                         passed = false;
-                        format!(
-                            "{destination}: CONNECTED although {why}: the policy is not enforced"
-                        )
+                        format!("{destination}: CONNECTED although {why}: the policy is not enforced")
                     }
-                    (Ok(()), false) => {
-                        passed = false;
-                        format!(
-                            "{destination}: allowed by the policies but the connection FAILED (nothing listens, or something else blocks it)"
-                        )
-                    }
-                };
-                facts.push(fact);
+                    // Not a verdict on the policies: the port may listen on
+                    // localhost only, or the workload may not serve it yet.
+                    (Ok(()), false) => format!(
+                        "{destination}: allowed, but nothing answered (not counted: the port may listen on localhost only)"
+                    ),
+                });
             }
             observations.push(observation("network.enforced", subject, passed, facts));
         }
+        netprobe::sweep(&connection, namespace, &run_id)
+            .await
+            .map_err(could_not)?;
+        // Refusals prove nothing when nothing connects at all.
+        if connected_allowed == 0 {
+            namespace_facts.push(
+                "no allowed path connected: a network that refuses everything would look the same"
+                    .into(),
+            );
+            return Err(could_not(format!(
+                "{namespace}: cannot tell enforced policies from a broken network: {}",
+                namespace_facts.join("; ")
+            )));
+        }
+        if let Some(first) = observations
+            .iter_mut()
+            .rev()
+            .find(|o| o.subject.ends_with(&format!(" in {namespace}")))
+        {
+            first.facts.extend(namespace_facts);
+        }
+    }
+    if probed == 0 {
+        return Err(could_not(
+            "no probe pod ran: no workload in scope has a Ready pod with a TCP port to probe",
+        ));
     }
     conclude(world, observations)
+}
+
+/// A Ready pod of each workload of `namespace` (not on the node's network:
+/// policies do not apply there), with each TCP port of its containers.
+async fn destinations<'a>(
+    connection: &Connection,
+    inventory: &'a Inventory,
+    namespace: &'a str,
+) -> Result<Vec<Destination<'a>>, StepFailure> {
+    let mut destinations = Vec::new();
+    for workload in inventory.workloads_in(Some(namespace)) {
+        if workload.pod_spec.host_network == Some(true) {
+            continue;
+        }
+        let live = WorkloadPods::of(connection, &workload)
+            .live()
+            .await
+            .map_err(could_not)?;
+        let Some((ip, labels)) = live.iter().filter(|p| is_ready(p)).find_map(|p| {
+            Some((
+                p.status.as_ref()?.pod_ip.clone()?,
+                p.metadata.labels.clone().unwrap_or_default(),
+            ))
+        }) else {
+            continue;
+        };
+        for container in &workload.pod_spec.containers {
+            for port in container.ports.iter().flatten() {
+                if port.protocol.as_deref().unwrap_or("TCP") == "TCP" {
+                    destinations.push(Destination {
+                        workload,
+                        labels: labels.clone(),
+                        ip: ip.clone(),
+                        port: port.container_port,
+                        port_name: port.name.clone().unwrap_or_default(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(destinations)
+}
+
+/// Nanoseconds since the epoch, to tell runs apart.
+fn nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default()
 }
