@@ -520,6 +520,48 @@ fn connection_problems_exit_2_naming_the_problem_and_never_the_token() {
 }
 
 #[test]
+fn a_failing_credential_plugin_exits_2_without_showing_its_output() {
+    let double = KubeDouble::start(Cluster::from_documents(Example::load().documents()));
+    // A kubeconfig user whose exec plugin prints a token, then fails.
+    let mut kubeconfig = double.kubeconfig().to_value();
+    let cluster = kubeconfig["clusters"][0]["name"].clone();
+    kubeconfig["users"].as_array_mut().expect("users").push(
+        json!({"name": "plugin", "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1",
+            "command": "sh",
+            "args": ["-c", "echo leaky-token-123; echo leaky-token-123 >&2; exit 1"],
+            "interactiveMode": "Never"
+        }}}),
+    );
+    kubeconfig["contexts"]
+        .as_array_mut()
+        .expect("contexts")
+        .push(json!({"name": "plugin", "context": {"cluster": cluster, "user": "plugin"}}));
+    let file = tempfile::NamedTempFile::new().expect("a temporary file");
+    std::fs::write(file.path(), serde_json::to_string(&kubeconfig).unwrap()).unwrap();
+    let path = file.path().display().to_string();
+    let run = run_with_env(
+        &["--target", "cluster:plugin"],
+        &[("KUBECONFIG", path.as_str())],
+    );
+    run.assert_exit(2);
+    assert!(
+        run.stdout
+            .contains("its credential plugin or token file failed"),
+        "{}",
+        run.context()
+    );
+    assert!(
+        !run.context().contains("leaky-token-123"),
+        "{}",
+        run.context()
+    );
+    for report in ["summary.json", "summary.md", "junit.xml"] {
+        assert!(!run.report(report).contains("leaky-token-123"), "{report}");
+    }
+}
+
+#[test]
 fn a_forbidden_read_names_the_verb_and_resource_and_the_rest_is_still_evaluated() {
     let double = KubeDouble::start(Cluster::from_documents(Example::load().documents()));
     double.deny(

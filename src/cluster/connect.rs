@@ -79,10 +79,16 @@ pub async fn connect(target: &ClusterTarget) -> Result<Connection, InputError> {
         .trim_end_matches('/')
         .to_string();
     let client = Client::try_from(config).map_err(|e| {
-        InputError::new(
-            format!("cluster context {context} ({server})"),
-            format!("cannot build a client: {e}"),
-        )
+        let why = match e {
+            kube::Error::Auth(_) => failure::credentials_failed(
+                &user
+                    .as_deref()
+                    .map_or_else(|| "golive's user".into(), |u| format!("user {u:?}")),
+                &context,
+            ),
+            other => format!("cannot build a client: {other}"),
+        };
+        InputError::new(format!("cluster context {context} ({server})"), why)
     })?;
     let mut connection = Connection {
         client,

@@ -138,19 +138,22 @@ pub fn describe(error: &kube::Error, request: &Request, connection: &Connection)
             "{request}: the API server answered {} {}: {}",
             status.code, status.reason, status.message
         ),
-        // The causes are not shown: a credential plugin's output (which
-        // kube quotes) may hold a token.
-        kube::Error::Auth(_) => format!(
-            "cannot obtain the credentials of {user} in context {}: its credential plugin or token file \
-             failed (its output is not shown: it may hold a token); run `kubectl --context {} get --raw /version` \
-             to see why",
-            connection.context, connection.context
-        ),
+        kube::Error::Auth(_) => credentials_failed(&user, &connection.context),
         kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::RustlsTls(_) => {
             format!("cannot reach the API server: {}", chain(error))
         }
         other => format!("{request}: {}", chain(other)),
     }
+}
+
+/// A credential plugin or token file that failed. Its causes are not
+/// shown: a plugin's output (which kube quotes) may hold a token.
+pub fn credentials_failed(user: &str, context: &str) -> String {
+    format!(
+        "cannot obtain the credentials of {user} in context {context}: its credential plugin or token \
+         file failed (its output is not shown: it may hold a token); run `kubectl --context {context} get \
+         --raw /version` to see why"
+    )
 }
 
 /// An error and its causes, most general first, repeated text left out.
