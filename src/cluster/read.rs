@@ -23,6 +23,7 @@ use super::ClusterTarget;
 use super::connect::Connection;
 use super::failure::{self, Request};
 use crate::error::InputError;
+use crate::model::WORKLOAD_KINDS;
 use crate::source::manifests::{self, Loaded};
 
 /// Objects per page of a list.
@@ -187,18 +188,13 @@ fn scope_of(target: &ClusterTarget) -> String {
 /// a namespace with no workload (`default`, with its `kubernetes` Service)
 /// is not part of it.
 fn keep_application_namespaces(documents: &mut Vec<Value>) {
-    const RUNS_PODS: &[&str] = &[
-        "Deployment",
-        "StatefulSet",
-        "DaemonSet",
-        "ReplicaSet",
-        "Job",
-        "CronJob",
-        "Pod",
-    ];
     let running: std::collections::BTreeSet<String> = documents
         .iter()
-        .filter(|d| d["kind"].as_str().is_some_and(|k| RUNS_PODS.contains(&k)))
+        .filter(|d| {
+            d["kind"]
+                .as_str()
+                .is_some_and(|k| WORKLOAD_KINDS.contains(&k))
+        })
         .filter_map(|d| d["metadata"]["namespace"].as_str().map(str::to_string))
         .collect();
     documents.retain(|d| {

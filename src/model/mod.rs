@@ -26,7 +26,7 @@ use crate::source::yaml::{Node, Position};
 pub use workload::{ContainerKind, ContainerRef, Workload};
 
 /// The kinds [`Object::workload`] knows, that run pods.
-const WORKLOAD_KINDS: [&str; 7] = [
+pub const WORKLOAD_KINDS: [&str; 7] = [
     "Deployment",
     "StatefulSet",
     "DaemonSet",

@@ -423,13 +423,7 @@ pub async fn recovers_within(
     arguments: &[String],
 ) -> Result<(), StepFailure> {
     let name = &arguments[0];
-    let target = if arguments[1].is_empty() {
-        f64::from(world.profile.rto_seconds)
-    } else {
-        arguments[1]
-            .parse()
-            .map_err(|_| could_not("not a number"))?
-    };
+    let target = target_seconds(world, &arguments[1])?;
     let timeline = timeline_of(world, name, target).await?;
     let passed = timeline.recovered_after_s.is_some_and(|rto| rto <= target);
     let mut facts = vec![match timeline.recovered_after_s {
@@ -441,6 +435,16 @@ pub async fn recovers_within(
     }];
     facts.push(timeline.summary());
     judge_endpoint(world, "failover.rto", name, passed, facts)
+}
+
+/// A step's target in seconds: the figure it states, else the profile's
+/// RTO (`within the profile's RTO`).
+pub(super) fn target_seconds(world: &GoliveWorld, stated: &str) -> Result<f64, StepFailure> {
+    if stated.is_empty() {
+        Ok(f64::from(world.profile.rto_seconds))
+    } else {
+        stated.parse().map_err(|_| could_not("not a number"))
+    }
 }
 
 /// `no acknowledged write to "ENDPOINT" is lost`.

@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::super::failover::{await_steady_window, could_not, require_permission, start_clock};
+use super::super::failover::{
+    await_steady_window, could_not, require_permission, start_clock, target_seconds,
+};
 use super::super::runtime::{conclude, observation};
 use super::super::{GoliveWorld, StepFailure};
 use super::workload;
@@ -149,13 +151,7 @@ pub async fn replacement_ready_within(
     world: &mut GoliveWorld,
     arguments: &[String],
 ) -> Result<(), StepFailure> {
-    let target = if arguments[1].is_empty() {
-        f64::from(world.profile.rto_seconds)
-    } else {
-        arguments[1]
-            .parse()
-            .map_err(|_| could_not("not a number"))?
-    };
+    let target = target_seconds(world, &arguments[1])?;
     let deleted = world.failover.deleted_pod.as_ref().ok_or_else(|| {
         could_not(format!(
             "no pod of {} was deleted in this scenario (When a pod of \"{}\" is deleted)",
