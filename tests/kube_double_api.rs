@@ -1833,27 +1833,30 @@ fn object_of<K>(event: &WatchEvent<K>) -> Option<&K> {
 
 /// Reads a watch until `done` holds on the events so far (bookmarks left
 /// out) or the server ends it.
-async fn watch_until<K>(
+fn watch_until<K>(
     api: &Api<K>,
-    params: &WatchParams,
+    params: WatchParams,
     version: &str,
-    done: impl Fn(&[WatchEvent<K>]) -> bool,
-) -> Vec<WatchEvent<K>>
+    done: impl Fn(&[WatchEvent<K>]) -> bool + Send + 'static,
+) -> tokio::task::JoinHandle<Vec<WatchEvent<K>>>
 where
-    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug + 'static,
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
 {
-    let mut stream = api.watch(params, version).await.unwrap().boxed();
-    let mut events = Vec::new();
-    while let Some(event) = stream.try_next().await.unwrap() {
-        if matches!(event, WatchEvent::Bookmark(_)) {
-            continue;
+    let (api, version) = (api.clone(), version.to_string());
+    tokio::spawn(async move {
+        let mut stream = api.watch(&params, &version).await.unwrap().boxed();
+        let mut events = Vec::new();
+        while let Some(event) = stream.try_next().await.unwrap() {
+            if matches!(event, WatchEvent::Bookmark(_)) {
+                continue;
+            }
+            events.push(event);
+            if done(&events) {
+                break;
+            }
         }
-        events.push(event);
-        if done(&events) {
-            break;
-        }
-    }
-    events
+        events
+    })
 }
 
 /// The events of one pod, in order.
@@ -1903,35 +1906,26 @@ async fn a_deleted_pod_of_a_replica_set_is_replaced() {
     let victim = before[1].clone();
     let node = node_of(&double, &victim);
     let pod_watch = {
-        let pods = pods.clone();
         let params = WatchParams::default().labels("app=factory-api").timeout(8);
-        let from = from.clone();
         let before = before.clone();
-        tokio::spawn(async move {
-            watch_until(&pods, &params, &from, |events| {
-                events.iter().any(|e| {
-                    matches!(e, WatchEvent::Modified(p)
+        watch_until(&pods, params, &from, move |events| {
+            events.iter().any(|e| {
+                matches!(e, WatchEvent::Modified(p)
                         if !before.contains(p.metadata.name.as_ref().unwrap())
                             && pod_state(p).contains("+ready"))
-                })
             })
-            .await
         })
     };
     let deployment_watch = {
-        let deployments = deployments.clone();
         let params = WatchParams::default()
             .fields("metadata.name=factory-api")
             .timeout(8);
-        tokio::spawn(async move {
-            watch_until(&deployments, &params, &from, |events| {
-                events.len() > 1
-                    && events
-                        .last()
-                        .and_then(object_of)
-                        .is_some_and(|d| d.status.as_ref().unwrap().ready_replicas == Some(3))
-            })
-            .await
+        watch_until(&deployments, params, &from, move |events| {
+            events.len() > 1
+                && events
+                    .last()
+                    .and_then(object_of)
+                    .is_some_and(|d| d.status.as_ref().unwrap().ready_replicas == Some(3))
         })
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -2082,34 +2076,25 @@ async fn a_deleted_stateful_set_pod_comes_back_under_its_name() {
     let old = pods.get("postgres-1").await.unwrap();
     let node = old.spec.clone().unwrap().node_name.unwrap();
     let pod_watch = {
-        let pods = pods.clone();
         let params = WatchParams::default()
             .fields("metadata.name=postgres-1")
             .timeout(8);
-        let from = from.clone();
-        tokio::spawn(async move {
-            watch_until(&pods, &params, &from, |events| {
-                events.iter().any(|e| {
+        watch_until(&pods, params, &from, move |events| {
+            events.iter().any(|e| {
                     matches!(e, WatchEvent::Modified(p) if p.metadata.deletion_timestamp.is_none() && pod_state(p).contains("+ready"))
                 })
-            })
-            .await
         })
     };
     let set_watch = {
-        let sets = sets.clone();
         let params = WatchParams::default()
             .fields("metadata.name=postgres")
             .timeout(8);
-        tokio::spawn(async move {
-            watch_until(&sets, &params, &from, |events| {
-                events.len() > 1
-                    && events
-                        .last()
-                        .and_then(object_of)
-                        .is_some_and(|s| s.status.as_ref().unwrap().ready_replicas == Some(3))
-            })
-            .await
+        watch_until(&sets, params, &from, move |events| {
+            events.len() > 1
+                && events
+                    .last()
+                    .and_then(object_of)
+                    .is_some_and(|s| s.status.as_ref().unwrap().ready_replicas == Some(3))
         })
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -2225,32 +2210,23 @@ async fn a_deleted_daemon_set_pod_is_replaced_on_its_node_once_gone() {
         .clone();
     let from = resource_version(&pods).await;
     let pod_watch = {
-        let pods = pods.clone();
         let params = WatchParams::default().labels("app=node-agent").timeout(8);
-        let from = from.clone();
-        tokio::spawn(async move {
-            watch_until(&pods, &params, &from, |events| {
-                events.iter().any(|e| {
+        watch_until(&pods, params, &from, move |events| {
+            events.iter().any(|e| {
                     matches!(e, WatchEvent::Modified(p) if p.metadata.deletion_timestamp.is_none() && pod_state(p).contains("+ready"))
                 })
-            })
-            .await
         })
     };
     let ds_watch = {
         let params = WatchParams::default()
             .fields("metadata.name=node-agent")
             .timeout(8);
-        let daemon_sets = daemon_sets.clone();
-        tokio::spawn(async move {
-            watch_until(&daemon_sets, &params, &from, |events| {
-                events.len() > 1
-                    && events
-                        .last()
-                        .and_then(object_of)
-                        .is_some_and(|d| d.status.as_ref().unwrap().number_ready == 3)
-            })
-            .await
+        watch_until(&daemon_sets, params, &from, move |events| {
+            events.len() > 1
+                && events
+                    .last()
+                    .and_then(object_of)
+                    .is_some_and(|d| d.status.as_ref().unwrap().number_ready == 3)
         })
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -2353,15 +2329,11 @@ async fn replacements_of_a_broken_workload_crash_loop_and_never_become_ready() {
     let before = double.with_cluster(|c| c.pod_names_of(NS, "factory-api"));
     let from = resource_version(&pods).await;
     let watch = {
-        let pods = pods.clone();
         let params = WatchParams::default().labels("app=factory-api").timeout(8);
-        tokio::spawn(async move {
-            watch_until(&pods, &params, &from, |events| {
-                events.iter().any(|e| {
-                    object_of(e).is_some_and(|p| pod_state(p).contains("CrashLoopBackOff"))
-                })
-            })
-            .await
+        watch_until(&pods, params, &from, move |events| {
+            events
+                .iter()
+                .any(|e| object_of(e).is_some_and(|p| pod_state(p).contains("CrashLoopBackOff")))
         })
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -2475,15 +2447,11 @@ async fn pods_created_through_the_api_are_scheduled_run_and_deleted_for_good() {
             .to_string()
     });
     let watch = {
-        let pods = pods.clone();
         let params = WatchParams::default()
             .fields("metadata.name=debug")
             .timeout(8);
-        tokio::spawn(async move {
-            watch_until(&pods, &params, &from, |events| {
-                matches!(events.last(), Some(WatchEvent::Deleted(_)))
-            })
-            .await
+        watch_until(&pods, params, &from, move |events| {
+            matches!(events.last(), Some(WatchEvent::Deleted(_)))
         })
     };
     let debug: Pod = serde_json::from_value(json!({
@@ -2684,17 +2652,13 @@ async fn network_probe_pods_report_what_the_policies_allow() {
     ];
     let from = resource_version(&pods).await;
     let watch = {
-        let pods = pods.clone();
         let params = WatchParams::default()
             .labels("golive.dev/probe=network,app=worker")
             .timeout(8);
-        tokio::spawn(async move {
-            watch_until(&pods, &params, &from, |events| {
-                events
-                    .iter()
-                    .any(|e| object_of(e).is_some_and(|p| pods_phase(p) == "Succeeded"))
-            })
-            .await
+        watch_until(&pods, params, &from, move |events| {
+            events
+                .iter()
+                .any(|e| object_of(e).is_some_and(|p| pods_phase(p) == "Succeeded"))
         })
     };
     let worker = pods
@@ -3169,18 +3133,20 @@ async fn port_forwards_reach_what_serves_the_pod() {
     pods.delete(&names[0], &DeleteParams::default())
         .await
         .unwrap();
+    let known = names.clone();
     let events = watch_until(
         &pods,
-        &WatchParams::default().labels("app=factory-api").timeout(8),
+        WatchParams::default().labels("app=factory-api").timeout(8),
         &from,
-        |events| {
+        move |events| {
             events.iter().any(|e| {
                 matches!(e, WatchEvent::Modified(p)
-                    if !names.contains(p.metadata.name.as_ref().unwrap()) && pods_phase(p) == "Running")
+                    if !known.contains(p.metadata.name.as_ref().unwrap()) && pods_phase(p) == "Running")
             })
         },
     )
-    .await;
+    .await
+    .unwrap();
     let replacement = events
         .iter()
         .filter_map(object_of)
@@ -3435,15 +3401,16 @@ async fn exec_runs_scripted_commands_in_running_containers() {
         .unwrap();
     let events = watch_until(
         &pods,
-        &WatchParams::default().labels("app=worker").timeout(8),
+        WatchParams::default().labels("app=worker").timeout(8),
         &from,
-        |events| {
+        move |events| {
             events
                 .iter()
                 .any(|e| object_of(e).is_some_and(|p| pod_state(p).contains("CrashLoopBackOff")))
         },
     )
-    .await;
+    .await
+    .unwrap();
     let crashing = events
         .iter()
         .filter_map(object_of)
@@ -3665,15 +3632,16 @@ async fn streams_speak_the_kubelet_protocols_to_a_v4_client() {
         .unwrap();
     let events = watch_until(
         &pods,
-        &WatchParams::default().labels("app=redis").timeout(8),
+        WatchParams::default().labels("app=redis").timeout(8),
         &from,
-        |events| {
+        move |events| {
             events
                 .iter()
                 .any(|e| object_of(e).is_some_and(|p| pod_state(p).contains("CrashLoopBackOff")))
         },
     )
-    .await;
+    .await
+    .unwrap();
     let crashing = events
         .iter()
         .filter_map(object_of)

@@ -29,17 +29,28 @@ pub struct Request {
 impl Request {
     /// The first request of a run: the server's version.
     pub fn version() -> Request {
+        Request::new("get", "", "/version", None)
+    }
+
+    /// A request on `resource` of API `group` ("" for the core group), in
+    /// a namespace or (`None`) every namespace or the cluster scope.
+    pub fn new(
+        verb: &'static str,
+        group: &str,
+        resource: &str,
+        namespace: Option<&str>,
+    ) -> Request {
         Request {
-            verb: "get",
-            resource: "/version".into(),
-            group: String::new(),
-            namespace: None,
+            verb,
+            resource: resource.to_string(),
+            group: group.to_string(),
+            namespace: namespace.map(str::to_string),
             name: None,
         }
     }
 
     /// A request on a core-group resource (`pods`, `pods/log`) in a
-    /// namespace.
+    /// namespace, on one object when `name` is given.
     pub fn core(
         verb: &'static str,
         resource: &str,
@@ -47,11 +58,8 @@ impl Request {
         name: Option<&str>,
     ) -> Request {
         Request {
-            verb,
-            resource: resource.to_string(),
-            group: String::new(),
-            namespace: Some(namespace.to_string()),
             name: name.map(str::to_string),
+            ..Request::new(verb, "", resource, Some(namespace))
         }
     }
 
@@ -176,13 +184,7 @@ mod tests {
 
     #[test]
     fn requests_read_as_the_authorizer_names_them() {
-        let list = Request {
-            verb: "list",
-            resource: "deployments".into(),
-            group: "apps".into(),
-            namespace: Some("production".into()),
-            name: None,
-        };
+        let list = Request::new("list", "apps", "deployments", Some("production"));
         assert_eq!(
             list.to_string(),
             "list deployments.apps in namespace production"

@@ -226,10 +226,7 @@ impl WorkloadPods {
         };
         let api: Api<DynamicObject> =
             Api::namespaced_with(self.connection.client.clone(), &self.namespace, &resource);
-        let request = Request {
-            group: group.into(),
-            ..Request::core("list", plural, &self.namespace, None)
-        };
+        let request = Request::new("list", group, plural, Some(&self.namespace));
         let params = if kind == "ReplicaSet" {
             ListParams::default().labels(selector)
         } else {

@@ -215,7 +215,7 @@ async fn namespaces(
 ) -> Result<Vec<Namespace>, InputError> {
     let api: Api<Namespace> = Api::all(connection.client.clone());
     if target.namespaces.is_empty() {
-        let request = request("list", "namespaces", "", None);
+        let request = Request::new("list", "", "namespaces", None);
         let api = &api;
         let all = paged(connection, &request, |params| async move {
             api.list(&params).await
@@ -233,8 +233,10 @@ async fn namespaces(
     }
     let mut found = Vec::new();
     for name in target.namespaces.iter().filter(|n| target.includes(n)) {
-        let mut request = request("get", "namespaces", "", None);
-        request.name = Some(name.clone());
+        let request = Request {
+            name: Some(name.clone()),
+            ..Request::new("get", "", "namespaces", None)
+        };
         match timed(connection, &request, api.get_opt(name)).await? {
             Some(namespace) => found.push(namespace),
             None => {
@@ -259,7 +261,7 @@ async fn discover(connection: &Connection) -> Result<Vec<Served<'static>>, Input
         .run()
         .await
         .map_err(|e| {
-            let request = request("get", "/apis", "", None);
+            let request = Request::new("get", "", "/apis", None);
             InputError::new(
                 connection.place(),
                 failure::describe(&e, &request, connection),
@@ -321,10 +323,10 @@ async fn read_kind(
             }
             None => Api::all_with(connection.client.clone(), &kind.resource),
         };
-        let request = request(
+        let request = Request::new(
             "list",
-            &kind.resource.plural,
             &kind.resource.group,
+            &kind.resource.plural,
             namespace,
         );
         let read = match kind.wanted.contents {
@@ -429,16 +431,6 @@ async fn timed<T>(
         .call(request, call)
         .await
         .map_err(|message| InputError::new(connection.place(), message))
-}
-
-fn request(verb: &'static str, resource: &str, group: &str, namespace: Option<&str>) -> Request {
-    Request {
-        verb,
-        resource: resource.to_string(),
-        group: group.to_string(),
-        namespace: namespace.map(str::to_string),
-        name: None,
-    }
 }
 
 /// An object of a list as a document: list items carry no apiVersion and

@@ -57,6 +57,9 @@ pub async fn policies_enforced(world: &mut GoliveWorld, _: &[String]) -> Result<
     let mut probed = 0;
     for namespace in namespaces {
         let destinations = destinations(&connection, inventory, namespace).await?;
+        if destinations.is_empty() {
+            continue;
+        }
         // Sources: every workload's pod labels, and a pod of no workload.
         // A DaemonSet or a bare ReplicaSet would adopt a pod carrying its
         // labels (and scale a real pod away): those are not sources.
@@ -80,7 +83,8 @@ pub async fn policies_enforced(world: &mut GoliveWorld, _: &[String]) -> Result<
             })
             .collect();
         sources.push(("a pod of no workload".into(), &no_labels));
-        let mut namespace_facts: Vec<String> = adopting
+        // Said with the probe of no workload's labels, or with the verdict.
+        let not_sources: Vec<String> = adopting
             .iter()
             .map(|w| {
                 format!(
@@ -166,6 +170,9 @@ pub async fn policies_enforced(world: &mut GoliveWorld, _: &[String]) -> Result<
                     ),
                 });
             }
+            if labels.is_empty() {
+                facts.extend(not_sources.iter().cloned());
+            }
             observations.push(observation("network.enforced", subject, passed, facts));
         }
         netprobe::sweep(&connection, namespace, &run_id)
@@ -173,21 +180,13 @@ pub async fn policies_enforced(world: &mut GoliveWorld, _: &[String]) -> Result<
             .map_err(could_not)?;
         // Refusals prove nothing when nothing connects at all.
         if connected_allowed == 0 {
-            namespace_facts.push(
-                "no allowed path connected: a network that refuses everything would look the same"
-                    .into(),
-            );
             return Err(could_not(format!(
-                "{namespace}: cannot tell enforced policies from a broken network: {}",
-                namespace_facts.join("; ")
+                "{namespace}: cannot tell enforced policies from a broken network: no allowed path connected{}",
+                not_sources
+                    .iter()
+                    .map(|n| format!("; {n}"))
+                    .collect::<String>()
             )));
-        }
-        if let Some(first) = observations
-            .iter_mut()
-            .rev()
-            .find(|o| o.subject.ends_with(&format!(" in {namespace}")))
-        {
-            first.facts.extend(namespace_facts);
         }
     }
     if probed == 0 {
