@@ -26,6 +26,7 @@ const POLL: Duration = Duration::from_millis(200);
 pub struct DeletedPod {
     pods: WorkloadPods,
     name: String,
+    at: Instant,
     progress: Arc<Mutex<Replacement>>,
     follower: tokio::task::JoinHandle<()>,
 }
@@ -138,6 +139,7 @@ pub async fn delete_pod(world: &mut GoliveWorld, arguments: &[String]) -> Result
     world.failover.deleted_pod = Some(DeletedPod {
         pods,
         name: victim,
+        at,
         progress,
         follower,
     });
@@ -160,18 +162,13 @@ pub async fn replacement_ready_within(
     })?;
     let limit = Duration::try_from_secs_f64(target)
         .map_err(|_| could_not(format!("{target} s is not a duration")))?;
-    let disrupted = world
-        .failover
-        .disruption
-        .as_ref()
-        .map_or_else(Instant::now, |(at, _)| *at);
     let seen = loop {
         let seen = deleted
             .progress
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        if seen.restored.is_some() || disrupted.elapsed() >= limit {
+        if seen.restored.is_some() || deleted.at.elapsed() >= limit {
             break seen;
         }
         tokio::time::sleep(POLL).await;
