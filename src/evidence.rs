@@ -103,4 +103,11 @@ impl CheckOutcome {
     pub fn passed(&self) -> bool {
         self.active_findings().next().is_none()
     }
+
+    /// Why this check had nothing to judge (when it evaluated nothing):
+    /// `ingress.tls: no Ingress in scope`.
+    pub fn nothing_to_judge(&self) -> String {
+        let subjects = crate::checks::find(self.check).map_or("subject", |c| c.meta.judges);
+        format!("{}: no {subjects} in scope", self.check)
+    }
 }

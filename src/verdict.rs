@@ -2,6 +2,8 @@
 //! 0 READY, 1 NOT READY, 2 COULD NOT EVALUATE. "Could not evaluate" wins over
 //! everything: bad input, an undefined step, an interrupted run or a run
 //! that evaluated nothing must never look like READY or like a failed check.
+//! Items that had nothing to judge (`not applicable`) neither pass nor fail;
+//! a run where every item is not applicable judged nothing.
 
 use serde::Serialize;
 
@@ -18,9 +20,12 @@ pub enum Verdict {
 impl Verdict {
     pub fn of(record: &RunRecord) -> Verdict {
         let statuses: Vec<Status> = record.scenarios().map(|(_, s)| s.status).collect();
+        let judged_something = statuses
+            .iter()
+            .any(|s| matches!(s, Status::Passed | Status::Failed));
         if record.interrupted
             || !record.input_errors.is_empty()
-            || statuses.is_empty()
+            || !judged_something
             || statuses
                 .iter()
                 .any(|s| matches!(s, Status::CouldNotEvaluate | Status::NotEvaluated))

@@ -58,6 +58,7 @@ pub static REPLICAS: Check = Check {
     meta: CheckMeta {
         id: "availability.replicas",
         title: "Every workload runs the profile's minimum number of replicas",
+        judges: "long-running workload with a replica count",
         severity: Severity::High,
         rationale: "A single replica is a single point of failure: a node failure, an eviction, an OOM kill or a \
                     rollout takes the service down until a new pod is scheduled and ready.",
@@ -95,6 +96,7 @@ pub static PDB: Check = Check {
     meta: CheckMeta {
         id: "availability.pdb",
         title: "Every replicated workload is protected by exactly one PodDisruptionBudget",
+        judges: "replicated workload",
         severity: Severity::High,
         rationale: "Without a PodDisruptionBudget a node drain or cluster upgrade may evict every replica at \
                     once; with several, the eviction API refuses to evict the pods at all and drains hang.",
@@ -139,6 +141,7 @@ pub static PDB_DRAIN: Check = Check {
     meta: CheckMeta {
         id: "availability.pdb-drain",
         title: "No PodDisruptionBudget blocks node drains",
+        judges: "PodDisruptionBudget",
         severity: Severity::High,
         rationale: "A budget that allows no eviction (minAvailable equal to the replicas, maxUnavailable 0) \
                     makes every node drain hang: cluster upgrades and node replacements stall until someone \
@@ -188,6 +191,7 @@ pub static HPA_REQUIRED: Check = Check {
     meta: CheckMeta {
         id: "availability.hpa-required",
         title: "Workloads that serve users are scaled by a HorizontalPodAutoscaler",
+        judges: "workload the profile requires an autoscaler for",
         severity: Severity::Medium,
         rationale: "A fixed replica count sized for a normal day saturates on a traffic peak: latency climbs, \
                     probes time out and pods are restarted just when they are most needed.",
@@ -234,6 +238,7 @@ pub static HPA_TARGET: Check = Check {
     meta: CheckMeta {
         id: "availability.hpa-target",
         title: "Every HorizontalPodAutoscaler targets a workload that exists",
+        judges: "HorizontalPodAutoscaler",
         severity: Severity::High,
         rationale: "An autoscaler whose scaleTargetRef names a workload that does not exist (a typo, a renamed \
                     Deployment, a wrong apiVersion) scales nothing: the team believes the service absorbs peaks \
@@ -272,6 +277,7 @@ pub static HPA_RANGE: Check = Check {
     meta: CheckMeta {
         id: "availability.hpa-range",
         title: "Every HorizontalPodAutoscaler keeps two replicas and has room to scale",
+        judges: "HorizontalPodAutoscaler",
         severity: Severity::High,
         rationale: "An autoscaler allowed down to one replica recreates the single point of failure at night, \
                     when traffic is low; one whose maxReplicas does not exceed minReplicas can never add a pod.",
@@ -320,6 +326,7 @@ pub static HPA_METRICS: Check = Check {
     meta: CheckMeta {
         id: "availability.hpa-metrics",
         title: "Every HorizontalPodAutoscaler scales on CPU or memory",
+        judges: "HorizontalPodAutoscaler",
         severity: Severity::Medium,
         rationale: "An autoscaler driven only by custom, object or external metrics stops scaling when the \
                     metrics adapter or the exporter behind it fails, and pods saturate their CPU or memory \
@@ -351,6 +358,7 @@ pub static SPREAD: Check = Check {
     meta: CheckMeta {
         id: "availability.spread",
         title: "The replicas of every workload are spread across nodes or zones",
+        judges: "workload with more than one replica",
         severity: Severity::Medium,
         rationale: "The scheduler may place every replica on the same node or in the same zone: one node \
                     failure or zone outage then takes all of them down at once, and the replica count protects \
@@ -384,6 +392,7 @@ pub static ROLLING_UPDATE: Check = Check {
     meta: CheckMeta {
         id: "availability.rolling-update",
         title: "Rollouts never stop a pod before its replacement is ready",
+        judges: "Deployment, StatefulSet or DaemonSet",
         severity: Severity::High,
         rationale: "Recreate stops every pod before starting the new version, and a rolling update with \
                     maxUnavailable above 0 (25 % by default) removes serving capacity before the new pods are \

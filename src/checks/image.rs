@@ -15,6 +15,7 @@ pub static TAG: Check = Check {
     meta: CheckMeta {
         id: "image.tag",
         title: "Every container image is pinned to a version",
+        judges: "container",
         severity: Severity::High,
         rationale: "An image without a tag, or tagged latest, changes whenever someone pushes: a pod rescheduled \
                     tomorrow runs code nobody reviewed or tested, replicas run different versions, and rolling \
@@ -45,6 +46,7 @@ pub static PULL_POLICY: Check = Check {
     meta: CheckMeta {
         id: "image.pull-policy",
         title: "Every image pull policy fits its tag",
+        judges: "container",
         severity: Severity::Medium,
         rationale: "With imagePullPolicy Never, a node that does not already hold the image cannot start the pod; \
                     with IfNotPresent on a latest or missing tag, each node runs whichever version it pulled last, \

@@ -33,6 +33,7 @@ pub static TLS: Check = Check {
     meta: CheckMeta {
         id: "ingress.tls",
         title: "Every host an Ingress serves is covered by TLS",
+        judges: "Ingress host",
         severity: Severity::Critical,
         rationale: "A host without a TLS entry is served in clear text: credentials, session cookies and personal \
                     data cross the internet readable and modifiable by anyone on the path. A TLS entry without a \
@@ -65,6 +66,7 @@ pub static HTTPS_REDIRECT: Check = Check {
     meta: CheckMeta {
         id: "ingress.https-redirect",
         title: "Plain HTTP is redirected to HTTPS",
+        judges: "Ingress",
         severity: Severity::High,
         rationale: "Users and links still arrive over http://. Without a redirect they are served in clear text \
                     (and a first request in clear text is enough to steal a session cookie or inject content).",
@@ -96,6 +98,7 @@ pub static RATE_LIMIT: Check = Check {
     meta: CheckMeta {
         id: "ingress.rate-limit",
         title: "Rate limiting is configured on every Ingress",
+        judges: "Ingress",
         severity: Severity::High,
         rationale: "Without a rate limit one client (a scraper, a retry storm, a credential-stuffing bot) can use \
                     all the capacity of the service and take it down for everyone.",
@@ -122,6 +125,7 @@ pub static CERTIFICATE: Check = Check {
     meta: CheckMeta {
         id: "ingress.certificate",
         title: "Every TLS certificate an Ingress uses is provided and renewed",
+        judges: "Ingress TLS certificate",
         severity: Severity::High,
         rationale: "A TLS entry naming a Secret nobody provides makes the controller serve its default, untrusted \
                     certificate; a certificate copied by hand expires silently. cert-manager issues and renews \
@@ -167,6 +171,7 @@ pub static BACKEND: Check = Check {
     meta: CheckMeta {
         id: "ingress.backend",
         title: "Every Ingress backend is an existing Service port",
+        judges: "Ingress backend",
         severity: Severity::Critical,
         rationale: "A backend naming a Service or port that does not exist answers 503 to every request on that \
                     path: the release is unreachable although every pod is healthy.",

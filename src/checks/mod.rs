@@ -55,6 +55,10 @@ impl std::fmt::Display for Severity {
 pub struct CheckMeta {
     pub id: &'static str,
     pub title: &'static str,
+    /// What the rule judges, singular (`container`, `Ingress host`): when
+    /// it finds none in scope, the item is not applicable, "no {judges} in
+    /// scope".
+    pub judges: &'static str,
     pub severity: Severity,
     pub rationale: &'static str,
     pub remediation: &'static str,
@@ -224,6 +228,12 @@ impl<'a> Scope<'a> {
                 .workload_namespaces
                 .as_ref()
                 .is_none_or(|namespaces| namespaces.contains(&namespace))
+    }
+
+    /// Whether any object of the inventory is in scope (workload or not).
+    pub fn admits_anything(&self) -> bool {
+        let narrowed_to_workloads = self.is_narrowed();
+        !narrowed_to_workloads && self.inventory.objects().any(|o| self.admits_object(o))
     }
 
     /// The workloads the scenario is about in one namespace.

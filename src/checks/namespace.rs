@@ -21,6 +21,7 @@ pub static POD_SECURITY: Check = Check {
     meta: CheckMeta {
         id: "namespace.pod-security",
         title: "Every namespace enforces the profile's Pod Security Standard",
+        judges: "namespace",
         severity: Severity::High,
         rationale: "Without an enforced Pod Security Standard the API server admits any pod into the namespace: \
                     privileged containers, host namespaces and host paths, root users. One careless manifest or \

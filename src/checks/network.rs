@@ -43,6 +43,7 @@ pub static POLICY: Check = Check {
     meta: CheckMeta {
         id: "network.policy",
         title: "Every workload's pods are isolated by NetworkPolicies for incoming and outgoing traffic",
+        judges: "workload",
         severity: Severity::High,
         rationale: "A pod that no NetworkPolicy selects accepts connections from every pod of the cluster and \
                     can open connections anywhere: one compromised or misbehaving pod reaches it, and it reaches \
@@ -88,6 +89,7 @@ pub static DEFAULT_DENY: Check = Check {
     meta: CheckMeta {
         id: "network.default-deny",
         title: "Every namespace denies all traffic by default",
+        judges: "namespace",
         severity: Severity::Medium,
         rationale: "Without a default deny, every pod added to the namespace later (a new service, a debug pod, a \
                     chart dependency) is open in both directions until someone remembers to write its policy.",
@@ -143,6 +145,7 @@ pub static DNS_EGRESS: Check = Check {
     meta: CheckMeta {
         id: "network.dns-egress",
         title: "Pods restricted in egress can still resolve DNS names",
+        judges: "workload with restricted egress",
         severity: Severity::High,
         rationale: "Once a pod is isolated for Egress, DNS lookups are dropped unless a rule allows them: every \
                     connection by name (Services, databases, external APIs) fails and the application cannot \
@@ -186,6 +189,7 @@ pub static INGRESS_OPEN: Check = Check {
     meta: CheckMeta {
         id: "network.ingress-open",
         title: "No NetworkPolicy admits traffic from everywhere",
+        judges: "NetworkPolicy ingress rule",
         severity: Severity::High,
         rationale: "An ingress rule without `from`, from ipBlock 0.0.0.0/0 or ::/0, or from namespaceSelector: {} \
                     without a pod restriction lets every pod of the cluster (and, for the first two, every \
@@ -230,6 +234,7 @@ pub static NO_INTERNET_EGRESS: Check = Check {
     meta: CheckMeta {
         id: "network.no-internet-egress",
         title: "Databases and caches cannot reach the internet",
+        judges: "data store workload",
         severity: Severity::High,
         rationale: "A database or cache that can open connections to the internet is one command away from \
                     shipping its whole content out (and an attacker in it can fetch tools); it only ever needs \

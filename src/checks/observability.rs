@@ -26,6 +26,7 @@ pub static SCRAPE: Check = Check {
     meta: CheckMeta {
         id: "observability.scrape",
         title: "Every API workload is scraped by Prometheus",
+        judges: "workload exposed by a Service",
         severity: Severity::High,
         rationale: "Without metrics nobody sees error rates, latency or saturation: incidents are reported by \
                     users, alerts cannot fire and capacity cannot be planned.",
@@ -57,6 +58,7 @@ pub static ALERTS: Check = Check {
     meta: CheckMeta {
         id: "observability.alerts",
         title: "Critical alerts are configured for every API",
+        judges: "workload exposed by a Service",
         severity: Severity::High,
         rationale: "Metrics nobody watches do not shorten an outage: without alerts on a service that is down, \
                     failing, slow or crash-looping, the team learns about incidents from users.",

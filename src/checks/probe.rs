@@ -17,6 +17,7 @@ pub static LIVENESS: Check = Check {
     meta: CheckMeta {
         id: "probe.liveness",
         title: "Every container has a liveness probe",
+        judges: "long-running container",
         severity: Severity::High,
         rationale: "Without a liveness probe a deadlocked or hung process keeps its pod Running forever: \
                     Kubernetes never restarts it and users get timeouts until someone notices.",
@@ -43,6 +44,7 @@ pub static READINESS: Check = Check {
     meta: CheckMeta {
         id: "probe.readiness",
         title: "Every container that receives traffic has a readiness probe",
+        judges: "long-running container",
         severity: Severity::High,
         rationale: "A Service sends requests to a pod as soon as its containers start unless a readiness probe \
                     says otherwise: during rollouts, restarts and dependency outages users hit pods that cannot answer.",
@@ -88,6 +90,7 @@ pub static DISTINCT: Check = Check {
     meta: CheckMeta {
         id: "probe.distinct",
         title: "Liveness and readiness probes are not the same check",
+        judges: "container with both probes",
         severity: Severity::Medium,
         rationale: "When liveness repeats readiness, a dependency outage (database down) fails liveness too and \
                     Kubernetes restarts every replica at once, turning a degraded service into a full outage.",
@@ -119,6 +122,7 @@ pub static PORT: Check = Check {
     meta: CheckMeta {
         id: "probe.port",
         title: "Every probe targets a port the container declares",
+        judges: "probe on a port",
         severity: Severity::Critical,
         rationale: "A probe on a port name the container does not define never succeeds (the pod is never ready, or \
                     is restarted in a loop); a probe on a number the container does not listen on fails the same way.",

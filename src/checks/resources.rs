@@ -35,6 +35,7 @@ pub static CPU_REQUESTS: Check = Check {
     meta: CheckMeta {
         id: "resources.cpu-requests",
         title: "Every container requests CPU",
+        judges: "container",
         severity: Severity::High,
         rationale: "The scheduler places pods by their requests: a container that requests no CPU is packed onto \
                     nodes that are already busy and gets almost no CPU time under contention, so latency climbs \
@@ -49,6 +50,7 @@ pub static MEMORY_REQUESTS: Check = Check {
     meta: CheckMeta {
         id: "resources.memory-requests",
         title: "Every container requests memory",
+        judges: "container",
         severity: Severity::High,
         rationale: "A container that requests no memory is scheduled onto nodes without room for it; when the node \
                     runs short, the kubelet evicts such pods first and the service loses replicas at random.",
@@ -62,6 +64,7 @@ pub static CPU_LIMITS: Check = Check {
     meta: CheckMeta {
         id: "resources.cpu-limits",
         title: "Every container limits its CPU",
+        judges: "container",
         severity: Severity::Medium,
         rationale: "A container without a CPU limit can use every idle core of its node and slows down its \
                     neighbours; the pod cannot be in the Guaranteed QoS class. Limits too low throttle the \
@@ -76,6 +79,7 @@ pub static MEMORY_LIMITS: Check = Check {
     meta: CheckMeta {
         id: "resources.memory-limits",
         title: "Every container limits its memory",
+        judges: "container",
         severity: Severity::High,
         rationale: "A container without a memory limit can grow until the node runs out of memory: the kernel then \
                     kills processes of other pods, and a single leak takes down unrelated services.",
@@ -89,6 +93,7 @@ pub static LIMITS_COVER_REQUESTS: Check = Check {
     meta: CheckMeta {
         id: "resources.limits-cover-requests",
         title: "Every CPU and memory limit is at least the matching request",
+        judges: "container with requests and limits",
         severity: Severity::High,
         rationale: "The API server rejects a pod whose limit is below its request: the Deployment (or Job, \
                     StatefulSet...) is accepted but creates no pod, and the rollout stalls on release day.",

@@ -52,6 +52,7 @@ pub static ROLLOUT: Check = Check {
     meta: CheckMeta {
         id: "runtime.rollout",
         title: "Every rollout is complete",
+        judges: "workload with a rollout status",
         severity: Severity::High,
         rationale: "A rollout still in progress, stalled past its deadline or not yet seen by its controller \
                     means the version checked is not the version serving: some replicas run the old template, \
@@ -88,6 +89,7 @@ pub static PODS_READY: Check = Check {
     meta: CheckMeta {
         id: "runtime.pods-ready",
         title: "Every pod of every workload is Ready",
+        judges: "pod",
         severity: Severity::High,
         rationale: "A pod that is not Ready receives no traffic: the service runs with less capacity than \
                     planned, and the reason (failing readiness probe, unschedulable pod) is usually a defect \
@@ -142,6 +144,7 @@ pub static CRASH_LOOP: Check = Check {
     meta: CheckMeta {
         id: "runtime.crash-loop",
         title: "No container is crash-looping or failing to start",
+        judges: "container status",
         severity: Severity::Critical,
         rationale: "A container in CrashLoopBackOff, or one that cannot pull its image or read its \
                     configuration, never serves: the rollout cannot finish and the pod's share of the traffic \
@@ -185,6 +188,7 @@ pub static RESTARTS: Check = Check {
     meta: CheckMeta {
         id: "runtime.restarts",
         title: "No container restarts more often than the profile allows",
+        judges: "container status",
         severity: Severity::Medium,
         rationale: "Restarts are crashes, OOM kills or failed liveness probes that recovered: each one dropped \
                     requests, and a count that keeps growing under staging load will grow in production.",
@@ -223,6 +227,7 @@ pub static NON_ROOT: Check = Check {
     meta: CheckMeta {
         id: "runtime.non-root",
         title: "Every process really runs as a non-root user",
+        judges: "running container",
         severity: Severity::High,
         rationale: "What runs can differ from what was rendered: an edited Deployment, a mutating webhook, an \
                     image whose USER changed. The kubelet reports the user each container's process runs as \
@@ -303,6 +308,7 @@ pub static SPREAD: Check = Check {
     meta: CheckMeta {
         id: "runtime.spread",
         title: "Replicas really run on distinct nodes and zones",
+        judges: "scheduled replicated workload",
         severity: Severity::Medium,
         rationale: "Anti-affinity and topology spread constraints that are only preferred (or ScheduleAnyway) \
                     let the scheduler stack replicas on one node or zone when it is short of room: one node \

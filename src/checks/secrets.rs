@@ -23,6 +23,7 @@ pub static LITERAL_CREDENTIALS: Check = Check {
     meta: CheckMeta {
         id: "secrets.literal-credentials",
         title: "No credential is written in clear in a manifest",
+        judges: "environment variable or Secret",
         severity: Severity::Critical,
         rationale: "A password, token or key written as an env value or in a ConfigMap is readable by anyone who \
                     can read the repository, the chart, `kubectl describe` or the audit log; it cannot be rotated \
@@ -71,6 +72,7 @@ pub static REFERENCES: Check = Check {
     meta: CheckMeta {
         id: "secrets.references",
         title: "Every Secret a workload uses exists, with the keys it reads",
+        judges: "Secret reference",
         severity: Severity::Critical,
         rationale: "A pod that reads a Secret (or a key of it) that does not exist never starts: it stays in \
                     CreateContainerConfigError or ContainerCreating, and a rollout that needs it stalls. A missing \

@@ -47,6 +47,7 @@ pub static NON_ROOT: Check = Check {
     meta: CheckMeta {
         id: "security.non-root",
         title: "Every container runs as a non-root user",
+        judges: "container",
         severity: Severity::High,
         rationale: "A process running as root inside the container is root on the node's kernel: any escape bug or \
                     writable host mount turns an application vulnerability into a node compromise.",
@@ -74,6 +75,7 @@ pub static PRIVILEGE_ESCALATION: Check = Check {
     meta: CheckMeta {
         id: "security.privilege-escalation",
         title: "Every container forbids privilege escalation",
+        judges: "container",
         severity: Severity::High,
         rationale: "Unless allowPrivilegeEscalation is false, a process can gain more privileges than its parent \
                     (setuid binaries, file capabilities): an attacker in the container becomes root there.",
@@ -88,6 +90,7 @@ pub static READ_ONLY_ROOT: Check = Check {
     meta: CheckMeta {
         id: "security.read-only-root",
         title: "Every container has a read-only root filesystem",
+        judges: "container",
         severity: Severity::Medium,
         rationale: "A writable root filesystem lets an intruder drop tools and alter binaries or configuration of the \
                     running container, and lets the application fill the node's disk with files nobody sized.",
@@ -101,6 +104,7 @@ pub static CAPABILITIES: Check = Check {
     meta: CheckMeta {
         id: "security.capabilities",
         title: "Every container drops all Linux capabilities",
+        judges: "container",
         severity: Severity::High,
         rationale: "The default capability set of a container runtime (NET_RAW, SETUID, CHOWN, DAC_OVERRIDE...) \
                     allows ARP spoofing and privilege games an application never needs; capabilities such as \
@@ -154,6 +158,7 @@ pub static PRIVILEGED: Check = Check {
     meta: CheckMeta {
         id: "security.privileged",
         title: "No container runs privileged",
+        judges: "container",
         severity: Severity::Critical,
         rationale: "A privileged container has every capability and every device of the node: whoever controls it \
                     controls the node and every pod on it.",
@@ -167,6 +172,7 @@ pub static HOST_NAMESPACES: Check = Check {
     meta: CheckMeta {
         id: "security.host-namespaces",
         title: "No pod shares the node's network, process or IPC namespace",
+        judges: "pod spec",
         severity: Severity::Critical,
         rationale: "hostNetwork exposes every port of the pod on the node and lets it sniff the node's traffic, \
                     bypassing NetworkPolicies; hostPID lets it see and signal every process of the node; hostIPC \
@@ -201,6 +207,7 @@ pub static HOST_PATH: Check = Check {
     meta: CheckMeta {
         id: "security.host-path",
         title: "No pod mounts a directory of the node",
+        judges: "pod spec",
         severity: Severity::High,
         rationale: "A hostPath volume gives the pod the node's files (container runtime socket, kubelet \
                     credentials, logs of other pods): a compromise of the application becomes a compromise of the \
@@ -234,6 +241,7 @@ pub static HOST_PORTS: Check = Check {
     meta: CheckMeta {
         id: "security.host-ports",
         title: "No container binds a port of the node",
+        judges: "container",
         severity: Severity::Medium,
         rationale: "A hostPort opens the port on the node's own address, outside Services and NetworkPolicies, and \
                     lets only one such pod run per node: replicas stay Pending once nodes run out.",
@@ -271,6 +279,7 @@ pub static SECCOMP: Check = Check {
     meta: CheckMeta {
         id: "security.seccomp",
         title: "Every container runs under a seccomp profile",
+        judges: "container",
         severity: Severity::High,
         rationale: "Without a seccomp profile (Unconfined, the kubelet's default) a container may call every system \
                     call of the node's kernel, including the rarely used ones most kernel exploits go through.",
@@ -308,6 +317,7 @@ pub static SERVICE_ACCOUNT_TOKEN: Check = Check {
     meta: CheckMeta {
         id: "security.service-account-token",
         title: "Pods mount a Kubernetes API token only when they use it",
+        judges: "pod spec",
         severity: Severity::Medium,
         rationale: "Kubernetes mounts an API token into every pod unless told not to: an intruder in a pod that \
                     never talks to the API gets credentials to explore the cluster, and any role later bound to the \

@@ -24,6 +24,7 @@ pub static SELECTS: Check = Check {
     meta: CheckMeta {
         id: "service.selects",
         title: "Every Service selects the pods of a workload",
+        judges: "Service with a selector",
         severity: Severity::Critical,
         rationale: "A Service whose selector matches no pod (a typo, a label that is on the Deployment but not \
                     on its pod template, a workload in another namespace) has no endpoints: every request to \
@@ -63,6 +64,7 @@ pub static TARGET_PORT: Check = Check {
     meta: CheckMeta {
         id: "service.target-port",
         title: "Every Service port targets a port of the pods it selects",
+        judges: "Service port",
         severity: Severity::Critical,
         rationale: "A targetPort naming a port the pods do not define leaves the Service without endpoints for \
                     that port; a number the pods do not listen on sends every request to a closed port.",
@@ -102,6 +104,7 @@ pub static REACHABLE: Check = Check {
     meta: CheckMeta {
         id: "service.reachable",
         title: "Every workload that listens on a port is reachable through a Service",
+        judges: "serving workload",
         severity: Severity::Medium,
         rationale: "Pods are replaced on every rollout and reschedule, with new IP addresses: a workload that \
                     declares ports but that no Service selects can only be reached by pod IP, so its clients \

@@ -90,6 +90,7 @@ pub static VALID: Check = Check {
     meta: CheckMeta {
         id: "suppression.valid",
         title: "Every waiver names real checks and containers and says why",
+        judges: "golive.dev/skip waiver",
         severity: Severity::High,
         rationale: "A golive.dev/skip annotation without a reason hides a risk nobody can review; one that names \
                     an unknown check or container (a typo, a renamed check) silently waives nothing, so the team \

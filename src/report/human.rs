@@ -28,6 +28,7 @@ pub fn render(record: &RunRecord, verdict: Verdict, reports: &[PathBuf]) -> Stri
                 Status::Failed => "FAIL",
                 Status::CouldNotEvaluate => "ERR ",
                 Status::NotEvaluated => "--  ",
+                Status::NotApplicable => "n/a ",
             };
             let evaluated: usize = scenario.checks.iter().map(|c| c.evaluated).sum::<usize>()
                 + scenario.observations.len();

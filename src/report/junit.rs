@@ -74,6 +74,11 @@ fn testcase(feature_name: &str, file: &str, name: &str, scenario: &ScenarioRecor
             "not evaluated",
             "the run stopped before this scenario finished",
         ),
+        Status::NotApplicable => TestCaseBuilder::skipped_with_cause(
+            name,
+            "not applicable",
+            scenario.reason.as_deref().unwrap_or("nothing to judge"),
+        ),
     };
     builder.set_classname(feature_name).set_filepath(file);
     // The failover figures (RTO, failed attempts, writes lost), whatever

@@ -18,6 +18,7 @@ pub(super) fn status_label(status: Status) -> &'static str {
         Status::Failed => "❌ failed",
         Status::CouldNotEvaluate => "⚠️ could not evaluate",
         Status::NotEvaluated => "⏸ not evaluated",
+        Status::NotApplicable => "➖ not applicable",
     }
 }
 

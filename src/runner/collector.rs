@@ -120,6 +120,7 @@ impl Collector {
                     line: scenario.position.line,
                     tags,
                     status: Status::NotEvaluated,
+                    reason: None,
                     duration_ms: 0.0,
                     steps: Vec::new(),
                     checks: Vec::new(),
@@ -181,10 +182,37 @@ impl Collector {
                 } else {
                     Status::Passed
                 };
+                if scenario_record.status == Status::Passed {
+                    scenario_record.reason = nothing_to_judge(scenario_record);
+                    if scenario_record.reason.is_some() {
+                        scenario_record.status = Status::NotApplicable;
+                    }
+                }
             }
             _ => {}
         }
     }
+}
+
+/// Why a scenario that passed had nothing to judge: it ran checks, every
+/// one of them evaluated nothing, and it observed nothing on a live system.
+/// `None` when something was judged.
+fn nothing_to_judge(scenario: &ScenarioRecord) -> Option<String> {
+    let judged_nothing = !scenario.checks.is_empty()
+        && scenario
+            .checks
+            .iter()
+            .all(|c| c.evaluated == 0 && c.findings.is_empty())
+        && scenario.observations.is_empty()
+        && scenario.failover.is_empty();
+    judged_nothing.then(|| {
+        let reasons: Vec<String> = scenario
+            .checks
+            .iter()
+            .map(|c| c.nothing_to_judge())
+            .collect();
+        reasons.join("; ")
+    })
 }
 
 /// Events are filed by feature file and scenario line, so the collector

@@ -23,6 +23,10 @@ pub enum Status {
     CouldNotEvaluate,
     /// Never ran: after a failed step, or the run was interrupted.
     NotEvaluated,
+    /// Ran, but its checks had nothing to judge in the target (no Ingress
+    /// for the TLS item, no HPA for the autoscaler items): neither passed
+    /// nor failed. [`ScenarioRecord::reason`] says what was missing.
+    NotApplicable,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -41,6 +45,9 @@ pub struct ScenarioRecord {
     pub line: usize,
     pub tags: Vec<String>,
     pub status: Status,
+    /// Why a `not_applicable` scenario had nothing to judge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     pub duration_ms: f64,
     pub steps: Vec<StepRecord>,
     pub checks: Vec<CheckOutcome>,

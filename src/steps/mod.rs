@@ -122,7 +122,7 @@ pub static STEPS: &[StepDef] = &[
         keyword: Keyword::Given,
         pattern: r"^the workloads of the target$",
         example: "Given the workloads of the target",
-        description: "Looks at every workload of the target (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod). Could not evaluate when the target has none.",
+        description: "Looks at everything the target holds: its workloads (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod, and the pod templates of Argo Rollouts and OpenShift DeploymentConfigs) and the objects the items judge (Ingresses, Services, policies...). Could not evaluate when the target holds no object; an item with nothing to judge is not applicable.",
         validate_arguments: None,
         checks_named: None,
         run: step!(sync scope::all_workloads),

@@ -7,9 +7,12 @@ use crate::model::selector::Selector;
 
 pub fn all_workloads(world: &mut GoliveWorld, _: &[String]) -> Result<(), StepFailure> {
     world.filter = WorkloadFilter::default();
-    if world.run.inventory.workloads().next().is_none() {
+    // A target without workloads (an ingress chart, a platform repository)
+    // is still judged by the items about the objects it holds; an item
+    // with nothing to judge is not applicable.
+    if world.run.inventory.objects().next().is_none() {
         return Err(StepFailure::CouldNotEvaluate(format!(
-            "the target ({}) contains no workload: nothing to evaluate",
+            "the target ({}) contains no object: nothing to evaluate",
             world.run.target
         )));
     }
