@@ -36,7 +36,7 @@ Feature: The service survives node failures, drains, peaks and rollouts
     Then the check "availability.hpa-target" passes
 
   @GL-APP-04
-  Scenario: Every HorizontalPodAutoscaler keeps two replicas and has room to scale
+  Scenario: Every HorizontalPodAutoscaler keeps the profile's minimum of replicas and has room to scale
     Then the check "availability.hpa-range" passes
 
   @GL-APP-04

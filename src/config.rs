@@ -11,6 +11,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
+pub use crate::model::api_versions::KubernetesVersion;
 use crate::source::yaml::{self, Node};
 
 /// The name of the config file looked up in the working directory.
@@ -49,6 +50,15 @@ pub struct Profile {
     /// In a cluster: the image of the pods that test NetworkPolicies (it
     /// needs `sh` and `nc -z`; a mirror of it where registries are closed).
     pub network_probe_image: String,
+    /// The Kubernetes release the manifests are deployed to: objects at an
+    /// API version it no longer serves are findings (`api.removed-version`).
+    pub kubernetes_version: KubernetesVersion,
+    /// Every namespace a workload runs in must be in the target as a
+    /// Namespace object, so that its Pod Security label can be verified.
+    pub require_namespace_objects: bool,
+    /// Services reachable from outside the cluster (LoadBalancer, NodePort)
+    /// must not be how users reach a workload: they need an Ingress with TLS.
+    pub exposed_services_need_ingress: bool,
 }
 
 /// A Pod Security Standards level, from least to most strict.
@@ -115,6 +125,9 @@ struct ProfileOverrides {
     zero_downtime_rollouts: Option<bool>,
     max_restarts: Option<u32>,
     network_probe_image: Option<String>,
+    kubernetes_version: Option<KubernetesVersion>,
+    require_namespace_objects: Option<bool>,
+    exposed_services_need_ingress: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -151,6 +164,9 @@ impl Profile {
             zero_downtime_rollouts: true,
             max_restarts: 3,
             network_probe_image: "busybox:1.36".into(),
+            kubernetes_version: KubernetesVersion::NEWEST_KNOWN,
+            require_namespace_objects: true,
+            exposed_services_need_ingress: true,
         }
     }
 
@@ -162,6 +178,8 @@ impl Profile {
             pod_security_level: PodSecurityLevel::Baseline,
             hpa_required_for: HpaRequirement::None,
             zero_downtime_rollouts: false,
+            require_namespace_objects: false,
+            exposed_services_need_ingress: false,
             ..Profile::production()
         }
     }
@@ -188,7 +206,10 @@ impl Profile {
             hpa_required_for,
             zero_downtime_rollouts,
             max_restarts,
-            network_probe_image
+            network_probe_image,
+            kubernetes_version,
+            require_namespace_objects,
+            exposed_services_need_ingress
         );
     }
 

@@ -41,9 +41,6 @@ pub static CHECKS: &[&Check] = &[
     &ROLLING_UPDATE,
 ];
 
-/// The fewest replicas an autoscaler may scale a workload down to.
-const MIN_AUTOSCALED_REPLICAS: i32 = 2;
-
 const SPREAD_EXPECTED: &str =
     "a topologySpreadConstraint or podAntiAffinity term over nodes or zones selecting its own pods";
 
@@ -276,15 +273,17 @@ pub static HPA_TARGET: Check = Check {
 pub static HPA_RANGE: Check = Check {
     meta: CheckMeta {
         id: "availability.hpa-range",
-        title: "Every HorizontalPodAutoscaler keeps two replicas and has room to scale",
+        title: "Every HorizontalPodAutoscaler keeps the profile's minimum of replicas and has room to scale",
         judges: "HorizontalPodAutoscaler",
         severity: Severity::High,
-        rationale: "An autoscaler allowed down to one replica recreates the single point of failure at night, \
-                    when traffic is low; one whose maxReplicas does not exceed minReplicas can never add a pod.",
-        remediation: "Set minReplicas to at least 2 (it defaults to 1) and maxReplicas above minReplicas, sized \
-                      for the expected peak.",
+        rationale: "An autoscaler allowed below the profile's min_replicas (one replica, at worst) recreates \
+                    the single point of failure at night, when traffic is low; one whose maxReplicas does not \
+                    exceed minReplicas can never add a pod.",
+        remediation: "Set minReplicas to at least the profile's min_replicas (golive.yaml; it defaults to 1) and \
+                      maxReplicas above minReplicas, sized for the expected peak.",
     },
     rule: |scope, evaluation| {
+        let floor = i32::try_from(scope.profile.min_replicas).unwrap_or(i32::MAX);
         for (object, spec) in autoscalers(scope) {
             evaluation.evaluated();
             let min = spec.min_replicas.unwrap_or(1);
@@ -297,14 +296,17 @@ pub static HPA_RANGE: Check = Check {
                     found,
                 });
             };
-            if min < MIN_AUTOSCALED_REPLICAS {
+            if min < floor {
                 let found = match spec.min_replicas {
                     Some(min) => format!("minReplicas {min}"),
                     None => "minReplicas 1 (the default: minReplicas is not set)".into(),
                 };
                 report(
                     "minReplicas",
-                    format!("minReplicas of at least {MIN_AUTOSCALED_REPLICAS}"),
+                    format!(
+                        "minReplicas of at least {floor} (the profile's min_replicas, {})",
+                        scope.profile.name
+                    ),
                     found,
                 );
             }
@@ -488,6 +490,7 @@ fn replicated<'a>(inventory: &'a Inventory, workload: Workload<'a>) -> Option<Re
         Resource::Deployment(d) => d.spec.as_ref()?.replicas,
         Resource::StatefulSet(s) => s.spec.as_ref()?.replicas,
         Resource::ReplicaSet(r) => r.spec.as_ref()?.replicas,
+        Resource::Templated(t) => Some(t.replicas?),
         Resource::Pod(_) if workload.is_long_running() => {
             return Some(Replicated {
                 workload,

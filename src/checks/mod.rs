@@ -5,6 +5,7 @@
 //! evidence and applies `golive.dev/skip` suppressions. Steps are the only
 //! callers; the catalogue (`golive checks`) is generated from [`CATALOGUE`].
 
+pub mod api;
 pub mod availability;
 pub mod catalogue;
 pub mod image;
@@ -80,6 +81,7 @@ pub struct Check {
 /// Every check golive knows, family by family (each family module lists
 /// its own checks in `CHECKS`).
 static FAMILIES: &[&[&Check]] = &[
+    api::CHECKS,
     probe::CHECKS,
     resources::CHECKS,
     security::CHECKS,
@@ -228,6 +230,19 @@ impl<'a> Scope<'a> {
                 .workload_namespaces
                 .as_ref()
                 .is_none_or(|namespaces| namespaces.contains(&namespace))
+    }
+
+    /// Every object in scope: the workloads the filter admits and the
+    /// other objects [`Scope::admits_object`] admits.
+    pub fn every_object(&self) -> impl Iterator<Item = &'a Object> + '_ {
+        self.inventory
+            .objects()
+            .filter(|object| match object.workload() {
+                Some(workload) => {
+                    !self.inventory.is_managed(object) && self.filter.admits(&workload)
+                }
+                None => self.admits_object(object),
+            })
     }
 
     /// Whether any object of the inventory is in scope (workload or not).

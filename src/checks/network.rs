@@ -28,7 +28,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{Check, CheckMeta, Scope, Severity, Violation};
 use crate::model::selector::Selector;
-use crate::model::{ContainerKind, Inventory, Object, Resource, Workload};
+use crate::model::{Inventory, Object, Resource, Workload};
 
 /// The network family, in catalogue order.
 pub static CHECKS: &[&Check] = &[
@@ -722,7 +722,7 @@ fn data_store_evidence(workload: &Workload) -> Option<String> {
     }
     workload
         .containers()
-        .filter(|c| c.kind != ContainerKind::Init)
+        .filter(|c| c.kind.serves())
         .filter_map(|c| c.container.image.as_deref())
         .find(|image| is_data_store_image(image))
         .map(|image| format!("image {image}"))

@@ -21,6 +21,7 @@ use k8s_openapi::api::core::v1::ResourceRequirements;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 use super::{Check, CheckMeta, Evaluation, Scope, Severity, Violation};
+use crate::model::{ContainerKind, ContainerRef, Workload};
 
 /// The resources family, in catalogue order.
 pub static CHECKS: &[&Check] = &[
@@ -101,7 +102,7 @@ pub static LIMITS_COVER_REQUESTS: Check = Check {
                       1,000,000,000 bytes, `1Gi` is 1,073,741,824).",
     },
     rule: |scope, evaluation| {
-        for (workload, container) in scope.containers() {
+        for (workload, container) in resourced_containers(scope) {
             let resources = container.container.resources.as_ref();
             let pairs: Vec<(Compute, Amount, Amount)> = [Compute::Cpu, Compute::Memory]
                 .into_iter()
@@ -233,7 +234,7 @@ fn require(scope: &Scope<'_>, evaluation: &mut Evaluation<'_>, compute: Compute,
         list.noun(),
         list.field(compute)
     );
-    for (workload, container) in scope.containers() {
+    for (workload, container) in resourced_containers(scope) {
         evaluation.evaluated();
         let found = match effective(container.container.resources.as_ref(), list, compute) {
             // A defaulted request shares the limit's field: the limit check reports it.
@@ -405,6 +406,16 @@ fn suffix_scale(suffix: &str) -> Option<(u128, i64)> {
             decimal(i64::from(exponent))
         }
     }
+}
+
+/// The containers that take resources: every one but the ephemeral
+/// containers, which the API forbids to set any.
+fn resourced_containers<'a>(
+    scope: &'a Scope<'a>,
+) -> impl Iterator<Item = (Workload<'a>, ContainerRef<'a>)> + 'a {
+    scope
+        .containers()
+        .filter(|(_, container)| container.kind != ContainerKind::Ephemeral)
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{Check, CheckMeta, Scope, Severity, Violation};
 use crate::model::selector::Selector;
-use crate::model::{ContainerKind, ContainerRef, Inventory, Object, Resource, Workload};
+use crate::model::{ContainerRef, Inventory, Object, Resource, Workload};
 
 /// The service family, in catalogue order.
 pub static CHECKS: &[&Check] = &[&SELECTS, &TARGET_PORT, &REACHABLE];
@@ -239,9 +239,7 @@ fn unmatched_selector(
 /// The regular containers and native sidecars: the containers that run for
 /// the pod's whole life and may serve traffic.
 fn serving_containers<'a>(workload: &Workload<'a>) -> impl Iterator<Item = ContainerRef<'a>> + 'a {
-    workload
-        .containers()
-        .filter(|c| c.kind != ContainerKind::Init)
+    workload.containers().filter(|c| c.kind.serves())
 }
 
 fn declared_ports<'a>(container: &ContainerRef<'a>) -> &'a [ContainerPort] {

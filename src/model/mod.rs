@@ -4,6 +4,7 @@
 //! Indexed by kind and namespace; workloads are reachable through
 //! [`Object::workload`] whatever their kind.
 
+pub mod api_versions;
 pub mod selector;
 pub mod workload;
 
@@ -23,7 +24,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
 use crate::source::yaml::{Node, Position};
-pub use workload::{ContainerKind, ContainerRef, Workload};
+pub use workload::{ContainerKind, ContainerRef, TemplatedWorkload, Workload};
 
 /// The kinds [`Object::workload`] knows, that run pods.
 pub const WORKLOAD_KINDS: [&str; 7] = [
@@ -114,6 +115,8 @@ pub enum Resource {
     ServiceAccount(Box<ServiceAccount>),
     /// Only in a cluster's inventory: where pods run (zones, hostnames).
     Node(Box<ClusterNode>),
+    /// A custom resource with a pod template (see [`TemplatedWorkload`]).
+    Templated(Box<TemplatedWorkload>),
     Dynamic,
 }
 
@@ -130,6 +133,9 @@ pub struct Object {
     pub tree: Arc<Node>,
     /// Where the object sits inside `tree` (non-empty for `kind: List` items).
     pub tree_path: String,
+    /// The pod's `spec.ephemeralContainers`, read as containers (the fields
+    /// they share), so the checks judge them like the others.
+    pub ephemeral_containers: Vec<k8s_openapi::api::core::v1::Container>,
 }
 
 impl Object {
@@ -221,6 +227,10 @@ pub struct Inventory {
     by_identity: HashMap<(String, Option<String>, String), usize>,
     /// In a cluster, with `--allow-exec`: see [`ObservedUids`].
     observed_uids: ObservedUids,
+    /// The kinds of custom resources that run pods (see
+    /// [`TemplatedWorkload`]), after [`WORKLOAD_KINDS`] in
+    /// [`Inventory::workloads_in`].
+    templated_kinds: Vec<String>,
 }
 
 /// How many objects of each kind an inventory holds, and how many of them
@@ -239,7 +249,13 @@ impl Inventory {
         let mut by_kind: HashMap<String, Vec<usize>> = HashMap::new();
         let mut by_kind_namespace: HashMap<_, Vec<usize>> = HashMap::new();
         let mut by_identity = HashMap::new();
+        let mut templated_kinds: Vec<String> = Vec::new();
         for (index, object) in objects.iter().enumerate() {
+            if matches!(object.resource, Resource::Templated(_))
+                && !templated_kinds.contains(&object.kind)
+            {
+                templated_kinds.push(object.kind.clone());
+            }
             by_kind.entry(object.kind.clone()).or_default().push(index);
             by_kind_namespace
                 .entry((object.kind.clone(), object.metadata.namespace.clone()))
@@ -259,6 +275,7 @@ impl Inventory {
             by_kind_namespace,
             by_identity,
             observed_uids: ObservedUids::new(),
+            templated_kinds,
         }
     }
 
@@ -349,6 +366,8 @@ impl Inventory {
     ) -> impl Iterator<Item = Workload<'a>> + 'a {
         WORKLOAD_KINDS
             .iter()
+            .copied()
+            .chain(self.templated_kinds.iter().map(String::as_str))
             .flat_map(move |kind| self.of_kind_in(kind, namespace))
             .filter(|o| !self.is_managed(o))
             .filter_map(Object::workload)

@@ -1,12 +1,14 @@
 //! One view over every kind that runs pods (Deployment, StatefulSet,
-//! DaemonSet, ReplicaSet, Job, CronJob, bare Pod): its pod template, its
-//! containers (regular and init, with their field paths) and whether it is
-//! meant to run forever or to completion.
+//! DaemonSet, ReplicaSet, Job, CronJob, bare Pod, and custom resources with
+//! a pod template such as Argo Rollouts and OpenShift DeploymentConfigs):
+//! its pod template, its containers (regular, init, sidecar and ephemeral,
+//! with their field paths) and whether it is meant to run forever or to
+//! completion.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use k8s_openapi::api::core::v1::{Container, PodSpec};
+use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{Object, Resource};
@@ -31,7 +33,37 @@ pub enum ContainerKind {
     /// An init container with `restartPolicy: Always`: a native sidecar that
     /// runs for the pod's whole life.
     Sidecar,
+    /// Added to a running pod for debugging (`kubectl debug`): it runs with
+    /// the pod's privileges but has no probes, resources or ports.
+    Ephemeral,
 }
+
+impl ContainerKind {
+    /// Whether the container runs for the pod's whole life and may serve
+    /// its ports (regular containers and native sidecars).
+    pub fn serves(self) -> bool {
+        matches!(self, ContainerKind::Regular | ContainerKind::Sidecar)
+    }
+}
+
+/// A custom resource that runs pods from a pod template at `spec.template`:
+/// an Argo Rollout, an OpenShift DeploymentConfig, a Knative Service, or
+/// any other kind of that shape.
+#[derive(Debug, Clone)]
+pub struct TemplatedWorkload {
+    pub template: PodTemplateSpec,
+    /// The replica count, for the kinds whose `spec.replicas` means what a
+    /// Deployment's does (Rollout, DeploymentConfig; 1 when unset); `None`
+    /// for kinds that scale otherwise.
+    pub replicas: Option<i32>,
+}
+
+/// The kinds (API group, kind) whose `spec.replicas` counts pods as a
+/// Deployment's does.
+pub const REPLICATED_CUSTOM_KINDS: &[(&str, &str)] = &[
+    ("argoproj.io", "Rollout"),
+    ("apps.openshift.io", "DeploymentConfig"),
+];
 
 /// A container of a workload, with the path of its definition.
 #[derive(Debug, Clone)]
@@ -65,6 +97,7 @@ impl Object {
                     .map(|s| &s.template),
                 "spec.jobTemplate.spec.template.spec",
             ),
+            Resource::Templated(t) => (Some(&t.template), "spec.template.spec"),
             Resource::Pod(p) => {
                 return p.spec.as_ref().map(|pod_spec| Workload {
                     object: self,
@@ -133,7 +166,8 @@ impl<'a> Workload<'a> {
         }
     }
 
-    /// Every container, init containers first as the kubelet starts them.
+    /// Every container, init containers first as the kubelet starts them,
+    /// ephemeral containers last.
     pub fn containers(self) -> impl Iterator<Item = ContainerRef<'a>> + 'a {
         let base = self.pod_spec_path;
         let init = self
@@ -161,6 +195,16 @@ impl<'a> Workload<'a> {
                 kind: ContainerKind::Regular,
                 path: format!("{base}.containers[{i}]"),
             });
-        init.chain(regular)
+        let ephemeral = self
+            .object
+            .ephemeral_containers
+            .iter()
+            .enumerate()
+            .map(move |(i, c)| ContainerRef {
+                container: c,
+                kind: ContainerKind::Ephemeral,
+                path: format!("{base}.ephemeralContainers[{i}]"),
+            });
+        init.chain(regular).chain(ephemeral)
     }
 }

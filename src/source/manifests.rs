@@ -10,8 +10,13 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use k8s_openapi::api::core::v1::Container;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
 use crate::error::InputError;
-use crate::model::{Object, Resource, SourceLocation};
+use crate::model::api_versions::{self, Conversion};
+use crate::model::workload::REPLICATED_CUSTOM_KINDS;
+use crate::model::{Object, Resource, SourceLocation, TemplatedWorkload, api_group};
 use crate::source::yaml::{self, Node, NodeValue, Position};
 
 /// What a load produced: the objects read and the inputs that failed.
@@ -258,19 +263,33 @@ fn read_object(
         return;
     }
     match typed_resource(api_version, kind, node) {
-        Ok((metadata, resource)) => loaded.objects.push(Object {
-            api_version: api_version.to_string(),
-            kind: kind.to_string(),
-            metadata,
-            resource,
-            origin: SourceLocation {
-                file: file.clone(),
-                line: node.position.line,
-                column: node.position.column,
-            },
-            tree: tree.clone(),
-            tree_path,
-        }),
+        Ok((metadata, resource)) => {
+            let mut object = Object {
+                api_version: api_version.to_string(),
+                kind: kind.to_string(),
+                metadata,
+                resource,
+                origin: SourceLocation {
+                    file: file.clone(),
+                    line: node.position.line,
+                    column: node.position.column,
+                },
+                tree: tree.clone(),
+                tree_path,
+                ephemeral_containers: Vec::new(),
+            };
+            match ephemeral_containers(&object) {
+                Ok(containers) => object.ephemeral_containers = containers,
+                Err((path, message)) => {
+                    let position = node.position_of(&path);
+                    loaded
+                        .errors
+                        .push(at(file, position, format!("{kind} {path}: {message}")));
+                    return;
+                }
+            }
+            loaded.objects.push(object);
+        }
         Err((path, message)) => {
             let position = node.position_of(&path);
             loaded
@@ -278,6 +297,82 @@ fn read_object(
                 .push(at(file, position, format!("{kind} {path}: {message}")));
         }
     }
+}
+
+/// The ephemeral containers of a workload's pod spec, read as containers
+/// (an ephemeral container has every field of a container, and a target).
+fn ephemeral_containers(object: &Object) -> Result<Vec<Container>, (String, String)> {
+    let Some(workload) = object.workload() else {
+        return Ok(Vec::new());
+    };
+    let base = workload.pod_spec_path;
+    let ephemeral = workload.pod_spec.ephemeral_containers.iter().flatten();
+    ephemeral
+        .enumerate()
+        .map(|(index, container)| {
+            let json = serde_json::to_value(container).map_err(|e| {
+                (
+                    format!("{base}.ephemeralContainers[{index}]"),
+                    e.to_string(),
+                )
+            })?;
+            serde_json::from_value(json).map_err(|e| {
+                (
+                    format!("{base}.ephemeralContainers[{index}]"),
+                    e.to_string(),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Whether a custom resource carries a pod template at `spec.template`
+/// (a mapping whose `spec` lists containers).
+fn has_pod_template(json: &serde_json::Value) -> bool {
+    json.pointer("/spec/template/spec/containers")
+        .is_some_and(serde_json::Value::is_array)
+}
+
+/// A custom resource with a pod template, read as a [`TemplatedWorkload`]:
+/// its template is judged like a Deployment's, its replica count only for
+/// the kinds whose count means the same ([`REPLICATED_CUSTOM_KINDS`]).
+fn templated(
+    json: &serde_json::Value,
+    api_version: &str,
+    kind: &str,
+) -> Result<(ObjectMeta, Resource), (String, String)> {
+    let metadata: Option<ObjectMeta> = read_at(json, "metadata")?;
+    let template = read_at(json, "spec.template")?;
+    let replicated = REPLICATED_CUSTOM_KINDS.contains(&(api_group(api_version), kind));
+    let replicas = if replicated {
+        let declared: Option<i32> = read_at(json, "spec.replicas")?;
+        Some(declared.unwrap_or(1))
+    } else {
+        None
+    };
+    Ok((
+        metadata.unwrap_or_default(),
+        Resource::Templated(Box::new(TemplatedWorkload { template, replicas })),
+    ))
+}
+
+/// The field at `path` (`spec.template`) of `json`, typed; an error is the
+/// failing field's full path and the reason.
+fn read_at<T: serde::de::DeserializeOwned>(
+    json: &serde_json::Value,
+    path: &str,
+) -> Result<T, (String, String)> {
+    let pointer = format!("/{}", path.replace('.', "/"));
+    let value = json.pointer(&pointer).cloned().unwrap_or_default();
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let inner = e.path().to_string();
+        let at = if inner == "." {
+            path.to_string()
+        } else {
+            format!("{path}.{inner}")
+        };
+        (at, e.inner().to_string())
+    })
 }
 
 fn describe(value: &NodeValue) -> &'static str {
@@ -305,16 +400,27 @@ fn typed_resource(
     (String, String),
 > {
     use k8s_openapi::api::*;
+    // An older version is read with the type of its current one, converted
+    // as the API server would (api_versions::legacy_shape); the object
+    // keeps the apiVersion it was written with.
+    let (shape, conversion) =
+        api_versions::legacy_shape(api_version, kind).unwrap_or((api_version, Conversion::None));
+    let mut json = node.to_json();
+    if shape != api_version {
+        conversion.apply(&mut json);
+        json["apiVersion"] = shape.into();
+    }
     macro_rules! typed {
         ($variant:ident, $ty:ty) => {{
-            let object: $ty = node.deserialize_as()?;
+            let object: $ty = serde_path_to_error::deserialize(&json)
+                .map_err(|e| (e.path().to_string(), e.inner().to_string()))?;
             (
                 object.metadata.clone(),
                 Resource::$variant(Box::new(object)),
             )
         }};
     }
-    Ok(match (api_version, kind) {
+    Ok(match (shape, kind) {
         ("apps/v1", "Deployment") => typed!(Deployment, apps::v1::Deployment),
         ("apps/v1", "StatefulSet") => typed!(StatefulSet, apps::v1::StatefulSet),
         ("apps/v1", "DaemonSet") => typed!(DaemonSet, apps::v1::DaemonSet),
@@ -341,6 +447,7 @@ fn typed_resource(
                 autoscaling::v2::HorizontalPodAutoscaler
             )
         }
+        _ if has_pod_template(&json) => templated(&json, api_version, kind)?,
         _ => {
             let metadata = match node.get("metadata") {
                 Some(metadata) => metadata.deserialize_as().map_err(|(path, message)| {
