@@ -48,6 +48,15 @@ impl Fixture {
     fn lines(&self) -> Vec<&str> {
         self.text.lines().collect()
     }
+
+    /// Whether the fixture says its check has nothing to judge in it
+    /// (`# golive-not-applicable`): the item is then not applicable, and a
+    /// run of that check alone judged nothing (exit 2).
+    fn is_not_applicable(&self) -> bool {
+        self.text
+            .lines()
+            .any(|l| l.starts_with("# golive-not-applicable"))
+    }
 }
 
 fn yaml_files(dir: &Path) -> Vec<PathBuf> {
@@ -472,9 +481,16 @@ fn pass_fixtures_pass_their_check() {
     let mut problems = Vec::new();
     let mut waived = 0;
     let mut named_suppressed_fixtures = 0;
+    let mut not_applicable = 0;
     for fixture in fixtures("pass") {
         let run = run_fixture(&fixture, &fixture.check);
-        if let Some(problem) = run.exit_mismatch(&fixture.path, 0) {
+        let (code, status) = if fixture.is_not_applicable() {
+            not_applicable += 1;
+            (2, "not_applicable")
+        } else {
+            (0, "passed")
+        };
+        if let Some(problem) = run.exit_mismatch(&fixture.path, code) {
             problems.push(problem);
             continue;
         }
@@ -500,10 +516,20 @@ fn pass_fixtures_pass_their_check() {
             ));
         }
         for (_, scenario) in scenarios(&summary) {
-            if scenario["status"] != "passed" {
+            if scenario["status"] != status {
                 problems.push(format!(
-                    "{}: scenario {} is {}",
+                    "{}: scenario {} is {}, expected {status}",
                     fixture.path, scenario["name"], scenario["status"]
+                ));
+            }
+            if status == "not_applicable"
+                && !scenario["reason"]
+                    .as_str()
+                    .is_some_and(|r| r.contains(fixture.check.as_str()))
+            {
+                problems.push(format!(
+                    "{}: not applicable without a reason naming {}",
+                    fixture.path, fixture.check
                 ));
             }
         }
@@ -564,6 +590,10 @@ fn pass_fixtures_pass_their_check() {
     assert!(
         waived > 0,
         "no pass fixture waives a check with golive.dev/skip-reason: suppressions are untested"
+    );
+    assert!(
+        not_applicable > 0,
+        "no golive-not-applicable pass fixture: items with nothing to judge are untested"
     );
     assert!(
         named_suppressed_fixtures > 0,
@@ -665,7 +695,13 @@ fn fixtures_hold_one_kind_of_violation_within_their_family() {
         for fixture in fixtures(outcome) {
             let family = fixture.check.split('.').next().unwrap_or_default();
             let run = run_fixture(&fixture, family);
-            if run.code != code {
+            // A family with nothing to judge in the fixture judged nothing.
+            let nothing_judged = run.code == 2
+                && fixture.is_not_applicable()
+                && scenarios(&run.summary())
+                    .iter()
+                    .all(|(_, s)| s["status"] == "not_applicable");
+            if run.code != code && !nothing_judged {
                 problems.push(format!(
                     "{}: exit code {} on the {family} family, expected {code}\n{}",
                     fixture.path, run.code, run.stdout

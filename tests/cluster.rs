@@ -263,7 +263,12 @@ fn every_known_violation_is_caught_in_the_cluster_with_the_same_checks_as_from_f
     let example = Example::load();
     let table = Mutex::new(Vec::new());
     let wrong = Mutex::new(Vec::new());
-    let mutations = mutations();
+    // A cluster holds no object at a version it does not serve (its API
+    // server refuses them), so the api family is judged on manifests only.
+    let mutations: Vec<_> = mutations()
+        .into_iter()
+        .filter(|m| !m.check.starts_with("api."))
+        .collect();
     // A few at a time: each starts its own double and two golive runs.
     std::thread::scope(|scope| {
         for chunk in mutations.chunks(mutations.len().div_ceil(4)) {

@@ -33,15 +33,32 @@ pub static TLS: Check = Check {
     meta: CheckMeta {
         id: "ingress.tls",
         title: "Every host an Ingress serves is covered by TLS",
-        judges: "Ingress host",
+        judges: "Ingress host or Service exposed outside the cluster",
         severity: Severity::Critical,
         rationale: "A host without a TLS entry is served in clear text: credentials, session cookies and personal \
                     data cross the internet readable and modifiable by anyone on the path. A TLS entry without a \
                     secretName serves the controller's default certificate, which browsers reject.",
         remediation: "List every rule's host under spec.tls[].hosts with a secretName (a `*.example.com` entry \
-                      covers exactly one label, e.g. api.example.com but not a.b.example.com).",
+                      covers exactly one label, e.g. api.example.com but not a.b.example.com). Where the profile \
+                      sets exposed_services_need_ingress (production), serve users through an Ingress with TLS \
+                      and a ClusterIP Service rather than a LoadBalancer or NodePort Service, or have the load \
+                      balancer terminate TLS (its certificate annotation).",
     },
     rule: |scope, evaluation| {
+        if scope.profile.exposed_services_need_ingress {
+            for (service, found) in exposed_without_tls(scope) {
+                evaluation.evaluated();
+                evaluation.report(Violation {
+                    object: service,
+                    container: None,
+                    field: "spec.type".into(),
+                    expected: "users reach the workload through an Ingress with TLS (a ClusterIP \
+                               Service behind it), or a load balancer that terminates TLS"
+                        .into(),
+                    found,
+                });
+            }
+        }
         for subject in subjects(scope) {
             let blanket = subject.blanket_certificate().is_some();
             let needs_secret = subject.controller != Controller::Known(Known::AwsAlb);
@@ -334,6 +351,89 @@ struct Subject<'a> {
 
 /// The Ingresses in scope: all of them, or, when the scenario picks
 /// workloads, those that route to the admitted workloads.
+/// Annotations that make a cloud load balancer terminate TLS with a
+/// certificate of the provider (AWS, DigitalOcean, Oracle, IBM, Alibaba).
+const LOAD_BALANCER_TLS_ANNOTATIONS: &[&str] = &[
+    "service.beta.kubernetes.io/aws-load-balancer-ssl-cert",
+    "service.beta.kubernetes.io/do-loadbalancer-certificate-id",
+    "service.beta.kubernetes.io/oci-load-balancer-ssl-ports",
+    "service.kubernetes.io/ibm-load-balancer-cloud-provider-enable-features",
+    "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-cert-id",
+];
+
+/// Image names of Ingress controllers and gateways, whose own LoadBalancer
+/// Service is the entry point that Ingresses configure.
+const INGRESS_CONTROLLER_IMAGES: &[&str] = &[
+    "ingress-nginx/controller",
+    "nginx-ingress",
+    "traefik",
+    "haproxy-ingress",
+    "haproxytech/kubernetes-ingress",
+    "kong",
+    "contour",
+    "envoyproxy/envoy",
+    "istio/proxyv2",
+];
+
+/// The Services in scope that users outside the cluster reach directly
+/// (type LoadBalancer or NodePort) without TLS: not an Ingress controller's
+/// own entry point, no certificate annotation of the load balancer, and a
+/// port other than 443 or one named `https`. With what was found.
+fn exposed_without_tls<'a>(scope: &Scope<'a>) -> Vec<(&'a Object, String)> {
+    scope
+        .objects("Service")
+        .filter_map(|object| {
+            let Resource::Service(service) = &object.resource else {
+                return None;
+            };
+            let spec = service.spec.as_ref()?;
+            let kind = spec.type_.as_deref().filter(|t| matches!(*t, "LoadBalancer" | "NodePort"))?;
+            if LOAD_BALANCER_TLS_ANNOTATIONS
+                .iter()
+                .any(|key| object.annotation(key).is_some())
+                || fronts_ingress_controller(scope.inventory, object)
+            {
+                return None;
+            }
+            let plain: Vec<String> = spec
+                .ports
+                .iter()
+                .flatten()
+                .filter(|p| p.port != 443 && p.name.as_deref() != Some("https"))
+                .map(|p| p.port.to_string())
+                .collect();
+            (!plain.is_empty()).then(|| {
+                (
+                    object,
+                    format!(
+                        "type {kind}: port(s) {} reachable from outside the cluster with no Ingress \
+                         and no TLS at the load balancer",
+                        plain.join(", ")
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Whether a Service selects the pods of an Ingress controller or gateway.
+fn fronts_ingress_controller(inventory: &Inventory, service: &Object) -> bool {
+    inventory
+        .workloads_in(service.namespace())
+        .filter(|w| {
+            inventory
+                .services_selecting(w)
+                .any(|s| std::ptr::eq(s, service))
+        })
+        .flat_map(|w| w.containers())
+        .filter_map(|c| c.container.image.as_deref())
+        .any(|image| {
+            INGRESS_CONTROLLER_IMAGES
+                .iter()
+                .any(|known| image.contains(known))
+        })
+}
+
 fn subjects<'a>(scope: &Scope<'a>) -> Vec<Subject<'a>> {
     let routed: Option<Vec<&Object>> = scope.is_narrowed().then(|| {
         scope

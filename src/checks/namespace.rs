@@ -4,12 +4,16 @@
 //! rules hold even for a pod nobody reviewed. Only Namespace objects present
 //! in the manifests can be judged: the labels of a namespace created
 //! elsewhere (by the platform team, by `kubectl create namespace`) are not
-//! visible, so nothing is evaluated for it.
+//! visible. Where the profile sets `require_namespace_objects`
+//! (production), a namespace that runs workloads without its Namespace
+//! object in the target is itself a finding: its level cannot be verified.
+//! Elsewhere nothing is evaluated for it (the item is not applicable).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Check, CheckMeta, Severity, Violation};
+use super::{Check, CheckMeta, Scope, Severity, Violation};
 use crate::config::PodSecurityLevel;
+use crate::model::Workload;
 
 /// The namespace family, in catalogue order.
 pub static CHECKS: &[&Check] = &[&POD_SECURITY];
@@ -21,7 +25,7 @@ pub static POD_SECURITY: Check = Check {
     meta: CheckMeta {
         id: "namespace.pod-security",
         title: "Every namespace enforces the profile's Pod Security Standard",
-        judges: "namespace",
+        judges: "Namespace object",
         severity: Severity::High,
         rationale: "Without an enforced Pod Security Standard the API server admits any pod into the namespace: \
                     privileged containers, host namespaces and host paths, root users. One careless manifest or \
@@ -29,7 +33,9 @@ pub static POD_SECURITY: Check = Check {
         remediation: "Label the Namespace with pod-security.kubernetes.io/enforce set to the profile's level (or a \
                       stricter one: privileged < baseline < restricted), and pod-security.kubernetes.io/enforce-version \
                       set to latest or a v1.N version if you pin it. Only Namespace objects in the manifests are \
-                      judged; a namespace created elsewhere must be labelled where it is created.",
+                      judged: ship the Namespace object with the release (production requires it: \
+                      require_namespace_objects), or label it where it is created and set \
+                      require_namespace_objects: false.",
     },
     rule: |scope, evaluation| {
         let required = scope.profile.pod_security_level;
@@ -49,8 +55,40 @@ pub static POD_SECURITY: Check = Check {
                 found: problems.join("; "),
             });
         }
+        if scope.profile.require_namespace_objects {
+            for workload in workloads_without_namespace_object(scope) {
+                evaluation.evaluated();
+                let namespace = workload.object.namespace().unwrap_or("default");
+                evaluation.report(Violation {
+                    object: workload.object,
+                    container: None,
+                    field: "metadata.namespace".to_string(),
+                    expected: format!(
+                        "a Namespace object {namespace:?} in the target with {ENFORCE_LABEL}: {required} \
+                         or stricter (the profile requires namespace objects)"
+                    ),
+                    found: format!(
+                        "no Namespace object {namespace:?} in the target: the Pod Security level its pods \
+                         run under cannot be verified"
+                    ),
+                });
+            }
+        }
     },
 };
+
+/// The first workload in scope of every namespace whose Namespace object is
+/// not in the inventory (a workload without a namespace runs in `default`).
+fn workloads_without_namespace_object<'a>(scope: &Scope<'a>) -> Vec<Workload<'a>> {
+    let mut seen = BTreeSet::new();
+    scope
+        .workloads()
+        .filter(|w| {
+            let namespace = w.object.namespace().unwrap_or("default");
+            seen.insert(namespace) && scope.inventory.get("Namespace", None, namespace).is_none()
+        })
+        .collect()
+}
 
 /// What keeps a namespace's labels from enforcing `required`: none when
 /// they do. A missing enforce label leaves the API server's default,

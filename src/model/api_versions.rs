@@ -594,7 +594,10 @@ mod tests {
         let v = |minor| KubernetesVersion { minor };
         assert!(not_served("batch/v1beta1", "CronJob", v(24)).is_none());
         let refused = not_served("batch/v1beta1", "CronJob", v(25)).unwrap();
-        assert!(refused.contains("removed in Kubernetes 1.25"), "{refused}");
+        assert!(
+            refused.contains("removed from it in Kubernetes 1.25"),
+            "{refused}"
+        );
         assert!(not_served("apps/v1", "Deployment", v(33)).is_none());
         assert!(not_served("autoscaling/v1", "HorizontalPodAutoscaler", v(33)).is_none());
         assert!(not_served("apps/v2", "Deployment", v(33)).is_some());

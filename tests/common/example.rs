@@ -153,6 +153,15 @@ pub fn mutations() -> Vec<Mutation> {
     }
     vec![
         m!(
+            "api.removed-version",
+            "factory-api is written at extensions/v1beta1, removed in Kubernetes 1.16",
+            |e| set(
+                e.object("Deployment", "factory-api"),
+                "/apiVersion",
+                "extensions/v1beta1".into()
+            )
+        ),
+        m!(
             "probe.liveness",
             "factory-api loses its liveness probe",
             |e| unset(
