@@ -87,6 +87,47 @@ fn objects_at_removed_versions_and_custom_workloads_are_judged_where_they_are_wr
         "availability.replicas",
         "Rollout/shop/payments - fixtures/unseen/rollout.yaml:9",
     );
+    // The OpenShift DeploymentConfig likewise.
+    assert_finding(
+        &summary,
+        "availability.replicas",
+        "DeploymentConfig/shop/invoices - fixtures/unseen/rollout.yaml:36",
+    );
+    assert_finding(
+        &summary,
+        "security.host-namespaces",
+        "DeploymentConfig/shop/invoices - fixtures/unseen/rollout.yaml:44",
+    );
+}
+
+#[test]
+fn a_custom_workload_whose_pod_template_cannot_be_read_is_an_input_error() {
+    let target = temp_tree(&[(
+        "rollout.yaml",
+        concat!(
+            "apiVersion: argoproj.io/v1alpha1\n",
+            "kind: Rollout\n",
+            "metadata: {name: r, namespace: shop}\n",
+            "spec:\n",
+            "  template:\n",
+            "    spec:\n",
+            "      containers:\n",
+            "        - name: c\n",
+            "          ports: many\n",
+        )
+        .as_bytes(),
+    )]);
+    let path = format!("manifests:{}", path_str(target.path()));
+    let run = run(&["--target", &path]);
+    run.assert_exit(2);
+    let errors = common::input_errors(&run.summary());
+    assert!(
+        errors
+            .iter()
+            .any(|(place, message)| place.ends_with("rollout.yaml:9:18")
+                && message.contains("spec.template.spec.containers[0].ports")),
+        "{errors:?}"
+    );
 }
 
 #[test]
