@@ -30,6 +30,7 @@ pub static POD_SECURITY: Check = Check {
                       stricter one: privileged < baseline < restricted), and pod-security.kubernetes.io/enforce-version \
                       set to latest or a v1.N version if you pin it. Only Namespace objects in the manifests are \
                       judged; a namespace created elsewhere must be labelled where it is created.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         let required = scope.profile.pod_security_level;
