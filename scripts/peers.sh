@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark-style report (not a test of its own): how often golive's static
-# verdicts agree with the peer tools' (Polaris, kube-score, kube-linter) on
+# verdicts agree with the peer tools' (Polaris, kube-score, kube-linter, Checkov) on
 # the peers' own test fixtures, fixtures/peers/ (cases.yaml says which
 # fixture, which peer verdict, which golive check).
 #

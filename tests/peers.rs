@@ -1,4 +1,4 @@
-//! Agreement with the peer tools (Polaris, kube-score, kube-linter) on their
+//! Agreement with the peer tools (Polaris, kube-score, kube-linter, Checkov) on their
 //! own test fixtures: fixtures/peers/cases.yaml lists each fixture with the
 //! peer's verdict and the golive check that judges the same thing; golive
 //! runs on every case and its verdict is compared with the peer's.

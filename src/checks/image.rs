@@ -56,10 +56,9 @@ pub static PULL_POLICY: Check = Check {
                       version tag), or set IfNotPresent with a pinned tag or digest; never Never.",
         differences: &[Difference {
             peer: "kube-score",
-            because: "it accepts the API server's default for a pinned tag (IfNotPresent, imagePullPolicy \
-                          left unset): a pinned version does not change on the registry, and pulling it at \
-                          every start only adds a registry dependency. kube-score asks for Always on every \
-                          image.",
+            because: "it accepts the API server's default for a pinned tag (IfNotPresent, imagePullPolicy left \
+                      unset): a pinned version does not change on the registry, and pulling it at every start \
+                      only adds a registry dependency. kube-score asks for Always on every image.",
         }],
     },
     rule: |scope, evaluation| {

@@ -45,8 +45,8 @@ pub static CPU_REQUESTS: Check = Check {
         differences: &[Difference {
             peer: "kube-score",
             because: "it judges the pod the API server stores: a container that sets a CPU limit and no \
-                          request gets a request equal to the limit (Kubernetes defaulting), so kube-score's \
-                          limits-only fixtures request CPU for golive.",
+                      request gets a request equal to the limit (Kubernetes defaulting), so kube-score's \
+                      limits-only fixtures request CPU for golive.",
         }],
     },
     rule: |scope, evaluation| require(scope, evaluation, Compute::Cpu, List::Requests),
@@ -65,8 +65,8 @@ pub static MEMORY_REQUESTS: Check = Check {
         differences: &[Difference {
             peer: "kube-score",
             because: "it judges the pod the API server stores: a container that sets a memory limit and no \
-                          request gets a request equal to the limit (Kubernetes defaulting), so kube-score's \
-                          limits-only fixtures request memory for golive.",
+                      request gets a request equal to the limit (Kubernetes defaulting), so kube-score's \
+                      limits-only fixtures request memory for golive.",
         }],
     },
     rule: |scope, evaluation| require(scope, evaluation, Compute::Memory, List::Requests),

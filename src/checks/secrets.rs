@@ -34,8 +34,8 @@ pub static LITERAL_CREDENTIALS: Check = Check {
         differences: &[Difference {
             peer: "kube-linter",
             because: "it reads the last word of a variable's name (DB_PASSWORD, apiToken, SECRET_KEY): \
-                          kube-linter flags any name that contains SECRET, but SECRET_BLAH, like SECRET_NAME \
-                          or SECRET_PATH, names something about a secret, not the secret itself.",
+                      kube-linter flags any name that contains SECRET, but SECRET_BLAH, like SECRET_NAME or \
+                      SECRET_PATH, names something about a secret, not the secret itself.",
         }],
     },
     rule: |scope, evaluation| {

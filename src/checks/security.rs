@@ -85,9 +85,9 @@ pub static PRIVILEGE_ESCALATION: Check = Check {
                       security.privileged reports them.",
         differences: &[Difference {
             peer: "polaris",
-            because: "allowPrivilegeEscalation exists only in a container's securityContext: the API \
-                          server drops it from the pod's securityContext, so golive does not count Polaris's \
-                          pod-level `allowPrivilegeEscalation: false` for a container that does not set it.",
+            because: "allowPrivilegeEscalation exists only in a container's securityContext: the API server \
+                      drops it from the pod's securityContext, so golive does not count Polaris's pod-level \
+                      `allowPrivilegeEscalation: false` for a container that does not set it.",
         }],
     },
     rule: |scope, evaluation| check_flag(scope, evaluation, &NO_PRIVILEGE_ESCALATION),
@@ -119,13 +119,21 @@ pub static CAPABILITIES: Check = Check {
                     SYS_ADMIN or NET_ADMIN give control over the node.",
         remediation: "Set securityContext.capabilities.drop: [\"ALL\"] on every container and add back nothing, \
                       or only NET_BIND_SERVICE for a process that must listen on a port below 1024.",
-        differences: &[Difference {
-            peer: "polaris",
-            because: "it reads the restricted Pod Security Standard strictly: only `drop: [\"ALL\"]` \
+        differences: &[
+            Difference {
+                peer: "polaris",
+                because: "it reads the restricted Pod Security Standard strictly: only `drop: [\"ALL\"]` \
                           passes. Dropping the runtime's current default capabilities one by one, as Polaris's \
                           insecureCapabilities fixtures do, keeps any capability a runtime adds later and is \
                           refused by a namespace that enforces restricted.",
-        }],
+            },
+            Difference {
+                peer: "checkov",
+                because: "it reads the restricted Pod Security Standard strictly: only `drop: [\"ALL\"]` \
+                          passes. Checkov's CKV_K8S_28 is satisfied by dropping NET_RAW alone, which keeps \
+                          every other default capability (CHOWN, SETUID, NET_BIND_SERVICE...).",
+            },
+        ],
     },
     rule: |scope, evaluation| {
         for (workload, container) in linux_containers(scope) {
@@ -198,9 +206,8 @@ pub static HOST_NAMESPACES: Check = Check {
         differences: &[Difference {
             peer: "polaris",
             because: "it reads the pod spec's hostNetwork, hostPID and hostIPC fields only: Polaris's \
-                          hostIPCSet failure fixture sets `hostIPCSet: true` on a container, a field \
-                          Kubernetes does not have (the API server drops it), so the pod shares nothing with \
-                          the node.",
+                      hostIPCSet failure fixture sets `hostIPCSet: true` on a container, a field Kubernetes \
+                      does not have (the API server drops it), so the pod shares nothing with the node.",
         }],
     },
     rule: |scope, evaluation| {
@@ -310,7 +317,13 @@ pub static SECCOMP: Check = Check {
                     call of the node's kernel, including the rarely used ones most kernel exploits go through.",
         remediation: "Set securityContext.seccompProfile.type: RuntimeDefault on the pod (or Localhost with a \
                       profile installed on the nodes), and do not override it with Unconfined on a container.",
-        differences: &[],
+        differences: &[Difference {
+            peer: "checkov",
+            because: "it reads securityContext.seccompProfile only: the seccomp.security.alpha.kubernetes.io \
+                      annotations Checkov also accepts were deprecated when the field became GA (Kubernetes \
+                      1.19), and Kubernetes stopped honouring them (1.25 to 1.27), so a pod with only the \
+                      annotation runs Unconfined.",
+        }],
     },
     rule: |scope, evaluation| {
         for (workload, container) in linux_containers(scope) {
