@@ -114,18 +114,23 @@ impl Case {
         }
     }
 
-    /// Whether a finding is on the case's object (any finding, without one).
-    fn concerns(&self, finding: &Value) -> bool {
-        let Some(object) = &self.object else {
-            return true;
-        };
-        let (kind, namespace, name) = match object.split('/').collect::<Vec<_>>()[..] {
+    /// The case's object as (kind, namespace, name).
+    fn object(&self) -> Option<(&str, Option<&str>, &str)> {
+        let object = self.object.as_deref()?;
+        Some(match object.split('/').collect::<Vec<_>>()[..] {
             [kind, name] => (kind, None, name),
             [kind, namespace, name] => (kind, Some(namespace), name),
             _ => panic!(
                 "{}: object is Kind/name or Kind/namespace/name",
                 self.name()
             ),
+        })
+    }
+
+    /// Whether a finding is on the case's object (any finding, without one).
+    fn concerns(&self, finding: &Value) -> bool {
+        let Some((kind, namespace, name)) = self.object() else {
+            return true;
         };
         let reference = &finding["object"];
         reference["kind"] == kind
@@ -174,12 +179,29 @@ fn the_corpus_names_known_peers_checks_and_files_and_its_differences_are_documen
         }
     }
     let mut documented_and_measured = BTreeSet::new();
+    let mut names = BTreeSet::new();
     for case in &corpus.cases {
+        if !names.insert(case.name()) {
+            problems.push(format!("{}: listed twice", case.name()));
+        }
         if !corpus.peers.contains_key(&case.peer) {
             problems.push(format!("{}: unknown peer {}", case.name(), case.peer));
         }
-        if !root().join(CORPUS_DIR).join(&case.file).is_file() {
+        let Ok(text) = std::fs::read_to_string(root().join(CORPUS_DIR).join(&case.file)) else {
             problems.push(format!("{}: no such fixture", case.name()));
+            continue;
+        };
+        if let Some((kind, namespace, name)) = case.object() {
+            let declares = |field: &str, value: &str| {
+                text.lines()
+                    .any(|l| l.trim().trim_start_matches("- ") == format!("{field}: {value}"))
+            };
+            if !declares("kind", kind)
+                || !declares("name", name)
+                || namespace.is_some_and(|ns| !declares("namespace", ns))
+            {
+                problems.push(format!("{}: the fixture has no such object", case.name()));
+            }
         }
         if !case.file.starts_with(&format!("{}/", case.peer)) {
             problems.push(format!(
