@@ -4,7 +4,8 @@
 //! runs on every case and its verdict is compared with the peer's.
 //!
 //! golive's verdict is "fail" when the check reports an active finding (on
-//! the case's object, if it names one) and "pass" otherwise: a check that
+//! the case's object and container, when it names them) and "pass"
+//! otherwise: a check that
 //! evaluates nothing (`not_applicable`) has no finding and passes.
 //!
 //! Every disagreement must be a deliberate difference (`differs:`, explained
@@ -49,6 +50,7 @@ struct Case {
     peer_verdict: Verdict,
     check: String,
     object: Option<String>,
+    container: Option<String>,
     differs: Option<String>,
     pending: Option<String>,
     unjudged: Option<String>,
@@ -85,10 +87,12 @@ enum Standing {
 
 impl Case {
     fn name(&self) -> String {
-        match &self.object {
-            Some(object) => format!("{} [{object}] {}", self.file, self.check),
-            None => format!("{} {}", self.file, self.check),
-        }
+        let on: Vec<String> = [&self.object, &self.container]
+            .into_iter()
+            .flatten()
+            .map(|o| format!(" [{o}]"))
+            .collect();
+        format!("{}{} {}", self.file, on.concat(), self.check)
     }
 
     fn standing(&self) -> Result<Standing, String> {
@@ -127,15 +131,20 @@ impl Case {
         })
     }
 
-    /// Whether a finding is on the case's object (any finding, without one).
+    /// Whether a finding is on the case's object and container (any
+    /// finding, without them).
     fn concerns(&self, finding: &Value) -> bool {
-        let Some((kind, namespace, name)) = self.object() else {
-            return true;
-        };
-        let reference = &finding["object"];
-        reference["kind"] == kind
-            && reference["namespace"].as_str() == namespace
-            && reference["name"] == name
+        let container_ok = self
+            .container
+            .as_deref()
+            .is_none_or(|c| finding["container"] == c);
+        let object_ok = self.object().is_none_or(|(kind, namespace, name)| {
+            let reference = &finding["object"];
+            reference["kind"] == kind
+                && reference["namespace"].as_str() == namespace
+                && reference["name"] == name
+        });
+        container_ok && object_ok
     }
 }
 
@@ -191,17 +200,24 @@ fn the_corpus_names_known_peers_checks_and_files_and_its_differences_are_documen
             problems.push(format!("{}: no such fixture", case.name()));
             continue;
         };
-        if let Some((kind, namespace, name)) = case.object() {
-            let declares = |field: &str, value: &str| {
-                text.lines()
-                    .any(|l| l.trim().trim_start_matches("- ") == format!("{field}: {value}"))
-            };
-            if !declares("kind", kind)
+        let declares = |field: &str, value: &str| {
+            text.lines()
+                .any(|l| l.trim().trim_start_matches("- ") == format!("{field}: {value}"))
+        };
+        if let Some((kind, namespace, name)) = case.object()
+            && (!declares("kind", kind)
                 || !declares("name", name)
-                || namespace.is_some_and(|ns| !declares("namespace", ns))
-            {
-                problems.push(format!("{}: the fixture has no such object", case.name()));
-            }
+                || namespace.is_some_and(|ns| !declares("namespace", ns)))
+        {
+            problems.push(format!("{}: the fixture has no such object", case.name()));
+        }
+        if let Some(container) = &case.container
+            && !declares("name", container)
+        {
+            problems.push(format!(
+                "{}: the fixture has no such container",
+                case.name()
+            ));
         }
         if !case.file.starts_with(&format!("{}/", case.peer)) {
             problems.push(format!(
