@@ -27,6 +27,7 @@ pub static REMOVED_VERSION: Check = Check {
                       spec.selector that apps/v1 requires; for beta Ingresses, write backends as \
                       service.name and service.port). Set kubernetes_version in golive.yaml to the release you \
                       deploy to.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         let target = scope.profile.kubernetes_version;

@@ -23,7 +23,7 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{Check, CheckMeta, Scope, Severity, Violation};
+use super::{Check, CheckMeta, Difference, Scope, Severity, Violation};
 use crate::config::HpaRequirement;
 use crate::model::selector::Selector;
 use crate::model::{Inventory, Object, Resource, Workload};
@@ -61,6 +61,7 @@ pub static REPLICAS: Check = Check {
                     rollout takes the service down until a new pod is scheduled and ready.",
         remediation: "Set spec.replicas to at least the profile's min_replicas (golive.yaml), or let a \
                       HorizontalPodAutoscaler (autoscaling/v2) own the replica count.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         let minimum = i32::try_from(scope.profile.min_replicas).unwrap_or(i32::MAX);
@@ -100,6 +101,22 @@ pub static PDB: Check = Check {
         remediation: "Add one policy/v1 PodDisruptionBudget in the workload's namespace whose selector matches \
                       its pod template labels (e.g. maxUnavailable: 1), and remove any other budget selecting \
                       the same pods.",
+        differences: &[
+            Difference {
+                peer: "polaris",
+                because: "it asks for a PodDisruptionBudget only for replicated workloads (2 replicas or more, \
+                          fixed or as an HPA's minimum): a budget on a single replica either blocks every node \
+                          drain or protects nothing. Polaris's failing fixture is a Deployment that leaves \
+                          replicas at its default of 1.",
+            },
+            Difference {
+                peer: "kube-score",
+                because: "it asks for a PodDisruptionBudget only for replicated workloads (2 replicas or more, \
+                          fixed or as an HPA's minimum): a budget on a single replica either blocks every node \
+                          drain or protects nothing. kube-score's failing fixtures are Deployments that leave \
+                          replicas at its default of 1.",
+            },
+        ],
     },
     rule: |scope, evaluation| {
         let inventory = scope.inventory;
@@ -145,6 +162,7 @@ pub static PDB_DRAIN: Check = Check {
                     deletes the budget by hand, usually during an incident.",
         remediation: "Let at least one pod go at a time: maxUnavailable: 1, or minAvailable below the fewest \
                       replicas the workload runs (with an HPA, below its minReplicas).",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         let inventory = scope.inventory;
@@ -195,6 +213,7 @@ pub static HPA_REQUIRED: Check = Check {
         remediation: "Add an autoscaling/v2 HorizontalPodAutoscaler whose scaleTargetRef names the workload \
                       (apiVersion apps/v1, its kind and name), with minReplicas, maxReplicas and a CPU or memory \
                       utilization target.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         for replicated in replicated_in_scope(scope) {
@@ -242,6 +261,7 @@ pub static HPA_TARGET: Check = Check {
                     while it runs a fixed replica count.",
         remediation: "Make scaleTargetRef name the workload exactly: apiVersion apps/v1, its kind and its name, \
                       in the autoscaler's namespace.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         if scope.is_narrowed() {
@@ -281,6 +301,7 @@ pub static HPA_RANGE: Check = Check {
                     exceed minReplicas can never add a pod.",
         remediation: "Set minReplicas to at least the profile's min_replicas (golive.yaml; it defaults to 1) and \
                       maxReplicas above minReplicas, sized for the expected peak.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         let floor = i32::try_from(scope.profile.min_replicas).unwrap_or(i32::MAX);
@@ -335,6 +356,7 @@ pub static HPA_METRICS: Check = Check {
                     without the autoscaler reacting.",
         remediation: "Add a Resource metric (name: cpu or memory, target type Utilization) next to the custom \
                       metrics, or leave spec.metrics out to get the default 80 % CPU target.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         for (object, spec) in autoscalers(scope) {
@@ -368,6 +390,7 @@ pub static SPREAD: Check = Check {
         remediation: "Add a topologySpreadConstraint (or a podAntiAffinity term) with topologyKey \
                       kubernetes.io/hostname or topology.kubernetes.io/zone whose labelSelector matches the \
                       workload's own pod labels.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         for replicated in replicated_in_scope(scope) {
@@ -401,6 +424,7 @@ pub static ROLLING_UPDATE: Check = Check {
                     ready: every deployment becomes a partial or total outage.",
         remediation: "Deployments: strategy type RollingUpdate with rollingUpdate.maxUnavailable: 0 and \
                       maxSurge: 1 (or more). StatefulSets: updateStrategy type RollingUpdate, not OnDelete.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         if !scope.profile.zero_downtime_rollouts {

@@ -6,7 +6,7 @@
 //! server defaults them. Containers without an image (a workload template
 //! whose image a deployment tool fills in) are not evaluated.
 
-use super::{Check, CheckMeta, Severity, Violation};
+use super::{Check, CheckMeta, Difference, Severity, Violation};
 
 /// The image family, in catalogue order.
 pub static CHECKS: &[&Check] = &[&TAG, &PULL_POLICY];
@@ -22,6 +22,7 @@ pub static TAG: Check = Check {
                     back to \"the previous version\" is impossible.",
         remediation: "Reference every image by a version tag (registry.company.com/api:1.4.2) or, better, by \
                       digest (registry.company.com/api:1.4.2@sha256:...).",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         for (workload, container) in scope.containers() {
@@ -53,6 +54,12 @@ pub static PULL_POLICY: Check = Check {
                     so replicas silently differ.",
         remediation: "Leave imagePullPolicy unset (Kubernetes picks Always for latest and IfNotPresent for a \
                       version tag), or set IfNotPresent with a pinned tag or digest; never Never.",
+        differences: &[Difference {
+            peer: "kube-score",
+            because: "it accepts the API server's default for a pinned tag (IfNotPresent, imagePullPolicy left \
+                      unset): a pinned version does not change on the registry, and pulling it at every start \
+                      only adds a registry dependency. kube-score asks for Always on every image.",
+        }],
     },
     rule: |scope, evaluation| {
         for (workload, container) in scope.containers() {

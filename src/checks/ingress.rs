@@ -43,6 +43,7 @@ pub static TLS: Check = Check {
                       sets exposed_services_need_ingress (production), serve users through an Ingress with TLS \
                       and a ClusterIP Service rather than a LoadBalancer or NodePort Service, or have the load \
                       balancer terminate TLS (its certificate annotation).",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         if scope.profile.exposed_services_need_ingress {
@@ -92,6 +93,7 @@ pub static HTTPS_REDIRECT: Check = Check {
                       (traefik.ingress.kubernetes.io/router.entrypoints: websecure) or attach a Middleware with \
                       redirectScheme https through router.middlewares. HAProxy: haproxy.org/ssl-redirect: \"true\". \
                       AWS ALB: alb.ingress.kubernetes.io/ssl-redirect: \"443\".",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         for subject in subjects(scope) {
@@ -123,6 +125,7 @@ pub static RATE_LIMIT: Check = Check {
                       positive integer. Traefik: a Middleware with spec.rateLimit named in \
                       traefik.ingress.kubernetes.io/router.middlewares. HAProxy: haproxy.org/rate-limit-requests. \
                       AWS ALB: a WAF web ACL with a rate-based rule (alb.ingress.kubernetes.io/wafv2-acl-arn).",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         for subject in subjects(scope) {
@@ -150,6 +153,7 @@ pub static CERTIFICATE: Check = Check {
         remediation: "Annotate the Ingress with cert-manager.io/cluster-issuer (or cert-manager.io/issuer), or add a \
                       cert-manager Certificate whose spec.secretName is the TLS secretName; a TLS Secret delivered \
                       by the release (ExternalSecret, SealedSecret) is accepted too.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         for subject in subjects(scope) {
@@ -194,6 +198,7 @@ pub static BACKEND: Check = Check {
                     path: the release is unreachable although every pod is healthy.",
         remediation: "Point every backend at a Service of the Ingress's namespace and at one of its ports, by name \
                       (port.name) or number (port.number, the Service port, not the targetPort).",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         for subject in subjects(scope) {

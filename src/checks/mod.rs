@@ -63,6 +63,20 @@ pub struct CheckMeta {
     pub severity: Severity,
     pub rationale: &'static str,
     pub remediation: &'static str,
+    /// Where golive deliberately judges otherwise than a peer tool on that
+    /// tool's own fixtures (measured by tests/peers.rs on fixtures/peers/).
+    pub differences: &'static [Difference],
+}
+
+/// A deliberate difference from a peer tool: "golive differs from {peer}
+/// because {because}".
+#[derive(Debug, Serialize)]
+pub struct Difference {
+    /// The peer tool as fixtures/peers/cases.yaml names it (`kube-score`).
+    pub peer: &'static str,
+    /// Why, as the end of a sentence starting "golive differs from {peer}
+    /// because".
+    pub because: &'static str,
 }
 
 impl CheckMeta {

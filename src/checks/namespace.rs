@@ -36,6 +36,7 @@ pub static POD_SECURITY: Check = Check {
                       judged: ship the Namespace object with the release (production requires it: \
                       require_namespace_objects), or label it where it is created and set \
                       require_namespace_objects: false.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         let required = scope.profile.pod_security_level;

@@ -51,6 +51,7 @@ pub static POLICY: Check = Check {
         remediation: "Select the pods (through their labels, in the workload's own namespace) with NetworkPolicies \
                       that list Ingress and Egress in policyTypes, e.g. a default deny with podSelector: {} plus \
                       one policy per workload allowing exactly the flows it needs.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         for workload in policed_workloads(scope) {
@@ -97,6 +98,7 @@ pub static DEFAULT_DENY: Check = Check {
                       and no ingress or egress rules (or two such policies, one per direction), then allow each \
                       needed flow in its own policy. The finding is on the Namespace object when the manifests \
                       hold it, otherwise on the first workload of the namespace.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         let mut namespaces: BTreeMap<Option<&str>, Workload> = BTreeMap::new();
@@ -154,6 +156,7 @@ pub static DNS_EGRESS: Check = Check {
                       to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}, \
                       podSelector: {matchLabels: {k8s-app: kube-dns}}}], ports: [{protocol: UDP, port: 53}, \
                       {protocol: TCP, port: 53}], in a policy selecting these pods.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         for workload in policed_workloads(scope) {
@@ -199,6 +202,7 @@ pub static INGRESS_OPEN: Check = Check {
                       kubernetes.io/metadata.name), the client pods (podSelector), or the precise address ranges \
                       (ipBlock). A deliberately public endpoint can be waived with golive.dev/skip and \
                       golive.dev/skip-reason on the NetworkPolicy.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         let admitted: Vec<Workload> = if scope.is_narrowed() {
@@ -244,6 +248,7 @@ pub static NO_INTERNET_EGRESS: Check = Check {
                       192.168.0.0/16, 100.64.0.0/10, fc00::/7...). Data stores are recognised by the pod label \
                       app.kubernetes.io/component (database, db, cache) or the image of a container (postgres, \
                       mysql, redis, mongo...); batch workloads (backups) are not data stores.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         for workload in policed_workloads(scope).filter(Workload::is_long_running) {

@@ -34,6 +34,7 @@ pub static SCRAPE: Check = Check {
                       workload's Service and whose endpoints name a port of that Service (e.g. port: metrics), in \
                       the Service's namespace or with spec.namespaceSelector; or a PodMonitor selecting the pods; \
                       or the prometheus.io/scrape: \"true\" annotation on the pod template.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         let monitors = Monitors::of(scope.inventory);
@@ -66,6 +67,7 @@ pub static ALERTS: Check = Check {
                       `absent(...)`), high error rate (ratio of 5xx responses above the profile's error budget), \
                       high latency (histogram_quantile of the request duration above the profile's p95) and \
                       pod crash looping (kube_pod_container_status_restarts_total increasing).",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         let covered = alert_categories(scope.inventory);

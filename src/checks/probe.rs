@@ -7,7 +7,7 @@
 use k8s_openapi::api::core::v1::{Container, Probe};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{Check, CheckMeta, Scope, Severity, Violation};
+use super::{Check, CheckMeta, Difference, Scope, Severity, Violation};
 use crate::model::{ContainerKind, ContainerRef, Workload};
 
 /// The probe family, in catalogue order.
@@ -23,6 +23,7 @@ pub static LIVENESS: Check = Check {
                     Kubernetes never restarts it and users get timeouts until someone notices.",
         remediation: "Add a livenessProbe (httpGet on a cheap health endpoint such as /health, or tcpSocket) \
                       that checks only the process itself, not its dependencies.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         for (workload, container) in probed_containers(scope) {
@@ -50,6 +51,22 @@ pub static READINESS: Check = Check {
                     says otherwise: during rollouts, restarts and dependency outages users hit pods that cannot answer.",
         remediation: "Add a readinessProbe (httpGet on a /ready endpoint that checks what the container needs to \
                       serve, e.g. its database) to every container that serves traffic.",
+        differences: &[
+            Difference {
+                peer: "polaris",
+                because: "it asks for a readiness probe only where traffic arrives: a container a Service \
+                          selects, or one that declares ports when the manifests hold no Service. Polaris's \
+                          failing fixture is a pod with one container, no port and no Service: nothing routes \
+                          requests to it, so golive finds the item not applicable.",
+            },
+            Difference {
+                peer: "kube-linter",
+                because: "it asks for a readiness probe only where traffic arrives (a container a Service \
+                          selects, or one that declares ports when the manifests hold no Service); \
+                          kube-linter's firing Deployment has one container without ports and no Service, so \
+                          golive finds the item not applicable.",
+            },
+        ],
     },
     rule: |scope, evaluation| {
         let inventory_has_services = scope.inventory.of_kind("Service").next().is_some();
@@ -96,6 +113,7 @@ pub static DISTINCT: Check = Check {
                     Kubernetes restarts every replica at once, turning a degraded service into a full outage.",
         remediation: "Point liveness at an endpoint that only checks the process (/health) and readiness at one \
                       that checks its dependencies (/ready).",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         for (workload, container) in probed_containers(scope) {
@@ -127,6 +145,7 @@ pub static PORT: Check = Check {
         rationale: "A probe on a port name the container does not define never succeeds (the pod is never ready, or \
                     is restarted in a loop); a probe on a number the container does not listen on fails the same way.",
         remediation: "Use the name of one of the container's ports (e.g. port: http) or its containerPort number.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         for (workload, container) in probed_containers(scope) {

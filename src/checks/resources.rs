@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::ResourceRequirements;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
-use super::{Check, CheckMeta, Evaluation, Scope, Severity, Violation};
+use super::{Check, CheckMeta, Difference, Evaluation, Scope, Severity, Violation};
 use crate::model::{ContainerKind, ContainerRef, Workload};
 
 /// The resources family, in catalogue order.
@@ -43,6 +43,12 @@ pub static CPU_REQUESTS: Check = Check {
                     exactly when traffic peaks.",
         remediation: "Set resources.requests.cpu on every container (including init and sidecar containers) to its \
                       usual consumption under load, e.g. `cpu: 250m`.",
+        differences: &[Difference {
+            peer: "kube-score",
+            because: "it judges the pod the API server stores: a container that sets a CPU limit and no \
+                      request gets a request equal to the limit (Kubernetes defaulting), so kube-score's \
+                      limits-only fixtures request CPU for golive.",
+        }],
     },
     rule: |scope, evaluation| require(scope, evaluation, Compute::Cpu, List::Requests),
 };
@@ -57,6 +63,12 @@ pub static MEMORY_REQUESTS: Check = Check {
                     runs short, the kubelet evicts such pods first and the service loses replicas at random.",
         remediation: "Set resources.requests.memory on every container (including init and sidecar containers) to \
                       its working set under load, e.g. `memory: 256Mi`.",
+        differences: &[Difference {
+            peer: "kube-score",
+            because: "it judges the pod the API server stores: a container that sets a memory limit and no \
+                      request gets a request equal to the limit (Kubernetes defaulting), so kube-score's \
+                      limits-only fixtures request memory for golive.",
+        }],
     },
     rule: |scope, evaluation| require(scope, evaluation, Compute::Memory, List::Requests),
 };
@@ -72,6 +84,7 @@ pub static CPU_LIMITS: Check = Check {
                     container (CFS quota) and raise latency: size them from measurements.",
         remediation: "Set resources.limits.cpu on every container, at or above its request (equal to it for the \
                       Guaranteed QoS class), e.g. `cpu: 500m`.",
+        differences: &[],
     },
     rule: |scope, evaluation| require(scope, evaluation, Compute::Cpu, List::Limits),
 };
@@ -86,6 +99,7 @@ pub static MEMORY_LIMITS: Check = Check {
                     kills processes of other pods, and a single leak takes down unrelated services.",
         remediation: "Set resources.limits.memory on every container, at or above its request (equal to it for the \
                       Guaranteed QoS class), e.g. `memory: 512Mi`.",
+        differences: &[],
     },
     rule: |scope, evaluation| require(scope, evaluation, Compute::Memory, List::Limits),
 };
@@ -100,6 +114,7 @@ pub static LIMITS_COVER_REQUESTS: Check = Check {
                     StatefulSet...) is accepted but creates no pod, and the rollout stalls on release day.",
         remediation: "Raise the limit to at least the request, or lower the request; mind the units (`1G` is \
                       1,000,000,000 bytes, `1Gi` is 1,073,741,824).",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         for (workload, container) in resourced_containers(scope) {

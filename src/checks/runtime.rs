@@ -59,6 +59,7 @@ pub static ROLLOUT: Check = Check {
                     or fewer replicas than declared are available.",
         remediation: "Wait for `kubectl rollout status` to succeed; if it is stuck, read the new pods' events \
                       (image pull, probes, quota) and fix or roll back (`kubectl rollout undo`).",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         for workload in scope.workloads() {
@@ -96,6 +97,7 @@ pub static PODS_READY: Check = Check {
                     that goes live with it.",
         remediation: "Run `kubectl describe pod` on the pod: fix what its conditions and events show \
                       (readiness probe failures, Pending for resources or affinity, image pulls).",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         for workload in scope.workloads().filter(Workload::is_long_running) {
@@ -151,6 +153,7 @@ pub static CRASH_LOOP: Check = Check {
                     is lost.",
         remediation: "Read `kubectl logs --previous` and `kubectl describe pod` for the container; fix the \
                       image reference, the missing Secret or ConfigMap, or the crash, then roll out again.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         for workload in scope.workloads().filter(Workload::is_long_running) {
@@ -195,6 +198,7 @@ pub static RESTARTS: Check = Check {
         remediation: "Read the last termination (`kubectl describe pod`: Last State) and `kubectl logs \
                       --previous`: raise the memory limit after an OOMKilled, fix the crash or the liveness \
                       probe; or raise max_restarts in the profile with a reason.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         let limit = scope.profile.max_restarts;
@@ -236,6 +240,7 @@ pub static NON_ROOT: Check = Check {
                     --allow-exec). Root inside a container is one kernel bug away from root on the node.",
         remediation: "Set runAsNonRoot: true and runAsUser to a non-zero uid on the pod or the container, and \
                       find what changed the running pod (kubectl get pod -o yaml, the admission webhooks).",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         for workload in scope.workloads().filter(Workload::is_long_running) {
@@ -316,6 +321,7 @@ pub static SPREAD: Check = Check {
         remediation: "Make the term required (requiredDuringSchedulingIgnoredDuringExecution, or \
                       whenUnsatisfiable: DoNotSchedule), add nodes in other zones, or reschedule the pods \
                       (kubectl rollout restart) once there is room.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         let nodes = node_labels(scope.inventory);

@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 use k8s_openapi::api::core::v1::{ConfigMap, Container, KeyToPath, Secret};
 use regex::Regex;
 
-use super::{Check, CheckMeta, Scope, Severity, Violation};
+use super::{Check, CheckMeta, Difference, Scope, Severity, Violation};
 use crate::model::{ContainerRef, Inventory, Object, Resource, Workload};
 
 /// The secrets family, in catalogue order.
@@ -31,6 +31,12 @@ pub static LITERAL_CREDENTIALS: Check = Check {
         remediation: "Move the value to a Secret managed by your secret manager (an ExternalSecret, a \
                       SealedSecret, Vault) and reference it with env[].valueFrom.secretKeyRef or envFrom[].secretRef; \
                       then rotate the credential, since it has been exposed.",
+        differences: &[Difference {
+            peer: "kube-linter",
+            because: "it reads the last word of a variable's name (DB_PASSWORD, apiToken, SECRET_KEY): \
+                      kube-linter flags any name that contains SECRET, but SECRET_BLAH, like SECRET_NAME or \
+                      SECRET_PATH, names something about a secret, not the secret itself.",
+        }],
     },
     rule: |scope, evaluation| {
         for workload in scope.workloads() {
@@ -80,6 +86,7 @@ pub static REFERENCES: Check = Check {
         remediation: "Deliver the Secret with the release (an ExternalSecret, a SealedSecret or a cert-manager \
                       Certificate producing that name, or the Secret itself), fix the name or key, or mark a truly \
                       optional reference `optional: true`.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         let mut by_namespace = BTreeMap::new();

@@ -26,7 +26,7 @@ use std::fmt::Display;
 use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext};
 use serde_json::Value;
 
-use super::{Check, CheckMeta, Evaluation, Scope, Severity, Violation};
+use super::{Check, CheckMeta, Difference, Evaluation, Scope, Severity, Violation};
 use crate::model::{ContainerRef, Inventory, Resource, Workload};
 
 /// The security family, in catalogue order.
@@ -54,6 +54,7 @@ pub static NON_ROOT: Check = Check {
         remediation: "Set securityContext.runAsNonRoot: true on the pod (the kubelet then refuses images whose user \
                       is root) and, when the image has no numeric non-root USER, runAsUser: <uid> (e.g. 10001); never \
                       set runAsUser: 0 on a container.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         for (workload, container) in scope.containers() {
@@ -82,6 +83,12 @@ pub static PRIVILEGE_ESCALATION: Check = Check {
         remediation: "Set securityContext.allowPrivilegeEscalation: false on every container (it is a container \
                       field: the pod's securityContext cannot set it). Privileged containers can always escalate: \
                       security.privileged reports them.",
+        differences: &[Difference {
+            peer: "polaris",
+            because: "allowPrivilegeEscalation exists only in a container's securityContext: the API server \
+                      drops it from the pod's securityContext, so golive does not count Polaris's pod-level \
+                      `allowPrivilegeEscalation: false` for a container that does not set it.",
+        }],
     },
     rule: |scope, evaluation| check_flag(scope, evaluation, &NO_PRIVILEGE_ESCALATION),
 };
@@ -96,6 +103,7 @@ pub static READ_ONLY_ROOT: Check = Check {
                     running container, and lets the application fill the node's disk with files nobody sized.",
         remediation: "Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir (with a sizeLimit) on \
                       the directories the process writes to, such as /tmp.",
+        differences: &[],
     },
     rule: |scope, evaluation| check_flag(scope, evaluation, &READ_ONLY_ROOT_FILESYSTEM),
 };
@@ -111,6 +119,21 @@ pub static CAPABILITIES: Check = Check {
                     SYS_ADMIN or NET_ADMIN give control over the node.",
         remediation: "Set securityContext.capabilities.drop: [\"ALL\"] on every container and add back nothing, \
                       or only NET_BIND_SERVICE for a process that must listen on a port below 1024.",
+        differences: &[
+            Difference {
+                peer: "polaris",
+                because: "it reads the restricted Pod Security Standard strictly: only `drop: [\"ALL\"]` \
+                          passes. Dropping the runtime's current default capabilities one by one, as Polaris's \
+                          insecureCapabilities fixtures do, keeps any capability a runtime adds later and is \
+                          refused by a namespace that enforces restricted.",
+            },
+            Difference {
+                peer: "checkov",
+                because: "it reads the restricted Pod Security Standard strictly: only `drop: [\"ALL\"]` \
+                          passes. Checkov's CKV_K8S_28 is satisfied by dropping NET_RAW alone, which keeps \
+                          every other default capability (CHOWN, SETUID, NET_BIND_SERVICE...).",
+            },
+        ],
     },
     rule: |scope, evaluation| {
         for (workload, container) in linux_containers(scope) {
@@ -164,6 +187,7 @@ pub static PRIVILEGED: Check = Check {
                     controls the node and every pod on it.",
         remediation: "Remove securityContext.privileged: true; grant the one capability the process needs instead, \
                       or move node administration out of the application.",
+        differences: &[],
     },
     rule: |scope, evaluation| check_flag(scope, evaluation, &NOT_PRIVILEGED),
 };
@@ -179,6 +203,12 @@ pub static HOST_NAMESPACES: Check = Check {
                     lets it read the shared memory of other pods.",
         remediation: "Remove hostNetwork, hostPID and hostIPC from the pod spec (or set them to false); expose the \
                       application through a Service instead of the node's network.",
+        differences: &[Difference {
+            peer: "polaris",
+            because: "it reads the pod spec's hostNetwork, hostPID and hostIPC fields only: Polaris's \
+                      hostIPCSet failure fixture sets `hostIPCSet: true` on a container, a field Kubernetes \
+                      does not have (the API server drops it), so the pod shares nothing with the node.",
+        }],
     },
     rule: |scope, evaluation| {
         for workload in scope.workloads() {
@@ -214,6 +244,7 @@ pub static HOST_PATH: Check = Check {
                     node, and the pod's data is lost when it moves to another node.",
         remediation: "Replace the hostPath volume with an emptyDir, a ConfigMap or Secret, or a \
                       PersistentVolumeClaim.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         for workload in scope.workloads() {
@@ -247,6 +278,7 @@ pub static HOST_PORTS: Check = Check {
                     lets only one such pod run per node: replicas stay Pending once nodes run out.",
         remediation: "Remove hostPort from the container's ports and expose the port through a Service \
                       (NodePort or LoadBalancer when it must be reachable from outside).",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         // Under hostNetwork every port is a node port: security.host-namespaces reports it.
@@ -285,6 +317,13 @@ pub static SECCOMP: Check = Check {
                     call of the node's kernel, including the rarely used ones most kernel exploits go through.",
         remediation: "Set securityContext.seccompProfile.type: RuntimeDefault on the pod (or Localhost with a \
                       profile installed on the nodes), and do not override it with Unconfined on a container.",
+        differences: &[Difference {
+            peer: "checkov",
+            because: "it reads securityContext.seccompProfile only: the seccomp.security.alpha.kubernetes.io \
+                      annotations Checkov also accepts were deprecated when the field became GA (Kubernetes \
+                      1.19), and Kubernetes stopped honouring them (1.25 to 1.27), so a pod with only the \
+                      annotation runs Unconfined.",
+        }],
     },
     rule: |scope, evaluation| {
         for (workload, container) in linux_containers(scope) {
@@ -325,6 +364,7 @@ pub static SERVICE_ACCOUNT_TOKEN: Check = Check {
         remediation: "Set automountServiceAccountToken: false on the pod spec (or on its ServiceAccount); a pod that \
                       does call the API keeps the token and gets a dedicated ServiceAccount with a RoleBinding \
                       granting exactly what it needs.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         for workload in scope.workloads() {

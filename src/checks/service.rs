@@ -31,6 +31,7 @@ pub static SELECTS: Check = Check {
                     it fails with connection refused.",
         remediation: "Make spec.selector equal to labels of the pod template (spec.template.metadata.labels) of \
                       a workload in the Service's namespace.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         if scope.is_narrowed() {
@@ -70,6 +71,7 @@ pub static TARGET_PORT: Check = Check {
                     that port; a number the pods do not listen on sends every request to a closed port.",
         remediation: "Set targetPort to the name of a containerPort of the selected pods (e.g. targetPort: http), \
                       or to its number; declare the port on the container.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         for (object, selector, spec) in routed_services(scope) {
@@ -111,6 +113,7 @@ pub static REACHABLE: Check = Check {
                     break on the next restart (or it was meant to be exposed and never was).",
         remediation: "Add a Service whose selector matches the workload's pod labels, or remove ports nobody \
                       connects to; a port only scraped by Prometheus may instead be covered by a PodMonitor.",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         let inventory = scope.inventory;

@@ -98,6 +98,7 @@ pub static VALID: Check = Check {
         remediation: "Give every golive.dev/skip a golive.dev/skip-reason saying why the exception is acceptable, \
                       and name checks by their ID or family (`golive checks`) and containers by their name \
                       (`check-id:container`).",
+        differences: &[],
     },
     rule: |scope, evaluation| {
         let inventory = scope.inventory;
