@@ -199,7 +199,7 @@ fn a_missed_target_exits_1_naming_it_and_the_gap() {
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(!stdout.contains("s3cr3t"), "the terminal shows the token");
     assert!(
-        stdout.contains("p95 latency ≤ 100 ms: 20") && stdout.contains("missed by 10"),
+        stdout.contains("p95 latency < 100 ms: 20") && stdout.contains("missed by 10"),
         "the p95 is about 200 ms, missed by about 100 ms: {stdout}"
     );
     let summary = summary(&reports);
