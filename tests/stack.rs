@@ -304,7 +304,7 @@ const HA_VARIANTS: &[HaVariant] = &[
         name: "ha-async",
         tag: "@postgres",
         item: "failover.rpo",
-        fact: "s (oldest lost write acknowledged that long before the disruption)",
+        fact: "s (the oldest lost write was acknowledged that long before the disruption), beyond the target of 0 s",
         timeline: |t| {
             t["writes"]["lost"].as_u64() > Some(0)
                 && t["writes"]["rpo_s"].as_f64().is_some_and(|s| s > 0.0)

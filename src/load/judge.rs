@@ -331,17 +331,29 @@ mod tests {
     #[test]
     fn below_is_strict_and_at_least_is_not() {
         let verdict = |metric, measured| against("overall", metric, 200.0, Some(measured)).verdict;
-        assert_eq!(verdict("p95_ms", 200.0), Verdict::Missed, "200 ms is not below 200 ms");
+        assert_eq!(
+            verdict("p95_ms", 200.0),
+            Verdict::Missed,
+            "200 ms is not below 200 ms"
+        );
         assert_eq!(verdict("p95_ms", 199.9), Verdict::Met);
         assert_eq!(verdict("error_rate_percent", 200.0), Verdict::Missed);
-        assert_eq!(verdict("min_rps", 200.0), Verdict::Met, "200/s is at least 200/s");
+        assert_eq!(
+            verdict("min_rps", 200.0),
+            Verdict::Met,
+            "200/s is at least 200/s"
+        );
         assert_eq!(verdict("min_rps", 199.9), Verdict::Missed);
         let at_the_target = judge(
             &profile(Targets::default()),
             &Profile::production(),
             &record(&[200; 100], 0),
         );
-        assert_eq!(at_the_target[0].verdict, Verdict::Missed, "{at_the_target:?}");
+        assert_eq!(
+            at_the_target[0].verdict,
+            Verdict::Missed,
+            "{at_the_target:?}"
+        );
         assert!(at_the_target[0].title().starts_with("p95 latency < 200 ms"));
     }
 
@@ -354,8 +366,16 @@ mod tests {
             ..Profile::production()
         };
         let p95 = |load: &LoadProfile, run: &Profile| judge(load, run, &record)[0].verdict;
-        assert_eq!(p95(&silent, &Profile::production()), Verdict::Met, "150 < 200");
-        assert_eq!(p95(&silent, &strict), Verdict::Missed, "150 ≥ golive.yaml's 100");
+        assert_eq!(
+            p95(&silent, &Profile::production()),
+            Verdict::Met,
+            "150 < 200"
+        );
+        assert_eq!(
+            p95(&silent, &strict),
+            Verdict::Missed,
+            "150 ≥ golive.yaml's 100"
+        );
         let own = profile(Targets {
             overall: RequestTargets {
                 p95_ms: Some(180.0),
@@ -363,7 +383,11 @@ mod tests {
             },
             ..Targets::default()
         });
-        assert_eq!(p95(&own, &strict), Verdict::Met, "the load profile's 180 wins");
+        assert_eq!(
+            p95(&own, &strict),
+            Verdict::Met,
+            "the load profile's 180 wins"
+        );
         assert_eq!(
             stated_or_overall(None, "p95_ms", &own, &strict),
             Some((180.0, "load profile p".into()))
@@ -378,15 +402,22 @@ mod tests {
             "the step's figure wins over every level"
         );
         assert_eq!(stated_or_overall(None, "min_rps", &silent, &strict), None);
-        let error_rate = |run: &Profile| {
-            judge(&silent, run, &self::record(&[10; 1000], 2))[1].verdict
-        };
+        let error_rate =
+            |run: &Profile| judge(&silent, run, &self::record(&[10; 1000], 2))[1].verdict;
         let lenient = Profile {
             error_rate_percent: 0.5,
             ..Profile::production()
         };
-        assert_eq!(error_rate(&Profile::production()), Verdict::Missed, "0.2 % ≥ 0.1 %");
-        assert_eq!(error_rate(&lenient), Verdict::Met, "0.2 % < golive.yaml's 0.5 %");
+        assert_eq!(
+            error_rate(&Profile::production()),
+            Verdict::Missed,
+            "0.2 % ≥ 0.1 %"
+        );
+        assert_eq!(
+            error_rate(&lenient),
+            Verdict::Met,
+            "0.2 % < golive.yaml's 0.5 %"
+        );
     }
 
     #[test]

@@ -75,9 +75,11 @@ fn judge_figure(
 ) -> Result<(), StepFailure> {
     let stated = match stated {
         "" => None,
-        figure => Some(figure.parse().map_err(|_| {
-            StepFailure::CouldNotEvaluate(format!("{figure} is not a number"))
-        })?),
+        figure => Some(
+            figure
+                .parse()
+                .map_err(|_| StepFailure::CouldNotEvaluate(format!("{figure} is not a number")))?,
+        ),
     };
     let (Some(profile), Some(record)) = (world.load_profile.as_ref(), world.load_record.as_ref())
     else {

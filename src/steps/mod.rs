@@ -422,9 +422,9 @@ pub static STEPS: &[StepDef] = &[
     ),
     runtime_step!(
         Then,
-        r#"^no acknowledged write to "([^"]+)" is lost$"#,
-        r#"Then no acknowledged write to "db" is lost"#,
-        "Failover: after the recovery, reads every write the probe had acknowledged back from the primary of now; any missing one fails, with the loss window (RPO) in seconds.",
+        r#"^no acknowledged write to "([^"]+)" is lost(?: beyond (the profile's RPO|([0-9]+(?:\.[0-9]+)?) s))?$"#,
+        r#"Then no acknowledged write to "db" is lost beyond the profile's RPO"#,
+        "Failover: after the recovery, reads every write the probe had acknowledged back from the primary of now and measures the loss window (RPO: how long before the disruption the oldest lost write was acknowledged). It must be at most the profile's rpo_seconds, or the figure; without \"beyond\", or with an RPO of 0, any lost write fails, and so does a write acknowledged after the disruption and lost.",
         failover::no_write_lost
     ),
     runtime_step!(
