@@ -313,6 +313,51 @@ const HA_VARIANTS: &[HaVariant] = &[
     },
 ];
 
+/// `rpo_seconds` of golive.yaml is the loss window "beyond the profile's
+/// RPO" allows: the asynchronous standby that loses rows (NOT READY at
+/// the default RPO of 0, above) is READY with an RPO of an hour, its
+/// figures the same.
+#[test]
+fn rpo_seconds_from_golive_yaml_allows_the_loss_window_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("golive.yaml");
+    std::fs::write(&config, "profiles:\n  production:\n    rpo_seconds: 3600\n").unwrap();
+    let config = config.display().to_string();
+    let run = common::run(&[
+        "--target",
+        "stack:fixtures/stacks/ha-async.yaml",
+        "--features",
+        "features/failover.feature",
+        "--allow-disruption",
+        "--tags",
+        "@postgres",
+        "--config",
+        &config,
+    ]);
+    run.assert_exit(0);
+    let summary = run.summary();
+    let rpo: Vec<Value> = common::observations(&summary)
+        .into_iter()
+        .filter(|o| o["item"] == "failover.rpo" && o["passed"] == true)
+        .collect();
+    let facts = rpo
+        .first()
+        .map(|o| o["facts"].to_string())
+        .unwrap_or_default();
+    assert!(
+        facts.contains("within the target of 3600 s"),
+        "{}",
+        run.context()
+    );
+    let (_, scenario) = scenarios(&summary)[0];
+    let writes = &scenario["failover"][0]["writes"];
+    assert!(
+        writes["lost"].as_u64() > Some(0) && writes["rpo_s"].as_f64().is_some_and(|s| s > 0.0),
+        "rows were lost, within the hour: {writes:#}"
+    );
+    assert_removed(&run);
+}
+
 /// Each variant built to fail a failover is NOT READY on that scenario,
 /// with the measured figures against the target, and leaves nothing.
 #[test]
