@@ -23,17 +23,22 @@ pub struct Profile {
     pub name: String,
     /// Minimum replicas of every long-running workload (unless an HPA owns it).
     pub min_replicas: u32,
-    /// API latency target, 95th percentile, in milliseconds.
+    /// The p95 latency of a load campaign must be below this, in
+    /// milliseconds, unless the load profile sets its own target.
     pub latency_p95_ms: f64,
-    /// Error-rate target, in percent of requests.
+    /// The error rate of a load campaign must be below this, in percent of
+    /// requests, unless the load profile sets its own target.
     pub error_rate_percent: f64,
     /// A TLS certificate must stay valid at least this many days.
     pub cert_expiry_days: u32,
     /// Minimum HSTS max-age, in days (180 in the usual baselines).
     pub hsts_min_days: u32,
-    /// Recovery time objective after a pod failure, in seconds.
+    /// Recovery time objective after a failure, in seconds: a failover
+    /// recovers within it (at most).
     pub rto_seconds: u32,
-    /// Recovery point objective (acknowledged writes lost), in seconds.
+    /// Recovery point objective, in seconds: a write lost in a failover
+    /// was acknowledged at most this long before the disruption (0: no
+    /// acknowledged write may be lost).
     pub rpo_seconds: u32,
     /// The Pod Security Standards level namespaces must enforce.
     pub pod_security_level: PodSecurityLevel,

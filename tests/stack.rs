@@ -1090,7 +1090,7 @@ fn load_steps_take_their_target_by_the_precedence_rule() {
     let by = |level: &str| {
         judged
             .iter()
-            .find(|(_, fact)| fact.ends_with(&format!("(target {level})")))
+            .find(|(_, fact)| fact.ends_with(&format!("(target from {level})")))
     };
     let context = format!("{judged:?}\n{}", run.context());
     assert_eq!(judged.len(), 3, "{context}");
@@ -1104,7 +1104,7 @@ fn load_steps_take_their_target_by_the_precedence_rule() {
         "{context}"
     );
     assert!(
-        by("stated by the step").is_some_and(|(passed, _)| *passed),
+        by("the step").is_some_and(|(passed, _)| *passed),
         "{context}"
     );
 }

@@ -117,7 +117,7 @@ pub fn stated_or_overall(
     run_profile: &Profile,
 ) -> Option<(f64, String)> {
     if let Some(figure) = stated {
-        return Some((figure, "stated by the step".into()));
+        return Some((figure, "the step".into()));
     }
     let target = overall_targets(profile, run_profile).get(metric)?;
     let level = if profile.targets.overall.get(metric).is_some() {

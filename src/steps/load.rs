@@ -102,7 +102,7 @@ fn judge_figure(
         )));
     }
     let facts = vec![
-        format!("{} (target {level})", result.describe()),
+        format!("{} (target from {level})", result.describe()),
         format!(
             "{} requests in the steady phase ({:.0} s)",
             record.steady.requests,
