@@ -23,7 +23,7 @@ Feature: The service survives the loss of any one part
     When the primary of "cache" is killed
     Then a new primary of "cache" answers within 30 s
     And "cache" recovers within 30 s
-    And no acknowledged write to "cache" is lost
+    And no acknowledged write to "cache" is lost beyond the profile's RPO
 
   @postgres
   Scenario: When the PostgreSQL primary dies while its standby lags, the runbook's promotion brings writes back with no committed row lost
@@ -32,4 +32,4 @@ Feature: The service survives the loss of any one part
     When the primary of "db" is killed
     And the runbook "promote-standby" runs
     Then "db" recovers within the profile's RTO
-    And no acknowledged write to "db" is lost
+    And no acknowledged write to "db" is lost beyond the profile's RPO

@@ -1,9 +1,10 @@
 //! `golive.yaml`: named profiles (at least `staging` and `production`) with
 //! the thresholds that checks, load campaigns and failover scenarios are
 //! judged against. Every value has a default taken from the seed documents'
-//! targets (API p95 < 200 ms, error rate < 0.1 %, availability 99.9 %,
-//! pod-failure RTO < 1 min with RPO 0), so the file is optional and only
-//! needs the values a team changes.
+//! targets (API p95 < 200 ms, error rate < 0.1 %, pod-failure RTO < 1 min
+//! with RPO 0), so the file is optional and only needs the values a team
+//! changes. Availability (99.9 % in the seeds) is not a key: golive judges
+//! it through what it can measure, the error rate and the RTO.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -23,19 +24,22 @@ pub struct Profile {
     pub name: String,
     /// Minimum replicas of every long-running workload (unless an HPA owns it).
     pub min_replicas: u32,
-    /// API latency target, 95th percentile, in milliseconds.
+    /// The p95 latency of a load campaign must be below this, in
+    /// milliseconds, unless the load profile sets its own target.
     pub latency_p95_ms: f64,
-    /// Error-rate target, in percent of requests.
+    /// The error rate of a load campaign must be below this, in percent of
+    /// requests, unless the load profile sets its own target.
     pub error_rate_percent: f64,
-    /// Availability target, in percent.
-    pub availability_percent: f64,
     /// A TLS certificate must stay valid at least this many days.
     pub cert_expiry_days: u32,
     /// Minimum HSTS max-age, in days (180 in the usual baselines).
     pub hsts_min_days: u32,
-    /// Recovery time objective after a pod failure, in seconds.
+    /// Recovery time objective after a failure, in seconds: a failover
+    /// recovers within it (at most).
     pub rto_seconds: u32,
-    /// Recovery point objective (acknowledged writes lost), in seconds.
+    /// Recovery point objective, in seconds: a write lost in a failover
+    /// was acknowledged at most this long before the disruption (0: no
+    /// acknowledged write may be lost).
     pub rpo_seconds: u32,
     /// The Pod Security Standards level namespaces must enforce.
     pub pod_security_level: PodSecurityLevel,
@@ -115,7 +119,9 @@ struct ProfileOverrides {
     min_replicas: Option<u32>,
     latency_p95_ms: Option<f64>,
     error_rate_percent: Option<f64>,
-    availability_percent: Option<f64>,
+    /// Removed: setting it is an error that says why.
+    #[serde(default, rename = "availability_percent")]
+    _availability_percent: Removed,
     cert_expiry_days: Option<u32>,
     hsts_min_days: Option<u32>,
     rto_seconds: Option<u32>,
@@ -128,6 +134,21 @@ struct ProfileOverrides {
     kubernetes_version: Option<KubernetesVersion>,
     require_namespace_objects: Option<bool>,
     exposed_services_need_ingress: Option<bool>,
+}
+
+/// A key golive no longer reads (`availability_percent`): it is absent by
+/// default, and any value given to it, even `null`, is an error naming its
+/// place and why it went.
+#[derive(Debug, Default)]
+struct Removed;
+
+impl<'de> Deserialize<'de> for Removed {
+    fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Removed, D::Error> {
+        Err(serde::de::Error::custom(
+            "availability_percent was removed: golive judges availability through \
+             error_rate_percent (under load) and rto_seconds (after a failure); delete this key",
+        ))
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -154,7 +175,6 @@ impl Profile {
             min_replicas: 3,
             latency_p95_ms: 200.0,
             error_rate_percent: 0.1,
-            availability_percent: 99.9,
             cert_expiry_days: 30,
             hsts_min_days: 180,
             rto_seconds: 60,
@@ -189,7 +209,7 @@ impl Profile {
         // applied here does not compile.
         macro_rules! apply {
             ($($field:ident),*) => {{
-                let ProfileOverrides { extends: _, $($field),* } = overrides;
+                let ProfileOverrides { extends: _, _availability_percent: _, $($field),* } = overrides;
                 $( if let Some(value) = $field { self.$field = value.clone(); } )*
             }};
         }
@@ -197,7 +217,6 @@ impl Profile {
             min_replicas,
             latency_p95_ms,
             error_rate_percent,
-            availability_percent,
             cert_expiry_days,
             hsts_min_days,
             rto_seconds,
@@ -252,9 +271,6 @@ impl Profile {
         }
         if !percent(self.error_rate_percent) {
             return Err(("error_rate_percent", "is a percentage between 0 and 100"));
-        }
-        if !percent(self.availability_percent) {
-            return Err(("availability_percent", "is a percentage between 0 and 100"));
         }
         if self.network_probe_image.trim().is_empty() {
             return Err(("network_probe_image", "must name an image"));
@@ -484,5 +500,24 @@ mod tests {
         assert!(error.message.contains("cycle"), "{error}");
         let error = Config::parse("g.yaml", "default_profile: qa\n").unwrap_err();
         assert!(error.message.contains("qa"), "{error}");
+    }
+
+    #[test]
+    fn the_removed_availability_key_is_rejected_saying_why() {
+        for value in ["99.9", "~"] {
+            let text = format!(
+                "profiles:\n  staging:\n    min_replicas: 2\n    availability_percent: {value}\n"
+            );
+            let error = Config::parse("g.yaml", &text).unwrap_err();
+            assert!(error.place.starts_with("g.yaml:4:"), "{error}");
+            assert!(
+                error.message.contains("availability_percent was removed")
+                    && error.message.contains("error_rate_percent")
+                    && error.message.contains("rto_seconds"),
+                "{error}"
+            );
+        }
+        let scenario = Profile::production().with_threshold("availability_percent", "99");
+        assert!(scenario.is_err_and(|e| e.contains("removed")));
     }
 }

@@ -765,3 +765,44 @@ fn the_location_checker_rejects_wrong_lines() {
     assert!(!location_problems(&fixture, &finding(99, "one")).is_empty());
     assert!(!location_problems(&fixture, &finding(12, "three")).is_empty());
 }
+
+/// `max_restarts` of golive.yaml decides runtime.restarts: the snapshot of
+/// a container restarted 3 times passes at the production default (at
+/// most 3) and fails once `--config` allows 2, saying so.
+#[test]
+fn max_restarts_from_golive_yaml_flips_the_restarts_verdict() {
+    let fixture = "fixtures/checks/runtime.restarts/pass/few-restarts.yaml";
+    let target = format!("manifests:{fixture}");
+    let args = [
+        "--target",
+        target.as_str(),
+        "--features",
+        RUNTIME_SNAPSHOT_FEATURE,
+        "--checks",
+        "runtime.restarts",
+    ];
+    run(&args).assert_exit(0);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("golive.yaml");
+    std::fs::write(&config, "profiles:\n  production:\n    max_restarts: 2\n").unwrap();
+    let config = config.display().to_string();
+    let strict = run(&[&args[..], &["--config", &config]].concat());
+    strict.assert_exit(1);
+    let summary = strict.summary();
+    let found: Vec<(String, String)> = active_findings(&summary)
+        .iter()
+        .map(|f| {
+            (
+                f["expected"].as_str().unwrap_or_default().to_string(),
+                f["found"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        found.len() == 1
+            && found[0].0 == "at most 2 restarts (profile max_restarts)"
+            && found[0].1.starts_with("restarted 3 times"),
+        "{}",
+        strict.context()
+    );
+}

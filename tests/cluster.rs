@@ -33,7 +33,8 @@ use common::{Run, active_findings, features_dir, observations, run_with_env};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::networking::v1::Ingress;
 use kube_double::{
-    Cluster, ClusterOptions, DEFAULT_TOKEN, EXPIRED_TOKEN, KubeDouble, Rollout, Rule, Termination,
+    Cluster, ClusterOptions, DEFAULT_TOKEN, EXPIRED_TOKEN, EventType, KubeDouble, PROBE_KIND,
+    PROBE_LABEL, Rollout, Rule, Termination,
 };
 use serde_json::{Value, json};
 
@@ -775,6 +776,90 @@ fn replacements_that_never_become_ready_fail_the_failover() {
     );
     // The two other replicas kept serving: users saw nothing.
     assert_eq!(passed(&run, "failover.rto"), 1, "{}", run.context());
+}
+
+/// A golive.yaml whose production profile sets `key: value`.
+fn golive_yaml(key: &str, value: &str) -> tempfile::TempDir {
+    let text = format!("profiles:\n  production:\n    {key}: {value}\n");
+    features_dir(&[("golive.yaml", text.as_str())])
+}
+
+/// `rto_seconds` of golive.yaml is the target of "within the profile's
+/// RTO": a replacement Ready after about 4.5 s (termination, scheduling,
+/// start, a 3 s readiness probe) fails an RTO of 1 s and passes one of 30 s.
+#[test]
+fn rto_seconds_from_golive_yaml_flips_the_replacement_verdict() {
+    let options = ClusterOptions::default().readiness_delay(std::time::Duration::from_secs(3));
+    let live = Live::start(Example::load().documents(), options, |_| 200);
+    let features = features_dir(&[(
+        "failover.feature",
+        "@cluster @disruptive\nFeature: failover\n\n  Scenario: a pod is lost\n    When a pod of \"factory-api\" is deleted\n    Then a replacement pod of \"factory-api\" is Ready within the profile's RTO\n",
+    )]);
+    let features = features.path().display().to_string();
+    let judged = |rto: &str| {
+        let config = golive_yaml("rto_seconds", rto);
+        let config = config.path().join("golive.yaml").display().to_string();
+        live.run(&[
+            "--features",
+            &features,
+            "--allow-disruption",
+            "--config",
+            &config,
+        ])
+    };
+    let strict = judged("1");
+    strict.assert_exit(1);
+    let failures = failed(&strict, "failover.replacement");
+    assert!(
+        failures.len() == 1 && failures[0].contains("Ready after 1 s (target 1 s)"),
+        "{}",
+        strict.context()
+    );
+    let lenient = judged("30");
+    lenient.assert_exit(0);
+    assert_eq!(
+        passed(&lenient, "failover.replacement"),
+        1,
+        "{}",
+        lenient.context()
+    );
+}
+
+/// The network step's probe pods run the profile's `network_probe_image`
+/// (a mirror, where registries are closed): every probe pod created during
+/// the run, read back from the double's event history, names it. The
+/// double runs any image, so this checks the pods, not a verdict.
+#[test]
+fn network_probe_pods_run_the_image_of_the_profile() {
+    let live = Live::example();
+    let image = "mirror.example.com/tools/busybox:1.36-probe";
+    let config = golive_yaml("network_probe_image", image);
+    let config = config.path().join("golive.yaml").display().to_string();
+    let before = live.double.with_cluster(|c| c.resource_version());
+    let run = live.run(&[
+        "--allow-disruption",
+        "--tags",
+        "@GL-NET-01",
+        "--config",
+        &config,
+    ]);
+    run.assert_exit(0);
+    assert!(passed(&run, "network.enforced") >= 5, "{}", run.context());
+    let images: Vec<String> = live.double.with_cluster(|c| {
+        c.store()
+            .events_after(before)
+            .expect("the run's events are still in the history")
+            .into_iter()
+            .filter(|e| e.event_type == EventType::Added)
+            .filter(|e| e.object["metadata"]["labels"][PROBE_LABEL] == PROBE_KIND)
+            .map(|e| e.object["spec"]["containers"][0]["image"].to_string())
+            .collect()
+    });
+    assert!(images.len() >= 5, "{images:?}");
+    assert!(
+        images.iter().all(|i| *i == format!("{image:?}")),
+        "{images:?}"
+    );
 }
 
 #[test]

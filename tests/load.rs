@@ -199,7 +199,7 @@ fn a_missed_target_exits_1_naming_it_and_the_gap() {
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(!stdout.contains("s3cr3t"), "the terminal shows the token");
     assert!(
-        stdout.contains("p95 latency ≤ 100 ms: 20") && stdout.contains("missed by 10"),
+        stdout.contains("p95 latency < 100 ms: 20") && stdout.contains("missed by 10"),
         "the p95 is about 200 ms, missed by about 100 ms: {stdout}"
     );
     let summary = summary(&reports);
@@ -211,6 +211,93 @@ fn a_missed_target_exits_1_naming_it_and_the_gap() {
     let junit = std::fs::read_to_string(reports.join("load-junit.xml")).unwrap();
     assert!(junit.contains("<failure"), "{junit}");
     assert_reports_without_secret(&reports);
+}
+
+/// A golive.yaml whose production profile sets these two targets.
+fn golive_yaml(dir: &Path, p95_ms: f64, error_rate_percent: f64) -> PathBuf {
+    let path = dir.join(format!("golive-{p95_ms}-{error_rate_percent}.yaml"));
+    std::fs::write(
+        &path,
+        format!(
+            "profiles:\n  production:\n    latency_p95_ms: {p95_ms}\n    error_rate_percent: {error_rate_percent}\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// The (target, verdict) of each overall target in `load.json`, by metric.
+fn overall_targets(reports: &Path) -> Vec<(String, f64, String)> {
+    summary(reports)["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["scope"] == "overall")
+        .map(|t| {
+            (
+                t["metric"].as_str().unwrap().to_string(),
+                t["target"].as_f64().unwrap(),
+                t["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A load profile without targets is judged on golive.yaml's
+/// latency_p95_ms and error_rate_percent (`--config`): changing them flips
+/// the verdict; a load profile's own figures win over them.
+#[test]
+fn golive_yaml_targets_apply_where_the_load_profile_sets_none_and_its_own_win() {
+    let dir = tempfile::tempdir().unwrap();
+    // p95 about 60 ms (one request in ten is slow), 1 % of 500s.
+    let host = known_server(60, true);
+    let silent = profile(dir.path(), "  {}");
+    let lenient = golive_yaml(dir.path(), 150.0, 5.0);
+    let strict = golive_yaml(dir.path(), 30.0, 0.5);
+    let run = |profile: &Path, config: &Path, name: &str| {
+        let reports = dir.path().join(name);
+        let config = config.display().to_string();
+        let output = load_with(profile, &host, &reports, &["--config", &config]);
+        (output, reports)
+    };
+
+    let (output, reports) = run(&silent, &lenient, "lenient");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert_eq!(
+        overall_targets(&reports),
+        [
+            ("p95_ms".to_string(), 150.0, "met".to_string()),
+            ("error_rate_percent".to_string(), 5.0, "met".to_string())
+        ]
+    );
+
+    let (output, reports) = run(&silent, &strict, "strict");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("p95 latency < 30 ms: 6") && stdout.contains("error rate < 0.5 %: "),
+        "both golive.yaml targets missed, with the figures: {stdout}"
+    );
+    assert_eq!(
+        overall_targets(&reports)
+            .iter()
+            .map(|(_, _, verdict)| verdict.as_str())
+            .collect::<Vec<_>>(),
+        ["missed", "missed"]
+    );
+
+    let own = dir.path().join("own");
+    std::fs::create_dir(&own).unwrap();
+    let own = profile(&own, "  p95_ms: 150\n  error_rate_percent: 5");
+    let (output, reports) = run(&own, &strict, "own");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "the load profile's figures win: {stdout}"
+    );
+    assert_eq!(overall_targets(&reports)[0].1, 150.0);
 }
 
 #[test]

@@ -5,8 +5,10 @@
 //! replica); its samples give the steady state before the disruption, the
 //! time to the first failure, the time to a sustained recovery (RTO), the
 //! failed requests meanwhile and, for data stores, the acknowledged writes
-//! that did not survive (RPO). [`timeline`] is what the reports show.
+//! that did not survive (RPO). [`timeline`] is what the reports show,
+//! [`judge`] compares its figures with the targets.
 
 pub mod clock;
+pub mod judge;
 pub mod probe;
 pub mod timeline;

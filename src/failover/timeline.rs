@@ -65,6 +65,9 @@ pub struct Promotion {
 pub struct Writes {
     pub acknowledged: usize,
     pub lost: usize,
+    /// Lost writes acknowledged at or after the disruption (no RPO allows
+    /// them; they do not count in `rpo_s`).
+    pub lost_after_disruption: usize,
     /// Up to 20 lost write numbers.
     pub lost_examples: Vec<u64>,
     /// From the oldest lost write's acknowledgement to the disruption

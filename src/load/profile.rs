@@ -156,6 +156,20 @@ pub struct RequestTargets {
     pub min_rps: Option<f64>,
 }
 
+impl RequestTargets {
+    /// The target of a metric (`p95_ms`, `error_rate_percent`...), if set.
+    pub fn get(&self, metric: &str) -> Option<f64> {
+        match metric {
+            "p50_ms" => self.p50_ms,
+            "p95_ms" => self.p95_ms,
+            "p99_ms" => self.p99_ms,
+            "error_rate_percent" => self.error_rate_percent,
+            "min_rps" => self.min_rps,
+            _ => None,
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The file as written.
 

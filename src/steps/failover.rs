@@ -1,7 +1,7 @@
 //! Failover steps: recovery clocks on endpoints of the stack, a disruption
 //! (optionally in the middle of a load campaign), a runbook run as an
 //! operator would, and the verdicts a release manager signs: recovery
-//! within the RTO, no acknowledged write lost, the error rate users saw
+//! within the RTO, no acknowledged write lost beyond the RPO, the error rate users saw
 //! during the failover, the promotion time. Tag such scenarios
 //! `@stack @disruptive @serial`.
 //!
@@ -16,6 +16,7 @@ use super::load::{campaign_on, run_campaign};
 use super::runtime::{conclude, observation, stack_of};
 use super::{GoliveWorld, StepFailure};
 use crate::failover::clock::{self, Clock};
+use crate::failover::judge;
 use crate::failover::probe::{self, Probe};
 use crate::failover::timeline::{self, LoadSecond, Timeline, Writes};
 use crate::stack::RunningStack;
@@ -355,6 +356,7 @@ async fn verify_writes(
             Writes {
                 acknowledged: numbers.len(),
                 lost: lost.len(),
+                lost_after_disruption: lost.iter().filter(|(_, at)| *at >= disrupted_at).count(),
                 lost_examples: lost.iter().take(20).map(|(n, _)| *n).collect(),
                 rpo_s: timeline::seconds(rpo),
                 unverified: None,
@@ -363,6 +365,7 @@ async fn verify_writes(
         Err(e) => Writes {
             acknowledged: numbers.len(),
             lost: 0,
+            lost_after_disruption: 0,
             lost_examples: Vec::new(),
             rpo_s: 0.0,
             unverified: Some(e),
@@ -425,14 +428,7 @@ pub async fn recovers_within(
     let name = &arguments[0];
     let target = target_seconds(world, &arguments[1])?;
     let timeline = timeline_of(world, name, target).await?;
-    let passed = timeline.recovered_after_s.is_some_and(|rto| rto <= target);
-    let mut facts = vec![match timeline.recovered_after_s {
-        Some(rto) => format!("RTO {rto:.2} s (target {target} s)"),
-        None => format!(
-            "not recovered: watched {:.1} s after the disruption (target {target} s)",
-            timeline.watched_s
-        ),
-    }];
+    let (passed, mut facts) = judge::recovery(&timeline, target);
     facts.push(timeline.summary());
     judge_endpoint(world, "failover.rto", name, passed, facts)
 }
@@ -447,12 +443,19 @@ pub(super) fn target_seconds(world: &GoliveWorld, stated: &str) -> Result<f64, S
     }
 }
 
-/// `no acknowledged write to "ENDPOINT" is lost`.
+/// `no acknowledged write to "ENDPOINT" is lost [beyond the profile's RPO
+/// | beyond N s]`: without a window, none may be lost (an RPO of 0 stated
+/// by the step); with the profile's, its `rpo_seconds`.
 pub async fn no_write_lost(
     world: &mut GoliveWorld,
     arguments: &[String],
 ) -> Result<(), StepFailure> {
     let name = &arguments[0];
+    let target = match (arguments[1].as_str(), arguments[2].as_str()) {
+        ("", _) => 0.0,
+        (_, "") => f64::from(world.profile.rpo_seconds),
+        (_, stated) => stated.parse().map_err(|_| could_not("not a number"))?,
+    };
     let timeline = timeline_of(world, name, 0.0).await?;
     let writes = timeline.writes.clone().ok_or_else(|| {
         could_not(format!(
@@ -465,18 +468,9 @@ pub async fn no_write_lost(
             writes.acknowledged
         )));
     }
-    let mut facts = vec![format!(
-        "{} of {} acknowledged writes lost",
-        writes.lost, writes.acknowledged
-    )];
-    if writes.lost > 0 {
-        facts.push(format!(
-            "RPO {:.2} s (oldest lost write acknowledged that long before the disruption); lost: {:?}",
-            writes.rpo_s, writes.lost_examples
-        ));
-    }
+    let (passed, mut facts) = judge::writes_lost(&writes, target);
     facts.push(timeline.summary());
-    judge_endpoint(world, "failover.rpo", name, writes.lost == 0, facts)
+    judge_endpoint(world, "failover.rpo", name, passed, facts)
 }
 
 /// `a new primary of "ENDPOINT" answers within N s`.

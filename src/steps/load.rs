@@ -1,12 +1,14 @@
 //! Load steps: a load profile run against an endpoint of the stack, and
 //! its steady-phase figures judged in the scenario's own words ("the p95
-//! latency is below 200 ms"). Tag such scenarios `@load @serial`: a campaign
+//! latency is below 200 ms", or "below the target": the load profile's,
+//! else golive.yaml's). Tag such scenarios `@load @serial`: a campaign
 //! needs the machine to itself, and Goose runs one at a time.
 
 use super::runtime::{conclude, observation, stack_of};
 use super::{GoliveWorld, StepFailure};
 use crate::load::campaign;
 use crate::load::engine::{self, Destination};
+use crate::load::judge::{self, Verdict};
 use crate::load::profile::{self, LoadProfile};
 use crate::load::record::Record;
 use crate::stack::RunningStack;
@@ -60,83 +62,82 @@ pub(super) async fn run_campaign(
         })
 }
 
-/// Judges one steady-phase figure of the campaign the scenario ran.
-fn judge(
+/// Judges one steady-phase figure of the campaign the scenario ran against
+/// the figure the step states, else the target of the load profile, else
+/// the scenario's profile (golive.yaml): the precedence and the comparison
+/// of `golive load` ([`judge::stated_or_overall`], [`judge::against`]).
+fn judge_figure(
     world: &mut GoliveWorld,
     item: &'static str,
-    what: &str,
-    target: &str,
-    measured: impl Fn(&crate::load::record::Record) -> Option<f64>,
-    meets: fn(f64, f64) -> bool,
-    unit: &str,
+    metric: &'static str,
+    stated: &str,
+    measured: impl Fn(&Record) -> Option<f64>,
 ) -> Result<(), StepFailure> {
-    let target: f64 = target
-        .parse()
-        .map_err(|_| StepFailure::CouldNotEvaluate(format!("{target} is not a number")))?;
-    let record = world.load_record.as_ref().ok_or_else(|| {
-        StepFailure::CouldNotEvaluate(
-            "no campaign ran: add When it runs against \"ENDPOINT\"".into(),
-        )
-    })?;
-    let subject = world
-        .load_profile
-        .as_ref()
-        .map_or_else(String::new, |p| format!("load profile {}", p.name));
-    let Some(value) = measured(record) else {
-        return Err(StepFailure::CouldNotEvaluate(format!(
-            "{what}: no request was measured in the steady phase"
-        )));
+    let stated = match stated {
+        "" => None,
+        figure => Some(
+            figure
+                .parse()
+                .map_err(|_| StepFailure::CouldNotEvaluate(format!("{figure} is not a number")))?,
+        ),
     };
+    let (Some(profile), Some(record)) = (world.load_profile.as_ref(), world.load_record.as_ref())
+    else {
+        return Err(StepFailure::CouldNotEvaluate(
+            "no campaign ran: start with Given the load profile \"NAME\" and When it runs against \"ENDPOINT\"".into(),
+        ));
+    };
+    let (target, level) = judge::stated_or_overall(stated, metric, profile, &world.profile)
+        .ok_or_else(|| {
+            StepFailure::CouldNotEvaluate(format!(
+                "no {metric} target: neither the load profile {} nor golive.yaml sets one; state the figure in the step",
+                profile.name
+            ))
+        })?;
+    let result = judge::against("overall", metric, target, measured(record));
+    if result.verdict == Verdict::NotMeasured {
+        return Err(StepFailure::CouldNotEvaluate(format!(
+            "{}: no request was measured in the steady phase",
+            result.title()
+        )));
+    }
     let facts = vec![
-        format!("{what}: {value:.2}{unit} (target {target}{unit})"),
+        format!("{} (target from {level})", result.describe()),
         format!(
             "{} requests in the steady phase ({:.0} s)",
             record.steady.requests,
             record.steady_time.as_secs_f64()
         ),
     ];
-    let passed = meets(value, target);
+    let subject = format!("load profile {}", profile.name);
+    let passed = result.verdict == Verdict::Met;
     conclude(world, vec![observation(item, subject, passed, facts)])
 }
 
-/// `the p95 latency is below N ms`.
+/// `the p95 latency is below the target | below N ms`.
 pub fn p95_below(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
-    judge(
-        world,
-        "load.p95",
-        "p95 latency",
-        &arguments[0],
-        |r| r.steady.percentile_ms(0.95),
-        |m, t| m < t,
-        " ms",
-    )
+    judge_figure(world, "load.p95", "p95_ms", &arguments[0], |r| {
+        r.steady.percentile_ms(0.95)
+    })
 }
 
-/// `the error rate is below N %`.
+/// `the error rate is below the target | below N %`.
 pub fn error_rate_below(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
-    judge(
+    judge_figure(
         world,
         "load.error-rate",
-        "error rate",
+        "error_rate_percent",
         &arguments[0],
         |r| r.steady.error_rate_percent(),
-        |m, t| m < t,
-        " %",
     )
 }
 
-/// `the throughput is at least N requests per second`.
+/// `the throughput is at least the target | at least N requests per second`.
 pub fn throughput_at_least(
     world: &mut GoliveWorld,
     arguments: &[String],
 ) -> Result<(), StepFailure> {
-    judge(
-        world,
-        "load.throughput",
-        "throughput",
-        &arguments[0],
-        |r| r.steady_rps(),
-        |m, t| m >= t,
-        " requests/s",
-    )
+    judge_figure(world, "load.throughput", "min_rps", &arguments[0], |r| {
+        r.steady_rps()
+    })
 }

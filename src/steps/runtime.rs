@@ -674,21 +674,38 @@ pub async fn certificate_key(
 /// `the endpoint E sends HSTS with at least the profile's minimum max-age`.
 pub async fn sends_hsts(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
     let minimum = u64::from(world.profile.hsts_min_days);
-    each_instance(world, &arguments[0], "http.hsts", Needs::Tls, |endpoint, address| async move {
-        let answer = get(&endpoint, &address, "/").await?;
-        Ok(match http::hsts(&answer.headers) {
-            Ok(hsts) => (
-                hsts.max_age_days >= minimum,
-                vec![format!(
-                    "Strict-Transport-Security max-age {} day(s){} (the profile requires at least {minimum})",
-                    hsts.max_age_days,
-                    if hsts.include_subdomains { ", includeSubDomains" } else { "" }
-                )],
-            ),
-            Err(problem) => (false, vec![format!("GET / answered {}: {problem}", answer.status)]),
-        })
-    })
+    each_instance(
+        world,
+        &arguments[0],
+        "http.hsts",
+        Needs::Tls,
+        |endpoint, address| async move {
+            let answer = get(&endpoint, &address, "/").await?;
+            Ok(match http::hsts(&answer.headers) {
+                Ok(hsts) => judge_hsts(&hsts, minimum),
+                Err(problem) => (
+                    false,
+                    vec![format!("GET / answered {}: {problem}", answer.status)],
+                ),
+            })
+        },
+    )
     .await
+}
+
+/// Whether an HSTS max-age is at least `minimum` days (the profile's
+/// hsts_min_days), with the facts.
+fn judge_hsts(hsts: &http::Hsts, minimum: u64) -> (bool, Vec<String>) {
+    let facts = vec![format!(
+        "Strict-Transport-Security max-age {} day(s){} (the profile requires at least {minimum})",
+        hsts.max_age_days,
+        if hsts.include_subdomains {
+            ", includeSubDomains"
+        } else {
+            ""
+        }
+    )];
+    (hsts.max_age_days >= minimum, facts)
 }
 
 /// GET `path` on an instance, as a step's evidence (an unanswered request
@@ -817,6 +834,7 @@ pub async fn pace_is_served(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Profile;
 
     #[test]
     fn uids_come_from_the_uid_line_of_proc_status() {
@@ -825,5 +843,66 @@ mod tests {
         assert_eq!(status_uids("Uid:\t0\t1000\t0\t0\n"), Some((0, 1000)));
         assert_eq!(status_uids("Name:\tx\n"), None);
         assert_eq!(status_uids("Uid:\tabc\n"), None);
+    }
+
+    /// The leaf a TLS server presents when its certificate expires in
+    /// `days` days, as the stack and cluster steps read it.
+    async fn presented(days: i64) -> tls::CertificateReport {
+        use crate::probe::testing::{Key, Pki, tls_server};
+        let pki = Pki::new("Test CA");
+        let leaf = pki.leaf(&["localhost"], Key::EcdsaP256, -1, days);
+        let addr = tls_server(&leaf, &[&rustls::version::TLS13]).await;
+        let trust = Trust::Pem(pki.ca_pem());
+        tls::inspect_certificate(addr, "localhost", &trust, Duration::from_secs(5))
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn cert_expiry_days_flips_the_lifetime_verdict_and_at_least_includes_it() {
+        let report = presented(45).await;
+        let left = report.chain[0].days_left;
+        assert!((44..=45).contains(&left), "{left}");
+        let production = Profile::production();
+        let at = |minimum: u32| judge_lifetime(&report, i64::from(minimum));
+        assert!(at(production.cert_expiry_days).0, "45 days ≥ 30");
+        let (passed, facts) = at(60);
+        assert!(!passed, "45 days < 60");
+        assert!(
+            facts[0].contains(&format!(
+                "{left} day(s) left; the profile requires at least 60"
+            )),
+            "{facts:?}"
+        );
+        assert!(
+            judge_lifetime(&report, left).0,
+            "exactly the minimum is at least it"
+        );
+        assert!(!judge_lifetime(&report, left + 1).0);
+    }
+
+    #[test]
+    fn hsts_min_days_flips_the_hsts_verdict_and_at_least_includes_it() {
+        let header = |value: &'static str| {
+            let mut headers = reqwest::header::HeaderMap::new();
+            headers.insert(
+                reqwest::header::STRICT_TRANSPORT_SECURITY,
+                reqwest::header::HeaderValue::from_static(value),
+            );
+            http::hsts(&headers).unwrap()
+        };
+        let half_a_year = header("max-age=15552000; includeSubDomains");
+        let minimum = u64::from(Profile::production().hsts_min_days);
+        let (passed, facts) = judge_hsts(&half_a_year, minimum);
+        assert!(passed, "180 days is at least 180: {facts:?}");
+        assert_eq!(
+            facts,
+            [
+                "Strict-Transport-Security max-age 180 day(s), includeSubDomains (the profile requires at least 180)"
+            ]
+        );
+        assert!(!judge_hsts(&half_a_year, 181).0);
+        assert!(!judge_hsts(&header("max-age=86400"), minimum).0);
+        assert!(judge_hsts(&header("max-age=86400"), 1).0);
     }
 }
