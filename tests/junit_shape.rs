@@ -138,7 +138,7 @@ fn assert_shape(junit: &str, summary: &Value) {
                 "passed" => vec![],
                 "failed" => vec!["failure"],
                 "could_not_evaluate" => vec!["error"],
-                "not_evaluated" => vec!["skipped"],
+                "not_evaluated" | "not_applicable" => vec!["skipped"],
                 other => panic!("unknown scenario status {other}"),
             };
             assert_eq!(

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration as StdDuration;
 
-use junit_report::{Duration, ReportBuilder, TestCaseBuilder, TestSuiteBuilder};
+use junit_report::{Duration, TestCaseBuilder, TestSuiteBuilder};
 use serde::Serialize;
 
 use super::baseline::Comparison;
@@ -17,6 +17,7 @@ use super::judge::{TargetResult, Verdict};
 use super::profile::redact;
 use super::record::{Record, Second, Tally};
 use crate::error::InputError;
+use crate::report::safe::{markdown as cell, markdown_code as code};
 use crate::stack::StackRecord;
 
 /// Figures of one tally, as reported.
@@ -201,13 +202,13 @@ pub fn markdown(campaign: &Campaign) -> String {
     let description = if campaign.description.is_empty() {
         String::new()
     } else {
-        format!("{}\n\n", campaign.description)
+        format!("{}\n\n", cell(&campaign.description))
     };
     let mut out = format!(
         "## golive load: {} — {}\n\n{description}Destination {} · steady phase {:.0} s · {} requests",
-        campaign.profile,
+        cell(&campaign.profile),
         campaign.verdict.replace('_', " "),
-        campaign.destination,
+        cell(&campaign.destination),
         campaign.steady_seconds,
         campaign.steady.requests,
     );
@@ -218,7 +219,7 @@ pub fn markdown(campaign: &Campaign) -> String {
     if let Some(stack) = &campaign.stack {
         out.push('\n');
         for line in crate::report::stack_lines(stack) {
-            out.push_str(&format!("- {line}\n"));
+            out.push_str(&format!("- {}\n", cell(&line)));
         }
     }
     if campaign.interrupted {
@@ -226,8 +227,9 @@ pub fn markdown(campaign: &Campaign) -> String {
     }
     for error in &campaign.input_errors {
         out.push_str(&format!(
-            "\n- error: `{}`: {}\n",
-            error.place, error.message
+            "\n- error: {}: {}\n",
+            code(&error.place),
+            cell(&error.message)
         ));
     }
     out.push_str("\n### Targets\n\n| Target | Result |\n|---|---|\n");
@@ -237,17 +239,18 @@ pub fn markdown(campaign: &Campaign) -> String {
             Verdict::Missed => "❌",
             Verdict::NotMeasured => "⚠️",
         };
-        out.push_str(&format!("| {mark} | {} |\n", target.describe()));
+        out.push_str(&format!("| {mark} | {} |\n", cell(&target.describe())));
     }
     if let Some(comparison) = &campaign.comparison {
         out.push_str(&format!(
             "\n### Compared with {} (tolerance {} %)\n\n| Scope | Metric | Baseline | Now | Change | |\n|---|---|---|---|---|---|\n",
-            comparison.baseline_file, comparison.tolerance_percent
+            cell(&comparison.baseline_file),
+            comparison.tolerance_percent
         ));
         for row in &comparison.rows {
             out.push_str(&format!(
                 "| {} | {} | {} | {} | {} | {} |\n",
-                row.scope,
+                cell(&row.scope),
                 row.metric,
                 ms(row.baseline),
                 ms(row.current),
@@ -265,10 +268,11 @@ pub fn markdown(campaign: &Campaign) -> String {
         let statuses: Vec<String> = figures
             .statuses
             .iter()
-            .map(|(status, n)| format!("{n}×{status}"))
+            .map(|(status, n)| format!("{n}×{}", cell(status)))
             .collect();
         out.push_str(&format!(
-            "| {name} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            cell(name),
             figures.requests,
             figures.failures,
             ms(figures.p50_ms),
@@ -316,12 +320,7 @@ pub fn junit(campaign: &Campaign) -> String {
         case.set_trace(&error.message);
         suite.add_testcase(case.set_classname(&suite_name).build());
     }
-    let report = ReportBuilder::new().add_testsuite(suite.build()).build();
-    let mut out = Vec::new();
-    report
-        .write_xml(&mut out)
-        .expect("writing XML to memory does not fail");
-    String::from_utf8_lossy(&out).into_owned()
+    crate::report::junit::to_xml([suite.build()])
 }
 
 /// Writes `load.json`, `load.md`, `load.html` and `load-junit.xml` into

@@ -9,15 +9,44 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod safe;
 pub mod svg;
 
 use std::path::{Path, PathBuf};
 
 use crate::error::InputError;
-use crate::runner::record::RunRecord;
+use crate::runner::record::{RunRecord, Status};
 use crate::stack::StackRecord;
 use crate::stack::docker::RUN_LABEL;
 use crate::verdict::Verdict;
+
+/// The verdict with how many items ended each way, the closing line of the
+/// terminal and the opening line of `summary.md`:
+/// `NOT READY: 3 failed, 40 passed, 6 not applicable`. Items that were not
+/// applicable are counted apart: they neither passed nor failed.
+pub fn verdict_line(record: &RunRecord, verdict: Verdict) -> String {
+    let counts: Vec<String> = [
+        (Status::Failed, "failed"),
+        (Status::CouldNotEvaluate, "could not evaluate"),
+        (Status::NotEvaluated, "not evaluated"),
+        (Status::Passed, "passed"),
+        (Status::NotApplicable, "not applicable"),
+    ]
+    .into_iter()
+    .filter_map(|(status, label)| {
+        let n = record
+            .scenarios()
+            .filter(|(_, s)| s.status == status)
+            .count();
+        (n > 0).then(|| format!("{n} {label}"))
+    })
+    .collect();
+    if counts.is_empty() {
+        format!("{}: no checklist item ran", verdict.label())
+    } else {
+        format!("{}: {}", verdict.label(), counts.join(", "))
+    }
+}
 
 /// What became of a run's stack, one line each: started, then kept (with
 /// its endpoints and how to remove it) or removed.
