@@ -338,3 +338,67 @@ pub fn write_all(campaign: &Campaign, dir: &Path) -> Result<Vec<PathBuf>, InputE
         ],
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration as StdDuration;
+
+    use super::*;
+    use crate::load::record::{Phase, Sample};
+    use crate::report::safe::tests::broken_table_rows;
+
+    /// Text a profile, a request name or an error may hold.
+    const HOSTILE: &str = "x\u{1b}[31m|`]]><script>&\n# y\u{0}";
+
+    /// A campaign whose every text holds [`HOSTILE`].
+    fn hostile_campaign() -> Campaign {
+        let mut record = Record::new(StdDuration::from_secs(1));
+        let request = format!("GET {HOSTILE}");
+        record.add(&Sample {
+            request: &request,
+            at: StdDuration::ZERO,
+            latency: StdDuration::from_millis(5),
+            status: Ok(200),
+            ok: true,
+            phase: Phase::Steady,
+        });
+        let target = TargetResult {
+            scope: HOSTILE.into(),
+            metric: "p95_ms",
+            target: 1.0,
+            measured: Some(5.0),
+            verdict: Verdict::Missed,
+            missed_by: Some(HOSTILE.into()),
+        };
+        Campaign::new(
+            HOSTILE,
+            HOSTILE,
+            HOSTILE,
+            &record,
+            vec![target],
+            vec![InputError::new(HOSTILE, HOSTILE)],
+            false,
+        )
+    }
+
+    #[test]
+    fn load_reports_stay_valid_whatever_their_texts_hold() {
+        let campaign = hostile_campaign();
+        let xml = junit(&campaign);
+        let document = roxmltree::Document::parse(&xml).expect("load-junit.xml is XML");
+        let failure = document
+            .descendants()
+            .find(|n| n.has_tag_name("failure"))
+            .expect("the missed target fails");
+        let text: String = failure.children().filter_map(|n| n.text()).collect();
+        assert!(text.contains("\\x1b[31m|`]]><script>&"), "{text}");
+        let markdown = markdown(&campaign);
+        assert_eq!(broken_table_rows(&markdown), Vec::<String>::new(), "{markdown}");
+        assert!(!markdown.contains("\n# y"), "a heading from the input\n{markdown}");
+        let html = super::super::html::render(&campaign);
+        for text in [&xml, &markdown, &html] {
+            assert!(!text.contains('\u{1b}') && !text.contains('\u{0}'), "{text}");
+        }
+        assert!(!html.contains("<script>"), "{html}");
+    }
+}

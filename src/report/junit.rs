@@ -183,12 +183,15 @@ pub fn render(record: &RunRecord) -> String {
         }
         suites.push(suite.build());
     }
-    // A run with no scenario and no other explanation still gets an error
-    // testcase, so its JUnit never reads as an empty, green run.
-    let nothing_evaluated = record.scenarios().next().is_none()
+    // A run with no scenario, or whose every item was not applicable, and
+    // no other explanation still gets an error testcase, so its JUnit never
+    // reads as an empty or all-skipped, green run.
+    let nothing_judged = record
+        .scenarios()
+        .all(|(_, s)| s.status == Status::NotApplicable)
         && record.input_errors.is_empty()
         && !record.interrupted;
-    if !record.input_errors.is_empty() || record.interrupted || nothing_evaluated {
+    if !record.input_errors.is_empty() || record.interrupted || nothing_judged {
         let mut suite = TestSuiteBuilder::new("golive input");
         for (index, error) in record.input_errors.iter().enumerate() {
             let mut case = TestCaseBuilder::error(
@@ -201,13 +204,20 @@ pub fn render(record: &RunRecord) -> String {
                 .set_trace(&error.to_string());
             suite.add_testcase(case.build());
         }
-        if nothing_evaluated {
-            let mut case = TestCaseBuilder::error(
-                "nothing evaluated",
-                Duration::ZERO,
-                "could not evaluate",
-                "no scenario ran: check the input errors, --tags and --checks",
-            );
+        if nothing_judged {
+            let (name, message) = if record.scenarios().next().is_none() {
+                (
+                    "nothing evaluated",
+                    "no scenario ran: check the input errors, --tags and --checks",
+                )
+            } else {
+                (
+                    "nothing judged",
+                    "every item that ran was not applicable: the target holds nothing they judge",
+                )
+            };
+            let mut case =
+                TestCaseBuilder::error(name, Duration::ZERO, "could not evaluate", message);
             case.set_classname("golive input");
             suite.add_testcase(case.build());
         }

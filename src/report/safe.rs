@@ -141,9 +141,41 @@ pub fn markdown_code(text: &str) -> String {
     format!("{fence}{pad}{body}{pad}{fence}")
 }
 
+/// What the tests of the reporters share.
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The rows of a Markdown text's tables whose cell count differs from
+    /// their header's, split as cmark-gfm (GitHub) and comrak (GitLab) do:
+    /// on every `|` that does not follow a backslash.
+    pub(crate) fn broken_table_rows(markdown: &str) -> Vec<String> {
+        let cells = |line: &str| {
+            let mut previous = ' ';
+            let mut count = 0;
+            for c in line.chars() {
+                if c == '|' && previous != '\\' {
+                    count += 1;
+                }
+                previous = c;
+            }
+            count
+        };
+        let mut broken = Vec::new();
+        let mut header = None;
+        for line in markdown.lines() {
+            if !line.starts_with('|') {
+                header = None;
+            } else if let Some(expected) = header {
+                if cells(line) != expected {
+                    broken.push(line.to_string());
+                }
+            } else {
+                header = Some(cells(line));
+            }
+        }
+        broken
+    }
 
     const HOSTILE: &str =
         "a\u{1b}[31mred\u{7}\r|`]]>&<b>\u{0}\u{7f}\u{9b}\u{202e}\u{ffff}\nnext\tcol";
@@ -192,6 +224,18 @@ mod tests {
         );
         assert_eq!(markdown("- item"), "\\- item");
         assert_eq!(markdown("x\u{1b}[0m"), "x\\x1b[0m");
+    }
+
+    #[test]
+    fn markdown_rows_keep_their_cells_whatever_the_text() {
+        let table = format!(
+            "| a | b | c |\n|---|---|---|\n| {} | {} | x |\n",
+            markdown(HOSTILE),
+            markdown_code(HOSTILE)
+        );
+        assert_eq!(broken_table_rows(&table), Vec::<String>::new(), "{table}");
+        let raw = format!("| a | b |\n|---|---|\n| {HOSTILE} | x |\n");
+        assert_eq!(broken_table_rows(&raw).len(), 1, "the check itself");
     }
 
     #[test]
