@@ -34,7 +34,10 @@ fn every_report_stays_valid_and_shows_hostile_texts_visibly() {
         .iter()
         .find_map(|f| f["suppressed"].as_str())
         .expect("the waiver's reason is reported");
-    assert!(waived.contains("]]><script>") && waived.contains('\u{1b}'), "{waived}");
+    assert!(
+        waived.contains("]]><script>") && waived.contains('\u{1b}'),
+        "{waived}"
+    );
 
     // junit.xml parses, and its texts read back as the terminal shows them.
     let junit = run.junit();
@@ -46,7 +49,10 @@ fn every_report_stays_valid_and_shows_hostile_texts_visibly() {
         .collect();
     let text = texts.concat();
     assert!(text.contains(NAME_SHOWN), "{junit}");
-    assert!(text.contains("list]]><script>alert(1)</script>\\x00nul"), "{junit}");
+    assert!(
+        text.contains("list]]><script>alert(1)</script>\\x00nul"),
+        "{junit}"
+    );
     assert!(
         !junit.chars().any(|c| c.is_control() && c != '\n'),
         "a control character in junit.xml"
@@ -55,7 +61,11 @@ fn every_report_stays_valid_and_shows_hostile_texts_visibly() {
     // summary.md: every table row has its header's cells; nothing from the
     // input starts a line of its own (a heading, a list item).
     let markdown = run.markdown();
-    assert_eq!(broken_table_rows(&markdown), Vec::<String>::new(), "{markdown}");
+    assert_eq!(
+        broken_table_rows(&markdown),
+        Vec::<String>::new(),
+        "{markdown}"
+    );
     assert!(markdown.contains("### Findings"), "{markdown}");
     // The waiver's reason is plain text: its markup is escaped (the names
     // are code spans, where markup is text).
@@ -75,11 +85,17 @@ fn every_report_stays_valid_and_shows_hostile_texts_visibly() {
     // The terminal: no escape sequence or other control character, the
     // names shown with their controls visible.
     assert!(
-        !run.stdout.chars().any(|c| c.is_control() && c != '\n' && c != '\t'),
+        !run.stdout
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t'),
         "a control character on the terminal\n{:?}",
         run.stdout
     );
-    assert!(run.stdout.contains("api\\x1b[31m-red\\x1b[0m"), "{}", run.context());
+    assert!(
+        run.stdout.contains("api\\x1b[31m-red\\x1b[0m"),
+        "{}",
+        run.context()
+    );
     // A name's newline cannot forge the verdict line: it stays indented
     // under its finding.
     let verdicts: Vec<&str> = run

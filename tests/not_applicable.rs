@@ -48,7 +48,11 @@ fn assert_nothing_passes_unseen(run: &Run) -> (usize, usize) {
         .filter(|s| s.attribute("name") != Some("golive input"))
         .collect();
     let markdown = run.markdown();
-    assert_eq!(broken_table_rows(&markdown), Vec::<String>::new(), "{markdown}");
+    assert_eq!(
+        broken_table_rows(&markdown),
+        Vec::<String>::new(),
+        "{markdown}"
+    );
     let (mut passed, mut not_applicable) = (0, 0);
     for (suite, feature) in suites.iter().zip(array(&summary["features"])) {
         let testcases = elements(*suite, "testcase");
@@ -62,11 +66,12 @@ fn assert_nothing_passes_unseen(run: &Run) -> (usize, usize) {
                 "passed" => {
                     passed += 1;
                     let n = evaluated(scenario);
-                    assert!(n > 0, "{name:?} passed having evaluated nothing\n{scenario}");
                     assert!(
-                        outcomes
-                            .iter()
-                            .all(|o| o.has_tag_name("system-out")),
+                        n > 0,
+                        "{name:?} passed having evaluated nothing\n{scenario}"
+                    );
+                    assert!(
+                        outcomes.iter().all(|o| o.has_tag_name("system-out")),
                         "passed {name:?} in JUnit: {outcomes:?}"
                     );
                     assert!(
@@ -76,7 +81,10 @@ fn assert_nothing_passes_unseen(run: &Run) -> (usize, usize) {
                         "no ok line for {name:?} with {n} evaluated\n{}",
                         run.context()
                     );
-                    assert!(markdown.contains(&format!("{row}✅ passed |")), "{markdown}");
+                    assert!(
+                        markdown.contains(&format!("{row}✅ passed |")),
+                        "{markdown}"
+                    );
                 }
                 "not_applicable" => {
                     not_applicable += 1;
@@ -109,7 +117,9 @@ fn assert_nothing_passes_unseen(run: &Run) -> (usize, usize) {
     }
     assert_eq!(passed + not_applicable, scenarios(&summary).len());
     assert!(
-        !run.stdout.lines().any(|l| l.starts_with("  ok ") && l.contains("[0 evaluated")),
+        !run.stdout
+            .lines()
+            .any(|l| l.starts_with("  ok ") && l.contains("[0 evaluated")),
         "{}",
         run.context()
     );
@@ -118,7 +128,11 @@ fn assert_nothing_passes_unseen(run: &Run) -> (usize, usize) {
 
 /// The verdict line the terminal ends with and summary.md opens with.
 fn assert_verdict_line(run: &Run, line: &str) {
-    assert!(run.stdout.lines().any(|l| l == line), "no {line:?}\n{}", run.context());
+    assert!(
+        run.stdout.lines().any(|l| l == line),
+        "no {line:?}\n{}",
+        run.context()
+    );
     assert!(
         run.markdown().contains(&format!("\n**{line}**\n")),
         "no {line:?} in\n{}",
@@ -169,7 +183,11 @@ fn a_run_where_every_item_is_not_applicable_could_not_evaluate() {
     let (passed, not_applicable) = assert_nothing_passes_unseen(&run);
     assert_eq!((passed, not_applicable), (0, 4), "{}", run.context());
     assert_verdict_line(&run, "COULD NOT EVALUATE: 4 not applicable");
-    assert!(run.stdout.contains("Nothing was judged"), "{}", run.context());
+    assert!(
+        run.stdout.contains("Nothing was judged"),
+        "{}",
+        run.context()
+    );
     // JUnit does not read as an all-skipped, green run.
     let junit = run.junit();
     let document = Document::parse(&junit).expect("junit.xml is XML");

@@ -393,11 +393,21 @@ mod tests {
         let text: String = failure.children().filter_map(|n| n.text()).collect();
         assert!(text.contains("\\x1b[31m|`]]><script>&"), "{text}");
         let markdown = markdown(&campaign);
-        assert_eq!(broken_table_rows(&markdown), Vec::<String>::new(), "{markdown}");
-        assert!(!markdown.contains("\n# y"), "a heading from the input\n{markdown}");
+        assert_eq!(
+            broken_table_rows(&markdown),
+            Vec::<String>::new(),
+            "{markdown}"
+        );
+        assert!(
+            !markdown.contains("\n# y"),
+            "a heading from the input\n{markdown}"
+        );
         let html = super::super::html::render(&campaign);
         for text in [&xml, &markdown, &html] {
-            assert!(!text.contains('\u{1b}') && !text.contains('\u{0}'), "{text}");
+            assert!(
+                !text.contains('\u{1b}') && !text.contains('\u{0}'),
+                "{text}"
+            );
         }
         assert!(!html.contains("<script>"), "{html}");
     }

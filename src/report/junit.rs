@@ -134,8 +134,9 @@ fn safe_suite(mut suite: TestSuite) -> TestSuite {
     cdata(&mut suite.system_err);
     for case in &mut suite.testcases {
         text(&mut case.name);
-        case.classname.as_mut().map(text);
-        case.filepath.as_mut().map(text);
+        for attribute in case.classname.iter_mut().chain(case.filepath.iter_mut()) {
+            text(attribute);
+        }
         cdata(&mut case.system_out);
         cdata(&mut case.system_err);
         match &mut case.result {

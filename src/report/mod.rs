@@ -126,3 +126,64 @@ pub fn write_files<'a>(
     }
     Ok(written)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::record::{FeatureRecord, ScenarioRecord};
+
+    fn record_of(statuses: &[Status]) -> RunRecord {
+        let scenarios = statuses
+            .iter()
+            .enumerate()
+            .map(|(line, &status)| ScenarioRecord {
+                name: format!("item {line}"),
+                line,
+                tags: Vec::new(),
+                status,
+                reason: None,
+                duration_ms: 0.0,
+                steps: Vec::new(),
+                checks: Vec::new(),
+                observations: Vec::new(),
+                failover: Vec::new(),
+            })
+            .collect();
+        RunRecord {
+            features: vec![FeatureRecord {
+                name: "f".into(),
+                file: "f.feature".into(),
+                tags: Vec::new(),
+                scenarios,
+            }],
+            ..RunRecord::default()
+        }
+    }
+
+    #[test]
+    fn the_verdict_line_counts_each_outcome_apart_in_a_fixed_order() {
+        use Status::*;
+        let line = |statuses: &[Status]| {
+            let record = record_of(statuses);
+            verdict_line(&record, Verdict::of(&record))
+        };
+        assert_eq!(
+            line(&[NotApplicable, Passed, Passed]),
+            "READY: 2 passed, 1 not applicable"
+        );
+        assert_eq!(line(&[Passed]), "READY: 1 passed");
+        assert_eq!(
+            line(&[NotApplicable, Failed, Passed]),
+            "NOT READY: 1 failed, 1 passed, 1 not applicable"
+        );
+        assert_eq!(
+            line(&[Passed, NotEvaluated, CouldNotEvaluate, Failed]),
+            "COULD NOT EVALUATE: 1 failed, 1 could not evaluate, 1 not evaluated, 1 passed"
+        );
+        assert_eq!(
+            line(&[NotApplicable, NotApplicable]),
+            "COULD NOT EVALUATE: 2 not applicable"
+        );
+        assert_eq!(line(&[]), "COULD NOT EVALUATE: no checklist item ran");
+    }
+}
