@@ -54,10 +54,7 @@ fn summary(record: &RunRecord, verdict: Verdict, reports: &[PathBuf]) -> String 
                 Status::NotApplicable => "n/a ",
             };
             let detail = match scenario.status {
-                Status::NotApplicable => scenario
-                    .reason
-                    .clone()
-                    .unwrap_or_else(|| "nothing to judge".into()),
+                Status::NotApplicable => scenario.why_not_applicable().to_string(),
                 _ => evaluated(scenario),
             };
             let _ = writeln!(out, "  {mark} {}  [{detail}]", scenario.name);

@@ -82,10 +82,7 @@ fn testcase(feature_name: &str, file: &str, name: &str, scenario: &ScenarioRecor
         Status::NotApplicable => TestCaseBuilder::skipped_with_cause(
             name,
             "not applicable",
-            &format!(
-                "not applicable: {}",
-                scenario.reason.as_deref().unwrap_or("nothing to judge")
-            ),
+            &format!("not applicable: {}", scenario.why_not_applicable()),
         ),
     };
     builder.set_classname(feature_name).set_filepath(file);

@@ -1,6 +1,9 @@
-//! `summary.md`: the verdict, a table of checklist items, a table of
-//! findings with their file:line and, for a running system, what each
-//! runtime step observed — ready to paste into a merge request.
+//! `summary.md`: the verdict and its counts, a table of checklist items,
+//! why each not applicable item had nothing to judge, a table of findings
+//! with their file:line and, for a running system, what each runtime step
+//! observed — ready to paste into a merge request. Every text from the
+//! input goes through [`super::safe`]'s Markdown helpers, so no name can
+//! break a table or start markup.
 
 use std::fmt::Write as _;
 
@@ -134,7 +137,7 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
                 "| {} | {} | {} |",
                 cell(&s.name),
                 cell(&feature.name),
-                cell(s.reason.as_deref().unwrap_or("nothing to judge"))
+                cell(s.why_not_applicable())
             )
         })
         .collect();

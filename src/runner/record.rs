@@ -60,6 +60,11 @@ pub struct ScenarioRecord {
 }
 
 impl ScenarioRecord {
+    /// Why the scenario is not applicable, as every report says it.
+    pub fn why_not_applicable(&self) -> &str {
+        self.reason.as_deref().unwrap_or("nothing to judge")
+    }
+
     /// How many things the scenario judged: the subjects its checks
     /// evaluated, what it observed on a live system, its failover clocks.
     pub fn evaluated(&self) -> usize {
