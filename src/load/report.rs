@@ -219,7 +219,8 @@ pub fn markdown(campaign: &Campaign) -> String {
     if let Some(stack) = &campaign.stack {
         out.push('\n');
         for line in crate::report::stack_lines(stack) {
-            out.push_str(&format!("- {}\n", cell(&line)));
+            // golive's own words about names it validated: a command to copy.
+            out.push_str(&format!("- {line}\n"));
         }
     }
     if campaign.interrupted {

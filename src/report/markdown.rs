@@ -59,8 +59,9 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
     let _ = writeln!(out, "**{}**\n", super::verdict_line(record, verdict));
     let _ = writeln!(out, "{}\n", cell(&target_line(record)));
     if let Some(stack) = &record.stack {
+        // golive's own words about names it validated: a command to copy.
         for line in super::stack_lines(stack) {
-            let _ = writeln!(out, "{}  ", cell(&line));
+            let _ = writeln!(out, "{line}  ");
         }
         out.push('\n');
     }

@@ -2,7 +2,8 @@
 //! and write one file each under the report directory: `junit.xml` for CI,
 //! `summary.json` for machines, `summary.md` for a merge request, and
 //! `failover.html` when failover scenarios ran. The terminal summary
-//! (`human`) is one more sibling. None of them runs checks.
+//! (`human`) is one more sibling. None of them runs checks. Text from the
+//! input reaches every one of them through [`safe`], whatever it holds.
 
 pub mod failover;
 pub mod human;
