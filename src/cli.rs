@@ -218,7 +218,8 @@ pub fn main() -> i32 {
         } => {
             let features = features.unwrap_or_else(|| bundled(BUNDLED_FEATURES));
             let report = validate::validate(&features, config.as_deref(), profile.as_deref());
-            emit(&report.to_string());
+            // Step texts and arguments come from the user's feature files.
+            emit(&report::safe::terminal(&report.to_string()));
             if report.is_clean() { 0 } else { 2 }
         }
     }

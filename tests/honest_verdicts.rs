@@ -132,13 +132,13 @@ fn a_custom_workload_whose_pod_template_cannot_be_read_is_an_input_error() {
 
 #[test]
 fn an_ingress_on_its_own_is_judged_and_the_rest_is_not_applicable() {
-    let run = run(&["--target", "manifests:fixtures/ingress-only"]);
+    let run = run(&["--target", "manifests:fixtures/ingress-only-no-tls"]);
     run.assert_exit(1);
     let summary = run.summary();
     assert_finding(
         &summary,
         "ingress.tls",
-        "Ingress/shop/storefront - fixtures/ingress-only/ingress.yaml:13",
+        "Ingress/shop/storefront - fixtures/ingress-only-no-tls/ingress.yaml:13",
     );
     let mut not_applicable = 0;
     for (_, scenario) in scenarios(&summary) {

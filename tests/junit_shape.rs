@@ -138,7 +138,7 @@ fn assert_shape(junit: &str, summary: &Value) {
                 "passed" => vec![],
                 "failed" => vec!["failure"],
                 "could_not_evaluate" => vec!["error"],
-                "not_evaluated" => vec!["skipped"],
+                "not_evaluated" | "not_applicable" => vec!["skipped"],
                 other => panic!("unknown scenario status {other}"),
             };
             assert_eq!(
@@ -146,6 +146,14 @@ fn assert_shape(junit: &str, summary: &Value) {
                 "testcase {case:?} for a {} scenario",
                 scenario["status"]
             );
+            if scenario["status"] == "not_applicable" {
+                let reason = scenario["reason"].as_str().unwrap_or_default();
+                assert_eq!(
+                    attribute(elements(*testcase, "skipped")[0], "message"),
+                    format!("not applicable: {reason}"),
+                    "the reason of {case:?}"
+                );
+            }
         }
     }
 }

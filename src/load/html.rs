@@ -9,12 +9,13 @@ use super::baseline::Comparison;
 use super::judge::Verdict;
 use super::record::Second;
 use super::report::{Campaign, Figures, ms};
-use crate::report::svg::{escape, line_chart, page};
+use crate::report::safe;
+use crate::report::svg::{line_chart, page};
 
 fn figure_row(name: &str, figures: &Figures) -> String {
     format!(
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        escape(name),
+        safe::html(name),
         figures.requests,
         figures.failures,
         ms(figures.p50_ms),
@@ -37,7 +38,7 @@ fn comparison_table(comparison: &Comparison) -> String {
         let _ = write!(
             rows,
             r#"<tr class="{class}"><td>{mark}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
-            escape(&row.scope),
+            safe::html(&row.scope),
             row.metric,
             figure(row.baseline),
             figure(row.current),
@@ -46,7 +47,7 @@ fn comparison_table(comparison: &Comparison) -> String {
     }
     format!(
         r#"<h2>Compared with {} (tolerance {} %)</h2><table id="comparison"><tr><th></th><th>Scope</th><th>Metric</th><th>Baseline</th><th>Now</th><th>Change</th></tr>{rows}</table>"#,
-        escape(&comparison.baseline_file),
+        safe::html(&comparison.baseline_file),
         comparison.tolerance_percent
     )
 }
@@ -106,7 +107,7 @@ pub fn render(campaign: &Campaign) -> String {
         let _ = write!(
             targets,
             r#"<tr class="{class}"><td>{mark}</td><td>{}</td></tr>"#,
-            escape(&target.describe())
+            safe::html(&target.describe())
         );
     }
     let total: u64 = campaign.steady.statuses.values().sum();
@@ -120,8 +121,8 @@ pub fn render(campaign: &Campaign) -> String {
         let _ = write!(
             statuses,
             r##"<tr><td>{}</td><td>{count}</td><td><svg width="400" height="12" role="img" aria-label="{count} answers {}"><rect width="{width:.1}" height="12" fill="#2b7bb9"/></svg></td></tr>"##,
-            escape(status),
-            escape(status)
+            safe::html(status),
+            safe::html(status)
         );
     }
     let comparison = campaign
@@ -138,8 +139,8 @@ pub fn render(campaign: &Campaign) -> String {
         .map(|e| {
             format!(
                 "<li><code>{}</code>: {}</li>",
-                escape(&e.place),
-                escape(&e.message)
+                safe::html(&e.place),
+                safe::html(&e.message)
             )
         })
         .collect();
@@ -154,16 +155,16 @@ pub fn render(campaign: &Campaign) -> String {
 <h2>Status codes (steady phase)</h2><table id="statuses">{statuses}</table>
 <h2>Requests (steady phase)</h2>
 <table id="requests"><tr><th>Request</th><th>Requests</th><th>Errors</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr>{requests}</table>"#,
-        name = escape(&campaign.profile),
+        name = safe::html(&campaign.profile),
         verdict = campaign.verdict.replace('_', " "),
-        description = escape(&campaign.description),
-        destination = escape(&campaign.destination),
+        description = safe::html(&campaign.description),
+        destination = safe::html(&campaign.destination),
         steady = campaign.steady_seconds,
         requests_count = campaign.steady.requests,
-        measured = escape(campaign.measured),
+        measured = safe::html(campaign.measured),
     );
     page(
-        &format!("golive load: {}", escape(&campaign.profile)),
+        &format!("golive load: {}", safe::html(&campaign.profile)),
         "tr.met td:first-child { color: #1e7e34; } tr.missed td:first-child { color: #c0392b; font-weight: bold; }",
         &body,
     )

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration as StdDuration;
 
-use junit_report::{Duration, ReportBuilder, TestCaseBuilder, TestSuiteBuilder};
+use junit_report::{Duration, TestCaseBuilder, TestSuiteBuilder};
 use serde::Serialize;
 
 use super::baseline::Comparison;
@@ -17,6 +17,7 @@ use super::judge::{TargetResult, Verdict};
 use super::profile::redact;
 use super::record::{Record, Second, Tally};
 use crate::error::InputError;
+use crate::report::safe::{markdown as cell, markdown_code as code};
 use crate::stack::StackRecord;
 
 /// Figures of one tally, as reported.
@@ -201,13 +202,13 @@ pub fn markdown(campaign: &Campaign) -> String {
     let description = if campaign.description.is_empty() {
         String::new()
     } else {
-        format!("{}\n\n", campaign.description)
+        format!("{}\n\n", cell(&campaign.description))
     };
     let mut out = format!(
         "## golive load: {} — {}\n\n{description}Destination {} · steady phase {:.0} s · {} requests",
-        campaign.profile,
+        cell(&campaign.profile),
         campaign.verdict.replace('_', " "),
-        campaign.destination,
+        cell(&campaign.destination),
         campaign.steady_seconds,
         campaign.steady.requests,
     );
@@ -218,6 +219,7 @@ pub fn markdown(campaign: &Campaign) -> String {
     if let Some(stack) = &campaign.stack {
         out.push('\n');
         for line in crate::report::stack_lines(stack) {
+            // golive's own words about names it validated: a command to copy.
             out.push_str(&format!("- {line}\n"));
         }
     }
@@ -226,8 +228,9 @@ pub fn markdown(campaign: &Campaign) -> String {
     }
     for error in &campaign.input_errors {
         out.push_str(&format!(
-            "\n- error: `{}`: {}\n",
-            error.place, error.message
+            "\n- error: {}: {}\n",
+            code(&error.place),
+            cell(&error.message)
         ));
     }
     out.push_str("\n### Targets\n\n| Target | Result |\n|---|---|\n");
@@ -237,17 +240,18 @@ pub fn markdown(campaign: &Campaign) -> String {
             Verdict::Missed => "❌",
             Verdict::NotMeasured => "⚠️",
         };
-        out.push_str(&format!("| {mark} | {} |\n", target.describe()));
+        out.push_str(&format!("| {mark} | {} |\n", cell(&target.describe())));
     }
     if let Some(comparison) = &campaign.comparison {
         out.push_str(&format!(
             "\n### Compared with {} (tolerance {} %)\n\n| Scope | Metric | Baseline | Now | Change | |\n|---|---|---|---|---|---|\n",
-            comparison.baseline_file, comparison.tolerance_percent
+            cell(&comparison.baseline_file),
+            comparison.tolerance_percent
         ));
         for row in &comparison.rows {
             out.push_str(&format!(
                 "| {} | {} | {} | {} | {} | {} |\n",
-                row.scope,
+                cell(&row.scope),
                 row.metric,
                 ms(row.baseline),
                 ms(row.current),
@@ -265,10 +269,11 @@ pub fn markdown(campaign: &Campaign) -> String {
         let statuses: Vec<String> = figures
             .statuses
             .iter()
-            .map(|(status, n)| format!("{n}×{status}"))
+            .map(|(status, n)| format!("{n}×{}", cell(status)))
             .collect();
         out.push_str(&format!(
-            "| {name} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            cell(name),
             figures.requests,
             figures.failures,
             ms(figures.p50_ms),
@@ -316,12 +321,7 @@ pub fn junit(campaign: &Campaign) -> String {
         case.set_trace(&error.message);
         suite.add_testcase(case.set_classname(&suite_name).build());
     }
-    let report = ReportBuilder::new().add_testsuite(suite.build()).build();
-    let mut out = Vec::new();
-    report
-        .write_xml(&mut out)
-        .expect("writing XML to memory does not fail");
-    String::from_utf8_lossy(&out).into_owned()
+    crate::report::junit::to_xml([suite.build()])
 }
 
 /// Writes `load.json`, `load.md`, `load.html` and `load-junit.xml` into
@@ -338,4 +338,78 @@ pub fn write_all(campaign: &Campaign, dir: &Path) -> Result<Vec<PathBuf>, InputE
             ("load-junit.xml", junit(campaign)),
         ],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration as StdDuration;
+
+    use super::*;
+    use crate::load::record::{Phase, Sample};
+    use crate::report::safe::tests::broken_table_rows;
+
+    /// Text a profile, a request name or an error may hold.
+    const HOSTILE: &str = "x\u{1b}[31m|`]]><script>&\n# y\u{0}";
+
+    /// A campaign whose every text holds [`HOSTILE`].
+    fn hostile_campaign() -> Campaign {
+        let mut record = Record::new(StdDuration::from_secs(1));
+        let request = format!("GET {HOSTILE}");
+        record.add(&Sample {
+            request: &request,
+            at: StdDuration::ZERO,
+            latency: StdDuration::from_millis(5),
+            status: Ok(200),
+            ok: true,
+            phase: Phase::Steady,
+        });
+        let target = TargetResult {
+            scope: HOSTILE.into(),
+            metric: "p95_ms",
+            target: 1.0,
+            measured: Some(5.0),
+            verdict: Verdict::Missed,
+            missed_by: Some(HOSTILE.into()),
+        };
+        Campaign::new(
+            HOSTILE,
+            HOSTILE,
+            HOSTILE,
+            &record,
+            vec![target],
+            vec![InputError::new(HOSTILE, HOSTILE)],
+            false,
+        )
+    }
+
+    #[test]
+    fn load_reports_stay_valid_whatever_their_texts_hold() {
+        let campaign = hostile_campaign();
+        let xml = junit(&campaign);
+        let document = roxmltree::Document::parse(&xml).expect("load-junit.xml is XML");
+        let failure = document
+            .descendants()
+            .find(|n| n.has_tag_name("failure"))
+            .expect("the missed target fails");
+        let text: String = failure.children().filter_map(|n| n.text()).collect();
+        assert!(text.contains("\\x1b[31m|`]]><script>&"), "{text}");
+        let markdown = markdown(&campaign);
+        assert_eq!(
+            broken_table_rows(&markdown),
+            Vec::<String>::new(),
+            "{markdown}"
+        );
+        assert!(
+            !markdown.contains("\n# y"),
+            "a heading from the input\n{markdown}"
+        );
+        let html = super::super::html::render(&campaign);
+        for text in [&xml, &markdown, &html] {
+            assert!(
+                !text.contains('\u{1b}') && !text.contains('\u{0}'),
+                "{text}"
+            );
+        }
+        assert!(!html.contains("<script>"), "{html}");
+    }
 }

@@ -10,7 +10,8 @@
 use std::fmt::Write as _;
 
 use super::markdown::status_label;
-use super::svg::{Marker, escape, line_chart, page};
+use super::safe;
+use super::svg::{Marker, line_chart, page};
 use crate::failover::clock::{INTERVAL, SUSTAIN};
 use crate::failover::probe::ATTEMPT_TIMEOUT;
 use crate::failover::timeline::{Timeline, optional_seconds};
@@ -69,7 +70,7 @@ fn figures(timeline: &Timeline) -> String {
         rows.push(("Acknowledged writes lost (RPO)", writes.describe()));
     }
     rows.iter()
-        .map(|(name, value)| format!("<tr><th>{name}</th><td>{}</td></tr>", escape(value)))
+        .map(|(name, value)| format!("<tr><th>{name}</th><td>{}</td></tr>", safe::html(value)))
         .collect()
 }
 
@@ -127,22 +128,23 @@ fn chart(timeline: &Timeline) -> String {
 fn section(feature: &str, scenario: &ScenarioRecord) -> String {
     let mut html = format!(
         r#"<section><h2>{}</h2><p class="{}">{} · {}</p>"#,
-        escape(&scenario.name),
+        safe::html(&scenario.name),
         match scenario.status {
             Status::Passed => "passed",
-            _ => "failed",
+            Status::NotApplicable => "not-applicable",
+            Status::Failed | Status::CouldNotEvaluate | Status::NotEvaluated => "failed",
         },
         status_label(scenario.status),
-        escape(feature)
+        safe::html(feature)
     );
     for step in scenario.steps.iter().filter(|s| s.status != Status::Passed) {
         let _ = write!(
             html,
             "<pre>{} {} (line {}):\n{}</pre>",
-            step.keyword,
-            escape(&step.text),
+            safe::html(&step.keyword),
+            safe::html(&step.text),
             step.line,
-            escape(step.message.as_deref().unwrap_or(""))
+            safe::html(step.message.as_deref().unwrap_or(""))
         );
     }
     for timeline in &scenario.failover {
@@ -173,11 +175,11 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> Option<String> {
         interval = INTERVAL.as_millis(),
         timeout = ATTEMPT_TIMEOUT.as_secs(),
         sustain = SUSTAIN.as_secs(),
-        target = escape(&super::markdown::target_line(record)),
+        target = safe::html(&super::markdown::target_line(record)),
     );
     Some(page(
         &format!("golive failover: {}", verdict.label()),
-        "p.passed { color: #1e7e34; } p.failed { color: #c0392b; font-weight: bold; }",
+        "p.passed { color: #1e7e34; } p.not-applicable { color: #6c757d; } p.failed { color: #c0392b; font-weight: bold; }",
         &body,
     ))
 }

@@ -1,15 +1,38 @@
 //! The terminal summary printed at the end of `golive run`: one line per
-//! checklist item, the findings under the items that failed, and the
-//! verdict. Plain text, so CI logs stay readable.
+//! checklist item (what it evaluated, or why it was not applicable), the
+//! findings under the items that failed, and the verdict with the count of
+//! each outcome. Plain text, so CI logs stay readable.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use super::markdown::target_line;
-use crate::runner::record::{RunRecord, Status};
+use super::safe;
+use crate::runner::record::{RunRecord, ScenarioRecord, Status};
 use crate::verdict::Verdict;
 
+/// `N evaluated[, M suppressed]`: what a scenario judged.
+fn evaluated(scenario: &ScenarioRecord) -> String {
+    let suppressed = scenario
+        .checks
+        .iter()
+        .flat_map(|c| &c.findings)
+        .filter(|f| !f.is_active())
+        .count();
+    let mut detail = format!("{} evaluated", scenario.evaluated());
+    if suppressed > 0 {
+        let _ = write!(detail, ", {suppressed} suppressed");
+    }
+    detail
+}
+
+/// The summary, with the text taken from the input made safe for a
+/// terminal ([`safe::terminal`]).
 pub fn render(record: &RunRecord, verdict: Verdict, reports: &[PathBuf]) -> String {
+    safe::terminal(&summary(record, verdict, reports))
+}
+
+fn summary(record: &RunRecord, verdict: Verdict, reports: &[PathBuf]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -30,18 +53,10 @@ pub fn render(record: &RunRecord, verdict: Verdict, reports: &[PathBuf]) -> Stri
                 Status::NotEvaluated => "--  ",
                 Status::NotApplicable => "n/a ",
             };
-            let evaluated: usize = scenario.checks.iter().map(|c| c.evaluated).sum::<usize>()
-                + scenario.observations.len();
-            let suppressed: usize = scenario
-                .checks
-                .iter()
-                .flat_map(|c| &c.findings)
-                .filter(|f| !f.is_active())
-                .count();
-            let mut detail = format!("{evaluated} evaluated");
-            if suppressed > 0 {
-                let _ = write!(detail, ", {suppressed} suppressed");
-            }
+            let detail = match scenario.status {
+                Status::NotApplicable => scenario.why_not_applicable().to_string(),
+                _ => evaluated(scenario),
+            };
             let _ = writeln!(out, "  {mark} {}  [{detail}]", scenario.name);
             // The figures a release manager signs, unless a step's
             // message below already gives them.
@@ -88,18 +103,16 @@ pub fn render(record: &RunRecord, verdict: Verdict, reports: &[PathBuf]) -> Stri
             "\nNothing was evaluated: no scenario ran (see the errors above, --tags and --checks)."
         );
     }
-    let (passed, total) = (
-        record
-            .scenarios()
-            .filter(|(_, s)| s.status == Status::Passed)
-            .count(),
-        record.scenarios().count(),
-    );
-    let _ = writeln!(
-        out,
-        "\n{}: {passed} of {total} checklist items passed.",
-        verdict.label()
-    );
+    let judged_nothing = record
+        .scenarios()
+        .all(|(_, s)| s.status == Status::NotApplicable);
+    if judged_nothing && record.scenarios().next().is_some() {
+        let _ = writeln!(
+            out,
+            "\nNothing was judged: no item found anything to evaluate in the target."
+        );
+    }
+    let _ = writeln!(out, "\n{}", super::verdict_line(record, verdict));
     if !reports.is_empty() {
         let names: Vec<String> = reports.iter().map(|p| p.display().to_string()).collect();
         let _ = writeln!(out, "Reports: {}", names.join(", "));

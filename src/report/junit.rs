@@ -2,14 +2,19 @@
 //! per scenario with `classname` (the feature), `name` (unique: GitLab keeps
 //! only the first of duplicate names), `file` and `time`; a failure's *text*
 //! lists every finding with its file:line, since that is what GitLab shows.
-//! Input errors that stopped parts of the run are a testsuite of their own,
-//! so a CI page never looks green when golive could not evaluate.
+//! An item that was not applicable is `<skipped>` with its reason. Input
+//! errors that stopped parts of the run are a testsuite of their own, so a
+//! CI page never looks green when golive could not evaluate. Whatever the
+//! input holds, the XML stays well-formed ([`to_xml`]).
 
 use std::collections::HashSet;
 use std::time::Duration as StdDuration;
 
-use junit_report::{Duration, ReportBuilder, TestCase, TestCaseBuilder, TestSuiteBuilder};
+use junit_report::{
+    Duration, Report, TestCase, TestCaseBuilder, TestResult, TestSuite, TestSuiteBuilder,
+};
 
+use super::safe;
 use crate::runner::record::{RunRecord, ScenarioRecord, Status};
 
 fn duration(ms: f64) -> Duration {
@@ -77,7 +82,7 @@ fn testcase(feature_name: &str, file: &str, name: &str, scenario: &ScenarioRecor
         Status::NotApplicable => TestCaseBuilder::skipped_with_cause(
             name,
             "not applicable",
-            scenario.reason.as_deref().unwrap_or("nothing to judge"),
+            &format!("not applicable: {}", scenario.why_not_applicable()),
         ),
     };
     builder.set_classname(feature_name).set_filepath(file);
@@ -95,8 +100,70 @@ fn testcase(feature_name: &str, file: &str, name: &str, scenario: &ScenarioRecor
     builder.build()
 }
 
+/// The XML of a JUnit report made of `suites`, whatever their texts hold:
+/// every attribute and text goes through [`safe::xml`], every CDATA content
+/// through [`safe::cdata`] (junit-report writes both as they are). Shared by
+/// `junit.xml` and `load-junit.xml`.
+pub fn to_xml(suites: impl IntoIterator<Item = TestSuite>) -> String {
+    let mut report = Report::new();
+    report.add_testsuites(suites.into_iter().map(safe_suite));
+    let mut out = Vec::new();
+    match report.write_xml(&mut out) {
+        Ok(()) => String::from_utf8_lossy(&out).into_owned(),
+        Err(e) => format!(
+            "<?xml version=\"1.0\"?><!-- cannot render JUnit: {} --><testsuites/>",
+            safe::xml(&e.to_string()).replace("--", "- -")
+        ),
+    }
+}
+
+fn safe_suite(mut suite: TestSuite) -> TestSuite {
+    let text = |s: &mut String| *s = safe::xml(s);
+    let cdata = |s: &mut Option<String>| {
+        if let Some(s) = s {
+            *s = safe::cdata(s);
+        }
+    };
+    text(&mut suite.name);
+    text(&mut suite.package);
+    text(&mut suite.hostname);
+    cdata(&mut suite.system_out);
+    cdata(&mut suite.system_err);
+    for case in &mut suite.testcases {
+        text(&mut case.name);
+        for attribute in case.classname.iter_mut().chain(case.filepath.iter_mut()) {
+            text(attribute);
+        }
+        cdata(&mut case.system_out);
+        cdata(&mut case.system_err);
+        match &mut case.result {
+            TestResult::Success | TestResult::Skipped => {}
+            TestResult::SkippedWithCause {
+                type_,
+                message,
+                cause,
+            }
+            | TestResult::Error {
+                type_,
+                message,
+                cause,
+            }
+            | TestResult::Failure {
+                type_,
+                message,
+                cause,
+            } => {
+                text(type_);
+                text(message);
+                cdata(cause);
+            }
+        }
+    }
+    suite
+}
+
 pub fn render(record: &RunRecord) -> String {
-    let mut report = ReportBuilder::new();
+    let mut suites = Vec::new();
     for feature in &record.features {
         let mut suite = TestSuiteBuilder::new(&feature.name);
         let mut names = HashSet::new();
@@ -112,14 +179,17 @@ pub fn render(record: &RunRecord) -> String {
             }
             suite.add_testcase(testcase(&feature.name, &feature.file, &name, scenario));
         }
-        report.add_testsuite(suite.build());
+        suites.push(suite.build());
     }
-    // A run with no scenario and no other explanation still gets an error
-    // testcase, so its JUnit never reads as an empty, green run.
-    let nothing_evaluated = record.scenarios().next().is_none()
+    // A run with no scenario, or whose every item was not applicable, and
+    // no other explanation still gets an error testcase, so its JUnit never
+    // reads as an empty or all-skipped, green run.
+    let nothing_judged = record
+        .scenarios()
+        .all(|(_, s)| s.status == Status::NotApplicable)
         && record.input_errors.is_empty()
         && !record.interrupted;
-    if !record.input_errors.is_empty() || record.interrupted || nothing_evaluated {
+    if !record.input_errors.is_empty() || record.interrupted || nothing_judged {
         let mut suite = TestSuiteBuilder::new("golive input");
         for (index, error) in record.input_errors.iter().enumerate() {
             let mut case = TestCaseBuilder::error(
@@ -132,13 +202,20 @@ pub fn render(record: &RunRecord) -> String {
                 .set_trace(&error.to_string());
             suite.add_testcase(case.build());
         }
-        if nothing_evaluated {
-            let mut case = TestCaseBuilder::error(
-                "nothing evaluated",
-                Duration::ZERO,
-                "could not evaluate",
-                "no scenario ran: check the input errors, --tags and --checks",
-            );
+        if nothing_judged {
+            let (name, message) = if record.scenarios().next().is_none() {
+                (
+                    "nothing evaluated",
+                    "no scenario ran: check the input errors, --tags and --checks",
+                )
+            } else {
+                (
+                    "nothing judged",
+                    "every item that ran was not applicable: the target holds nothing they judge",
+                )
+            };
+            let mut case =
+                TestCaseBuilder::error(name, Duration::ZERO, "could not evaluate", message);
             case.set_classname("golive input");
             suite.add_testcase(case.build());
         }
@@ -152,11 +229,7 @@ pub fn render(record: &RunRecord) -> String {
             case.set_classname("golive input");
             suite.add_testcase(case.build());
         }
-        report.add_testsuite(suite.build());
+        suites.push(suite.build());
     }
-    let mut out = Vec::new();
-    match report.build().write_xml(&mut out) {
-        Ok(()) => String::from_utf8_lossy(&out).into_owned(),
-        Err(e) => format!("<?xml version=\"1.0\"?><!-- cannot render JUnit: {e} --><testsuites/>"),
-    }
+    to_xml(suites)
 }

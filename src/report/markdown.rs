@@ -1,16 +1,16 @@
-//! `summary.md`: the verdict, a table of checklist items, a table of
-//! findings with their file:line and, for a running system, what each
-//! runtime step observed — ready to paste into a merge request.
+//! `summary.md`: the verdict and its counts, a table of checklist items,
+//! why each not applicable item had nothing to judge, a table of findings
+//! with their file:line and, for a running system, what each runtime step
+//! observed — ready to paste into a merge request. Every text from the
+//! input goes through [`super::safe`]'s Markdown helpers, so no name can
+//! break a table or start markup.
 
 use std::fmt::Write as _;
 
+use super::safe::{markdown as cell, markdown_code as code};
 use crate::failover::timeline::optional_seconds;
 use crate::runner::record::{RunRecord, Status};
 use crate::verdict::Verdict;
-
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', "<br>")
-}
 
 pub(super) fn status_label(status: Status) -> &'static str {
     match status {
@@ -56,8 +56,10 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
     };
     let mut out = String::new();
     let _ = writeln!(out, "## golive: {icon} {}\n", verdict.label());
-    let _ = writeln!(out, "{}\n", target_line(record));
+    let _ = writeln!(out, "**{}**\n", super::verdict_line(record, verdict));
+    let _ = writeln!(out, "{}\n", cell(&target_line(record)));
     if let Some(stack) = &record.stack {
+        // golive's own words about names it validated: a command to copy.
         for line in super::stack_lines(stack) {
             let _ = writeln!(out, "{line}  ");
         }
@@ -72,12 +74,7 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
     if !record.input_errors.is_empty() {
         let _ = writeln!(out, "### Input errors\n\n| Where | Problem |\n|---|---|");
         for error in &record.input_errors {
-            let _ = writeln!(
-                out,
-                "| `{}` | {} |",
-                cell(&error.place),
-                cell(&error.message)
-            );
+            let _ = writeln!(out, "| {} | {} |", code(&error.place), cell(&error.message));
         }
         out.push('\n');
     }
@@ -99,7 +96,9 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
             - active_findings;
         // A failed runtime observation counts as a finding.
         let active = active_findings + scenario.observations.iter().filter(|o| !o.passed).count();
-        let findings = if suppressed > 0 {
+        let findings = if scenario.status == Status::NotApplicable {
+            "–".to_string()
+        } else if suppressed > 0 {
             format!("{active} ({suppressed} suppressed)")
         } else {
             active.to_string()
@@ -125,12 +124,31 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
             format!(
                 "| {} | {} {} | {} |",
                 cell(&s.name),
-                step.keyword,
+                cell(&step.keyword),
                 cell(&step.text),
                 cell(step.message.as_deref().unwrap_or(""))
             )
         })
         .collect();
+    let not_applicable: Vec<String> = record
+        .scenarios()
+        .filter(|(_, s)| s.status == Status::NotApplicable)
+        .map(|(feature, s)| {
+            format!(
+                "| {} | {} | {} |",
+                cell(&s.name),
+                cell(&feature.name),
+                cell(s.why_not_applicable())
+            )
+        })
+        .collect();
+    if !not_applicable.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n### Not applicable: nothing to judge in the target\n\n| Item | Feature | Why |\n|---|---|---|\n{}",
+            not_applicable.join("\n")
+        );
+    }
     if !problems.is_empty() {
         let _ = writeln!(
             out,
@@ -169,7 +187,9 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
                 t.failed,
                 t.attempts,
                 t.slowest_attempt_s,
-                t.promoted.as_ref().map_or("-".into(), |p| p.describe()),
+                t.promoted
+                    .as_ref()
+                    .map_or("-".into(), |p| cell(&p.describe())),
                 t.writes
                     .as_ref()
                     .map_or("-".into(), |w| cell(&w.describe())),
@@ -188,8 +208,8 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
         for o in observations {
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} | {} |",
-                o.item,
+                "| {} | {} | {} | {} |",
+                code(o.item),
                 cell(&o.subject),
                 if o.passed { "✅" } else { "❌" },
                 cell(&o.facts.join("\n"))
@@ -213,13 +233,13 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
             };
             let _ = writeln!(
                 out,
-                "| `{}` | {} | `{}` | {} | `{}` | `{}` | {} | {} | {} |",
-                f.check,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                code(f.check),
                 f.severity,
-                f.object,
-                f.container.as_deref().unwrap_or("-"),
-                f.field,
-                f.location,
+                code(&f.object.to_string()),
+                f.container.as_deref().map_or("-".into(), code),
+                code(&f.field),
+                code(&f.location.to_string()),
                 cell(&f.expected),
                 cell(&f.found),
                 status

@@ -2,22 +2,52 @@
 //! and write one file each under the report directory: `junit.xml` for CI,
 //! `summary.json` for machines, `summary.md` for a merge request, and
 //! `failover.html` when failover scenarios ran. The terminal summary
-//! (`human`) is one more sibling. None of them runs checks.
+//! (`human`) is one more sibling. None of them runs checks. Text from the
+//! input reaches every one of them through [`safe`], whatever it holds.
 
 pub mod failover;
 pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod safe;
 pub mod svg;
 
 use std::path::{Path, PathBuf};
 
 use crate::error::InputError;
-use crate::runner::record::RunRecord;
+use crate::runner::record::{RunRecord, Status};
 use crate::stack::StackRecord;
 use crate::stack::docker::RUN_LABEL;
 use crate::verdict::Verdict;
+
+/// The verdict with how many items ended each way, the closing line of the
+/// terminal and the opening line of `summary.md`:
+/// `NOT READY: 3 failed, 40 passed, 6 not applicable`. Items that were not
+/// applicable are counted apart: they neither passed nor failed.
+pub fn verdict_line(record: &RunRecord, verdict: Verdict) -> String {
+    let counts: Vec<String> = [
+        (Status::Failed, "failed"),
+        (Status::CouldNotEvaluate, "could not evaluate"),
+        (Status::NotEvaluated, "not evaluated"),
+        (Status::Passed, "passed"),
+        (Status::NotApplicable, "not applicable"),
+    ]
+    .into_iter()
+    .filter_map(|(status, label)| {
+        let n = record
+            .scenarios()
+            .filter(|(_, s)| s.status == status)
+            .count();
+        (n > 0).then(|| format!("{n} {label}"))
+    })
+    .collect();
+    if counts.is_empty() {
+        format!("{}: no checklist item ran", verdict.label())
+    } else {
+        format!("{}: {}", verdict.label(), counts.join(", "))
+    }
+}
 
 /// What became of a run's stack, one line each: started, then kept (with
 /// its endpoints and how to remove it) or removed.
@@ -96,4 +126,65 @@ pub fn write_files<'a>(
         written.push(path);
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::record::{FeatureRecord, ScenarioRecord};
+
+    fn record_of(statuses: &[Status]) -> RunRecord {
+        let scenarios = statuses
+            .iter()
+            .enumerate()
+            .map(|(line, &status)| ScenarioRecord {
+                name: format!("item {line}"),
+                line,
+                tags: Vec::new(),
+                status,
+                reason: None,
+                duration_ms: 0.0,
+                steps: Vec::new(),
+                checks: Vec::new(),
+                observations: Vec::new(),
+                failover: Vec::new(),
+            })
+            .collect();
+        RunRecord {
+            features: vec![FeatureRecord {
+                name: "f".into(),
+                file: "f.feature".into(),
+                tags: Vec::new(),
+                scenarios,
+            }],
+            ..RunRecord::default()
+        }
+    }
+
+    #[test]
+    fn the_verdict_line_counts_each_outcome_apart_in_a_fixed_order() {
+        use Status::*;
+        let line = |statuses: &[Status]| {
+            let record = record_of(statuses);
+            verdict_line(&record, Verdict::of(&record))
+        };
+        assert_eq!(
+            line(&[NotApplicable, Passed, Passed]),
+            "READY: 2 passed, 1 not applicable"
+        );
+        assert_eq!(line(&[Passed]), "READY: 1 passed");
+        assert_eq!(
+            line(&[NotApplicable, Failed, Passed]),
+            "NOT READY: 1 failed, 1 passed, 1 not applicable"
+        );
+        assert_eq!(
+            line(&[Passed, NotEvaluated, CouldNotEvaluate, Failed]),
+            "COULD NOT EVALUATE: 1 failed, 1 could not evaluate, 1 not evaluated, 1 passed"
+        );
+        assert_eq!(
+            line(&[NotApplicable, NotApplicable]),
+            "COULD NOT EVALUATE: 2 not applicable"
+        );
+        assert_eq!(line(&[]), "COULD NOT EVALUATE: no checklist item ran");
+    }
 }

@@ -1,8 +1,10 @@
 //! What the self-contained HTML reports (load.html, failover.html) share:
-//! the page and its style, escaping, and inline SVG charts — no script, no
-//! font, no network.
+//! the page and its style, and inline SVG charts (their text escaped by
+//! [`safe::html`]) — no script, no font, no network.
 
 use std::fmt::Write as _;
+
+use super::safe;
 
 const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 180.0;
@@ -25,13 +27,6 @@ figure {{ margin: 1em 0; }} figcaption {{ font-weight: bold; }}
 </body></html>
 "#
     )
-}
-
-pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// A vertical line at a second of the time axis, labelled.
@@ -65,8 +60,8 @@ pub fn line_chart(
     let y = |v: f64| HEIGHT - MARGIN + (2.0 * MARGIN - HEIGHT) * v / top;
     let mut svg = format!(
         r#"<figure><figcaption>{}</figcaption><svg role="img" aria-label="{}" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}">"#,
-        escape(title),
-        escape(title)
+        safe::html(title),
+        safe::html(title)
     );
     let _ = write!(
         svg,
@@ -75,7 +70,7 @@ pub fn line_chart(
         r = WIDTH - MARGIN,
         t = MARGIN,
         l = HEIGHT - MARGIN + 16.0,
-        unit = escape(unit),
+        unit = safe::html(unit),
     );
     for (index, (label, colour, values)) in series.iter().enumerate() {
         let mut path = String::new();
@@ -99,7 +94,7 @@ pub fn line_chart(
             svg,
             r#"<path d="{path}" fill="none" stroke="{colour}" stroke-width="1.5"/><text x="{}" y="14" font-size="11" fill="{colour}">{}</text>"#,
             MARGIN + 90.0 * index as f64,
-            escape(label)
+            safe::html(label)
         );
     }
     for marker in markers {
@@ -111,7 +106,7 @@ pub fn line_chart(
             colour = marker.colour,
             x = at + 3.0,
             y = MARGIN + 10.0,
-            label = escape(marker.label),
+            label = safe::html(marker.label),
         );
     }
     svg.push_str("</svg></figure>");

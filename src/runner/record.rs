@@ -59,6 +59,21 @@ pub struct ScenarioRecord {
     pub failover: Vec<crate::failover::timeline::Timeline>,
 }
 
+impl ScenarioRecord {
+    /// Why the scenario is not applicable, as every report says it.
+    pub fn why_not_applicable(&self) -> &str {
+        self.reason.as_deref().unwrap_or("nothing to judge")
+    }
+
+    /// How many things the scenario judged: the subjects its checks
+    /// evaluated, what it observed on a live system, its failover clocks.
+    pub fn evaluated(&self) -> usize {
+        self.checks.iter().map(|c| c.evaluated).sum::<usize>()
+            + self.observations.len()
+            + self.failover.len()
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct FeatureRecord {
     pub name: String,

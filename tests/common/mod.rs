@@ -431,3 +431,28 @@ pub fn relative(path: &Path) -> String {
         .to_string_lossy()
         .replace('\\', "/")
 }
+
+/// The rows of a Markdown text's tables whose cell count differs from their
+/// header's, split as GitHub (cmark-gfm) and GitLab (comrak) split them: on
+/// every `|` that does not follow a backslash.
+pub fn broken_table_rows(markdown: &str) -> Vec<String> {
+    let cells = |line: &str| {
+        line.char_indices()
+            .filter(|&(i, c)| c == '|' && !line[..i].ends_with('\\'))
+            .count()
+    };
+    let mut broken = Vec::new();
+    let mut header = None;
+    for line in markdown.lines() {
+        if !line.starts_with('|') {
+            header = None;
+        } else if let Some(expected) = header {
+            if cells(line) != expected {
+                broken.push(line.to_string());
+            }
+        } else {
+            header = Some(cells(line));
+        }
+    }
+    broken
+}
