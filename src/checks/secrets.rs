@@ -654,6 +654,10 @@ mod tests {
         assert!(secret_parts("LOG_LEVEL", "debug").is_empty());
         assert!(secret_parts("DB_PASSWORD_FILE", "/run/secrets/db").is_empty());
         assert!(secret_parts("DATABASE_URL", "postgres://app:${DB_PASSWORD}@db/app").is_empty());
+        assert_eq!(secret_parts("PGPASSWORD", "pg-only"), ["pg-only"]);
+        let datadog = "d41d8cd98f00b204e9800998ecf8427e1a2b3c4d";
+        assert_eq!(secret_parts("DATADOG_KEY", datadog), [datadog]);
+        assert!(secret_parts("CHECKSUM", datadog).is_empty());
     }
     use super::*;
 
