@@ -145,7 +145,9 @@ pub static PDB_DRAIN: Check = Check {
         severity: Severity::High,
         rationale: "A budget that allows no eviction (minAvailable equal to the replicas, maxUnavailable 0) \
                     makes every node drain hang: cluster upgrades and node replacements stall until someone \
-                    deletes the budget by hand, usually during an incident.",
+                    deletes the budget by hand, usually during an incident. maxUnavailable 0 (or 0%) and \
+                    minAvailable 100% block whatever they select: they are judged even when their workloads are \
+                    deployed elsewhere.",
         remediation: "Let at least one pod go at a time: maxUnavailable: 1, or minAvailable below the fewest \
                       replicas the workload runs (with an HPA, below its minReplicas).",
     },
