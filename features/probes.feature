@@ -20,5 +20,5 @@ Feature: Health checks are configured
   Scenario: Liveness and readiness probes check different things
     Then the check "probe.distinct" passes
 
-  Scenario: Every probe targets a port the container declares
+  Scenario: Every probe targets a TCP port the container can serve
     Then the check "probe.port" passes

@@ -16,7 +16,7 @@ use common::{
 use regex::Regex;
 use serde_json::Value;
 
-const FAIL_FIXTURE: &str = "fixtures/checks/probe.port/fail/numeric-wrong-port.yaml";
+const FAIL_FIXTURE: &str = "fixtures/checks/probe.port/fail/named-port-missing.yaml";
 const MALFORMED_FIXTURE: &str = "fixtures/malformed/broken-indent.yaml";
 const PROBE_IDS: [&str; 4] = [
     "probe.liveness",

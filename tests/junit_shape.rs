@@ -248,7 +248,7 @@ fn a_failure_text_names_every_finding_with_its_file_and_line() {
         (
             "b.yaml",
             &std::fs::read(
-                common::root().join("fixtures/checks/probe.port/fail/numeric-wrong-port.yaml"),
+                common::root().join("fixtures/checks/probe.port/fail/named-port-missing.yaml"),
             )
             .expect("fixture"),
         ),

@@ -159,7 +159,9 @@ pub static PDB_DRAIN: Check = Check {
         severity: Severity::High,
         rationale: "A budget that allows no eviction (minAvailable equal to the replicas, maxUnavailable 0) \
                     makes every node drain hang: cluster upgrades and node replacements stall until someone \
-                    deletes the budget by hand, usually during an incident.",
+                    deletes the budget by hand, usually during an incident. maxUnavailable 0 (or 0%) and \
+                    minAvailable 100% block whatever they select: they are judged even when their workloads are \
+                    deployed elsewhere.",
         remediation: "Let at least one pod go at a time: maxUnavailable: 1, or minAvailable below the fewest \
                       replicas the workload runs (with an HPA, below its minReplicas).",
         differences: &[],
@@ -170,37 +172,75 @@ pub static PDB_DRAIN: Check = Check {
             let Some(budget) = pdb_spec(object).and_then(Budget::of) else {
                 continue;
             };
-            // The disruption controller counts every pod the budget selects;
-            // when one of them has no replica count (DaemonSet, Job) the
-            // total cannot be known from manifests.
-            let selected: Option<Vec<Replicated>> = inventory
+            let workloads: Vec<Workload> = inventory
                 .workloads_in(object.namespace())
                 .filter(|w| budget_selects(object, w))
-                .map(|w| replicated(inventory, w))
                 .collect();
-            let Some(selected) = selected else {
+            // The disruption controller counts every pod the budget selects;
+            // when one of them has no replica count (DaemonSet, Job) the
+            // total cannot be known from manifests, and only a budget that
+            // blocks whatever it selects can be judged.
+            let selected: Option<Vec<Replicated>> = workloads
+                .iter()
+                .map(|w| replicated(inventory, *w))
+                .collect();
+            let blocker = selected
+                .as_deref()
+                .and_then(|selected| drain_blocker(&budget, selected))
+                .or_else(|| {
+                    budget.blocks_every_eviction().then(|| {
+                        format!("{budget} allows no eviction, whatever the pods it selects")
+                    })
+                });
+            if selected.is_none() && blocker.is_none() {
                 continue;
-            };
-            let blocker = drain_blocker(&budget, &selected);
-            for replicated in selected.iter().filter(|r| scope.filter.admits(&r.workload)) {
+            }
+            let admitted: Vec<&Workload> = workloads
+                .iter()
+                .filter(|w| scope.filter.admits(w))
+                .collect();
+            let judged_alone = admitted.is_empty() && !scope.is_narrowed();
+            if let Some(why) = blocker
+                .as_ref()
+                .filter(|_| judged_alone && budget.blocks_every_eviction())
+            {
+                // A budget whose workloads are not in the target (deployed
+                // by another pipeline) still blocks every drain.
+                evaluation.evaluated();
+                evaluation.report(drain_violation(
+                    object,
+                    &budget,
+                    format!("{why}; no workload of the target has the pods it selects"),
+                ));
+            }
+            for workload in admitted {
                 evaluation.evaluated();
                 if let Some(why) = &blocker {
-                    evaluation.report(Violation {
+                    let what = match replicated(inventory, *workload) {
+                        Some(r) => format!("{} ({})", workload.object.reference(), r.replicas),
+                        None => workload.object.reference().to_string(),
+                    };
+                    evaluation.report(drain_violation(
                         object,
-                        container: None,
-                        field: budget.field().into(),
-                        expected: "a budget that lets at least one pod be evicted".into(),
-                        found: format!(
-                            "{} ({}) can never lose a pod: {why}",
-                            replicated.workload.object.reference(),
-                            replicated.replicas
-                        ),
-                    });
+                        &budget,
+                        format!("{what} can never lose a pod: {why}"),
+                    ));
                 }
             }
         }
     },
 };
+
+/// A finding of `availability.pdb-drain` on the budget's field.
+fn drain_violation<'a>(object: &'a Object, budget: &Budget<'_>, found: String) -> Violation<'a> {
+    Violation {
+        object,
+        container: None,
+        field: budget.field().into(),
+        expected: "a budget that lets at least one pod be evicted".into(),
+        found,
+    }
+}
 
 pub static HPA_REQUIRED: Check = Check {
     meta: CheckMeta {
@@ -731,6 +771,19 @@ impl<'a> Budget<'a> {
         }
     }
 
+    /// Whether the budget allows no eviction whatever pods it selects and
+    /// however many: maxUnavailable 0 (or 0%), minAvailable 100%.
+    fn blocks_every_eviction(&self) -> bool {
+        match self {
+            Budget::MaxUnavailable(IntOrString::Int(max)) => *max == 0,
+            Budget::MaxUnavailable(IntOrString::String(max)) => percentage(max) == Some(0),
+            Budget::MinAvailable(IntOrString::String(min)) => {
+                percentage(min).is_some_and(|p| p >= 100)
+            }
+            Budget::MinAvailable(IntOrString::Int(_)) => false,
+        }
+    }
+
     /// Whether the controller needs the scale of the pods' controllers,
     /// which pods without a controller do not have.
     fn needs_scale(&self) -> bool {
@@ -781,7 +834,7 @@ fn scaled(value: &IntOrString, total: i32, round_up: bool) -> Option<i32> {
     match value {
         IntOrString::Int(n) => Some(*n),
         IntOrString::String(text) => {
-            let percent: i64 = text.strip_suffix('%')?.parse().ok()?;
+            let percent = percentage(text)?;
             let product = percent * i64::from(total);
             let value = if round_up {
                 (product + 99).div_euclid(100)
@@ -791,6 +844,11 @@ fn scaled(value: &IntOrString, total: i32, round_up: bool) -> Option<i32> {
             i32::try_from(value).ok()
         }
     }
+}
+
+/// The number of a percentage (`25%`), `None` for other text.
+fn percentage(text: &str) -> Option<i64> {
+    text.strip_suffix('%')?.parse().ok()
 }
 
 fn int_or_string(value: &IntOrString) -> String {
@@ -1138,6 +1196,52 @@ mod tests {
         assert!(Budget::MaxUnavailable(&three).needs_scale());
         assert!(Budget::MinAvailable(&ninety).needs_scale());
         assert!(!Budget::MinAvailable(&three).needs_scale());
+    }
+
+    #[test]
+    fn some_budgets_block_every_eviction_whatever_they_select() {
+        let (int, text) = (IntOrString::Int, |s: &str| IntOrString::String(s.into()));
+        let blocks = |budget: Budget<'_>| budget.blocks_every_eviction();
+        assert!(blocks(Budget::MaxUnavailable(&int(0))));
+        assert!(blocks(Budget::MaxUnavailable(&text("0%"))));
+        assert!(blocks(Budget::MinAvailable(&text("100%"))));
+        assert!(!blocks(Budget::MaxUnavailable(&int(1))));
+        assert!(!blocks(Budget::MaxUnavailable(&text("1%"))));
+        assert!(!blocks(Budget::MinAvailable(&text("99%"))));
+        assert!(
+            !blocks(Budget::MinAvailable(&int(100))),
+            "depends on the replicas"
+        );
+        assert!(!blocks(Budget::MaxUnavailable(&text("zero"))));
+    }
+
+    #[test]
+    fn a_budget_alone_is_judged_only_when_it_blocks_whatever_it_selects() {
+        let pdb = |budget: &str| {
+            format!(
+                "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: api\n  \
+                 namespace: production\nspec:\n  {budget}\n  selector:\n    matchLabels:\n      app: api\n"
+            )
+        };
+        for blocking in [
+            "maxUnavailable: 0",
+            "maxUnavailable: \"0%\"",
+            "minAvailable: 100%",
+        ] {
+            let found = findings(&PDB_DRAIN, &pdb(blocking), "production");
+            assert_eq!(found.len(), 1, "{blocking}");
+            assert!(
+                found[0].found.contains("whatever the pods it selects"),
+                "{}",
+                found[0].found
+            );
+        }
+        for depends in ["maxUnavailable: 1", "minAvailable: 2", "minAvailable: 50%"] {
+            assert!(
+                findings(&PDB_DRAIN, &pdb(depends), "production").is_empty(),
+                "{depends}"
+            );
+        }
     }
 
     fn anti_affinity(term_extra: &str) -> String {

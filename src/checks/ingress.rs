@@ -19,7 +19,9 @@
 //! and ingress.certificate does not judge ALB Ingresses.
 
 use k8s_openapi::api::core::v1::Secret;
-use k8s_openapi::api::networking::v1::{IngressServiceBackend, IngressSpec, IngressTLS};
+use k8s_openapi::api::networking::v1::{
+    IngressBackend, IngressServiceBackend, IngressSpec, IngressTLS,
+};
 use serde_json::Value;
 
 use super::secrets::produced_secrets;
@@ -195,7 +197,9 @@ pub static BACKEND: Check = Check {
         judges: "Ingress backend",
         severity: Severity::Critical,
         rationale: "A backend naming a Service or port that does not exist answers 503 to every request on that \
-                    path: the release is unreachable although every pod is healthy.",
+                    path: the release is unreachable although every pod is healthy. A backend with neither a \
+                    service nor a resource (a template that rendered nothing, or the serviceName/servicePort of \
+                    extensions/v1beta1 under networking.k8s.io/v1) is rejected by the API: the release fails.",
         remediation: "Point every backend at a Service of the Ingress's namespace and at one of its ports, by name \
                       (port.name) or number (port.number, the Service port, not the targetPort).",
         differences: &[],
@@ -203,23 +207,38 @@ pub static BACKEND: Check = Check {
     rule: |scope, evaluation| {
         for subject in subjects(scope) {
             let namespace = subject.object.namespace();
-            if scope
+            // Without Services in the namespace they are deployed elsewhere:
+            // only the shape of each backend is judged.
+            let services_here = scope
                 .inventory
                 .of_kind_in("Service", namespace)
                 .next()
-                .is_none()
-            {
-                // Services are deployed elsewhere: nothing to compare with.
-                continue;
-            }
-            for (field, backend) in subject.service_backends() {
+                .is_some();
+            for (field, backend) in subject.backends() {
+                let problem = match (&backend.service, &backend.resource) {
+                    (None, None) => Some((
+                        field,
+                        "a service (name and port) or a resource".to_string(),
+                        "neither service nor resource: the API rejects the Ingress".to_string(),
+                    )),
+                    (Some(service), _) if services_here => {
+                        backend_target(scope.inventory, namespace, service)
+                            .err()
+                            .map(|(part, found)| {
+                                (
+                                    format!("{field}.service.{part}"),
+                                    "an existing Service of the namespace and one of its ports"
+                                        .to_string(),
+                                    found,
+                                )
+                            })
+                    }
+                    // A resource backend, or Services deployed elsewhere.
+                    _ => None,
+                };
                 evaluation.evaluated();
-                if let Err((part, found)) = backend_target(scope.inventory, namespace, backend) {
-                    evaluation.report(subject.violation(
-                        format!("{field}.{part}"),
-                        "an existing Service of the namespace and one of its ports".into(),
-                        found,
-                    ));
+                if let Some((field, expected, found)) = problem {
+                    evaluation.report(subject.violation(field, expected, found));
                 }
             }
         }
@@ -520,21 +539,22 @@ impl<'a> Subject<'a> {
         hosts
     }
 
-    /// The Service backends of the default backend and of every rule path,
-    /// with their field paths.
-    fn service_backends(&self) -> Vec<(String, &'a IngressServiceBackend)> {
+    /// The backends of the default backend and of every rule path, with
+    /// their field paths.
+    fn backends(&self) -> Vec<(String, &'a IngressBackend)> {
         let default = self
             .spec
             .default_backend
             .as_ref()
-            .and_then(|b| b.service.as_ref())
-            .map(|s| ("spec.defaultBackend.service".to_string(), s));
+            .map(|b| ("spec.defaultBackend".to_string(), b));
         let rules = self.spec.rules.iter().flatten().enumerate();
         let paths = rules.flat_map(|(i, rule)| {
             let paths = rule.http.iter().flat_map(|http| http.paths.iter());
-            paths.enumerate().filter_map(move |(j, path)| {
-                let field = format!("spec.rules[{i}].http.paths[{j}].backend.service");
-                path.backend.service.as_ref().map(|s| (field, s))
+            paths.enumerate().map(move |(j, path)| {
+                (
+                    format!("spec.rules[{i}].http.paths[{j}].backend"),
+                    &path.backend,
+                )
             })
         });
         default.into_iter().chain(paths).collect()

@@ -4,7 +4,7 @@
 //! CronJobs and batch Pods run to completion and are exempt; init containers
 //! finish before the pod serves).
 
-use k8s_openapi::api::core::v1::{Container, Probe};
+use k8s_openapi::api::core::v1::{Container, ContainerPort, Probe};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{Check, CheckMeta, Difference, Scope, Severity, Violation};
@@ -139,12 +139,15 @@ pub static DISTINCT: Check = Check {
 pub static PORT: Check = Check {
     meta: CheckMeta {
         id: "probe.port",
-        title: "Every probe targets a port the container declares",
+        title: "Every probe targets a TCP port the container can serve",
         judges: "probe on a port",
         severity: Severity::Critical,
         rationale: "A probe on a port name the container does not define never succeeds (the pod is never ready, or \
-                    is restarted in a loop); a probe on a number the container does not listen on fails the same way.",
-        remediation: "Use the name of one of the container's ports (e.g. port: http) or its containerPort number.",
+                    is restarted in a loop); so does an httpGet, tcpSocket or grpc probe on a port the container \
+                    declares with protocol UDP or SCTP, since the kubelet connects over TCP. A number the container \
+                    does not declare is allowed: declaring ports is informational.",
+        remediation: "Use the name of one of the container's TCP ports (e.g. port: http) or its containerPort \
+                      number; probe a UDP service with an exec probe.",
         differences: &[],
     },
     rule: |scope, evaluation| {
@@ -273,41 +276,128 @@ fn probe_port(probe: &Probe) -> Option<(&'static str, IntOrString)> {
         .map(|grpc| ("grpc.port", IntOrString::Int(grpc.port)))
 }
 
-/// The port number a probe port stands for on `container`, or why it does
-/// not exist there. A number is accepted when the container declares no
-/// ports at all (declaring ports is optional in Kubernetes).
+/// The port number a probe port stands for on `container`, or why the
+/// kubelet cannot probe it there. Probes with a port (httpGet, tcpSocket,
+/// grpc) connect over TCP: a port name must name a TCP port of the
+/// container, and a number may be undeclared (declaring ports is optional in
+/// Kubernetes) but not one the container declares only for other protocols.
 fn resolve_port(container: &Container, port: &IntOrString) -> Result<i32, String> {
     let ports = container.ports.as_deref().unwrap_or_default();
     match port {
-        IntOrString::String(name) => ports
-            .iter()
-            .find(|p| p.name.as_deref() == Some(name.as_str()))
-            .map(|p| p.container_port)
-            .ok_or_else(|| format!("port name {name:?}, which the container does not define")),
-        IntOrString::Int(number)
-            if ports.is_empty() || ports.iter().any(|p| p.container_port == *number) =>
-        {
-            Ok(*number)
+        IntOrString::String(name) => {
+            let declared = ports
+                .iter()
+                .find(|p| p.name.as_deref() == Some(name.as_str()))
+                .ok_or_else(|| {
+                    format!("port name {name:?}, which the container does not define")
+                })?;
+            match protocol(declared) {
+                "TCP" => Ok(declared.container_port),
+                other => Err(format!(
+                    "port name {name:?}, which the container declares as {other} port {}: the kubelet probes over TCP",
+                    declared.container_port
+                )),
+            }
         }
-        IntOrString::Int(number) => Err(format!(
-            "port {number}, which is not one of the container's ports"
-        )),
+        IntOrString::Int(number) => {
+            let protocols: Vec<&str> = ports
+                .iter()
+                .filter(|p| p.container_port == *number)
+                .map(protocol)
+                .collect();
+            if protocols.is_empty() || protocols.contains(&"TCP") {
+                Ok(*number)
+            } else {
+                Err(format!(
+                    "port {number}, which the container declares only as {}: the kubelet probes over TCP",
+                    protocols.join(" and ")
+                ))
+            }
+        }
     }
 }
 
+/// The protocol of a container port (`TCP` when unset, as the API defaults it).
+fn protocol(port: &ContainerPort) -> &str {
+    port.protocol.as_deref().unwrap_or("TCP")
+}
+
+/// What a probe port should be: one of the container's TCP ports, by name
+/// or number.
 fn declared_ports(container: &Container) -> String {
     let ports: Vec<String> = container
         .ports
         .iter()
         .flatten()
+        .filter(|p| protocol(p) == "TCP")
         .map(|p| match &p.name {
             Some(name) => format!("{name} ({})", p.container_port),
             None => p.container_port.to_string(),
         })
         .collect();
     if ports.is_empty() {
-        "a port the container declares (it declares none)".into()
+        "a TCP port of the container (it declares none)".into()
     } else {
-        format!("one of the container's ports: {}", ports.join(", "))
+        format!("one of the container's TCP ports: {}", ports.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A container declaring `ports` as (name, number, protocol).
+    fn container(ports: &[(Option<&str>, i32, Option<&str>)]) -> Container {
+        Container {
+            name: "c".into(),
+            ports: Some(
+                ports
+                    .iter()
+                    .map(|(name, number, protocol)| ContainerPort {
+                        name: name.map(str::to_string),
+                        container_port: *number,
+                        protocol: protocol.map(str::to_string),
+                        ..ContainerPort::default()
+                    })
+                    .collect(),
+            ),
+            ..Container::default()
+        }
+    }
+
+    #[test]
+    fn a_probe_resolves_only_tcp_ports() {
+        let c = container(&[
+            (Some("http"), 8080, None),
+            (Some("dns"), 53, Some("UDP")),
+            (Some("dns-tcp"), 53, Some("TCP")),
+            (Some("syslog"), 514, Some("UDP")),
+            (Some("sctp"), 9899, Some("SCTP")),
+        ]);
+        let name = |n: &str| resolve_port(&c, &IntOrString::String(n.into()));
+        let number = |n: i32| resolve_port(&c, &IntOrString::Int(n));
+        assert_eq!(name("http"), Ok(8080));
+        assert_eq!(name("dns-tcp"), Ok(53));
+        assert!(name("dns").unwrap_err().contains("UDP port 53"));
+        assert!(name("sctp").unwrap_err().contains("SCTP port 9899"));
+        assert!(name("metrics").unwrap_err().contains("does not define"));
+        assert_eq!(number(8080), Ok(8080));
+        assert_eq!(number(53), Ok(53), "53 is also declared over TCP");
+        assert_eq!(number(9090), Ok(9090), "an undeclared number is allowed");
+        assert!(number(514).unwrap_err().contains("only as UDP"));
+    }
+
+    #[test]
+    fn the_expected_ports_are_the_tcp_ones() {
+        let c = container(&[(Some("http"), 8080, None), (None, 53, Some("UDP"))]);
+        assert_eq!(
+            declared_ports(&c),
+            "one of the container's TCP ports: http (8080)"
+        );
+        let udp_only = container(&[(None, 53, Some("UDP"))]);
+        assert_eq!(
+            declared_ports(&udp_only),
+            "a TCP port of the container (it declares none)"
+        );
     }
 }

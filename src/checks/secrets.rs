@@ -16,6 +16,8 @@ use regex::Regex;
 use super::{Check, CheckMeta, Difference, Scope, Severity, Violation};
 use crate::model::{ContainerRef, Inventory, Object, Resource, Workload};
 
+mod rules;
+
 /// The secrets family, in catalogue order.
 pub static CHECKS: &[&Check] = &[&LITERAL_CREDENTIALS, &REFERENCES];
 
@@ -27,7 +29,11 @@ pub static LITERAL_CREDENTIALS: Check = Check {
         severity: Severity::Critical,
         rationale: "A password, token or key written as an env value or in a ConfigMap is readable by anyone who \
                     can read the repository, the chart, `kubectl describe` or the audit log; it cannot be rotated \
-                    without a redeploy and it outlives every access review.",
+                    without a redeploy and it outlives every access review. golive knows a credential by its name (a \
+                    credential word such as PASSWORD or TOKEN at its end, or a variable a vendor documents for \
+                    one, such as AWS_SECRET_ACCESS_KEY or PGPASSWORD) or by its shape (a selection of gitleaks' \
+                    rules: cloud, forge, payment, messaging and AI API keys, private keys, JWTs, URLs with a \
+                    password); references such as $(VAR) or ${VAR} and documented examples are not credentials.",
         remediation: "Move the value to a Secret managed by your secret manager (an ExternalSecret, a \
                       SealedSecret, Vault) and reference it with env[].valueFrom.secretKeyRef or envFrom[].secretRef; \
                       then rotate the credential, since it has been exposed.",
@@ -149,30 +155,6 @@ const SETTING_WORDS: &[&str] = &[
     "true", "false", "yes", "no", "on", "off", "enabled", "disabled", "none",
 ];
 
-/// Well-known credential formats, recognised whatever the name.
-static CREDENTIAL_SHAPES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
-    [
-        (r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", "an AWS access key"),
-        (r"\bgh[pousr]_[A-Za-z0-9]{36,}", "a GitHub token"),
-        (r"\bgithub_pat_[A-Za-z0-9_]{22,}", "a GitHub token"),
-        (r"\bglpat-[A-Za-z0-9_-]{20,}", "a GitLab token"),
-        (r"\bxox[abprs]-[A-Za-z0-9-]{10,}", "a Slack token"),
-        (r"\bAIza[0-9A-Za-z_-]{35}", "a Google API key"),
-        (r"\bsk_live_[0-9A-Za-z]{24,}", "a Stripe live secret key"),
-        (
-            r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
-            "a JSON Web Token",
-        ),
-        (
-            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----",
-            "a private key",
-        ),
-    ]
-    .into_iter()
-    .map(|(pattern, what)| (Regex::new(pattern).expect("a valid pattern"), what))
-    .collect()
-});
-
 /// `scheme://user:password@`, the password captured.
 static URL_WITH_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b[a-z][a-z0-9+.-]*://[^/\s:@]*:([^/\s@]+)@").expect("a valid pattern")
@@ -222,7 +204,7 @@ pub fn secret_parts(name: &str, value: &str) -> Vec<String> {
         .collect();
     let literal = !value.trim().is_empty() && !REFERENCE.is_match(value.trim());
     let whole = (credential_name(name).is_some() && literal)
-        || CREDENTIAL_SHAPES.iter().any(|(re, _)| re.is_match(value));
+        || rules::credential_in(&assignment(name, value)).is_some();
     if whole {
         parts.push(value.to_string());
     }
@@ -230,9 +212,11 @@ pub fn secret_parts(name: &str, value: &str) -> Vec<String> {
 }
 
 /// What a literal `value` named `name` (an env variable or a ConfigMap key,
-/// `subject` says which) gives away, if it looks like a credential.
+/// `subject` says which) gives away, if it looks like a credential: by its
+/// shape (the keyword rules also read the name), or by a name that vendors
+/// document for a credential or that ends with a credential word.
 fn literal_credential(name: &str, value: &str, subject: &str) -> Option<String> {
-    if let Some(what) = credential_shape(value) {
+    if let Some(what) = credential_shape(&assignment(name, value)) {
         return Some(format!("a literal value (redacted) that looks like {what}"));
     }
     let what = credential_name(name)?;
@@ -240,23 +224,35 @@ fn literal_credential(name: &str, value: &str, subject: &str) -> Option<String> 
         .then(|| format!("a literal value (redacted) for {subject} named like {what}"))
 }
 
-/// The credential a value looks like by its format, whatever its name.
-fn credential_shape(value: &str) -> Option<&'static str> {
-    if let Some((_, what)) = CREDENTIAL_SHAPES.iter().find(|(re, _)| re.is_match(value)) {
-        return Some(what);
-    }
-    URL_WITH_PASSWORD
-        .captures_iter(value)
-        .any(|c| !REFERENCE.is_match(&c[1]))
-        .then_some("a URL with an embedded password")
+/// `NAME=value`, the text the rules read for a named value (as gitleaks
+/// reads an assignment in a `.env` file).
+fn assignment(name: &str, value: &str) -> String {
+    format!("{name}={value}")
 }
 
-/// What a variable or key is, when its name ends with a credential word,
-/// possibly followed by `KEY` or `BASE` (`DB_PASSWORD`, `clientSecret`,
-/// `SECRET_KEY_BASE`); `PASSWORD_FILE`, `TOKEN_TTL` or `SECRET_NAME` name
-/// something else.
+/// The credential a text looks like by its format, whatever its name: a
+/// rule of `secrets/gitleaks-rules.yaml` (named in the description), or a
+/// URL with a literal password.
+fn credential_shape(text: &str) -> Option<String> {
+    if let Some(rule) = rules::credential_in(text) {
+        return Some(format!("{} (gitleaks rule {})", rule.what, rule.id));
+    }
+    URL_WITH_PASSWORD
+        .captures_iter(text)
+        .any(|c| !REFERENCE.is_match(&c[1]))
+        .then(|| "a URL with an embedded password".to_string())
+}
+
+/// What a variable or key is, when vendors document its name for a
+/// credential (`AWS_SECRET_ACCESS_KEY`, `PGPASSWORD`, `dd-api-key`) or it
+/// ends with a credential word, possibly followed by `KEY` or `BASE`
+/// (`DB_PASSWORD`, `clientSecret`, `SECRET_KEY_BASE`); `PASSWORD_FILE`,
+/// `TOKEN_TTL` or `SECRET_NAME` name something else.
 fn credential_name(name: &str) -> Option<&'static str> {
     let words = name_words(name);
+    if let Some(what) = rules::documented_variable(&words) {
+        return Some(what);
+    }
     let qualifiers = words
         .iter()
         .rev()
@@ -665,6 +661,10 @@ mod tests {
         assert!(secret_parts("LOG_LEVEL", "debug").is_empty());
         assert!(secret_parts("DB_PASSWORD_FILE", "/run/secrets/db").is_empty());
         assert!(secret_parts("DATABASE_URL", "postgres://app:${DB_PASSWORD}@db/app").is_empty());
+        assert_eq!(secret_parts("PGPASSWORD", "pg-only"), ["pg-only"]);
+        let datadog = "d41d8cd98f00b204e9800998ecf8427e1a2b3c4d";
+        assert_eq!(secret_parts("DATADOG_KEY", datadog), [datadog]);
+        assert!(secret_parts("CHECKSUM", datadog).is_empty());
     }
     use super::*;
 
@@ -681,17 +681,14 @@ mod tests {
     fn names_ending_with_a_credential_word_are_credentials() {
         assert_eq!(credential_name("DB_PASSWORD"), Some("a password"));
         assert_eq!(credential_name("clientSecret"), Some("a secret"));
-        assert_eq!(credential_name("SECRET_KEY_BASE"), Some("a secret"));
-        assert_eq!(credential_name("STRIPE_API_KEY"), Some("an API key"));
+        assert_eq!(credential_name("APP_SECRET_KEY_BASE"), Some("a secret"));
+        assert_eq!(credential_name("PAYMENT_API_KEY"), Some("an API key"));
+        assert_eq!(credential_name("S3_ACCESS_KEY"), Some("an access key"));
         assert_eq!(
-            credential_name("AWS_SECRET_ACCESS_KEY"),
-            Some("an access key")
-        );
-        assert_eq!(
-            credential_name("REDISCLI_AUTH"),
+            credential_name("BROKER_AUTH"),
             Some("an authentication credential")
         );
-        assert_eq!(credential_name("GITHUB_TOKEN"), Some("a token"));
+        assert_eq!(credential_name("CI_TOKEN"), Some("a token"));
     }
 
     #[test]
@@ -734,29 +731,41 @@ mod tests {
     }
 
     #[test]
-    fn well_known_formats_are_recognised() {
+    fn well_known_formats_are_recognised_and_named_with_their_rule() {
         let cases = [
-            ("AKIAIOSFODNN7EXAMPLE", "an AWS access key"),
-            ("ghp_abcdefghijklmnopqrstuvwxyz0123456789", "a GitHub token"),
-            ("glpat-abcdefghij0123456789", "a GitLab token"),
-            ("xoxb-1234567890-abcdef", "a Slack token"),
+            (
+                "AKIAZ5QH3XKT7VW2LM4N",
+                "an AWS access key ID (gitleaks rule aws-access-token)",
+            ),
+            (
+                "ghp_R8mZq2vXk4LpT9wN3bYc6HdJ1sFa7Ge5Ku0i",
+                "a GitHub personal access token (gitleaks rule github-pat)",
+            ),
+            (
+                "glpat-abcdefghij0123456789",
+                "a GitLab personal access token (gitleaks rule gitlab-pat)",
+            ),
+            (
+                "xoxb-2048576314-5170092786243-Tq8VzR1mKc4WnY7pLd2sXf9B",
+                "a Slack bot token (gitleaks rule slack-bot-token)",
+            ),
             (
                 "AIzaSyA1234567890abcdefghijklmnopqrstuv",
-                "a Google API key",
+                "a Google Cloud API key (gitleaks rule gcp-api-key)",
             ),
             (
                 "sk_live_abcdefghijklmnopqrstuvwx",
-                "a Stripe live secret key",
+                "a Stripe secret key (gitleaks rule stripe-access-token)",
             ),
             (
                 "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl",
-                "a JSON Web Token",
+                "a JSON Web Token (gitleaks rule jwt)",
             ),
             (
-                "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----",
-                "a private key",
+                "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi8Z4L1kHq\n\
+                 -----END RSA PRIVATE KEY-----",
+                "a private key (gitleaks rule private-key)",
             ),
-            ("-----BEGIN PRIVATE KEY-----", "a private key"),
             (
                 "postgres://app:s3cret@db:5432/app",
                 "a URL with an embedded password",
@@ -767,8 +776,48 @@ mod tests {
             ),
         ];
         for (value, what) in cases {
-            assert_eq!(credential_shape(value), Some(what), "{value}");
+            assert_eq!(credential_shape(value).as_deref(), Some(what), "{value}");
         }
+    }
+
+    #[test]
+    fn vendor_names_and_their_keywords_are_credentials() {
+        for (name, what) in [
+            ("AWS_SECRET_ACCESS_KEY", "an AWS secret access key"),
+            ("AZURE_CLIENT_SECRET", "an Azure client secret"),
+            (
+                "GOOGLE_APPLICATION_CREDENTIALS",
+                "Google Cloud service account credentials",
+            ),
+            ("STRIPE_SECRET_KEY", "a Stripe secret key"),
+            ("SLACK_BOT_TOKEN", "a Slack bot token"),
+            ("TWILIO_AUTH_TOKEN", "a Twilio auth token"),
+            ("SENDGRID_API_KEY", "a SendGrid API key"),
+            ("NEW_RELIC_LICENSE_KEY", "a New Relic license key"),
+            ("PGPASSWORD", "a PostgreSQL password"),
+            ("rabbitmq-default-pass", "a RabbitMQ password"),
+        ] {
+            assert_eq!(credential_name(name), Some(what), "{name}");
+        }
+        let found = literal_credential(
+            "DATADOG_KEY",
+            "d41d8cd98f00b204e9800998ecf8427e1a2b3c4d",
+            "a variable",
+        );
+        assert_eq!(
+            found.as_deref(),
+            Some(
+                "a literal value (redacted) that looks like a Datadog key (gitleaks rule datadog-access-token)"
+            )
+        );
+        assert_eq!(
+            literal_credential(
+                "CHECKSUM",
+                "d41d8cd98f00b204e9800998ecf8427e1a2b3c4d",
+                "a variable"
+            ),
+            None
+        );
     }
 
     #[test]
@@ -780,6 +829,10 @@ mod tests {
             "https://api.example.com:8443/v1",
             "http://user:@host/",
             "AKIA-not-a-key",
+            "AKIAIOSFODNN7EXAMPLE",
+            "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+            "xoxb-1234567890-abcdef",
+            "-----BEGIN PRIVATE KEY-----",
             "-----BEGIN CERTIFICATE-----",
             "server { listen 8080; }",
         ] {
@@ -795,7 +848,7 @@ mod tests {
             found,
             "a literal value (redacted) for a variable named like a password"
         );
-        let found = literal_credential("X", "AKIAIOSFODNN7EXAMPLE", "a key").unwrap();
+        let found = literal_credential("X", "AKIAZ5QH3XKT7VW2LM4N", "a key").unwrap();
         assert!(!found.contains("AKIA"));
         assert_eq!(literal_credential("LOG_LEVEL", "info", "a key"), None);
     }
