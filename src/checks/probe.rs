@@ -144,8 +144,8 @@ pub static PORT: Check = Check {
         severity: Severity::Critical,
         rationale: "A probe on a port name the container does not define never succeeds (the pod is never ready, or \
                     is restarted in a loop); so does an httpGet, tcpSocket or grpc probe on a port the container \
-                    declares with protocol UDP or SCTP, since the kubelet connects over TCP. A number the container \
-                    does not declare is allowed: declaring ports is informational.",
+                    declares with protocol UDP or SCTP, since the kubelet connects over TCP, and a number that is not \
+                    among the ports the container declares (a container that declares none is taken at its word).",
         remediation: "Use the name of one of the container's TCP ports (e.g. port: http) or its containerPort \
                       number; probe a UDP service with an exec probe.",
         differences: &[],
@@ -279,8 +279,8 @@ fn probe_port(probe: &Probe) -> Option<(&'static str, IntOrString)> {
 /// The port number a probe port stands for on `container`, or why the
 /// kubelet cannot probe it there. Probes with a port (httpGet, tcpSocket,
 /// grpc) connect over TCP: a port name must name a TCP port of the
-/// container, and a number may be undeclared (declaring ports is optional in
-/// Kubernetes) but not one the container declares only for other protocols.
+/// container; a number must be one of its TCP ports when it declares any
+/// (a container that declares none may listen anywhere).
 fn resolve_port(container: &Container, port: &IntOrString) -> Result<i32, String> {
     let ports = container.ports.as_deref().unwrap_or_default();
     match port {
@@ -299,14 +299,19 @@ fn resolve_port(container: &Container, port: &IntOrString) -> Result<i32, String
                 )),
             }
         }
+        IntOrString::Int(number) if ports.is_empty() => Ok(*number),
         IntOrString::Int(number) => {
             let protocols: Vec<&str> = ports
                 .iter()
                 .filter(|p| p.container_port == *number)
                 .map(protocol)
                 .collect();
-            if protocols.is_empty() || protocols.contains(&"TCP") {
+            if protocols.contains(&"TCP") {
                 Ok(*number)
+            } else if protocols.is_empty() {
+                Err(format!(
+                    "port {number}, which is not one of the container's ports"
+                ))
             } else {
                 Err(format!(
                     "port {number}, which the container declares only as {}: the kubelet probes over TCP",
@@ -383,7 +388,17 @@ mod tests {
         assert!(name("metrics").unwrap_err().contains("does not define"));
         assert_eq!(number(8080), Ok(8080));
         assert_eq!(number(53), Ok(53), "53 is also declared over TCP");
-        assert_eq!(number(9090), Ok(9090), "an undeclared number is allowed");
+        assert!(
+            number(9090)
+                .unwrap_err()
+                .contains("not one of the container's ports")
+        );
+        let silent = container(&[]);
+        assert_eq!(
+            resolve_port(&silent, &IntOrString::Int(9090)),
+            Ok(9090),
+            "a container that declares no port is taken at its word"
+        );
         assert!(number(514).unwrap_err().contains("only as UDP"));
     }
 
