@@ -170,41 +170,45 @@ impl<'a> Workload<'a> {
     /// ephemeral containers last.
     pub fn containers(self) -> impl Iterator<Item = ContainerRef<'a>> + 'a {
         let base = self.pod_spec_path;
-        let init = self
-            .pod_spec
-            .init_containers
-            .iter()
-            .flatten()
-            .enumerate()
-            .map(move |(i, c)| ContainerRef {
-                container: c,
-                kind: if c.restart_policy.as_deref() == Some("Always") {
+        let init = listed(
+            self.pod_spec.init_containers.as_deref().unwrap_or_default(),
+            base,
+            "initContainers",
+            |c| {
+                if c.restart_policy.as_deref() == Some("Always") {
                     ContainerKind::Sidecar
                 } else {
                     ContainerKind::Init
-                },
-                path: format!("{base}.initContainers[{i}]"),
-            });
-        let regular = self
-            .pod_spec
-            .containers
-            .iter()
-            .enumerate()
-            .map(move |(i, c)| ContainerRef {
-                container: c,
-                kind: ContainerKind::Regular,
-                path: format!("{base}.containers[{i}]"),
-            });
-        let ephemeral = self
-            .object
-            .ephemeral_containers
-            .iter()
-            .enumerate()
-            .map(move |(i, c)| ContainerRef {
-                container: c,
-                kind: ContainerKind::Ephemeral,
-                path: format!("{base}.ephemeralContainers[{i}]"),
-            });
+                }
+            },
+        );
+        let regular = listed(&self.pod_spec.containers, base, "containers", |_| {
+            ContainerKind::Regular
+        });
+        let ephemeral = listed(
+            &self.object.ephemeral_containers,
+            base,
+            "ephemeralContainers",
+            |_| ContainerKind::Ephemeral,
+        );
         init.chain(regular).chain(ephemeral)
     }
+}
+
+/// The containers of one list of a pod spec (`containers` at `base`), each
+/// with its kind and field path.
+fn listed<'a>(
+    containers: &'a [Container],
+    base: &'static str,
+    list: &'static str,
+    kind: fn(&Container) -> ContainerKind,
+) -> impl Iterator<Item = ContainerRef<'a>> + 'a {
+    containers
+        .iter()
+        .enumerate()
+        .map(move |(i, c)| ContainerRef {
+            container: c,
+            kind: kind(c),
+            path: format!("{base}.{list}[{i}]"),
+        })
 }

@@ -138,16 +138,8 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(line, &status)| ScenarioRecord {
-                name: format!("item {line}"),
-                line,
-                tags: Vec::new(),
                 status,
-                reason: None,
-                duration_ms: 0.0,
-                steps: Vec::new(),
-                checks: Vec::new(),
-                observations: Vec::new(),
-                failover: Vec::new(),
+                ..ScenarioRecord::new(format!("item {line}"), line, Vec::new())
             })
             .collect();
         RunRecord {

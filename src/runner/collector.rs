@@ -115,18 +115,11 @@ impl Collector {
             None => {
                 let mut tags = feature.tags.clone();
                 tags.extend(scenario.tags.iter().cloned());
-                entry.scenarios.push(ScenarioRecord {
-                    name: scenario.name.clone(),
-                    line: scenario.position.line,
+                entry.scenarios.push(ScenarioRecord::new(
+                    scenario.name.clone(),
+                    scenario.position.line,
                     tags,
-                    status: Status::NotEvaluated,
-                    reason: None,
-                    duration_ms: 0.0,
-                    steps: Vec::new(),
-                    checks: Vec::new(),
-                    observations: Vec::new(),
-                    failover: Vec::new(),
-                });
+                ));
                 entry.scenarios.last_mut().unwrap_or_else(|| unreachable!())
             }
         };

@@ -74,6 +74,24 @@ impl ScenarioRecord {
     }
 }
 
+impl ScenarioRecord {
+    /// A scenario that has not run yet: no steps, no evidence.
+    pub fn new(name: String, line: usize, tags: Vec<String>) -> ScenarioRecord {
+        ScenarioRecord {
+            name,
+            line,
+            tags,
+            status: Status::NotEvaluated,
+            reason: None,
+            duration_ms: 0.0,
+            steps: Vec::new(),
+            checks: Vec::new(),
+            observations: Vec::new(),
+            failover: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct FeatureRecord {
     pub name: String,
