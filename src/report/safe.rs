@@ -93,9 +93,20 @@ pub fn markdown(text: &str) -> String {
     while let Some(c) = chars.next() {
         match c {
             '\n' => out.push_str("<br>"),
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
+            // Only where they could start an entity or an HTML tag, so that
+            // `p95 < 200 ms` and `R&D` read the same in a terminal.
+            '&' if chars
+                .peek()
+                .is_some_and(|n| n.is_ascii_alphanumeric() || *n == '#') =>
+            {
+                out.push_str("\\&");
+            }
+            '<' if chars
+                .peek()
+                .is_some_and(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?')) =>
+            {
+                out.push_str("\\<");
+            }
             '|' => out.push_str("\\|"),
             '`' => out.push_str("\\`"),
             // A backslash escapes only the ASCII punctuation after it.
@@ -220,7 +231,7 @@ pub(crate) mod tests {
     fn markdown_text_cannot_end_a_cell_a_line_or_start_markup() {
         assert_eq!(
             markdown("# a|b\nc `d` <i>&amp; \\| \\x"),
-            "\\# a\\|b<br>c \\`d\\` &lt;i&gt;&amp;amp; \\\\\\| \\x"
+            "\\# a\\|b<br>c \\`d\\` \\<i>\\&amp; \\\\\\| \\x"
         );
         assert_eq!(markdown("- item"), "\\- item");
         assert_eq!(markdown("x\u{1b}[0m"), "x\\x1b[0m");
