@@ -826,12 +826,25 @@ fn rto_seconds_from_golive_yaml_flips_the_replacement_verdict() {
 }
 
 /// The network step's probe pods run the profile's `network_probe_image`
-/// (a mirror, where registries are closed): every probe pod created during
-/// the run, read back from the double's event history, names it. The
-/// double runs any image, so this checks the pods, not a verdict.
+/// (a mirror, where registries are closed). On a cluster whose registries
+/// do not serve the default image, the item cannot be evaluated, saying
+/// which image and what to set, at once rather than after the pods'
+/// deadline; with the mirror in golive.yaml it is READY, and every probe
+/// pod created during the run (the double's event history) names it.
 #[test]
 fn network_probe_pods_run_the_image_of_the_profile() {
-    let live = Live::example();
+    let options = ClusterOptions::default().unpullable_image("busybox:1.36");
+    let live = Live::start(Example::load().documents(), options, |_| 200);
+    let without_mirror = live.run(&["--allow-disruption", "--tags", "@GL-NET-01"]);
+    without_mirror.assert_exit(2);
+    assert!(
+        without_mirror
+            .stdout
+            .contains("image busybox:1.36 cannot be pulled (ErrImagePull")
+            && without_mirror.stdout.contains("set network_probe_image"),
+        "{}",
+        without_mirror.context()
+    );
     let image = "mirror.example.com/tools/busybox:1.36-probe";
     let config = golive_yaml("network_probe_image", image);
     let config = config.path().join("golive.yaml").display().to_string();

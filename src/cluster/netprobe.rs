@@ -174,6 +174,13 @@ async fn finish(
                 ));
             }
             phase => {
+                if let Some(pull) = pull_failure(status) {
+                    return Err(format!(
+                        "probe pod {name} cannot start: {pull}; set network_probe_image in \
+                         golive.yaml to an image the cluster can pull (a mirror of it, where \
+                         registries are closed)"
+                    ));
+                }
                 if started.elapsed() > Duration::from_secs(deadline) {
                     let waiting = status
                         .and_then(|s| s.container_statuses.as_ref())
@@ -217,4 +224,32 @@ async fn finish(
         ));
     }
     Ok(Probed { connections, ip })
+}
+
+/// Why the kubelet cannot pull a container's image (`ErrImagePull`,
+/// `ImagePullBackOff`, `InvalidImageName`): the image, the reason and the
+/// kubelet's message. Such a pod never starts, so there is no point in
+/// waiting for its deadline.
+fn pull_failure(status: Option<&k8s_openapi::api::core::v1::PodStatus>) -> Option<String> {
+    const PULL_REASONS: &[&str] = &[
+        "ErrImagePull",
+        "ImagePullBackOff",
+        "InvalidImageName",
+        "ErrImageNeverPull",
+    ];
+    status?
+        .container_statuses
+        .iter()
+        .flatten()
+        .find_map(|container| {
+            let waiting = container.state.as_ref()?.waiting.as_ref()?;
+            let reason = waiting.reason.as_deref()?;
+            PULL_REASONS.contains(&reason).then(|| {
+                format!(
+                    "image {} cannot be pulled ({reason}: {})",
+                    container.image,
+                    waiting.message.as_deref().unwrap_or("no message")
+                )
+            })
+        })
 }

@@ -80,6 +80,9 @@ pub struct ClusterOptions {
     /// Every pod a workload controller creates from now on crash-loops
     /// (see also [`Cluster::crash_loop_new_pods`] for one workload).
     pub new_pods_crash_loop: bool,
+    /// Images no registry of the cluster serves: a pod created with one
+    /// stays Pending, its container waiting in `ErrImagePull`.
+    pub unpullable_images: BTreeSet<String>,
 }
 
 impl Default for ClusterOptions {
@@ -100,6 +103,7 @@ impl Default for ClusterOptions {
             readiness_delay: Duration::from_secs(1),
             network_policies_enforced: true,
             new_pods_crash_loop: false,
+            unpullable_images: BTreeSet::new(),
         }
     }
 }
@@ -114,6 +118,12 @@ impl ClusterOptions {
     /// reference) runs as `uid:gid` unless the pod says otherwise.
     pub fn image_user(mut self, image: &str, uid: i64, gid: i64) -> ClusterOptions {
         self.image_users.insert(image.into(), (uid, gid));
+        self
+    }
+
+    /// No registry serves `image` (a closed network without its mirror).
+    pub fn unpullable_image(mut self, image: &str) -> ClusterOptions {
+        self.unpullable_images.insert(image.into());
         self
     }
 

@@ -292,6 +292,11 @@ fn bind(cluster: &mut Cluster, namespace: &str, name: &str, uid: &str, script: S
         save(cluster, &pod);
     }
     pod.status = Some(creating_status(&pod, &bootstrap::node_ip(node), at));
+    if fail_image_pulls(cluster, &mut pod) {
+        save(cluster, &pod);
+        reconcile_namespace(cluster, namespace);
+        return;
+    }
     save(cluster, &pod);
     reconcile_namespace(cluster, namespace);
     let delay = cluster.options.start_delay;
@@ -305,6 +310,35 @@ fn is_sidecar(container: &Container) -> bool {
 }
 
 /// The kubelet's first status: the sandbox and the containers being made.
+/// Marks the containers whose image no registry serves as waiting in
+/// `ErrImagePull`, as the kubelet reports a failed pull; `true` when any
+/// is (the pod then never starts).
+fn fail_image_pulls(cluster: &Cluster, pod: &mut Pod) -> bool {
+    let unpullable = &cluster.options.unpullable_images;
+    let statuses = pod
+        .status
+        .as_mut()
+        .and_then(|s| s.container_statuses.as_mut())
+        .into_iter()
+        .flatten()
+        .filter(|s| unpullable.contains(&s.image));
+    let mut failed = false;
+    for status in statuses {
+        failed = true;
+        status.state = Some(ContainerState {
+            waiting: Some(ContainerStateWaiting {
+                reason: Some("ErrImagePull".into()),
+                message: Some(format!(
+                    "failed to pull and unpack image \"{}\": not found",
+                    status.image
+                )),
+            }),
+            ..Default::default()
+        });
+    }
+    failed
+}
+
 fn creating_status(pod: &Pod, host_ip: &str, at: Timestamp) -> PodStatus {
     let spec = pod.spec.clone().unwrap_or_default();
     let init: Vec<&Container> = spec.init_containers.iter().flatten().collect();

@@ -11,7 +11,8 @@
 //! runtime defects on demand, and that lives on: a deleted pod is replaced
 //! by its controller, new pods are scheduled and run by a scripted kubelet
 //! (network probe pods included, their verdicts decided by a data plane
-//! that enforces the NetworkPolicies), each step on the double's clock.
+//! that enforces the NetworkPolicies; a pod whose image a test marks
+//! unpullable waits in `ErrImagePull`), each step on the double's clock.
 //!
 //! ```ignore
 //! let cluster = Cluster::from_manifest_dir("fixtures/example");

@@ -95,6 +95,9 @@ pub async fn policies_enforced(world: &mut GoliveWorld, _: &[String]) -> Result<
             })
             .collect();
         let mut connected_allowed = 0;
+        // Why the first probe pod of the namespace that ran no probe failed
+        // (an image the cluster cannot pull fails them all).
+        let mut first_failure: Option<String> = None;
         for (source, labels) in sources {
             let targets: Vec<&Destination> = destinations
                 .iter()
@@ -115,6 +118,7 @@ pub async fn policies_enforced(world: &mut GoliveWorld, _: &[String]) -> Result<
                 {
                     Ok(seen) => seen,
                     Err(e) => {
+                        first_failure.get_or_insert_with(|| e.clone());
                         observations.push(observation("network.enforced", subject, false, vec![e]));
                         continue;
                     }
@@ -181,7 +185,10 @@ pub async fn policies_enforced(world: &mut GoliveWorld, _: &[String]) -> Result<
         // Refusals prove nothing when nothing connects at all.
         if connected_allowed == 0 {
             return Err(could_not(format!(
-                "{namespace}: cannot tell enforced policies from a broken network: no allowed path connected{}",
+                "{namespace}: cannot tell enforced policies from a broken network: no allowed path connected{}{}",
+                first_failure
+                    .map(|e| format!("; a probe failed: {e}"))
+                    .unwrap_or_default(),
                 not_sources
                     .iter()
                     .map(|n| format!("; {n}"))
