@@ -261,8 +261,7 @@ impl<'a> Scope<'a> {
 
     /// Whether any object of the inventory is in scope (workload or not).
     pub fn admits_anything(&self) -> bool {
-        let narrowed_to_workloads = self.is_narrowed();
-        !narrowed_to_workloads && self.inventory.objects().any(|o| self.admits_object(o))
+        !self.is_narrowed() && self.inventory.objects().any(|o| self.admits_object(o))
     }
 
     /// The workloads the scenario is about in one namespace.

@@ -192,12 +192,8 @@ impl Collector {
 /// `None` when something was judged.
 fn nothing_to_judge(scenario: &ScenarioRecord) -> Option<String> {
     let judged_nothing = !scenario.checks.is_empty()
-        && scenario
-            .checks
-            .iter()
-            .all(|c| c.evaluated == 0 && c.findings.is_empty())
-        && scenario.observations.is_empty()
-        && scenario.failover.is_empty();
+        && scenario.evaluated() == 0
+        && scenario.checks.iter().all(|c| c.findings.is_empty());
     judged_nothing.then(|| {
         let reasons: Vec<String> = scenario
             .checks

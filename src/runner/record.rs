@@ -72,9 +72,7 @@ impl ScenarioRecord {
             + self.observations.len()
             + self.failover.len()
     }
-}
 
-impl ScenarioRecord {
     /// A scenario that has not run yet: no steps, no evidence.
     pub fn new(name: String, line: usize, tags: Vec<String>) -> ScenarioRecord {
         ScenarioRecord {
