@@ -7,10 +7,15 @@ Feature: Every object deploys on the target Kubernetes release
   An object written at an API version the target release no longer serves
   is refused by the API server on deploy day: nothing of it runs. Such
   workloads are still read as their current version, so their pod
-  templates are judged by every other item of the checklist.
+  templates are judged by every other item of the checklist. A field the
+  object's kind does not have (a misspelt readinessprobe) is dropped by the
+  API server: the setting its author counts on does not exist.
 
   Background:
     Given the workloads of the target
 
   Scenario: Every object uses an API version the target Kubernetes serves
     Then the check "api.removed-version" passes
+
+  Scenario: Every field of an object is one Kubernetes knows
+    Then the check "api.unknown-fields" passes

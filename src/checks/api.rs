@@ -4,13 +4,17 @@
 //! CronJobs, `policy/v1beta1` budgets...) is refused by the API server, so
 //! the release fails on deploy day whatever else it gets right. Its pod
 //! template is still judged by the other checks (the loader reads it with
-//! the type of its replacement, see `model::api_versions`).
+//! the type of its replacement, see `model::api_versions`). A key the
+//! object's type does not have (`readinessprobe:`) is a setting that does
+//! not exist once applied (`model::unknown_fields`).
 
 use super::{Check, CheckMeta, Severity, Violation};
+use crate::model::Resource;
 use crate::model::api_versions::{not_served, removal};
+use crate::model::unknown_fields::unknown_fields;
 
 /// The api family, in catalogue order.
-pub static CHECKS: &[&Check] = &[&REMOVED_VERSION];
+pub static CHECKS: &[&Check] = &[&REMOVED_VERSION, &UNKNOWN_FIELDS];
 
 pub static REMOVED_VERSION: Check = Check {
     meta: CheckMeta {
@@ -47,6 +51,54 @@ pub static REMOVED_VERSION: Check = Check {
                 expected,
                 found: refusal,
             });
+        }
+    },
+};
+
+pub static UNKNOWN_FIELDS: Check = Check {
+    meta: CheckMeta {
+        id: "api.unknown-fields",
+        title: "Every field of an object is one Kubernetes knows",
+        judges: "object of a kind golive types",
+        severity: Severity::High,
+        rationale: "A misspelt or misplaced key (`readinessprobe:`, `resource:` instead of `resources:`, \
+                    `securityContext` indented under the wrong parent) is dropped by the API server, or, \
+                    under strict field validation (`kubectl apply` since 1.27), refuses the whole object: \
+                    either the release fails on deploy day, or the probe, limit or security setting the \
+                    author believes in silently does not exist. Kinds golive does not type (custom \
+                    resources) are not judged; of a custom workload, its pod template is.",
+        remediation: "Spell the field as the API reference does (fields are camelCase: readinessProbe, \
+                      imagePullPolicy) at the level it belongs to; `kubectl explain <kind>.<path>` shows \
+                      the schema, and `kubectl apply --dry-run=server --validate=strict` rejects unknown \
+                      fields before a release.",
+        differences: &[],
+    },
+    rule: |scope, evaluation| {
+        for object in scope.every_object() {
+            let unknown = unknown_fields(object);
+            if !matches!(object.resource, Resource::Dynamic | Resource::Node(_)) {
+                evaluation.evaluated();
+            }
+            let workload = object.workload();
+            for field in unknown {
+                let key = field.rsplit('.').next().unwrap_or(&field).to_string();
+                // A key inside a container's definition names the container.
+                let container = workload.into_iter().flat_map(|w| w.containers()).find(|c| {
+                    field
+                        .strip_prefix(c.path.as_str())
+                        .is_some_and(|rest| rest.starts_with('.'))
+                });
+                evaluation.report(Violation {
+                    object,
+                    container: container.map(|c| c.container.name.as_str()),
+                    expected: match object.resource {
+                        Resource::Templated(_) => "a field a pod template has".to_string(),
+                        _ => format!("a field {} {} has", object.api_version, object.kind),
+                    },
+                    found: format!("unknown field `{key}`: Kubernetes drops it"),
+                    field,
+                });
+            }
         }
     },
 };

@@ -6,6 +6,7 @@
 
 pub mod api_versions;
 pub mod selector;
+pub mod unknown_fields;
 pub mod workload;
 
 use std::collections::{BTreeMap, HashMap};

@@ -162,6 +162,16 @@ pub fn mutations() -> Vec<Mutation> {
             )
         ),
         m!(
+            "api.unknown-fields",
+            "factory-api's container spells its resources `resource`",
+            |e| {
+                let container = at(e.object("Deployment", "factory-api"), CONTAINER);
+                let resources = container["resources"].take();
+                set(container, "/resource", resources);
+                unset(container, "/resources");
+            }
+        ),
+        m!(
             "probe.liveness",
             "factory-api loses its liveness probe",
             |e| unset(
