@@ -42,3 +42,9 @@ Feature: Pods run with the restricted Pod Security Standard
 
   Scenario: Pods mount a Kubernetes API token only when they use it
     Then the check "security.service-account-token" passes
+
+  Scenario: No container unmasks /proc
+    Then the check "security.proc-mount" passes
+
+  Scenario: Pods set only the sysctls Kubernetes deems safe
+    Then the check "security.sysctls" passes

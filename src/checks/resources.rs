@@ -1,8 +1,9 @@
 //! The resources family: every container (regular, init and native
 //! sidecar, in every kind of workload) tells the scheduler what it needs
-//! (requests) and the kubelet what it may use at most (limits), for CPU and
-//! memory, so pods land on nodes that can hold them and one runaway process
-//! cannot starve its neighbours.
+//! (requests) and the kubelet what it may use at most (limits), for CPU,
+//! memory and ephemeral storage (the node's disk: logs, emptyDir, the
+//! writable layer), so pods land on nodes that can hold them and one
+//! runaway process cannot starve its neighbours.
 //!
 //! Kubernetes semantics are applied, not the text of the manifest: a request
 //! left out while the limit is set defaults to the limit; pod-level
@@ -29,6 +30,7 @@ pub static CHECKS: &[&Check] = &[
     &MEMORY_REQUESTS,
     &CPU_LIMITS,
     &MEMORY_LIMITS,
+    &EPHEMERAL_STORAGE_LIMITS,
     &LIMITS_COVER_REQUESTS,
 ];
 
@@ -104,10 +106,28 @@ pub static MEMORY_LIMITS: Check = Check {
     rule: |scope, evaluation| require(scope, evaluation, Compute::Memory, List::Limits),
 };
 
+pub static EPHEMERAL_STORAGE_LIMITS: Check = Check {
+    meta: CheckMeta {
+        id: "resources.ephemeral-storage-limits",
+        title: "Every container limits its ephemeral storage",
+        judges: "container",
+        severity: Severity::Medium,
+        rationale: "Logs, emptyDir volumes and the container's writable layer live on the node's disk: a \
+                    container without an ephemeral-storage limit can fill it, and the kubelet then evicts \
+                    pods of every team on that node (DiskPressure) instead of the one at fault. Without a \
+                    request (it defaults to the limit) the scheduler does not count the disk at all.",
+        remediation: "Set resources.limits.ephemeral-storage on every container (e.g. `ephemeral-storage: 1Gi`, \
+                      above what its logs and emptyDirs hold between rotations), with a request when it needs \
+                      less most of the time; give emptyDir volumes a sizeLimit.",
+        differences: &[],
+    },
+    rule: |scope, evaluation| require(scope, evaluation, Compute::EphemeralStorage, List::Limits),
+};
+
 pub static LIMITS_COVER_REQUESTS: Check = Check {
     meta: CheckMeta {
         id: "resources.limits-cover-requests",
-        title: "Every CPU and memory limit is at least the matching request",
+        title: "Every CPU, memory and ephemeral-storage limit is at least the matching request",
         judges: "container with requests and limits",
         severity: Severity::High,
         rationale: "The API server rejects a pod whose limit is below its request: the Deployment (or Job, \
@@ -119,7 +139,7 @@ pub static LIMITS_COVER_REQUESTS: Check = Check {
     rule: |scope, evaluation| {
         for (workload, container) in resourced_containers(scope) {
             let resources = container.container.resources.as_ref();
-            let pairs: Vec<(Compute, Amount, Amount)> = [Compute::Cpu, Compute::Memory]
+            let pairs: Vec<(Compute, Amount, Amount)> = Compute::ALL
                 .into_iter()
                 .filter_map(|compute| {
                     let request = parsed(resources, List::Requests, compute)?;
@@ -136,7 +156,7 @@ pub static LIMITS_COVER_REQUESTS: Check = Check {
                         &workload,
                         &container,
                         &List::Limits.field(compute),
-                        &format!("a {} limit at least the request", compute.label()),
+                        &format!("{} limit at least the request", compute.with_article()),
                         format!(
                             "{} limit {:?} is less than the request {:?}",
                             compute.label(),
@@ -150,19 +170,23 @@ pub static LIMITS_COVER_REQUESTS: Check = Check {
     },
 };
 
-/// The two resources every container must size.
+/// The resources every container must size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Compute {
     Cpu,
     Memory,
+    EphemeralStorage,
 }
 
 impl Compute {
+    const ALL: [Compute; 3] = [Compute::Cpu, Compute::Memory, Compute::EphemeralStorage];
+
     /// The resource name in `requests` and `limits`.
     fn key(self) -> &'static str {
         match self {
             Compute::Cpu => "cpu",
             Compute::Memory => "memory",
+            Compute::EphemeralStorage => "ephemeral-storage",
         }
     }
 
@@ -171,7 +195,22 @@ impl Compute {
         match self {
             Compute::Cpu => "CPU",
             Compute::Memory => "memory",
+            Compute::EphemeralStorage => "ephemeral-storage",
         }
+    }
+
+    /// The name with its indefinite article (`a CPU`, `an ephemeral-storage`).
+    fn with_article(self) -> String {
+        match self {
+            Compute::EphemeralStorage => format!("an {}", self.label()),
+            _ => format!("a {}", self.label()),
+        }
+    }
+
+    /// Whether the pod-level `spec.resources` may set it (PodLevelResources
+    /// takes CPU and memory only).
+    fn pod_level(self) -> bool {
+        self != Compute::EphemeralStorage
     }
 }
 
@@ -239,13 +278,13 @@ fn effective(
     }
 }
 
-/// The rule of the four "every container sets X" checks: the container's
+/// The rule of the "every container sets X" checks: the container's
 /// effective value (or the pod-level one) must exist and, when it is
 /// written in this check's own field, parse.
 fn require(scope: &Scope<'_>, evaluation: &mut Evaluation<'_>, compute: Compute, list: List) {
     let expected = format!(
-        "a {} {} ({})",
-        compute.label(),
+        "{} {} ({})",
+        compute.with_article(),
         list.noun(),
         list.field(compute)
     );
@@ -257,7 +296,9 @@ fn require(scope: &Scope<'_>, evaluation: &mut Evaluation<'_>, compute: Compute,
                 format!("unparsable quantity {:?}", quantity.0)
             }
             Some(_) => continue,
-            None if effective(workload.pod_spec.resources.as_ref(), list, compute).is_some() => {
+            None if compute.pod_level()
+                && effective(workload.pod_spec.resources.as_ref(), list, compute).is_some() =>
+            {
                 continue;
             }
             None => missing(compute, list),

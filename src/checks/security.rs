@@ -15,6 +15,10 @@
 //! seccomp. `security.non-root` still applies: Windows honours
 //! `runAsNonRoot`, and the restricted profile requires it there too.
 //!
+//! The baseline Pod Security Standard's remaining controls are here too:
+//! `/proc` masked (`procMount`) and only the namespaced sysctls it lists as
+//! safe.
+//!
 //! One cause, one finding: a privileged container (which can always
 //! escalate) is left to `security.privileged` by
 //! `security.privilege-escalation`, and the ports of a `hostNetwork` pod
@@ -41,6 +45,8 @@ pub static CHECKS: &[&Check] = &[
     &HOST_PORTS,
     &SECCOMP,
     &SERVICE_ACCOUNT_TOKEN,
+    &PROC_MOUNT,
+    &SYSCTLS,
 ];
 
 pub static NON_ROOT: Check = Check {
@@ -762,3 +768,93 @@ mod tests {
         ));
     }
 }
+
+pub static PROC_MOUNT: Check = Check {
+    meta: CheckMeta {
+        id: "security.proc-mount",
+        title: "No container unmasks /proc",
+        judges: "container",
+        severity: Severity::High,
+        rationale: "The container runtime masks and makes read-only the parts of /proc that expose the node \
+                    (kcore, sysrq-trigger, timer lists...). `procMount: Unmasked` removes that protection: \
+                    together with a user namespace mistake or a writable /proc/sys it gives the container \
+                    the node's kernel settings. The baseline Pod Security Standard forbids it.",
+        remediation: "Remove securityContext.procMount or set it to Default; only nested container runtimes \
+                      (build pods in a user namespace) have a use for Unmasked, and they belong outside \
+                      the application's namespace.",
+        differences: &[],
+    },
+    rule: |scope, evaluation| {
+        for (workload, container) in linux_containers(scope) {
+            evaluation.evaluated();
+            let Some(mount) = context(&container).and_then(|c| c.proc_mount.as_deref()) else {
+                continue;
+            };
+            if mount != "Default" {
+                evaluation.report(Violation::on_container(
+                    &workload,
+                    &container,
+                    "securityContext.procMount",
+                    "procMount Default (or unset)",
+                    format!("procMount: {mount}"),
+                ));
+            }
+        }
+    },
+};
+
+/// The sysctls the baseline Pod Security Standard allows (Kubernetes 1.29+):
+/// namespaced to the pod, they cannot change the node or its other pods.
+const SAFE_SYSCTLS: &[&str] = &[
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+];
+
+pub static SYSCTLS: Check = Check {
+    meta: CheckMeta {
+        id: "security.sysctls",
+        title: "Pods set only the sysctls Kubernetes deems safe",
+        judges: "pod spec",
+        severity: Severity::High,
+        rationale: "A sysctl outside the safe set either changes the kernel for every pod of the node \
+                    (vm.*, kernel.* limits) or is refused: the kubelet rejects the pod (SysctlForbidden) \
+                    unless its node was started with --allowed-unsafe-sysctls, so replicas never start on \
+                    ordinary nodes. The baseline Pod Security Standard allows only the safe set.",
+        remediation: "Remove the sysctl from spec.securityContext.sysctls, or keep only the safe ones \
+                      (kernel.shm_rmid_forced, net.ipv4.ip_local_port_range, net.ipv4.tcp_syncookies, \
+                      net.ipv4.ping_group_range, net.ipv4.ip_unprivileged_port_start, \
+                      net.ipv4.ip_local_reserved_ports, net.ipv4.tcp_keepalive_*, net.ipv4.tcp_fin_timeout); \
+                      node-wide tuning belongs to the node's configuration, not to a pod.",
+        differences: &[],
+    },
+    rule: |scope, evaluation| {
+        for workload in scope.workloads() {
+            evaluation.evaluated();
+            let sysctls = pod_context(&workload)
+                .and_then(|c| c.sysctls.as_ref())
+                .into_iter()
+                .flatten()
+                .enumerate();
+            for (i, sysctl) in sysctls {
+                // The kubelet accepts `/` as the separator too (net/ipv4/...).
+                let name = sysctl.name.replace('/', ".");
+                if !SAFE_SYSCTLS.contains(&name.as_str()) {
+                    evaluation.report(Violation::on_pod_spec(
+                        &workload,
+                        &format!("securityContext.sysctls[{i}].name"),
+                        "only the sysctls the baseline Pod Security Standard allows",
+                        format!("unsafe sysctl {}={}", sysctl.name, sysctl.value),
+                    ));
+                }
+            }
+        }
+    },
+};

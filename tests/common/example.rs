@@ -240,6 +240,14 @@ pub fn mutations() -> Vec<Mutation> {
             )
         ),
         m!(
+            "resources.ephemeral-storage-limits",
+            "worker has no ephemeral-storage limit",
+            |e| unset(
+                e.object("Deployment", "worker"),
+                &format!("{CONTAINER}/resources/limits/ephemeral-storage")
+            )
+        ),
+        m!(
             "resources.limits-cover-requests",
             "admin-web limits memory below its request",
             |e| set(
@@ -335,6 +343,20 @@ pub fn mutations() -> Vec<Mutation> {
                 e.object("Deployment", "admin-web"),
                 &format!("{POD}/automountServiceAccountToken"),
                 json!(true)
+            )
+        ),
+        m!("security.proc-mount", "worker unmasks /proc", |e| set(
+            e.object("Deployment", "worker"),
+            &format!("{CONTAINER}/securityContext/procMount"),
+            json!("Unmasked")
+        )),
+        m!(
+            "security.sysctls",
+            "redis raises the node's vm.overcommit_memory",
+            |e| set(
+                e.object("Deployment", "redis"),
+                &format!("{POD}/securityContext/sysctls"),
+                json!([{"name": "vm.overcommit_memory", "value": "1"}])
             )
         ),
         m!("image.tag", "worker image has no tag", |e| set(
