@@ -30,3 +30,6 @@ Feature: Public endpoints are served over HTTPS, rate-limited and routed
   @GL-NET-01
   Scenario: Every Ingress backend is an existing Service port
     Then the check "ingress.backend" passes
+
+  Scenario: No Ingress injects raw NGINX configuration
+    Then the check "ingress.snippets" passes

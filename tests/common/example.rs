@@ -528,6 +528,15 @@ pub fn mutations() -> Vec<Mutation> {
             )
         ),
         m!(
+            "ingress.snippets",
+            "the Ingress adds a header with a configuration-snippet",
+            |e| set(
+                e.object("Ingress", "factory-ingress"),
+                "/metadata/annotations/nginx.ingress.kubernetes.io~1configuration-snippet",
+                json!("more_set_headers \"X-Frame-Options: DENY\";")
+            )
+        ),
+        m!(
             "ingress.backend",
             "a rule routes to a misspelt Service",
             |e| set(
