@@ -346,11 +346,18 @@ pub static HPA_RANGE: Check = Check {
                     exceed minReplicas can never add a pod.",
         remediation: "Set minReplicas to at least the profile's min_replicas (golive.yaml; it defaults to 1) and \
                       maxReplicas above minReplicas, sized for the expected peak.",
-        differences: &[Difference {
-            peer: "polaris",
-            because: "its floor is the profile's min_replicas (3 in production, from the seed documents), the \
-                      floor it asks of every workload, not a fixed 2: Polaris's passing fixture keeps 2.",
-        }],
+        differences: &[
+            Difference {
+                peer: "polaris",
+                because: "its floor is the profile's min_replicas (3 in production, from the seed documents), the \
+                          floor it asks of every workload, not a fixed 2: Polaris's passing fixture keeps 2.",
+            },
+            Difference {
+                peer: "kube-score",
+                because: "its floor is the profile's min_replicas (3 in production), the floor it asks of every \
+                          workload, not kube-score's default of 2: kube-score's passing fixture keeps 2.",
+            },
+        ],
     },
     rule: |scope, evaluation| {
         let floor = i32::try_from(scope.profile.min_replicas).unwrap_or(i32::MAX);

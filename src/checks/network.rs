@@ -26,7 +26,7 @@ use k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort, Net
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{Check, CheckMeta, Scope, Severity, Violation};
+use super::{Check, CheckMeta, Difference, Scope, Severity, Violation};
 use crate::model::selector::Selector;
 use crate::model::{Inventory, Object, Resource, Workload};
 
@@ -51,7 +51,13 @@ pub static POLICY: Check = Check {
         remediation: "Select the pods (through their labels, in the workload's own namespace) with NetworkPolicies \
                       that list Ingress and Egress in policyTypes, e.g. a default deny with podSelector: {} plus \
                       one policy per workload allowing exactly the flows it needs.",
-        differences: &[],
+        differences: &[Difference {
+            peer: "kube-linter",
+            because: "it requires isolation in both directions: kube-linter's non-isolated-pod is satisfied \
+                      by any NetworkPolicy selecting the pods, and one without policyTypes or egress rules \
+                      isolates them for Ingress only (Kubernetes defaults policyTypes to Ingress), so they \
+                      can still connect anywhere.",
+        }],
     },
     rule: |scope, evaluation| {
         for workload in policed_workloads(scope) {

@@ -139,6 +139,13 @@ pub static CAPABILITIES: Check = Check {
                           passes. Checkov's CKV_K8S_28 is satisfied by dropping NET_RAW alone, which keeps \
                           every other default capability (CHOWN, SETUID, NET_BIND_SERVICE...).",
             },
+            Difference {
+                peer: "kube-linter",
+                because: "it reads the restricted Pod Security Standard strictly: only `drop: [\"ALL\"]` \
+                          passes. kube-linter's drop-net-raw-capability reports only a container that adds \
+                          NET_RAW, so a container that drops nothing, and keeps NET_RAW and every other \
+                          default capability, passes it.",
+            },
         ],
     },
     rule: |scope, evaluation| {
@@ -250,7 +257,12 @@ pub static HOST_PATH: Check = Check {
                     node, and the pod's data is lost when it moves to another node.",
         remediation: "Replace the hostPath volume with an emptyDir, a ConfigMap or Secret, or a \
                       PersistentVolumeClaim.",
-        differences: &[],
+        differences: &[Difference {
+            peer: "kube-linter",
+            because: "it reads the restricted Pod Security Standard strictly: every hostPath volume fails, \
+                      whatever its path. kube-linter's docker-sock check reports only the container \
+                      runtime's socket, so a pod mounting another socket or file of the node passes it.",
+        }],
     },
     rule: |scope, evaluation| {
         for workload in scope.workloads() {

@@ -41,7 +41,8 @@ pub static SELECTS: Check = Check {
         for (object, selector, _) in routed_services(scope) {
             let namespace = object.namespace();
             let mut workloads = inventory.workloads_in(namespace).peekable();
-            if workloads.peek().is_none() {
+            if workloads.peek().is_none() && !selects_pods_elsewhere(inventory, namespace, selector)
+            {
                 continue; // the pods may be rendered elsewhere
             }
             evaluation.evaluated();
@@ -202,6 +203,22 @@ fn custom_template_selected(
                 && selector
                     .iter()
                     .all(|(k, v)| labels[k.as_str()].as_str() == Some(v.as_str()))
+        })
+}
+
+/// Whether the selector matches the pods of a workload the manifests place
+/// in another named namespace than the Service's (also named): the pods it
+/// was written for are there, where a Service cannot select them. An object
+/// without a namespace goes wherever it is applied, so it proves nothing.
+fn selects_pods_elsewhere(
+    inventory: &Inventory,
+    namespace: Option<&str>,
+    selector: &BTreeMap<String, String>,
+) -> bool {
+    namespace.is_some()
+        && inventory.workloads().any(|w| {
+            let theirs = w.object.namespace();
+            theirs.is_some() && theirs != namespace && selects(selector, w.pod_labels())
         })
 }
 
