@@ -68,6 +68,12 @@ pub static PULL_POLICY: Check = Check {
                           pullPolicyNotAlways failures, untagged images without a policy, pull at every start \
                           for golive.",
             },
+            Difference {
+                peer: "checkov",
+                because: "it accepts IfNotPresent, set or defaulted by the API server, for an image pinned to a \
+                          version tag: the version does not change on the registry. Checkov's CKV_K8S_15 asks \
+                          for Always unless the image is pinned by digest.",
+            },
         ],
     },
     rule: |scope, evaluation| {

@@ -26,7 +26,7 @@ use k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort, Net
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{Check, CheckMeta, Scope, Severity, Violation};
+use super::{Check, CheckMeta, Difference, Scope, Severity, Violation};
 use crate::model::selector::Selector;
 use crate::model::{Inventory, Object, Resource, Workload};
 
@@ -51,7 +51,13 @@ pub static POLICY: Check = Check {
         remediation: "Select the pods (through their labels, in the workload's own namespace) with NetworkPolicies \
                       that list Ingress and Egress in policyTypes, e.g. a default deny with podSelector: {} plus \
                       one policy per workload allowing exactly the flows it needs.",
-        differences: &[],
+        differences: &[Difference {
+            peer: "polaris",
+            because: "it asks for isolation in both directions, not for rules: a policy that lists a direction \
+                      in policyTypes and no rule for it denies all traffic that way (Kubernetes NetworkPolicy \
+                      semantics), the strictest isolation there is. Polaris's missing-rules failures are pods \
+                      isolated both ways.",
+        }],
     },
     rule: |scope, evaluation| {
         for workload in policed_workloads(scope) {
