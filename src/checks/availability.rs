@@ -446,7 +446,12 @@ pub static SPREAD: Check = Check {
         remediation: "Add a topologySpreadConstraint (or a podAntiAffinity term) with topologyKey \
                       kubernetes.io/hostname or topology.kubernetes.io/zone whose labelSelector matches the \
                       workload's own pod labels.",
-        differences: &[],
+        differences: &[Difference {
+            peer: "polaris",
+            because: "it asks for spreading only for workloads with more than one replica: Polaris's \
+                      topologySpreadConstraint failures are Deployments that leave spec.replicas unset, one \
+                      pod (Kubernetes defaulting) that no constraint can spread.",
+        }],
     },
     rule: |scope, evaluation| {
         for replicated in replicated_in_scope(scope) {

@@ -54,12 +54,27 @@ pub static PULL_POLICY: Check = Check {
                     so replicas silently differ.",
         remediation: "Leave imagePullPolicy unset (Kubernetes picks Always for latest and IfNotPresent for a \
                       version tag), or set IfNotPresent with a pinned tag or digest; never Never.",
-        differences: &[Difference {
-            peer: "kube-score",
-            because: "it accepts the API server's default for a pinned tag (IfNotPresent, imagePullPolicy left \
-                      unset): a pinned version does not change on the registry, and pulling it at every start \
-                      only adds a registry dependency. kube-score asks for Always on every image.",
-        }],
+        differences: &[
+            Difference {
+                peer: "kube-score",
+                because: "it accepts the API server's default for a pinned tag (IfNotPresent, imagePullPolicy left \
+                          unset): a pinned version does not change on the registry, and pulling it at every start \
+                          only adds a registry dependency. kube-score asks for Always on every image.",
+            },
+            Difference {
+                peer: "polaris",
+                because: "it judges the pod the API server stores: an image without a tag (or tagged latest) \
+                          whose imagePullPolicy is left unset gets Always (Kubernetes defaulting), so Polaris's \
+                          pullPolicyNotAlways failures, untagged images without a policy, pull at every start \
+                          for golive.",
+            },
+            Difference {
+                peer: "checkov",
+                because: "it accepts IfNotPresent, set or defaulted by the API server, for an image pinned to a \
+                          version tag: the version does not change on the registry. Checkov's CKV_K8S_15 asks \
+                          for Always unless the image is pinned by digest.",
+            },
+        ],
     },
     rule: |scope, evaluation| {
         for (workload, container) in scope.containers() {

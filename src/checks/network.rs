@@ -51,13 +51,22 @@ pub static POLICY: Check = Check {
         remediation: "Select the pods (through their labels, in the workload's own namespace) with NetworkPolicies \
                       that list Ingress and Egress in policyTypes, e.g. a default deny with podSelector: {} plus \
                       one policy per workload allowing exactly the flows it needs.",
-        differences: &[Difference {
-            peer: "kube-linter",
-            because: "it requires isolation in both directions: kube-linter's non-isolated-pod is satisfied \
+        differences: &[
+            Difference {
+                peer: "kube-linter",
+                because: "it requires isolation in both directions: kube-linter's non-isolated-pod is satisfied \
                       by any NetworkPolicy selecting the pods, and one without policyTypes or egress rules \
                       isolates them for Ingress only (Kubernetes defaults policyTypes to Ingress), so they \
                       can still connect anywhere.",
-        }],
+            },
+            Difference {
+                peer: "polaris",
+                because: "it asks for isolation in both directions, not for rules: a policy that lists a direction \
+                      in policyTypes and no rule for it denies all traffic that way (Kubernetes NetworkPolicy \
+                      semantics), the strictest isolation there is. Polaris's missing-rules failures are pods \
+                      isolated both ways.",
+            },
+        ],
     },
     rule: |scope, evaluation| {
         for workload in policed_workloads(scope) {

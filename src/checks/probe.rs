@@ -66,6 +66,13 @@ pub static READINESS: Check = Check {
                           kube-linter's firing Deployment has one container without ports and no Service, so \
                           golive finds the item not applicable.",
             },
+            Difference {
+                peer: "checkov",
+                because: "it asks for a readiness probe only where traffic arrives (a container a Service \
+                          selects, or one that declares ports when the manifests hold no Service); Checkov's \
+                          failing pod has a second container without ports and no Service: nothing routes \
+                          requests to it.",
+            },
         ],
     },
     rule: |scope, evaluation| {

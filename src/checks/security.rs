@@ -89,12 +89,21 @@ pub static PRIVILEGE_ESCALATION: Check = Check {
         remediation: "Set securityContext.allowPrivilegeEscalation: false on every container (it is a container \
                       field: the pod's securityContext cannot set it). Privileged containers can always escalate: \
                       security.privileged reports them.",
-        differences: &[Difference {
-            peer: "polaris",
-            because: "allowPrivilegeEscalation exists only in a container's securityContext: the API server \
-                      drops it from the pod's securityContext, so golive does not count Polaris's pod-level \
-                      `allowPrivilegeEscalation: false` for a container that does not set it.",
-        }],
+        differences: &[
+            Difference {
+                peer: "polaris",
+                because: "allowPrivilegeEscalation exists only in a container's securityContext: the API server \
+                          drops it from the pod's securityContext, so golive does not count Polaris's pod-level \
+                          `allowPrivilegeEscalation: false` for a container that does not set it.",
+            },
+            Difference {
+                peer: "checkov",
+                because: "it reports a privileged container once, under security.privileged: such a container \
+                          can always escalate (the API server rejects `allowPrivilegeEscalation: false` with \
+                          `privileged: true`), so the only fix is to drop `privileged`. Checkov's failing \
+                          fixtures that are privileged fail CKV_K8S_16 and CKV_K8S_20 both.",
+            },
+        ],
     },
     rule: |scope, evaluation| check_flag(scope, evaluation, &NO_PRIVILEGE_ESCALATION),
 };
@@ -131,7 +140,8 @@ pub static CAPABILITIES: Check = Check {
                 because: "it reads the restricted Pod Security Standard strictly: only `drop: [\"ALL\"]` \
                           passes. Dropping the runtime's current default capabilities one by one, as Polaris's \
                           insecureCapabilities fixtures do, keeps any capability a runtime adds later and is \
-                          refused by a namespace that enforces restricted.",
+                          refused by a namespace that enforces restricted; adding nothing and dropping nothing, \
+                          as the dangerousCapabilities success fixture does, keeps the whole default set.",
             },
             Difference {
                 peer: "checkov",

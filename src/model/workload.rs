@@ -46,23 +46,27 @@ impl ContainerKind {
     }
 }
 
-/// A custom resource that runs pods from a pod template at `spec.template`:
-/// an Argo Rollout, an OpenShift DeploymentConfig, a Knative Service, or
-/// any other kind of that shape.
+/// A kind golive does not type that runs pods from a pod template at
+/// `spec.template`: an Argo Rollout, an OpenShift DeploymentConfig, a
+/// Knative Service, a ReplicationController, or any other kind of that
+/// shape.
 #[derive(Debug, Clone)]
 pub struct TemplatedWorkload {
     pub template: PodTemplateSpec,
     /// The replica count, for the kinds whose `spec.replicas` means what a
-    /// Deployment's does (Rollout, DeploymentConfig; 1 when unset); `None`
-    /// for kinds that scale otherwise.
+    /// Deployment's does (Rollout, DeploymentConfig, ReplicationController;
+    /// 1 when unset); `None` for kinds that scale otherwise.
     pub replicas: Option<i32>,
 }
 
-/// The kinds (API group, kind) whose `spec.replicas` counts pods as a
-/// Deployment's does.
-pub const REPLICATED_CUSTOM_KINDS: &[(&str, &str)] = &[
+/// The kinds (API group, kind) read through their pod template whose
+/// `spec.replicas` counts pods as a Deployment's does: custom resources,
+/// and the core ReplicationController (defaulted to 1 replica, like a
+/// Deployment), which golive does not type.
+pub const REPLICATED_TEMPLATED_KINDS: &[(&str, &str)] = &[
     ("argoproj.io", "Rollout"),
     ("apps.openshift.io", "DeploymentConfig"),
+    ("", "ReplicationController"),
 ];
 
 /// A container of a workload, with the path of its definition.

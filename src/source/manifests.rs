@@ -15,7 +15,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::error::InputError;
 use crate::model::api_versions::{self, Conversion};
-use crate::model::workload::REPLICATED_CUSTOM_KINDS;
+use crate::model::workload::REPLICATED_TEMPLATED_KINDS;
 use crate::model::{Object, Resource, SourceLocation, TemplatedWorkload, api_group};
 use crate::source::yaml::{self, Node, NodeValue, Position};
 
@@ -335,7 +335,7 @@ fn has_pod_template(json: &serde_json::Value) -> bool {
 
 /// A custom resource with a pod template, read as a [`TemplatedWorkload`]:
 /// its template is judged like a Deployment's, its replica count only for
-/// the kinds whose count means the same ([`REPLICATED_CUSTOM_KINDS`]).
+/// the kinds whose count means the same ([`REPLICATED_TEMPLATED_KINDS`]).
 fn templated(
     json: &serde_json::Value,
     api_version: &str,
@@ -343,7 +343,7 @@ fn templated(
 ) -> Result<(ObjectMeta, Resource), (String, String)> {
     let metadata: Option<ObjectMeta> = read_at(json, "metadata")?;
     let template = read_at(json, "spec.template")?;
-    let replicated = REPLICATED_CUSTOM_KINDS.contains(&(api_group(api_version), kind));
+    let replicated = REPLICATED_TEMPLATED_KINDS.contains(&(api_group(api_version), kind));
     let replicas = if replicated {
         let declared: Option<i32> = read_at(json, "spec.replicas")?;
         Some(declared.unwrap_or(1))
