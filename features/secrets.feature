@@ -17,3 +17,6 @@ Feature: Secrets are managed, never written in clear
 
   Scenario: Every Secret a workload uses exists, with the keys it reads
     Then the check "secrets.references" passes
+
+  Scenario: Secrets come from a secret manager, not from the manifests
+    Then the check "secrets.managed" passes

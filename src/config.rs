@@ -63,6 +63,20 @@ pub struct Profile {
     /// Services reachable from outside the cluster (LoadBalancer, NodePort)
     /// must not be how users reach a workload: they need an Ingress with TLS.
     pub exposed_services_need_ingress: bool,
+    /// Where Secrets come from: `external` (a secret manager: a Secret
+    /// with data written in the manifests is a finding) or `manifests`.
+    pub secrets_from: SecretsSource,
+}
+
+/// Where the Secrets of a release come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecretsSource {
+    /// The manifests may carry Secrets with their data.
+    Manifests,
+    /// A secret manager (External Secrets, Sealed Secrets, Vault, the CSI
+    /// driver) delivers them; the manifests only reference them.
+    External,
 }
 
 /// A Pod Security Standards level, from least to most strict.
@@ -134,6 +148,7 @@ struct ProfileOverrides {
     kubernetes_version: Option<KubernetesVersion>,
     require_namespace_objects: Option<bool>,
     exposed_services_need_ingress: Option<bool>,
+    secrets_from: Option<SecretsSource>,
 }
 
 /// A key golive no longer reads (`availability_percent`): it is absent by
@@ -187,6 +202,7 @@ impl Profile {
             kubernetes_version: KubernetesVersion::NEWEST_KNOWN,
             require_namespace_objects: true,
             exposed_services_need_ingress: true,
+            secrets_from: SecretsSource::External,
         }
     }
 
@@ -200,6 +216,7 @@ impl Profile {
             zero_downtime_rollouts: false,
             require_namespace_objects: false,
             exposed_services_need_ingress: false,
+            secrets_from: SecretsSource::Manifests,
             ..Profile::production()
         }
     }
@@ -228,7 +245,8 @@ impl Profile {
             network_probe_image,
             kubernetes_version,
             require_namespace_objects,
-            exposed_services_need_ingress
+            exposed_services_need_ingress,
+            secrets_from
         );
     }
 

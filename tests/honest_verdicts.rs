@@ -294,6 +294,13 @@ fn every_manifest_key_of_a_profile_changes_a_verdict() {
             "exposed_services_need_ingress: false",
             "exposed_services_need_ingress: true",
         ),
+        (
+            "secrets.managed",
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: shop}\n\
+             stringData: {password: not-a-real-one}\n",
+            "secrets_from: manifests",
+            "secrets_from: external",
+        ),
     ];
     for (check, manifests, passing, failing) in cases {
         let (code, found) = Target::new(manifests, &format!("    {passing}\n")).verdict(check);

@@ -33,8 +33,13 @@ use kube_double::{
 
 const NS: &str = "production";
 
+/// The example application as a cluster holds it: with the Secret its
+/// ExternalSecret makes the External Secrets controller write.
 fn example_with(options: ClusterOptions) -> Cluster {
-    Cluster::from_manifest_dir_with(common::root().join("fixtures/example"), options)
+    let mut cluster =
+        Cluster::from_manifest_dir_with(common::root().join("fixtures/example"), options);
+    cluster.load(vec![common::example::produced_secret()]);
+    cluster
 }
 
 fn example() -> Cluster {

@@ -5,7 +5,8 @@
 //! says what a value looks like. References are judged only in namespaces
 //! the manifests deliver Secrets to (a Secret, or an object of a controller
 //! that writes one): elsewhere Secrets are created another way and golive
-//! cannot tell whether they exist.
+//! cannot tell whether they exist. Whether a Secret may be written in the
+//! manifests at all is the profile's `secrets_from`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
@@ -14,12 +15,13 @@ use k8s_openapi::api::core::v1::{ConfigMap, Container, KeyToPath, Secret};
 use regex::Regex;
 
 use super::{Check, CheckMeta, Difference, Scope, Severity, Violation};
+use crate::config::SecretsSource;
 use crate::model::{ContainerRef, Inventory, Object, Resource, Workload};
 
 mod rules;
 
 /// The secrets family, in catalogue order.
-pub static CHECKS: &[&Check] = &[&LITERAL_CREDENTIALS, &REFERENCES];
+pub static CHECKS: &[&Check] = &[&LITERAL_CREDENTIALS, &MANAGED, &REFERENCES];
 
 pub static LITERAL_CREDENTIALS: Check = Check {
     meta: CheckMeta {
@@ -79,6 +81,72 @@ pub static LITERAL_CREDENTIALS: Check = Check {
 };
 
 const LITERAL_EXPECTED: &str = "a reference to a Secret, not a literal credential";
+
+pub static MANAGED: Check = Check {
+    meta: CheckMeta {
+        id: "secrets.managed",
+        title: "Secrets come from a secret manager, not from the manifests",
+        judges: "Secret with data",
+        severity: Severity::High,
+        rationale: "A Secret written in the manifests with its data is a credential in the repository: base64 \
+                    is not encryption, so everyone who can read the repository, its forks, CI logs and Helm \
+                    release history can read it, and rotating it means a commit. With `secrets_from: \
+                    external` (production) the credentials come from a secret manager and the manifests only \
+                    name them. Secrets a controller writes (ServiceAccount tokens, Secrets owned by an \
+                    ExternalSecret or a SealedSecret in a cluster) are not judged; in a cluster golive reads \
+                    no Secret's data, so this is judged on manifests.",
+        remediation: "Replace the Secret with an ExternalSecret (External Secrets Operator) or a SealedSecret \
+                      producing the same name and keys, or mount it with the Secrets Store CSI driver (a \
+                      SecretProviderClass); then rotate the credential the repository has seen. Set \
+                      `secrets_from: manifests` only for environments whose Secrets are disposable.",
+        differences: &[],
+    },
+    rule: |scope, evaluation| {
+        for object in scope.objects("Secret") {
+            let Resource::Secret(secret) = &object.resource else {
+                continue;
+            };
+            let keys =
+                secret.data.iter().flatten().count() + secret.string_data.iter().flatten().count();
+            if keys == 0 || written_by_a_controller(object, secret) {
+                continue;
+            }
+            evaluation.evaluated();
+            if scope.profile.secrets_from == SecretsSource::Manifests {
+                continue;
+            }
+            let field = if secret.data.as_ref().is_some_and(|d| !d.is_empty()) {
+                "data"
+            } else {
+                "stringData"
+            };
+            evaluation.report(Violation {
+                object,
+                container: None,
+                field: field.into(),
+                expected: "a Secret delivered by a secret manager (secrets_from: external)".into(),
+                found: format!(
+                    "a {} Secret with {keys} key(s) written in the manifests (values not shown)",
+                    secret.type_.as_deref().unwrap_or("Opaque")
+                ),
+            });
+        }
+    },
+};
+
+/// Whether a Secret is one a controller writes rather than a person: a
+/// ServiceAccount token, a Helm release record, or one with an owner (an
+/// ExternalSecret, a SealedSecret, a Certificate).
+fn written_by_a_controller(object: &Object, secret: &Secret) -> bool {
+    matches!(
+        secret.type_.as_deref(),
+        Some("kubernetes.io/service-account-token" | "helm.sh/release.v1")
+    ) || object
+        .metadata
+        .owner_references
+        .as_ref()
+        .is_some_and(|o| !o.is_empty())
+}
 
 pub static REFERENCES: Check = Check {
     meta: CheckMeta {

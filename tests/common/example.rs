@@ -129,6 +129,33 @@ pub fn unset(value: &mut Value, pointer: &str) {
     assert!(removed.is_some(), "nothing at {pointer} to remove");
 }
 
+/// The Secret the External Secrets controller writes from the example's
+/// ExternalSecret `factory-secrets` in a real cluster (placeholder values,
+/// the keys the workloads read): what the Kubernetes API double holds in
+/// its place.
+pub fn produced_secret() -> Value {
+    let placeholder = |text: &str| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(text)
+    };
+    json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": "factory-secrets",
+            "namespace": "production",
+            "labels": {"app.kubernetes.io/part-of": "factory"}
+        },
+        "type": "Opaque",
+        "data": {
+            "database-url": placeholder("postgres://app:CHANGE-ME@postgres-0.postgres:5432/factory"),
+            "postgres-password": placeholder("CHANGE-ME"),
+            "redis-url": placeholder("redis://:CHANGE-ME@redis:6379/0"),
+            "redis-password": placeholder("CHANGE-ME")
+        }
+    })
+}
+
 const CONTAINER: &str = "/spec/template/spec/containers/0";
 const POD: &str = "/spec/template/spec";
 
@@ -584,6 +611,11 @@ pub fn mutations() -> Vec<Mutation> {
                     .unwrap()
                     .push(json!({"name": "PAYMENT_API_TOKEN", "value": "tok-4f9a2c7d1e8b"}));
             }
+        ),
+        m!(
+            "secrets.managed",
+            "the credentials are committed as a Secret instead of an ExternalSecret",
+            |e| *e.object("ExternalSecret", "factory-secrets") = produced_secret()
         ),
         m!(
             "secrets.references",
