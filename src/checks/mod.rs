@@ -8,6 +8,7 @@
 pub mod api;
 pub mod availability;
 pub mod catalogue;
+pub mod config;
 pub mod image;
 pub mod ingress;
 pub mod namespace;
@@ -106,6 +107,7 @@ static FAMILIES: &[&[&Check]] = &[
     namespace::CHECKS,
     service::CHECKS,
     secrets::CHECKS,
+    config::CHECKS,
     observability::CHECKS,
     runtime::CHECKS,
     suppression::CHECKS,

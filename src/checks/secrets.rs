@@ -11,12 +11,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
-use k8s_openapi::api::core::v1::{ConfigMap, Container, KeyToPath, Secret};
+use k8s_openapi::api::core::v1::{ConfigMap, Container, Secret};
 use regex::Regex;
 
 use super::{Check, CheckMeta, Difference, Scope, Severity, Violation};
 use crate::config::SecretsSource;
-use crate::model::{ContainerRef, Inventory, Object, Resource, Workload};
+use crate::model::references::{Reference, Source, references};
+use crate::model::{ContainerRef, Inventory, Object, Resource};
 
 mod rules;
 
@@ -172,7 +173,7 @@ pub static REFERENCES: Check = Check {
             if !sources.judges_namespace() {
                 continue;
             }
-            for reference in secret_references(&workload) {
+            for reference in references(&workload, Source::Secret) {
                 if reference.optional {
                     continue;
                 }
@@ -387,7 +388,9 @@ fn config_maps_in_scope<'a>(scope: &Scope<'a>) -> Vec<(&'a Object, &'a ConfigMap
             .workloads()
             .flat_map(|w| {
                 let namespace = w.object.namespace();
-                config_map_names(w).map(move |name| (namespace, name))
+                references(&w, Source::ConfigMap)
+                    .into_iter()
+                    .map(move |r| (namespace, r.name))
             })
             .collect()
     });
@@ -404,38 +407,6 @@ fn config_maps_in_scope<'a>(scope: &Scope<'a>) -> Vec<(&'a Object, &'a ConfigMap
             })
         })
         .collect()
-}
-
-/// The names of the ConfigMaps a workload reads (env, envFrom, volumes).
-fn config_map_names<'a>(workload: Workload<'a>) -> impl Iterator<Item = &'a str> + 'a {
-    let spec = workload.pod_spec;
-    let containers = spec
-        .init_containers
-        .iter()
-        .flatten()
-        .chain(spec.containers.iter());
-    let from_containers = containers.flat_map(|c| {
-        let env = c.env.iter().flatten().filter_map(|var| {
-            let selector = var.value_from.as_ref()?.config_map_key_ref.as_ref()?;
-            Some(selector.name.as_str())
-        });
-        let env_from = c
-            .env_from
-            .iter()
-            .flatten()
-            .filter_map(|source| source.config_map_ref.as_ref().map(|r| r.name.as_str()));
-        env.chain(env_from)
-    });
-    let from_volumes = spec.volumes.iter().flatten().flat_map(|volume| {
-        let direct = volume.config_map.as_ref().map(|c| c.name.as_str());
-        let projected = volume
-            .projected
-            .iter()
-            .flat_map(|p| p.sources.iter().flatten())
-            .filter_map(|source| source.config_map.as_ref().map(|c| c.name.as_str()));
-        direct.into_iter().chain(projected)
-    });
-    from_containers.chain(from_volumes)
 }
 
 // ---------------------------------------------------------------------------
@@ -561,7 +532,7 @@ impl<'a> SecretSources<'a> {
     }
 
     /// Whether a reference resolves, or the field to blame and what is wrong.
-    fn resolve(&self, reference: &SecretReference<'_>) -> Result<(), (String, String)> {
+    fn resolve(&self, reference: &Reference<'_>) -> Result<(), (String, String)> {
         if self.produced.iter().any(|p| p.name == reference.name) {
             // Produced by a controller: its keys are not in the manifests.
             return Ok(());
@@ -605,113 +576,6 @@ fn secret_keys(secret: &Secret) -> Option<BTreeSet<&str>> {
     let data = secret.data.iter().flatten().map(|(k, _)| k.as_str());
     let string_data = secret.string_data.iter().flatten().map(|(k, _)| k.as_str());
     Some(data.chain(string_data).collect())
-}
-
-/// One place a pod spec names a Secret.
-struct SecretReference<'a> {
-    name: &'a str,
-    /// The keys read, each with its field path.
-    keys: Vec<(&'a str, String)>,
-    optional: bool,
-    /// The container holding the reference (none for volumes and image
-    /// pull Secrets).
-    container: Option<&'a str>,
-    /// Field path of the Secret's name.
-    field: String,
-}
-
-/// Every Secret reference of a workload's pod spec.
-fn secret_references<'a>(workload: &Workload<'a>) -> Vec<SecretReference<'a>> {
-    let mut references: Vec<SecretReference<'a>> = workload
-        .containers()
-        .flat_map(|c| container_secret_references(&c))
-        .collect();
-    let spec = workload.pod_spec;
-    let base = workload.pod_spec_path;
-    for (i, volume) in spec.volumes.iter().flatten().enumerate() {
-        let path = format!("{base}.volumes[{i}]");
-        if let Some(secret) = &volume.secret
-            && let Some(name) = secret.secret_name.as_deref()
-        {
-            references.push(SecretReference {
-                name,
-                keys: item_keys(&secret.items, &format!("{path}.secret")),
-                optional: secret.optional == Some(true),
-                container: None,
-                field: format!("{path}.secret.secretName"),
-            });
-        }
-        let sources = volume
-            .projected
-            .iter()
-            .flat_map(|p| p.sources.iter().flatten());
-        for (j, source) in sources.enumerate() {
-            if let Some(secret) = &source.secret {
-                let path = format!("{path}.projected.sources[{j}].secret");
-                references.push(SecretReference {
-                    name: &secret.name,
-                    keys: item_keys(&secret.items, &path),
-                    optional: secret.optional == Some(true),
-                    container: None,
-                    field: format!("{path}.name"),
-                });
-            }
-        }
-    }
-    for (i, pull) in spec.image_pull_secrets.iter().flatten().enumerate() {
-        references.push(SecretReference {
-            name: &pull.name,
-            keys: Vec::new(),
-            optional: false,
-            container: None,
-            field: format!("{base}.imagePullSecrets[{i}].name"),
-        });
-    }
-    references
-}
-
-/// The Secret references of one container: env secretKeyRef and envFrom
-/// secretRef.
-fn container_secret_references<'a>(container: &ContainerRef<'a>) -> Vec<SecretReference<'a>> {
-    let c = container.container;
-    let name = Some(c.name.as_str());
-    let env = c.env.iter().flatten().enumerate().filter_map(|(i, var)| {
-        let selector = var.value_from.as_ref()?.secret_key_ref.as_ref()?;
-        let path = format!("{}.env[{i}].valueFrom.secretKeyRef", container.path);
-        Some(SecretReference {
-            name: &selector.name,
-            keys: vec![(selector.key.as_str(), format!("{path}.key"))],
-            optional: selector.optional == Some(true),
-            container: name,
-            field: format!("{path}.name"),
-        })
-    });
-    let env_from = c
-        .env_from
-        .iter()
-        .flatten()
-        .enumerate()
-        .filter_map(|(i, source)| {
-            let secret = source.secret_ref.as_ref()?;
-            Some(SecretReference {
-                name: &secret.name,
-                keys: Vec::new(),
-                optional: secret.optional == Some(true),
-                container: name,
-                field: format!("{}.envFrom[{i}].secretRef.name", container.path),
-            })
-        });
-    env.chain(env_from).collect()
-}
-
-/// The keys a volume's `items` select, with their field paths.
-fn item_keys<'a>(items: &'a Option<Vec<KeyToPath>>, path: &str) -> Vec<(&'a str, String)> {
-    items
-        .iter()
-        .flatten()
-        .enumerate()
-        .map(|(i, item)| (item.key.as_str(), format!("{path}.items[{i}].key")))
-        .collect()
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! [`Object::workload`] whatever their kind.
 
 pub mod api_versions;
+pub mod references;
 pub mod selector;
 pub mod unknown_fields;
 pub mod workload;

@@ -618,6 +618,15 @@ pub fn mutations() -> Vec<Mutation> {
             |e| *e.object("ExternalSecret", "factory-secrets") = produced_secret()
         ),
         m!(
+            "config.references",
+            "worker takes its settings from a ConfigMap the release does not ship",
+            |e| set(
+                e.object("Deployment", "worker"),
+                &format!("{CONTAINER}/envFrom/0/configMapRef/name"),
+                json!("factory-settings")
+            )
+        ),
+        m!(
             "secrets.references",
             "worker reads a Secret that does not exist",
             |e| set(
