@@ -63,6 +63,10 @@ pub struct Profile {
     /// Services reachable from outside the cluster (LoadBalancer, NodePort)
     /// must not be how users reach a workload: they need an Ingress with TLS.
     pub exposed_services_need_ingress: bool,
+    /// ClusterIssuers the platform provides (cert-manager installed by the
+    /// platform team): a certificate may name them although the target
+    /// does not define them (`cert-manager.issuer`).
+    pub platform_issuers: Vec<String>,
 }
 
 /// A Pod Security Standards level, from least to most strict.
@@ -134,6 +138,7 @@ struct ProfileOverrides {
     kubernetes_version: Option<KubernetesVersion>,
     require_namespace_objects: Option<bool>,
     exposed_services_need_ingress: Option<bool>,
+    platform_issuers: Option<Vec<String>>,
 }
 
 /// A key golive no longer reads (`availability_percent`): it is absent by
@@ -187,6 +192,7 @@ impl Profile {
             kubernetes_version: KubernetesVersion::NEWEST_KNOWN,
             require_namespace_objects: true,
             exposed_services_need_ingress: true,
+            platform_issuers: Vec::new(),
         }
     }
 
@@ -228,7 +234,8 @@ impl Profile {
             network_probe_image,
             kubernetes_version,
             require_namespace_objects,
-            exposed_services_need_ingress
+            exposed_services_need_ingress,
+            platform_issuers
         );
     }
 
@@ -274,6 +281,13 @@ impl Profile {
         }
         if self.network_probe_image.trim().is_empty() {
             return Err(("network_probe_image", "must name an image"));
+        }
+        if self
+            .platform_issuers
+            .iter()
+            .any(|name| name.trim().is_empty())
+        {
+            return Err(("platform_issuers", "must list ClusterIssuer names"));
         }
         Ok(())
     }

@@ -8,12 +8,14 @@
 pub mod api;
 pub mod availability;
 pub mod catalogue;
+pub mod cert_manager;
 pub mod image;
 pub mod ingress;
 pub mod namespace;
 pub mod network;
 pub mod observability;
 pub mod probe;
+pub mod rbac;
 pub mod resources;
 pub mod runtime;
 pub mod secrets;
@@ -99,10 +101,12 @@ static FAMILIES: &[&[&Check]] = &[
     probe::CHECKS,
     resources::CHECKS,
     security::CHECKS,
+    rbac::CHECKS,
     image::CHECKS,
     availability::CHECKS,
     network::CHECKS,
     ingress::CHECKS,
+    cert_manager::CHECKS,
     namespace::CHECKS,
     service::CHECKS,
     secrets::CHECKS,

@@ -327,6 +327,37 @@ pub fn mutations() -> Vec<Mutation> {
                 json!(true)
             )
         ),
+        m!(
+            "rbac.service-account",
+            "the worker's ServiceAccount is left out of the release",
+            |e| e.remove("ServiceAccount", "worker")
+        ),
+        m!(
+            "rbac.admin-roles",
+            "the worker is bound to cluster-admin",
+            |e| set(
+                e.object("RoleBinding", "worker-leader-election"),
+                "/roleRef",
+                json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"})
+            )
+        ),
+        m!(
+            "rbac.wildcards",
+            "the worker's Role grants every verb on Leases",
+            |e| set(
+                e.object("Role", "worker-leader-election"),
+                "/rules/0/verbs",
+                json!(["*"])
+            )
+        ),
+        m!(
+            "rbac.sensitive-permissions",
+            "the worker may exec into the pods of the namespace",
+            |e| at(e.object("Role", "worker-leader-election"), "/rules")
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}))
+        ),
         m!("image.tag", "worker image has no tag", |e| set(
             e.object("Deployment", "worker"),
             &format!("{CONTAINER}/image"),
@@ -493,6 +524,15 @@ pub fn mutations() -> Vec<Mutation> {
             |e| unset(
                 e.object("Ingress", "factory-ingress"),
                 "/metadata/annotations/cert-manager.io~1cluster-issuer"
+            )
+        ),
+        m!(
+            "cert-manager.issuer",
+            "the Ingress names a ClusterIssuer nobody defines",
+            |e| set(
+                e.object("Ingress", "factory-ingress"),
+                "/metadata/annotations/cert-manager.io~1cluster-issuer",
+                json!("letsencrypt-production")
             )
         ),
         m!(
