@@ -5,8 +5,10 @@
 Feature: Public endpoints are served over HTTPS, rate-limited and routed
   Everything users reach from outside goes through an Ingress: every host it
   serves must be covered by TLS with a certificate cert-manager (or the
-  release) provides, plain HTTP must be redirected to HTTPS, requests must be
-  rate-limited, and every backend must be a Service port that exists.
+  release) provides, from an issuer that exists (in the release, or listed
+  by the profile as the platform's), plain HTTP must be redirected to HTTPS,
+  requests must be rate-limited, and every backend must be a Service port
+  that exists.
   Redirects and rate limits are read from the annotations of ingress-nginx,
   Traefik, HAProxy and the AWS Load Balancer Controller; an Ingress of
   another controller is reported for a reviewer to verify.
@@ -22,6 +24,9 @@ Feature: Public endpoints are served over HTTPS, rate-limited and routed
 
   Scenario: Every TLS certificate is provided and renewed by cert-manager
     Then the check "ingress.certificate" passes
+
+  Scenario: Every cert-manager issuer a certificate names exists
+    Then the check "cert-manager.issuer" passes
 
   @GL-SEC-06
   Scenario: Rate limiting is configured

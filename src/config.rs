@@ -63,6 +63,10 @@ pub struct Profile {
     /// Services reachable from outside the cluster (LoadBalancer, NodePort)
     /// must not be how users reach a workload: they need an Ingress with TLS.
     pub exposed_services_need_ingress: bool,
+    /// ClusterIssuers the platform provides (cert-manager installed by the
+    /// platform team): a certificate may name them although the target
+    /// does not define them (`cert-manager.issuer`).
+    pub platform_issuers: Vec<String>,
     /// Where Secrets come from: `external` (a secret manager: a Secret
     /// with data written in the manifests is a finding) or `manifests`.
     pub secrets_from: SecretsSource,
@@ -149,6 +153,7 @@ struct ProfileOverrides {
     require_namespace_objects: Option<bool>,
     exposed_services_need_ingress: Option<bool>,
     secrets_from: Option<SecretsSource>,
+    platform_issuers: Option<Vec<String>>,
 }
 
 /// A key golive no longer reads (`availability_percent`): it is absent by
@@ -203,6 +208,7 @@ impl Profile {
             require_namespace_objects: true,
             exposed_services_need_ingress: true,
             secrets_from: SecretsSource::External,
+            platform_issuers: Vec::new(),
         }
     }
 
@@ -246,7 +252,8 @@ impl Profile {
             kubernetes_version,
             require_namespace_objects,
             exposed_services_need_ingress,
-            secrets_from
+            secrets_from,
+            platform_issuers
         );
     }
 
@@ -292,6 +299,13 @@ impl Profile {
         }
         if self.network_probe_image.trim().is_empty() {
             return Err(("network_probe_image", "must name an image"));
+        }
+        if self
+            .platform_issuers
+            .iter()
+            .any(|name| name.trim().is_empty())
+        {
+            return Err(("platform_issuers", "must list ClusterIssuer names"));
         }
         Ok(())
     }

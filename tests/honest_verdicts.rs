@@ -301,6 +301,14 @@ fn every_manifest_key_of_a_profile_changes_a_verdict() {
             "secrets_from: manifests",
             "secrets_from: external",
         ),
+        (
+            "cert-manager.issuer",
+            "apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata: {name: shop, namespace: shop}\n\
+             spec:\n  secretName: shop-tls\n  dnsNames: [shop.company.com]\n\
+             \x20 issuerRef: {name: letsencrypt-prod, kind: ClusterIssuer}\n",
+            "platform_issuers: [letsencrypt-prod]",
+            "platform_issuers: [letsencrypt-staging]",
+        ),
     ];
     for (check, manifests, passing, failing) in cases {
         let (code, found) = Target::new(manifests, &format!("    {passing}\n")).verdict(check);

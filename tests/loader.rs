@@ -114,7 +114,7 @@ fn the_example_directory_loads_every_document_with_a_kind() {
     let kinds = example_kinds();
     assert_eq!(
         kinds.values().sum::<u64>(),
-        34,
+        38,
         "the example application changed: update this count and the README"
     );
     let run = run(&["--target", &format!("manifests:{EXAMPLE_DIR}")]);

@@ -254,7 +254,7 @@ pub static BACKEND: Check = Check {
 };
 
 const ANNOTATIONS: &str = "metadata.annotations";
-const CERT_MANAGER_ISSUERS: [&str; 2] =
+pub(super) const CERT_MANAGER_ISSUERS: [&str; 2] =
     ["cert-manager.io/cluster-issuer", "cert-manager.io/issuer"];
 
 /// The Ingress controllers whose annotations golive reads.
@@ -375,8 +375,8 @@ fn ingress_class_controller(inventory: &Inventory, class: Option<&str>) -> Optio
 }
 
 /// An Ingress in scope, with the controller that serves it.
-struct Subject<'a> {
-    object: &'a Object,
+pub(super) struct Subject<'a> {
+    pub(super) object: &'a Object,
     spec: &'a IngressSpec,
     controller: Controller,
 }
@@ -466,7 +466,7 @@ fn fronts_ingress_controller(inventory: &Inventory, service: &Object) -> bool {
         })
 }
 
-fn subjects<'a>(scope: &Scope<'a>) -> Vec<Subject<'a>> {
+pub(super) fn subjects<'a>(scope: &Scope<'a>) -> Vec<Subject<'a>> {
     let routed: Option<Vec<&Object>> = scope.is_narrowed().then(|| {
         scope
             .workloads()
@@ -593,7 +593,12 @@ impl<'a> Subject<'a> {
             .collect()
     }
 
-    fn violation(&self, field: String, expected: String, found: String) -> Violation<'a> {
+    pub(super) fn violation(
+        &self,
+        field: String,
+        expected: String,
+        found: String,
+    ) -> Violation<'a> {
         Violation {
             object: self.object,
             container: None,

@@ -9,12 +9,14 @@ pub mod api;
 pub mod availability;
 pub mod catalogue;
 pub mod config;
+pub mod cert_manager;
 pub mod image;
 pub mod ingress;
 pub mod namespace;
 pub mod network;
 pub mod observability;
 pub mod probe;
+pub mod rbac;
 pub mod resources;
 pub mod runtime;
 pub mod secrets;
@@ -100,10 +102,12 @@ static FAMILIES: &[&[&Check]] = &[
     probe::CHECKS,
     resources::CHECKS,
     security::CHECKS,
+    rbac::CHECKS,
     image::CHECKS,
     availability::CHECKS,
     network::CHECKS,
     ingress::CHECKS,
+    cert_manager::CHECKS,
     namespace::CHECKS,
     service::CHECKS,
     secrets::CHECKS,

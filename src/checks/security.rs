@@ -28,9 +28,9 @@
 use std::fmt::Display;
 
 use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext};
-use serde_json::Value;
 
 use super::{Check, CheckMeta, Difference, Evaluation, Scope, Severity, Violation};
+use crate::model::rbac::ServiceAccountRef;
 use crate::model::{ContainerRef, Inventory, Resource, Workload};
 
 /// The security family, in catalogue order.
@@ -401,7 +401,7 @@ pub static SERVICE_ACCOUNT_TOKEN: Check = Check {
             let Some(why) = account.mounted_because() else {
                 continue;
             };
-            if account.is_bound(scope.inventory) {
+            if account.account.bindings(scope.inventory).next().is_some() {
                 continue;
             }
             evaluation.report(Violation::on_pod_spec(
@@ -411,7 +411,7 @@ pub static SERVICE_ACCOUNT_TOKEN: Check = Check {
                  ServiceAccount the API access it uses",
                 format!(
                     "the token is mounted ({why}) and no RoleBinding or ClusterRoleBinding names ServiceAccount {}",
-                    account.reference()
+                    account.account.reference()
                 ),
             ));
         }
@@ -603,52 +603,34 @@ fn capability_name(raw: &str) -> String {
 /// The ServiceAccount a workload's pods run as, and whether they get its
 /// token.
 struct ServiceAccountUse<'a> {
-    /// The workload's namespace (`None`: the one it is applied to, unknown).
-    namespace: Option<&'a str>,
-    name: &'a str,
+    account: ServiceAccountRef<'a>,
     /// The pod spec's automountServiceAccountToken.
     pod: Option<bool>,
     /// The ServiceAccount's, when it is in the inventory.
-    account: Option<bool>,
+    automount: Option<bool>,
 }
 
 impl<'a> ServiceAccountUse<'a> {
     fn of(inventory: &'a Inventory, workload: &Workload<'a>) -> ServiceAccountUse<'a> {
-        let spec = workload.pod_spec;
-        let namespace = workload.object.namespace();
-        let name = spec
-            .service_account_name
-            .as_deref()
-            .or(spec.service_account.as_deref())
-            .filter(|n| !n.is_empty())
-            .unwrap_or("default");
-        let account = inventory
-            .get("ServiceAccount", namespace, name)
+        let account = ServiceAccountRef::of(workload);
+        let automount = account
+            .object(inventory)
             .and_then(|object| match &object.resource {
                 Resource::ServiceAccount(account) => account.automount_service_account_token,
                 _ => None,
             });
         ServiceAccountUse {
-            namespace,
-            name,
-            pod: spec.automount_service_account_token,
             account,
-        }
-    }
-
-    /// `namespace/name`, for findings.
-    fn reference(&self) -> String {
-        match self.namespace {
-            Some(namespace) => format!("{namespace}/{}", self.name),
-            None => self.name.to_string(),
+            pod: workload.pod_spec.automount_service_account_token,
+            automount,
         }
     }
 
     /// Why the token is mounted (the pod's setting, else the
     /// ServiceAccount's, else the default), or `None` when it is not.
     fn mounted_because(&self) -> Option<String> {
-        let account = format!("ServiceAccount {:?}", self.name);
-        match (self.pod, self.account) {
+        let account = format!("ServiceAccount {:?}", self.account.name);
+        match (self.pod, self.automount) {
             (Some(false), _) | (None, Some(false)) => None,
             (Some(true), Some(false)) => Some(format!(
                 "the pod sets automountServiceAccountToken: true, overriding {account}'s false"
@@ -662,59 +644,11 @@ impl<'a> ServiceAccountUse<'a> {
             )),
         }
     }
-
-    /// Whether a RoleBinding or ClusterRoleBinding of the inventory grants
-    /// this ServiceAccount something, the sign that its pods use the API.
-    fn is_bound(&self, inventory: &Inventory) -> bool {
-        let role_bindings = inventory.of_kind("RoleBinding");
-        let cluster_bindings = inventory.of_kind("ClusterRoleBinding");
-        role_bindings.chain(cluster_bindings).any(|binding| {
-            // A ServiceAccount subject of a RoleBinding defaults to its namespace.
-            let default_namespace = binding
-                .namespace()
-                .filter(|_| binding.kind == "RoleBinding");
-            binding.json()["subjects"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|subject| self.is_named_by(subject, default_namespace))
-        })
-    }
-
-    /// Whether an RBAC subject matches this ServiceAccount as the RBAC
-    /// authorizer matches it: as a ServiceAccount, by its user name, or by
-    /// the groups of all ServiceAccounts (of its namespace). An unknown
-    /// namespace matches any.
-    fn is_named_by(&self, subject: &Value, default_namespace: Option<&str>) -> bool {
-        let text = |key: &str| subject[key].as_str();
-        let name = text("name").unwrap_or_default();
-        let in_namespace =
-            |namespace: Option<&str>| self.namespace.is_none() || namespace == self.namespace;
-        match text("kind") {
-            Some("ServiceAccount") => {
-                name == self.name && in_namespace(text("namespace").or(default_namespace))
-            }
-            Some("User") => name
-                .strip_prefix("system:serviceaccount:")
-                .and_then(|rest| rest.split_once(':'))
-                .is_some_and(|(namespace, account)| {
-                    account == self.name && in_namespace(Some(namespace))
-                }),
-            Some("Group") => {
-                name == "system:serviceaccounts"
-                    || name
-                        .strip_prefix("system:serviceaccounts:")
-                        .is_some_and(|namespace| in_namespace(Some(namespace)))
-            }
-            _ => false,
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn capability_names_ignore_case_and_the_cap_prefix() {
@@ -732,12 +666,15 @@ mod tests {
         assert_eq!(resolve::<i64>(None, None), None);
     }
 
-    fn account(pod: Option<bool>, account: Option<bool>) -> ServiceAccountUse<'static> {
+    fn account(pod: Option<bool>, automount: Option<bool>) -> ServiceAccountUse<'static> {
         ServiceAccountUse {
-            namespace: Some("production"),
-            name: "api",
+            account: ServiceAccountRef {
+                namespace: Some("production"),
+                name: "api",
+                field: Some("serviceAccountName"),
+            },
             pod,
-            account,
+            automount,
         }
     }
 
@@ -747,47 +684,6 @@ mod tests {
         assert!(account(None, Some(false)).mounted_because().is_none());
         assert!(account(Some(true), Some(false)).mounted_because().is_some());
         assert!(account(None, None).mounted_because().is_some());
-    }
-
-    #[test]
-    fn rbac_subjects_match_as_the_authorizer_matches_them() {
-        let api = account(None, None);
-        let subject = |value: Value| api.is_named_by(&value, Some("production"));
-        assert!(subject(
-            json!({"kind": "ServiceAccount", "name": "api", "namespace": "production"})
-        ));
-        assert!(subject(json!({"kind": "ServiceAccount", "name": "api"})));
-        assert!(!api.is_named_by(&json!({"kind": "ServiceAccount", "name": "api"}), None));
-        assert!(!subject(
-            json!({"kind": "ServiceAccount", "name": "api", "namespace": "staging"})
-        ));
-        assert!(!subject(
-            json!({"kind": "ServiceAccount", "name": "web", "namespace": "production"})
-        ));
-        assert!(subject(
-            json!({"kind": "User", "name": "system:serviceaccount:production:api"})
-        ));
-        assert!(!subject(json!({"kind": "User", "name": "api"})));
-        assert!(subject(
-            json!({"kind": "Group", "name": "system:serviceaccounts:production"})
-        ));
-        assert!(subject(
-            json!({"kind": "Group", "name": "system:serviceaccounts"})
-        ));
-        assert!(!subject(
-            json!({"kind": "Group", "name": "system:serviceaccounts:staging"})
-        ));
-        assert!(!subject(
-            json!({"kind": "Group", "name": "system:authenticated"})
-        ));
-        let unknown_namespace = ServiceAccountUse {
-            namespace: None,
-            ..account(None, None)
-        };
-        assert!(unknown_namespace.is_named_by(
-            &json!({"kind": "ServiceAccount", "name": "api", "namespace": "anywhere"}),
-            None
-        ));
     }
 }
 

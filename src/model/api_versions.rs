@@ -401,6 +401,10 @@ pub fn legacy_shape(api_version: &str, kind: &str) -> Option<(&'static str, Conv
         }
         ("batch/v1beta1" | "batch/v2alpha1", "CronJob") => ("batch/v1", Conversion::None),
         ("policy/v1beta1", "PodDisruptionBudget") => ("policy/v1", Conversion::None),
+        (
+            "rbac.authorization.k8s.io/v1beta1",
+            "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding",
+        ) => ("rbac.authorization.k8s.io/v1", Conversion::None),
         ("autoscaling/v1", "HorizontalPodAutoscaler") => {
             ("autoscaling/v2", Conversion::CpuUtilization)
         }

@@ -6,6 +6,7 @@
 
 pub mod api_versions;
 pub mod references;
+pub mod rbac;
 pub mod selector;
 pub mod unknown_fields;
 pub mod workload;
@@ -21,6 +22,7 @@ use k8s_openapi::api::{
     core::v1::{ConfigMap, Namespace, Node as ClusterNode, Pod, Secret, Service, ServiceAccount},
     networking::v1::{Ingress, NetworkPolicy},
     policy::v1::PodDisruptionBudget,
+    rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding},
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
@@ -115,6 +117,10 @@ pub enum Resource {
     Secret(Box<Secret>),
     ConfigMap(Box<ConfigMap>),
     ServiceAccount(Box<ServiceAccount>),
+    Role(Box<Role>),
+    ClusterRole(Box<ClusterRole>),
+    RoleBinding(Box<RoleBinding>),
+    ClusterRoleBinding(Box<ClusterRoleBinding>),
     /// Only in a cluster's inventory: where pods run (zones, hostnames).
     Node(Box<ClusterNode>),
     /// A custom resource with a pod template (see [`TemplatedWorkload`]).
@@ -162,7 +168,7 @@ impl Object {
     }
 
     /// The object as JSON, for kinds golive does not type (custom resources
-    /// such as ServiceMonitor, PrometheusRule, ExternalSecret, RoleBinding).
+    /// such as ServiceMonitor, PrometheusRule, ExternalSecret, Certificate).
     pub fn json(&self) -> serde_json::Value {
         let node = if self.tree_path.is_empty() {
             Some(self.tree.as_ref())

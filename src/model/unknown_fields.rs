@@ -59,6 +59,10 @@ fn typed_view(resource: &Resource) -> Option<(&'static str, Value)> {
         Resource::Secret(o) => whole!(o),
         Resource::ConfigMap(o) => whole!(o),
         Resource::ServiceAccount(o) => whole!(o),
+        Resource::Role(o) => whole!(o),
+        Resource::ClusterRole(o) => whole!(o),
+        Resource::RoleBinding(o) => whole!(o),
+        Resource::ClusterRoleBinding(o) => whole!(o),
         Resource::Templated(o) => ("spec.template", serde_json::to_value(&o.template).ok()?),
         Resource::Node(_) | Resource::Dynamic => return None,
     })

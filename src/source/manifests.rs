@@ -434,6 +434,16 @@ fn typed_resource(
         ("v1", "ConfigMap") => typed!(ConfigMap, core::v1::ConfigMap),
         ("v1", "ServiceAccount") => typed!(ServiceAccount, core::v1::ServiceAccount),
         ("v1", "Node") => typed!(Node, core::v1::Node),
+        ("rbac.authorization.k8s.io/v1", "Role") => typed!(Role, rbac::v1::Role),
+        ("rbac.authorization.k8s.io/v1", "ClusterRole") => {
+            typed!(ClusterRole, rbac::v1::ClusterRole)
+        }
+        ("rbac.authorization.k8s.io/v1", "RoleBinding") => {
+            typed!(RoleBinding, rbac::v1::RoleBinding)
+        }
+        ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding") => {
+            typed!(ClusterRoleBinding, rbac::v1::ClusterRoleBinding)
+        }
         ("networking.k8s.io/v1", "Ingress") => typed!(Ingress, networking::v1::Ingress),
         ("networking.k8s.io/v1", "NetworkPolicy") => {
             typed!(NetworkPolicy, networking::v1::NetworkPolicy)

@@ -386,6 +386,37 @@ pub fn mutations() -> Vec<Mutation> {
                 json!([{"name": "vm.overcommit_memory", "value": "1"}])
             )
         ),
+        m!(
+            "rbac.service-account",
+            "the worker's ServiceAccount is left out of the release",
+            |e| e.remove("ServiceAccount", "worker")
+        ),
+        m!(
+            "rbac.admin-roles",
+            "the worker is bound to cluster-admin",
+            |e| set(
+                e.object("RoleBinding", "worker-leader-election"),
+                "/roleRef",
+                json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"})
+            )
+        ),
+        m!(
+            "rbac.wildcards",
+            "the worker's Role grants every verb on Leases",
+            |e| set(
+                e.object("Role", "worker-leader-election"),
+                "/rules/0/verbs",
+                json!(["*"])
+            )
+        ),
+        m!(
+            "rbac.sensitive-permissions",
+            "the worker may exec into the pods of the namespace",
+            |e| at(e.object("Role", "worker-leader-election"), "/rules")
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}))
+        ),
         m!("image.tag", "worker image has no tag", |e| set(
             e.object("Deployment", "worker"),
             &format!("{CONTAINER}/image"),
@@ -561,6 +592,15 @@ pub fn mutations() -> Vec<Mutation> {
                 e.object("Ingress", "factory-ingress"),
                 "/metadata/annotations/nginx.ingress.kubernetes.io~1configuration-snippet",
                 json!("more_set_headers \"X-Frame-Options: DENY\";")
+            )
+        ),
+        m!(
+            "cert-manager.issuer",
+            "the Ingress names a ClusterIssuer nobody defines",
+            |e| set(
+                e.object("Ingress", "factory-ingress"),
+                "/metadata/annotations/cert-manager.io~1cluster-issuer",
+                json!("letsencrypt-production")
             )
         ),
         m!(

@@ -362,17 +362,21 @@ pub struct PodOrder {
 
 /// Creates a pod (as its controller), binds it to its node (the
 /// scheduler) and reports it running and ready, or completed (the
-/// kubelet), all at once. Answers the pod's name.
-pub fn spawn_pod(cluster: &mut Cluster, order: PodOrder) -> String {
+/// kubelet), all at once. Answers the pod's name, `None` when the API
+/// server refused it (see [`create_pod`]).
+pub fn spawn_pod(cluster: &mut Cluster, order: PodOrder) -> Option<String> {
     let (namespace, node, completed) = (order.namespace.clone(), order.node, order.completed);
-    let name = create_pod(cluster, order);
+    let name = create_pod(cluster, order)?;
     run_pod(cluster, &namespace, &name, node, completed);
-    name
+    Some(name)
 }
 
 /// Creates a pod as its controller does: Pending, not scheduled yet (the
-/// order's node and outcome are for [`spawn_pod`]). Answers its name.
-pub fn create_pod(cluster: &mut Cluster, order: PodOrder) -> String {
+/// order's node and outcome are for [`spawn_pod`]). Answers its name, or
+/// `None` when admission refuses the pod (a ServiceAccount that does not
+/// exist): the controller creates nothing, as a real one whose create
+/// fails ("FailedCreate") and retries.
+pub fn create_pod(cluster: &mut Cluster, order: PodOrder) -> Option<String> {
     let mut metadata = order.template["metadata"].clone();
     if !metadata.is_object() {
         metadata = json!({});
@@ -394,13 +398,8 @@ pub fn create_pod(cluster: &mut Cluster, order: PodOrder) -> String {
     let pods_resource = resource(cluster, "", "pods");
     let created = cluster
         .create_json(&pods_resource, &order.namespace, pod, false)
-        .unwrap_or_else(|e| {
-            panic!(
-                "the controller cannot create a pod: {}",
-                e.status["message"]
-            )
-        });
-    name_of(&created)
+        .ok()?;
+    Some(name_of(&created))
 }
 
 /// Node `node` (modulo the node count) with a new pod IP from its range.

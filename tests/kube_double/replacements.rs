@@ -85,8 +85,9 @@ fn owner(cluster: &Cluster, plural: &str, namespace: &str, name: &str, uid: &str
 }
 
 fn order(cluster: &mut Cluster, namespace: &str, order: PodOrder) {
-    let name = controllers::create_pod(cluster, order);
-    kubelet::admit(cluster, namespace, &name);
+    if let Some(name) = controllers::create_pod(cluster, order) {
+        kubelet::admit(cluster, namespace, &name);
+    }
 }
 
 fn sync_replica_set(cluster: &mut Cluster, namespace: &str, name: &str, uid: &str) {
