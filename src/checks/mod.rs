@@ -8,8 +8,8 @@
 pub mod api;
 pub mod availability;
 pub mod catalogue;
-pub mod config;
 pub mod cert_manager;
+pub mod config;
 pub mod image;
 pub mod ingress;
 pub mod namespace;

@@ -87,7 +87,7 @@ pub static MANAGED: Check = Check {
     meta: CheckMeta {
         id: "secrets.managed",
         title: "Secrets come from a secret manager, not from the manifests",
-        judges: "Secret with data",
+        judges: "Secret source",
         severity: Severity::High,
         rationale: "A Secret written in the manifests with its data is a credential in the repository: base64 \
                     is not encryption, so everyone who can read the repository, its forks, CI logs and Helm \
@@ -103,6 +103,18 @@ pub static MANAGED: Check = Check {
         differences: &[],
     },
     rule: |scope, evaluation| {
+        // What a secret manager delivers counts as managed: the objects that
+        // make a controller write a Secret, and the CSI driver's classes.
+        let managed = PRODUCERS
+            .iter()
+            .map(|(group, kind, _)| (*group, *kind))
+            .chain([("secrets-store.csi.x-k8s.io", "SecretProviderClass")]);
+        for (group, kind) in managed {
+            scope
+                .objects(kind)
+                .filter(|o| o.api_group() == group)
+                .for_each(|_| evaluation.evaluated());
+        }
         for object in scope.objects("Secret") {
             let Resource::Secret(secret) = &object.resource else {
                 continue;

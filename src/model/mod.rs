@@ -5,8 +5,8 @@
 //! [`Object::workload`] whatever their kind.
 
 pub mod api_versions;
-pub mod references;
 pub mod rbac;
+pub mod references;
 pub mod selector;
 pub mod unknown_fields;
 pub mod workload;
