@@ -12,6 +12,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
+pub use crate::model::alert_rules::AlertKind;
 pub use crate::model::api_versions::KubernetesVersion;
 use crate::source::yaml::{self, Node};
 
@@ -63,6 +64,10 @@ pub struct Profile {
     /// Services reachable from outside the cluster (LoadBalancer, NodePort)
     /// must not be how users reach a workload: they need an Ingress with TLS.
     pub exposed_services_need_ingress: bool,
+    /// The kinds of alert every API (service_down, error_rate, latency,
+    /// crash_looping) and every data store (crash_looping, replication_lag,
+    /// disk) must have (`observability.alerts`).
+    pub required_alerts: Vec<AlertKind>,
 }
 
 /// A Pod Security Standards level, from least to most strict.
@@ -134,6 +139,7 @@ struct ProfileOverrides {
     kubernetes_version: Option<KubernetesVersion>,
     require_namespace_objects: Option<bool>,
     exposed_services_need_ingress: Option<bool>,
+    required_alerts: Option<Vec<AlertKind>>,
 }
 
 /// A key golive no longer reads (`availability_percent`): it is absent by
@@ -187,6 +193,7 @@ impl Profile {
             kubernetes_version: KubernetesVersion::NEWEST_KNOWN,
             require_namespace_objects: true,
             exposed_services_need_ingress: true,
+            required_alerts: AlertKind::ALL.to_vec(),
         }
     }
 
@@ -200,6 +207,11 @@ impl Profile {
             zero_downtime_rollouts: false,
             require_namespace_objects: false,
             exposed_services_need_ingress: false,
+            required_alerts: vec![
+                AlertKind::ServiceDown,
+                AlertKind::CrashLooping,
+                AlertKind::Disk,
+            ],
             ..Profile::production()
         }
     }
@@ -228,7 +240,8 @@ impl Profile {
             network_probe_image,
             kubernetes_version,
             require_namespace_objects,
-            exposed_services_need_ingress
+            exposed_services_need_ingress,
+            required_alerts
         );
     }
 
@@ -500,6 +513,24 @@ mod tests {
         assert!(error.message.contains("cycle"), "{error}");
         let error = Config::parse("g.yaml", "default_profile: qa\n").unwrap_err();
         assert!(error.message.contains("qa"), "{error}");
+    }
+
+    #[test]
+    fn an_unknown_alert_kind_is_an_error_naming_its_place() {
+        let error = Config::parse(
+            "g.yaml",
+            "profiles:\n  staging:\n    required_alerts: [service_down, pager]\n",
+        )
+        .unwrap_err();
+        assert!(error.place.starts_with("g.yaml:3:"), "{error}");
+        assert!(
+            error.message.contains("pager") && error.message.contains("replication_lag"),
+            "{error}"
+        );
+        let staging = Profile::production()
+            .with_threshold("required_alerts", "[disk]")
+            .unwrap();
+        assert_eq!(staging.required_alerts, [AlertKind::Disk]);
     }
 
     #[test]
