@@ -6,8 +6,11 @@ Feature: APIs are monitored and alerted on
   Every workload users reach through an Ingress is scraped by Prometheus
   (ServiceMonitor, PodMonitor or prometheus.io/scrape), and PrometheusRule
   alerts fire when an API is down, returns too many errors, answers too
-  slowly or crash-loops, so that the team learns about an incident before
-  its users do.
+  slowly or crash-loops, and when a data store's replicas lag or its disk
+  fills up, so that the team learns about an incident before its users do.
+  An alert counts for a workload only when its PromQL selects that
+  workload's series (job, namespace, service, pod), waits (for:), has a
+  severity and a runbook or description.
 
   Background:
     Given the workloads of the target
@@ -16,5 +19,9 @@ Feature: APIs are monitored and alerted on
     Then the check "observability.scrape" passes
 
   @GL-OPS-05
-  Scenario: Critical alerts are configured for every API
+  Scenario: Every alerting rule is valid PromQL
+    Then the check "observability.alert-expressions" passes
+
+  @GL-OPS-05
+  Scenario: Every API and data store has the profile's alerts
     Then the check "observability.alerts" passes

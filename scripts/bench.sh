@@ -132,6 +132,12 @@ for (my $i = 1; ; $i++) {
         $doc =~ s{^([ \t]*(?:-[ \t]+)?[\w./-]+:[ \t]+)([\w.-]+)([ \t]*(?:#.*)?)$}{
             $1 . ($names{$2} ? "$2-$i" : $2 eq "production" ? $ns : $2) . $3
         }mge;
+        # The label matchers of PromQL expressions follow the renames too.
+        $doc =~ s{(=~?\s*")([^"]*)"}{
+            my ($op, $v) = ($1, $2);
+            $v =~ s/(?<![\w.-])([\w.-]+)(?![\w.-])/$names{$1} ? "$1-$i" : $1 eq "production" ? $ns : $1/ge;
+            "$op$v\""
+        }ge;
         $doc =~ s/\.factory\.company\.com\b/.factory-$i.company.com/g;
         unless ($fh{$file}) { open($fh{$file}, ">", "$out/app-$i/$file") or die $!; }
         else { print { $fh{$file} } "---\n"; }

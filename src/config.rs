@@ -12,6 +12,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
+pub use crate::model::alert_rules::AlertKind;
 pub use crate::model::api_versions::KubernetesVersion;
 use crate::source::yaml::{self, Node};
 
@@ -63,6 +64,10 @@ pub struct Profile {
     /// Services reachable from outside the cluster (LoadBalancer, NodePort)
     /// must not be how users reach a workload: they need an Ingress with TLS.
     pub exposed_services_need_ingress: bool,
+    /// The kinds of alert every API (service_down, error_rate, latency,
+    /// crash_looping) and every data store (crash_looping, replication_lag,
+    /// disk) must have (`observability.alerts`).
+    pub required_alerts: Vec<AlertKind>,
     /// ClusterIssuers the platform provides (cert-manager installed by the
     /// platform team): a certificate may name them although the target
     /// does not define them (`cert-manager.issuer`).
@@ -154,6 +159,7 @@ struct ProfileOverrides {
     exposed_services_need_ingress: Option<bool>,
     secrets_from: Option<SecretsSource>,
     platform_issuers: Option<Vec<String>>,
+    required_alerts: Option<Vec<AlertKind>>,
 }
 
 /// A key golive no longer reads (`availability_percent`): it is absent by
@@ -209,6 +215,7 @@ impl Profile {
             exposed_services_need_ingress: true,
             secrets_from: SecretsSource::External,
             platform_issuers: Vec::new(),
+            required_alerts: AlertKind::ALL.to_vec(),
         }
     }
 
@@ -223,6 +230,11 @@ impl Profile {
             require_namespace_objects: false,
             exposed_services_need_ingress: false,
             secrets_from: SecretsSource::Manifests,
+            required_alerts: vec![
+                AlertKind::ServiceDown,
+                AlertKind::CrashLooping,
+                AlertKind::Disk,
+            ],
             ..Profile::production()
         }
     }
@@ -253,7 +265,8 @@ impl Profile {
             require_namespace_objects,
             exposed_services_need_ingress,
             secrets_from,
-            platform_issuers
+            platform_issuers,
+            required_alerts
         );
     }
 
@@ -532,6 +545,24 @@ mod tests {
         assert!(error.message.contains("cycle"), "{error}");
         let error = Config::parse("g.yaml", "default_profile: qa\n").unwrap_err();
         assert!(error.message.contains("qa"), "{error}");
+    }
+
+    #[test]
+    fn an_unknown_alert_kind_is_an_error_naming_its_place() {
+        let error = Config::parse(
+            "g.yaml",
+            "profiles:\n  staging:\n    required_alerts: [service_down, pager]\n",
+        )
+        .unwrap_err();
+        assert!(error.place.starts_with("g.yaml:3:"), "{error}");
+        assert!(
+            error.message.contains("pager") && error.message.contains("replication_lag"),
+            "{error}"
+        );
+        let staging = Profile::production()
+            .with_threshold("required_alerts", "[disk]")
+            .unwrap();
+        assert_eq!(staging.required_alerts, [AlertKind::Disk]);
     }
 
     #[test]

@@ -42,10 +42,11 @@ const NAMESPACE: &str = "production";
 /// The hosts of the example's Ingresses.
 const HOSTS: [&str; 2] = ["api.factory.company.com", "admin.factory.company.com"];
 /// The HTTP ports of the example's containers, by workload.
-const HTTP_PORTS: [(&str, u16); 3] = [
+const HTTP_PORTS: [(&str, u16); 4] = [
     ("factory-api", 3000),
     ("admin-web", 8080),
     ("admin-web", 9113),
+    ("postgres", 9187),
 ];
 
 /// The example application running in the double: every HTTP port of its

@@ -309,6 +309,20 @@ fn every_manifest_key_of_a_profile_changes_a_verdict() {
             "platform_issuers: [letsencrypt-prod]",
             "platform_issuers: [letsencrypt-staging]",
         ),
+        (
+            "observability.alerts",
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db, namespace: shop}\n\
+             spec:\n  serviceName: db\n  selector: {matchLabels: {app: db}}\n  template:\n\
+             \x20   metadata: {labels: {app: db}}\n    spec: {containers: [{name: db, image: postgres:16.6}]}\n\
+             \x20 volumeClaimTemplates: [{metadata: {name: data}}]\n---\n\
+             apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: db, namespace: shop}\n\
+             spec:\n  groups:\n    - name: db\n      rules:\n        - alert: DBCrashLooping\n\
+             \x20         expr: increase(kube_pod_container_status_restarts_total{namespace=\"shop\"}[15m]) > 3\n\
+             \x20         for: 5m\n          labels: {severity: critical}\n\
+             \x20         annotations: {description: restarts}\n",
+            "required_alerts: [crash_looping]",
+            "required_alerts: [crash_looping, disk]",
+        ),
     ];
     for (check, manifests, passing, failing) in cases {
         let (code, found) = Target::new(manifests, &format!("    {passing}\n")).verdict(check);

@@ -4,6 +4,7 @@
 //! Indexed by kind and namespace; workloads are reachable through
 //! [`Object::workload`] whatever their kind.
 
+pub mod alert_rules;
 pub mod api_versions;
 pub mod rbac;
 pub mod references;

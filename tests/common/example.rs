@@ -686,6 +686,47 @@ pub fn mutations() -> Vec<Mutation> {
             |e| e.remove("PrometheusRule", "factory-alerts")
         ),
         m!(
+            "observability.alerts",
+            "APIDown fires on the first failed scrape (no for:)",
+            |e| unset(
+                e.object("PrometheusRule", "factory-alerts"),
+                "/spec/groups/0/rules/0/for"
+            )
+        ),
+        m!(
+            "observability.alerts",
+            "the error-rate alert watches the staging namespace",
+            |e| {
+                let expr = at(
+                    e.object("PrometheusRule", "factory-alerts"),
+                    "/spec/groups/1/rules/0/expr",
+                );
+                *expr = json!(expr.as_str().unwrap().replace("production", "staging"));
+            }
+        ),
+        m!(
+            "observability.alerts",
+            "postgres loses its replication-lag alert",
+            |e| at(
+                e.object("PrometheusRule", "factory-alerts"),
+                "/spec/groups/2/rules"
+            )
+            .as_array_mut()
+            .unwrap()
+            .remove(0)
+        ),
+        m!(
+            "observability.alert-expressions",
+            "the latency alert's expression loses a parenthesis",
+            |e| set(
+                e.object("PrometheusRule", "factory-alerts"),
+                "/spec/groups/1/rules/1/expr",
+                json!(
+                    "histogram_quantile(0.95, sum by (service, le) (rate(http_request_duration_seconds_bucket[5m])) > 0.2"
+                )
+            )
+        ),
+        m!(
             "suppression.valid",
             "the redis waiver loses its reason",
             |e| unset(
