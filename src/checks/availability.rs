@@ -407,8 +407,8 @@ pub static HPA_METRICS: Check = Check {
                     metrics adapter or the exporter behind it fails, and pods saturate their CPU or memory \
                     without the autoscaler reacting.",
         remediation: "Add a Resource metric (name: cpu or memory, target type Utilization) next to the custom \
-                      metrics, or leave spec.metrics out to get the default 80 % CPU target (which \
-                      availability.hpa-utilization judges against the profile's band).",
+                      metrics. An autoscaler without spec.metrics scales on 80 % CPU, which \
+                      availability.hpa-utilization judges against the profile's band.",
         differences: &[],
     },
     rule: |scope, evaluation| {
