@@ -1532,6 +1532,39 @@ mod tests {
         );
     }
 
+    fn autoscaler(spec_extra: &str) -> String {
+        format!(
+            "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: api\n  \
+             namespace: production\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    \
+             name: api\n  minReplicas: 3\n  maxReplicas: 10\n{spec_extra}"
+        )
+    }
+
+    #[test]
+    fn an_autoscaler_without_metrics_scales_on_80_percent_cpu() {
+        let bare = autoscaler("");
+        assert!(findings(&HPA_METRICS, &bare, "production").is_empty());
+        let found = findings(&HPA_UTILIZATION, &bare, "production");
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].found.starts_with("80 % cpu (the default"),
+            "{}",
+            found[0].found
+        );
+        assert_eq!(found[0].field, "spec.metrics");
+    }
+
+    #[test]
+    fn the_scale_down_window_in_effect_is_judged_only_where_the_profile_asks() {
+        let short =
+            autoscaler("  behavior:\n    scaleDown:\n      stabilizationWindowSeconds: 30\n");
+        assert_eq!(findings(&HPA_SCALE_DOWN, &short, "production").len(), 1);
+        assert!(findings(&HPA_SCALE_DOWN, &short, "staging").is_empty());
+        let defaulted =
+            autoscaler("  behavior:\n    scaleUp:\n      stabilizationWindowSeconds: 0\n");
+        assert!(findings(&HPA_SCALE_DOWN, &defaulted, "production").is_empty());
+    }
+
     #[test]
     fn a_single_replica_needs_no_spread_nor_budget() {
         let one = deployment(1, "");
