@@ -32,5 +32,5 @@ Feature: Health checks are configured
   Scenario: No probe waits longer for an answer than the time between two probes
     Then the check "probe.timeout" passes
 
-  Scenario: No liveness or startup exec probe calls another host
-    Then the check "probe.exec-network" passes
+  Scenario: No liveness or startup probe calls another host
+    Then the check "probe.remote-host" passes

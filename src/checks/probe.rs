@@ -24,7 +24,7 @@ pub static CHECKS: &[&Check] = &[
     &STARTUP_BUDGET,
     &LIVENESS_WINDOW,
     &TIMEOUT,
-    &EXEC_NETWORK,
+    &REMOTE_HOST,
 ];
 
 pub static LIVENESS: Check = Check {
@@ -324,21 +324,23 @@ pub static TIMEOUT: Check = Check {
     },
 };
 
-pub static EXEC_NETWORK: Check = Check {
+pub static REMOTE_HOST: Check = Check {
     meta: CheckMeta {
-        id: "probe.exec-network",
-        title: "No liveness or startup exec probe calls another host",
-        judges: "exec liveness or startup probe",
+        id: "probe.remote-host",
+        title: "No liveness or startup probe calls another host",
+        judges: "liveness or startup probe",
         severity: Severity::High,
-        rationale: "A liveness or startup probe that runs curl, wget, nc or grpc_health_probe against another \
-                    host, or psql, pg_isready, mysql or redis-cli with a remote -h, fails when that dependency \
-                    is down or slow: the kubelet then restarts every replica at once, and a database blip \
-                    becomes a full outage that restarts cannot fix. Commands run through sh -c are read too. \
-                    localhost, 127.0.0.0/8, ::1, 0.0.0.0 and Unix sockets are the pod itself; a host written as \
-                    a shell variable cannot be read from the manifest and is not judged. Readiness probes may \
-                    check dependencies (that is what takes a pod out of rotation), so they are not judged here.",
+        rationale: "A liveness or startup probe that reaches another host fails when that dependency is down or \
+                    slow: the kubelet then restarts every replica at once, and a database blip becomes a full \
+                    outage that restarts cannot fix. Exec commands are read for curl, wget, nc or \
+                    grpc_health_probe against another host, psql, pg_isready, mysql or redis-cli with a remote \
+                    -h, and connection URLs (commands run through sh -c too); httpGet and tcpSocket probes for \
+                    their host field. localhost, 127.0.0.0/8, ::1, 0.0.0.0 and Unix sockets are the pod itself; \
+                    a host written as a shell variable cannot be read from the manifest and is not judged. \
+                    Readiness probes may check dependencies (that is what takes a pod out of rotation), so they \
+                    are not judged here.",
         remediation: "Make liveness and startup check only the process (its own /health on localhost, or a \
-                      tcpSocket on its port) and move dependency checks to the readiness probe.",
+                      tcpSocket on its port, without host) and move dependency checks to the readiness probe.",
         differences: &[],
     },
     rule: |scope, evaluation| {
@@ -346,16 +348,13 @@ pub static EXEC_NETWORK: Check = Check {
             let probes =
                 probes_of(container.container).filter(|(field, _)| *field != "readinessProbe");
             for (field, probe) in probes {
-                let Some(command) = probe.exec.as_ref().and_then(|e| e.command.as_deref()) else {
-                    continue;
-                };
                 evaluation.evaluated();
-                if let Some(call) = exec::remote_call(command) {
+                if let Some((handler_field, call)) = remote_call(probe) {
                     evaluation.report(Violation::on_container(
                         &workload,
                         &container,
-                        &format!("{field}.exec.command"),
-                        "a command that checks only the container itself (localhost)",
+                        &format!("{field}.{handler_field}"),
+                        "a probe that checks only the container itself (localhost)",
                         format!(
                             "{call}: when it is unreachable, the kubelet restarts every replica"
                         ),
@@ -365,6 +364,23 @@ pub static EXEC_NETWORK: Check = Check {
         }
     },
 };
+
+/// The field of a probe that reaches another host than the pod, and how.
+fn remote_call(probe: &Probe) -> Option<(&'static str, String)> {
+    if let Some(command) = probe.exec.as_ref().and_then(|e| e.command.as_deref()) {
+        return exec::remote_call(command).map(|call| ("exec.command", call));
+    }
+    let (field, host) = match (&probe.http_get, &probe.tcp_socket) {
+        (Some(http), _) => ("httpGet.host", http.host.as_deref()),
+        (None, Some(tcp)) => ("tcpSocket.host", tcp.host.as_deref()),
+        (None, None) => return None,
+    };
+    let host = host.filter(|h| exec::is_remote(h))?;
+    Some((
+        field,
+        format!("the kubelet connects to host {host}, not to the pod"),
+    ))
+}
 
 /// The probes a container defines, with their field names.
 fn probes_of(container: &Container) -> impl Iterator<Item = (&'static str, &Probe)> {

@@ -223,7 +223,7 @@ pub fn mutations() -> Vec<Mutation> {
             )
         ),
         m!(
-            "probe.exec-network",
+            "probe.remote-host",
             "worker liveness pings Redis through sh -c",
             |e| set(
                 e.object("Deployment", "worker"),

@@ -150,7 +150,7 @@ fn hosts(words: &[String]) -> Vec<String> {
         "curl" | "wget" => hosts.extend(
             operands(args, HTTP_VALUE_OPTIONS)
                 .filter(|a| !a.contains("://"))
-                .filter_map(|a| bare_host(a)),
+                .filter_map(bare_host),
         ),
         "nc" | "ncat" | "netcat" | "telnet" => hosts.extend(
             operands(args, NC_VALUE_OPTIONS)
@@ -261,7 +261,7 @@ fn strip_port(host_port: &str) -> String {
 /// Whether a host is another machine than the pod: not empty, not a Unix
 /// socket path, not a loopback or unspecified address, not a shell
 /// variable (which the manifest does not resolve).
-fn is_remote(host: &str) -> bool {
+pub fn is_remote(host: &str) -> bool {
     let host = host.to_ascii_lowercase();
     let local = host.is_empty()
         || host.starts_with('/')
