@@ -2,7 +2,9 @@
 # PodDisruptionBudget, anti-affinity, rolling updates with maxUnavailable 0)
 # and the Production Deployment Guide, "Checklist Pre-Production",
 # Application: "HPA configure" (seed 001). Thresholds come from the profile
-# (golive.yaml: min_replicas, hpa_required_for, zero_downtime_rollouts).
+# (golive.yaml: min_replicas, hpa_required_for, hpa_cpu_utilization,
+# hpa_memory_utilization, hpa_scale_down_stabilization_seconds,
+# zero_downtime_rollouts).
 @manifests @cluster @GL-HA-01
 Feature: The service survives node failures, drains, peaks and rollouts
   A service stays available only if it runs enough replicas, spread over
@@ -42,6 +44,14 @@ Feature: The service survives node failures, drains, peaks and rollouts
   @GL-APP-04
   Scenario: Every HorizontalPodAutoscaler scales on CPU or memory
     Then the check "availability.hpa-metrics" passes
+
+  @GL-APP-04
+  Scenario: Every HorizontalPodAutoscaler targets a CPU and memory utilization within the profile's band
+    Then the check "availability.hpa-utilization" passes
+
+  @GL-APP-04
+  Scenario: Every HorizontalPodAutoscaler waits before scaling down
+    Then the check "availability.hpa-scale-down" passes
 
   Scenario: The replicas of every workload are spread across nodes or zones
     Then the check "availability.spread" passes

@@ -22,3 +22,15 @@ Feature: Health checks are configured
 
   Scenario: Every probe targets a TCP port the container can serve
     Then the check "probe.port" passes
+
+  Scenario: Liveness never kills a container before it could have become ready
+    Then the check "probe.startup-budget" passes
+
+  Scenario: Liveness gives up later than readiness
+    Then the check "probe.liveness-window" passes
+
+  Scenario: No probe waits longer for an answer than the time between two probes
+    Then the check "probe.timeout" passes
+
+  Scenario: No liveness or startup probe calls another host
+    Then the check "probe.remote-host" passes

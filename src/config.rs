@@ -64,6 +64,14 @@ pub struct Profile {
     /// Services reachable from outside the cluster (LoadBalancer, NodePort)
     /// must not be how users reach a workload: they need an Ingress with TLS.
     pub exposed_services_need_ingress: bool,
+    /// The band a HorizontalPodAutoscaler's CPU utilization target must
+    /// be in, in percent of the pods' requests.
+    pub hpa_cpu_utilization: UtilizationBand,
+    /// The band of a memory utilization target, in percent of requests.
+    pub hpa_memory_utilization: UtilizationBand,
+    /// The shortest scale-down stabilization window an autoscaler may
+    /// have, in seconds (0: not judged).
+    pub hpa_scale_down_stabilization_seconds: u32,
     /// The kinds of alert every API (service_down, error_rate, latency,
     /// crash_looping) and every data store (crash_looping, replication_lag,
     /// disk) must have (`observability.alerts`).
@@ -86,6 +94,40 @@ pub enum SecretsSource {
     /// A secret manager (External Secrets, Sealed Secrets, Vault, the CSI
     /// driver) delivers them; the manifests only reference them.
     External,
+}
+
+/// The band an autoscaler's utilization target must be in, written
+/// `[lowest, highest]` in percent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "[u32; 2]", into = "[u32; 2]")]
+pub struct UtilizationBand {
+    pub lowest: u32,
+    pub highest: u32,
+}
+
+impl From<[u32; 2]> for UtilizationBand {
+    fn from([lowest, highest]: [u32; 2]) -> UtilizationBand {
+        UtilizationBand { lowest, highest }
+    }
+}
+
+impl From<UtilizationBand> for [u32; 2] {
+    fn from(band: UtilizationBand) -> [u32; 2] {
+        [band.lowest, band.highest]
+    }
+}
+
+impl UtilizationBand {
+    pub fn contains(&self, percent: i32) -> bool {
+        i64::from(self.lowest) <= i64::from(percent)
+            && i64::from(percent) <= i64::from(self.highest)
+    }
+}
+
+impl std::fmt::Display for UtilizationBand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} to {} %", self.lowest, self.highest)
+    }
 }
 
 /// A Pod Security Standards level, from least to most strict.
@@ -160,6 +202,9 @@ struct ProfileOverrides {
     secrets_from: Option<SecretsSource>,
     platform_issuers: Option<Vec<String>>,
     required_alerts: Option<Vec<AlertKind>>,
+    hpa_cpu_utilization: Option<UtilizationBand>,
+    hpa_memory_utilization: Option<UtilizationBand>,
+    hpa_scale_down_stabilization_seconds: Option<u32>,
 }
 
 /// A key golive no longer reads (`availability_percent`): it is absent by
@@ -216,6 +261,18 @@ impl Profile {
             secrets_from: SecretsSource::External,
             platform_issuers: Vec::new(),
             required_alerts: AlertKind::ALL.to_vec(),
+            // The seeds' targets, 70 % CPU and 80 % memory, are the top of
+            // each band: room for the load that arrives while new pods start.
+            hpa_cpu_utilization: UtilizationBand {
+                lowest: 50,
+                highest: 70,
+            },
+            hpa_memory_utilization: UtilizationBand {
+                lowest: 60,
+                highest: 80,
+            },
+            // The Kubernetes default when behavior.scaleDown leaves it out.
+            hpa_scale_down_stabilization_seconds: 300,
         }
     }
 
@@ -235,6 +292,7 @@ impl Profile {
                 AlertKind::CrashLooping,
                 AlertKind::Disk,
             ],
+            hpa_scale_down_stabilization_seconds: 0,
             ..Profile::production()
         }
     }
@@ -266,7 +324,10 @@ impl Profile {
             exposed_services_need_ingress,
             secrets_from,
             platform_issuers,
-            required_alerts
+            required_alerts,
+            hpa_cpu_utilization,
+            hpa_memory_utilization,
+            hpa_scale_down_stabilization_seconds
         );
     }
 
@@ -309,6 +370,19 @@ impl Profile {
         }
         if !percent(self.error_rate_percent) {
             return Err(("error_rate_percent", "is a percentage between 0 and 100"));
+        }
+        let band = |band: &UtilizationBand| band.lowest >= 1 && band.lowest <= band.highest;
+        if !band(&self.hpa_cpu_utilization) {
+            return Err((
+                "hpa_cpu_utilization",
+                "is [lowest, highest], percentages with 1 <= lowest <= highest",
+            ));
+        }
+        if !band(&self.hpa_memory_utilization) {
+            return Err((
+                "hpa_memory_utilization",
+                "is [lowest, highest], percentages with 1 <= lowest <= highest",
+            ));
         }
         if self.network_probe_image.trim().is_empty() {
             return Err(("network_probe_image", "must name an image"));
@@ -482,6 +556,31 @@ mod tests {
         assert!(production.with_threshold("min_replicas", "0").is_err());
         assert!(production.with_threshold("min_replicas", "many").is_err());
         assert!(production.with_threshold("extends", "staging").is_err());
+    }
+
+    #[test]
+    fn utilization_bands_are_two_ordered_percentages() {
+        let production = Profile::production();
+        let band = production
+            .with_threshold("hpa_cpu_utilization", "[60, 75]")
+            .unwrap()
+            .hpa_cpu_utilization;
+        assert_eq!(
+            band,
+            UtilizationBand {
+                lowest: 60,
+                highest: 75
+            }
+        );
+        assert!(band.contains(60) && band.contains(75) && !band.contains(76));
+        for wrong in ["[80, 70]", "[0, 70]", "[70]", "70"] {
+            assert!(
+                production
+                    .with_threshold("hpa_memory_utilization", wrong)
+                    .is_err(),
+                "{wrong}"
+            );
+        }
     }
 
     #[test]

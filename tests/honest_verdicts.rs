@@ -323,6 +323,30 @@ fn every_manifest_key_of_a_profile_changes_a_verdict() {
             "required_alerts: [crash_looping]",
             "required_alerts: [crash_looping, disk]",
         ),
+        (
+            "availability.hpa-utilization",
+            "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: api, namespace: shop}\n\
+             spec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}\n  maxReplicas: 10\n\
+             \x20 metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 75}}}]\n",
+            "hpa_cpu_utilization: [50, 80]",
+            "hpa_cpu_utilization: [50, 70]",
+        ),
+        (
+            "availability.hpa-utilization",
+            "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: api, namespace: shop}\n\
+             spec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}\n  maxReplicas: 10\n\
+             \x20 metrics: [{type: Resource, resource: {name: memory, target: {type: Utilization, averageUtilization: 50}}}]\n",
+            "hpa_memory_utilization: [40, 80]",
+            "hpa_memory_utilization: [60, 80]",
+        ),
+        (
+            "availability.hpa-scale-down",
+            "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: api, namespace: shop}\n\
+             spec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}\n  maxReplicas: 10\n\
+             \x20 behavior: {scaleDown: {stabilizationWindowSeconds: 120}}\n",
+            "hpa_scale_down_stabilization_seconds: 120",
+            "hpa_scale_down_stabilization_seconds: 300",
+        ),
     ];
     for (check, manifests, passing, failing) in cases {
         let (code, found) = Target::new(manifests, &format!("    {passing}\n")).verdict(check);

@@ -181,8 +181,8 @@ fn a_run_where_every_item_is_not_applicable_could_not_evaluate() {
     let run = run(&["--target", INGRESS_ONLY, "--checks", "probe"]);
     run.assert_exit(2);
     let (passed, not_applicable) = assert_nothing_passes_unseen(&run);
-    assert_eq!((passed, not_applicable), (0, 4), "{}", run.context());
-    assert_verdict_line(&run, "COULD NOT EVALUATE: 4 not applicable");
+    assert_eq!((passed, not_applicable), (0, 8), "{}", run.context());
+    assert_verdict_line(&run, "COULD NOT EVALUATE: 8 not applicable");
     assert!(
         run.stdout.contains("Nothing was judged"),
         "{}",

@@ -37,6 +37,9 @@ pub static CHECKS: &[&Check] = &[
     &HPA_TARGET,
     &HPA_RANGE,
     &HPA_METRICS,
+    &HPA_UTILIZATION,
+    &HPA_SCALE_DOWN,
+    &HPA_OWNED_REPLICAS,
     &SPREAD,
     &ROLLING_UPDATE,
 ];
@@ -411,7 +414,8 @@ pub static HPA_METRICS: Check = Check {
                     metrics adapter or the exporter behind it fails, and pods saturate their CPU or memory \
                     without the autoscaler reacting.",
         remediation: "Add a Resource metric (name: cpu or memory, target type Utilization) next to the custom \
-                      metrics, or leave spec.metrics out to get the default 80 % CPU target.",
+                      metrics. An autoscaler without spec.metrics scales on 80 % CPU, which \
+                      availability.hpa-utilization judges against the profile's band.",
         differences: &[],
     },
     rule: |scope, evaluation| {
@@ -430,6 +434,155 @@ pub static HPA_METRICS: Check = Check {
                 expected: "a Resource or ContainerResource metric on cpu or memory".into(),
                 found: format!("only {}", described.join(", ")),
             });
+        }
+    },
+};
+
+/// The CPU target an autoscaler without metrics scales on (autoscaling/v2
+/// and autoscaling/v1 alike).
+const DEFAULT_CPU_UTILIZATION: i32 = 80;
+
+/// The scale-down stabilization window Kubernetes applies when
+/// `behavior.scaleDown.stabilizationWindowSeconds` is not set.
+const DEFAULT_SCALE_DOWN_STABILIZATION: i32 = 300;
+
+pub static HPA_UTILIZATION: Check = Check {
+    meta: CheckMeta {
+        id: "availability.hpa-utilization",
+        title: "Every HorizontalPodAutoscaler targets a CPU and memory utilization within the profile's band",
+        judges: "HorizontalPodAutoscaler",
+        severity: Severity::Medium,
+        rationale: "A utilization target is what the autoscaler keeps the pods at. Too high (90 % CPU) leaves \
+                    no headroom for the load that arrives while new pods are scheduled, pulled and become \
+                    ready, so latency climbs during every peak; too low (20 %) pays for idle pods and hardly \
+                    ever scales down. The band is the profile's (hpa_cpu_utilization, hpa_memory_utilization; \
+                    the seed targets, 70 % CPU and 80 % memory, are the top of the built-in bands). Only \
+                    Utilization targets of Resource and ContainerResource metrics on cpu and memory are judged \
+                    (an AverageValue is a quantity, not a share of the requests); an autoscaler without metrics \
+                    scales on 80 % CPU, and an autoscaling/v1 targetCPUUtilizationPercentage is judged as the \
+                    CPU target it stands for.",
+        remediation: "Set target.averageUtilization of the cpu and memory metrics within the profile's band \
+                      (golive.yaml: hpa_cpu_utilization, hpa_memory_utilization), e.g. 70 for cpu and 80 for \
+                      memory.",
+        differences: &[],
+    },
+    rule: |scope, evaluation| {
+        for (object, spec) in autoscalers(scope) {
+            evaluation.evaluated();
+            for target in utilization_targets(object, spec) {
+                let band = match target.resource {
+                    "cpu" => &scope.profile.hpa_cpu_utilization,
+                    _ => &scope.profile.hpa_memory_utilization,
+                };
+                if band.contains(target.percent) {
+                    continue;
+                }
+                let why = if i64::from(target.percent) > i64::from(band.highest) {
+                    "too little headroom for the load that arrives while new pods start"
+                } else {
+                    "idle capacity, and the autoscaler hardly ever scales down"
+                };
+                evaluation.report(Violation {
+                    object,
+                    container: None,
+                    field: target.field,
+                    expected: format!(
+                        "a {} utilization target of {band} (profile {})",
+                        target.resource, scope.profile.name
+                    ),
+                    found: format!("{}: {why}", target.described),
+                });
+            }
+        }
+    },
+};
+
+pub static HPA_SCALE_DOWN: Check = Check {
+    meta: CheckMeta {
+        id: "availability.hpa-scale-down",
+        title: "Every HorizontalPodAutoscaler waits before scaling down",
+        judges: "HorizontalPodAutoscaler",
+        severity: Severity::Medium,
+        rationale: "The scale-down stabilization window makes the autoscaler act on the highest recommendation \
+                    of the last N seconds: with a short window (0 s) it removes pods on every dip of a bursty \
+                    load and adds them again a minute later, and the next burst meets pods that are still \
+                    starting. What is judged is the window in effect: behavior.scaleDown.stabilizationWindowSeconds \
+                    when set, else the 300 s Kubernetes applies (an explicit value is not required, a short one \
+                    is a finding). The minimum is the profile's hpa_scale_down_stabilization_seconds (300 in \
+                    production; 0, the staging value, judges nothing).",
+        remediation: "Leave spec.behavior.scaleDown.stabilizationWindowSeconds out (300 s) or set it to at \
+                      least the profile's hpa_scale_down_stabilization_seconds; tune how fast pods go with \
+                      scaleDown.policies instead.",
+        differences: &[],
+    },
+    rule: |scope, evaluation| {
+        let minimum = scope.profile.hpa_scale_down_stabilization_seconds;
+        if minimum == 0 {
+            return;
+        }
+        for (object, spec) in autoscalers(scope) {
+            evaluation.evaluated();
+            let window = spec
+                .behavior
+                .as_ref()
+                .and_then(|b| b.scale_down.as_ref())
+                .and_then(|rules| rules.stabilization_window_seconds);
+            let seconds = window.unwrap_or(DEFAULT_SCALE_DOWN_STABILIZATION);
+            if i64::from(seconds) >= i64::from(minimum) {
+                continue;
+            }
+            evaluation.report(Violation {
+                object,
+                container: None,
+                field: "spec.behavior.scaleDown.stabilizationWindowSeconds".into(),
+                expected: format!(
+                    "a scale-down stabilization window of at least {minimum} s (the profile's \
+                     hpa_scale_down_stabilization_seconds, {})",
+                    scope.profile.name
+                ),
+                found: format!(
+                    "stabilizationWindowSeconds {seconds}: pods are removed on every dip of the load"
+                ),
+            });
+        }
+    },
+};
+
+pub static HPA_OWNED_REPLICAS: Check = Check {
+    meta: CheckMeta {
+        id: "availability.hpa-owned-replicas",
+        title: "No workload scaled by a HorizontalPodAutoscaler sets spec.replicas",
+        judges: "workload scaled by a HorizontalPodAutoscaler",
+        severity: Severity::High,
+        rationale: "The autoscaler owns the replica count of its target. A manifest that also sets \
+                    spec.replicas resets it on every kubectl apply or helm upgrade: a deployment during a \
+                    peak drops a workload scaled to 10 pods back to the written 3 until the autoscaler scales \
+                    it up again, minutes later. Judged on manifests: a live object always carries spec.replicas \
+                    (defaulted, then written by the autoscaler), so the bundled scenario runs on manifest \
+                    targets only.",
+        remediation: "Remove spec.replicas from the Deployment or StatefulSet (and from the chart's values): \
+                      the autoscaler's minReplicas is the floor, and a new workload starts at one replica \
+                      until the autoscaler scales it.",
+        differences: &[],
+    },
+    rule: |scope, evaluation| {
+        for replicated in replicated_in_scope(scope) {
+            let Replicas::Autoscaled { hpa, .. } = replicated.replicas else {
+                continue;
+            };
+            let object = replicated.workload.object;
+            evaluation.evaluated();
+            if let Some(Some(replicas)) = declared_replicas(object) {
+                evaluation.report(Violation {
+                    object,
+                    container: None,
+                    field: "spec.replicas".into(),
+                    expected: format!("no spec.replicas: {} owns the replica count", hpa.reference()),
+                    found: format!(
+                        "replicas {replicas}: every apply resets the autoscaler's count to {replicas}"
+                    ),
+                });
+            }
         }
     },
 };
@@ -571,19 +724,13 @@ struct Replicated<'a> {
 /// by another object (see `Inventory::workloads`).
 fn replicated<'a>(inventory: &'a Inventory, workload: Workload<'a>) -> Option<Replicated<'a>> {
     let object = workload.object;
-    let declared = match &object.resource {
-        Resource::Deployment(d) => d.spec.as_ref()?.replicas,
-        Resource::StatefulSet(s) => s.spec.as_ref()?.replicas,
-        Resource::ReplicaSet(r) => r.spec.as_ref()?.replicas,
-        Resource::Templated(t) => Some(t.replicas?),
-        Resource::Pod(_) if workload.is_long_running() => {
-            return Some(Replicated {
-                workload,
-                replicas: Replicas::BarePod,
-            });
-        }
-        _ => return None,
-    };
+    if matches!(object.resource, Resource::Pod(_)) && workload.is_long_running() {
+        return Some(Replicated {
+            workload,
+            replicas: Replicas::BarePod,
+        });
+    }
+    let declared = declared_replicas(object)?;
     let replicas = match autoscaler_of(inventory, object) {
         Some((hpa, spec)) => Replicas::Autoscaled {
             hpa,
@@ -593,6 +740,18 @@ fn replicated<'a>(inventory: &'a Inventory, workload: Workload<'a>) -> Option<Re
         None => Replicas::Declared(declared),
     };
     Some(Replicated { workload, replicas })
+}
+
+/// The `spec.replicas` a workload's manifest writes (`Some(None)` when it
+/// leaves it out), or `None` for kinds without one.
+fn declared_replicas(object: &Object) -> Option<Option<i32>> {
+    match &object.resource {
+        Resource::Deployment(d) => Some(d.spec.as_ref()?.replicas),
+        Resource::StatefulSet(s) => Some(s.spec.as_ref()?.replicas),
+        Resource::ReplicaSet(r) => Some(r.spec.as_ref()?.replicas),
+        Resource::Templated(t) => Some(Some(t.replicas?)),
+        _ => None,
+    }
 }
 
 /// The workloads in scope that have a replica count.
@@ -672,6 +831,78 @@ fn missing_target(
             ),
         ),
     }
+}
+
+/// A CPU or memory utilization target of an autoscaler.
+struct UtilizationTarget {
+    resource: &'static str,
+    percent: i32,
+    field: String,
+    described: String,
+}
+
+/// The CPU and memory utilization targets an autoscaler scales on: those of
+/// its Resource and ContainerResource metrics, or the default CPU target
+/// when it has no metrics (pointing at the field its manifest would set).
+fn utilization_targets(
+    object: &Object,
+    spec: &HorizontalPodAutoscalerSpec,
+) -> Vec<UtilizationTarget> {
+    let metrics = spec.metrics.as_deref().unwrap_or_default();
+    let written_as_v1 = object.api_version == "autoscaling/v1";
+    if metrics.is_empty() {
+        let field = if written_as_v1 {
+            "spec.targetCPUUtilizationPercentage"
+        } else {
+            "spec.metrics"
+        };
+        return vec![UtilizationTarget {
+            resource: "cpu",
+            percent: DEFAULT_CPU_UTILIZATION,
+            field: field.into(),
+            described: format!("{DEFAULT_CPU_UTILIZATION} % cpu (the default: no target is set)"),
+        }];
+    }
+    metrics
+        .iter()
+        .enumerate()
+        .filter_map(|(i, metric)| {
+            let (kind, name, target, container) = match metric.type_.as_str() {
+                "Resource" => {
+                    let r = metric.resource.as_ref()?;
+                    ("resource", r.name.as_str(), &r.target, None)
+                }
+                "ContainerResource" => {
+                    let r = metric.container_resource.as_ref()?;
+                    let container = Some(r.container.as_str());
+                    ("containerResource", r.name.as_str(), &r.target, container)
+                }
+                _ => return None,
+            };
+            let resource = match name {
+                "cpu" => "cpu",
+                "memory" => "memory",
+                _ => return None,
+            };
+            let percent = target
+                .average_utilization
+                .filter(|_| target.type_ == "Utilization")?;
+            let field = if written_as_v1 {
+                "spec.targetCPUUtilizationPercentage".to_string()
+            } else {
+                format!("spec.metrics[{i}].{kind}.target.averageUtilization")
+            };
+            let of = container
+                .map(|c| format!(" of container {c}"))
+                .unwrap_or_default();
+            Some(UtilizationTarget {
+                resource,
+                percent,
+                field,
+                described: format!("{percent} % {resource}{of}"),
+            })
+        })
+        .collect()
 }
 
 fn is_cpu_or_memory(metric: &MetricSpec) -> bool {
@@ -1311,6 +1542,39 @@ mod tests {
             "{}",
             found[0].field
         );
+    }
+
+    fn autoscaler(spec_extra: &str) -> String {
+        format!(
+            "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: api\n  \
+             namespace: production\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    \
+             name: api\n  minReplicas: 3\n  maxReplicas: 10\n{spec_extra}"
+        )
+    }
+
+    #[test]
+    fn an_autoscaler_without_metrics_scales_on_80_percent_cpu() {
+        let bare = autoscaler("");
+        assert!(findings(&HPA_METRICS, &bare, "production").is_empty());
+        let found = findings(&HPA_UTILIZATION, &bare, "production");
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].found.starts_with("80 % cpu (the default"),
+            "{}",
+            found[0].found
+        );
+        assert_eq!(found[0].field, "spec.metrics");
+    }
+
+    #[test]
+    fn the_scale_down_window_in_effect_is_judged_only_where_the_profile_asks() {
+        let short =
+            autoscaler("  behavior:\n    scaleDown:\n      stabilizationWindowSeconds: 30\n");
+        assert_eq!(findings(&HPA_SCALE_DOWN, &short, "production").len(), 1);
+        assert!(findings(&HPA_SCALE_DOWN, &short, "staging").is_empty());
+        let defaulted =
+            autoscaler("  behavior:\n    scaleUp:\n      stabilizationWindowSeconds: 0\n");
+        assert!(findings(&HPA_SCALE_DOWN, &defaulted, "production").is_empty());
     }
 
     #[test]

@@ -10,8 +10,22 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::{Check, CheckMeta, Difference, Scope, Severity, Violation};
 use crate::model::{ContainerKind, ContainerRef, Workload};
 
+mod exec;
+mod timings;
+
+use timings::Timings;
+
 /// The probe family, in catalogue order.
-pub static CHECKS: &[&Check] = &[&LIVENESS, &READINESS, &DISTINCT, &PORT];
+pub static CHECKS: &[&Check] = &[
+    &LIVENESS,
+    &READINESS,
+    &DISTINCT,
+    &PORT,
+    &STARTUP_BUDGET,
+    &LIVENESS_WINDOW,
+    &TIMEOUT,
+    &REMOTE_HOST,
+];
 
 pub static LIVENESS: Check = Check {
     meta: CheckMeta {
@@ -160,13 +174,8 @@ pub static PORT: Check = Check {
     rule: |scope, evaluation| {
         for (workload, container) in probed_containers(scope) {
             let c = container.container;
-            let probes = [
-                ("livenessProbe", &c.liveness_probe),
-                ("readinessProbe", &c.readiness_probe),
-                ("startupProbe", &c.startup_probe),
-            ];
-            for (field, probe) in probes {
-                let Some((port_field, port)) = probe.as_ref().and_then(probe_port) else {
+            for (field, probe) in probes_of(c) {
+                let Some((port_field, port)) = probe_port(probe) else {
                     continue;
                 };
                 evaluation.evaluated();
@@ -183,6 +192,213 @@ pub static PORT: Check = Check {
         }
     },
 };
+
+pub static STARTUP_BUDGET: Check = Check {
+    meta: CheckMeta {
+        id: "probe.startup-budget",
+        title: "Liveness never kills a container before it could have become ready",
+        judges: "container with liveness and readiness probes",
+        severity: Severity::High,
+        rationale: "The kubelet restarts a container once its liveness probe has failed failureThreshold times, \
+                    counting from initialDelaySeconds: roughly initialDelaySeconds + failureThreshold x \
+                    periodSeconds after it starts (0 + 3 x 10 = 30 s with the defaults). The readiness probe \
+                    says how long the container may take to become ready: it is first asked after its own \
+                    initialDelaySeconds and allowed failureThreshold x periodSeconds of failures. A liveness \
+                    grace shorter than that readiness budget kills a slow start (a cold cache, a migration, a \
+                    JVM warming up) before it could have become ready, and the pod restarts in a loop. With a \
+                    startupProbe, liveness waits for it: the startup probe's own grace must cover the readiness \
+                    budget. A container without a readiness probe states no start time and is not judged here \
+                    (probe.readiness asks for one where traffic arrives).",
+        remediation: "Add a startupProbe on the liveness endpoint whose failureThreshold x periodSeconds covers \
+                      the slowest start (e.g. periodSeconds: 5, failureThreshold: 24 for two minutes), or raise \
+                      the liveness probe's initialDelaySeconds or failureThreshold.",
+        differences: &[],
+    },
+    rule: |scope, evaluation| {
+        for (workload, container) in probed_containers(scope) {
+            let c = container.container;
+            let (Some(liveness), Some(readiness)) = (&c.liveness_probe, &c.readiness_probe) else {
+                continue;
+            };
+            evaluation.evaluated();
+            let readiness = Timings::of(readiness);
+            let (field, guard) = match &c.startup_probe {
+                Some(startup) => ("startupProbe", Timings::of(startup)),
+                None => ("livenessProbe", Timings::of(liveness)),
+            };
+            if guard.grace() >= readiness.grace() {
+                continue;
+            }
+            evaluation.report(Violation::on_container(
+                &workload,
+                &container,
+                field,
+                &format!(
+                    "a {field} that waits at least {} s, the readiness budget ({})",
+                    readiness.grace(),
+                    readiness.describe_grace()
+                ),
+                format!(
+                    "the {field} kills the container after {} s ({})",
+                    guard.grace(),
+                    guard.describe_grace()
+                ),
+            ));
+        }
+    },
+};
+
+pub static LIVENESS_WINDOW: Check = Check {
+    meta: CheckMeta {
+        id: "probe.liveness-window",
+        title: "Liveness gives up later than readiness",
+        judges: "container with liveness and readiness probes",
+        severity: Severity::Medium,
+        rationale: "Under load both probes slow down and time out, whatever endpoints they call: the same \
+                    overloaded process answers them. Readiness should then take the pod out of rotation so \
+                    that it can catch up; a liveness probe that gives up as soon as readiness does (its \
+                    failureThreshold x periodSeconds not longer than readiness's) restarts the pod instead, \
+                    the remaining pods get its share of the load and fail in turn, and the peak becomes a \
+                    restart cascade. What the probes run is probe.distinct's judgement; this check judges only \
+                    when they give up, so a container with both faults gets two findings with two fixes.",
+        remediation: "Give liveness a longer failure window than readiness, e.g. readiness periodSeconds: 5, \
+                      failureThreshold: 2 (10 s) and liveness periodSeconds: 10, failureThreshold: 3 (30 s).",
+        differences: &[],
+    },
+    rule: |scope, evaluation| {
+        for (workload, container) in probed_containers(scope) {
+            let c = container.container;
+            let (Some(liveness), Some(readiness)) = (&c.liveness_probe, &c.readiness_probe) else {
+                continue;
+            };
+            evaluation.evaluated();
+            let (liveness, readiness) = (Timings::of(liveness), Timings::of(readiness));
+            if liveness.failure_window() > readiness.failure_window() {
+                continue;
+            }
+            evaluation.report(Violation::on_container(
+                &workload,
+                &container,
+                "livenessProbe",
+                &format!(
+                    "a liveness failure window longer than the readiness one ({})",
+                    readiness.describe_window()
+                ),
+                format!(
+                    "liveness gives up after {}: the pod is restarted as soon as it is taken out of rotation",
+                    liveness.describe_window()
+                ),
+            ));
+        }
+    },
+};
+
+pub static TIMEOUT: Check = Check {
+    meta: CheckMeta {
+        id: "probe.timeout",
+        title: "No probe waits longer for an answer than the time between two probes",
+        judges: "probe",
+        severity: Severity::Low,
+        rationale: "The kubelet runs a container's probe attempts one after the other: with timeoutSeconds \
+                    above periodSeconds, a slow answer delays the next attempt, the probe runs every \
+                    timeoutSeconds instead of every periodSeconds, and the failure window is longer than the \
+                    manifest says (failureThreshold x timeoutSeconds). A timeout that long also usually means \
+                    the probe checks more than the process itself.",
+        remediation: "Keep timeoutSeconds at most periodSeconds (e.g. periodSeconds: 10, timeoutSeconds: 2), and \
+                      make the endpoint answer quickly.",
+        differences: &[],
+    },
+    rule: |scope, evaluation| {
+        for (workload, container) in probed_containers(scope) {
+            for (field, probe) in probes_of(container.container) {
+                evaluation.evaluated();
+                let timings = Timings::of(probe);
+                if timings.timeout <= timings.period {
+                    continue;
+                }
+                evaluation.report(Violation::on_container(
+                    &workload,
+                    &container,
+                    &format!("{field}.timeoutSeconds"),
+                    &format!("timeoutSeconds of at most periodSeconds ({})", timings.period),
+                    format!(
+                        "timeoutSeconds {} with periodSeconds {}: attempts run every {} s, not every {} s",
+                        timings.timeout, timings.period, timings.timeout, timings.period
+                    ),
+                ));
+            }
+        }
+    },
+};
+
+pub static REMOTE_HOST: Check = Check {
+    meta: CheckMeta {
+        id: "probe.remote-host",
+        title: "No liveness or startup probe calls another host",
+        judges: "liveness or startup probe",
+        severity: Severity::High,
+        rationale: "A liveness or startup probe that reaches another host fails when that dependency is down or \
+                    slow: the kubelet then restarts every replica at once, and a database blip becomes a full \
+                    outage that restarts cannot fix. Exec commands are read for curl, wget, nc or \
+                    grpc_health_probe against another host, psql, pg_isready, mysql or redis-cli with a remote \
+                    -h, and connection URLs (commands run through sh -c too); httpGet and tcpSocket probes for \
+                    their host field. localhost, 127.0.0.0/8, ::1, 0.0.0.0 and Unix sockets are the pod itself; \
+                    a host written as a shell variable cannot be read from the manifest and is not judged. \
+                    Readiness probes may check dependencies (that is what takes a pod out of rotation), so they \
+                    are not judged here.",
+        remediation: "Make liveness and startup check only the process (its own /health on localhost, or a \
+                      tcpSocket on its port, without host) and move dependency checks to the readiness probe.",
+        differences: &[],
+    },
+    rule: |scope, evaluation| {
+        for (workload, container) in probed_containers(scope) {
+            let probes =
+                probes_of(container.container).filter(|(field, _)| *field != "readinessProbe");
+            for (field, probe) in probes {
+                evaluation.evaluated();
+                if let Some((handler_field, call)) = remote_call(probe) {
+                    evaluation.report(Violation::on_container(
+                        &workload,
+                        &container,
+                        &format!("{field}.{handler_field}"),
+                        "a probe that checks only the container itself (localhost)",
+                        format!(
+                            "{call}: when it is unreachable, the kubelet restarts every replica"
+                        ),
+                    ));
+                }
+            }
+        }
+    },
+};
+
+/// The field of a probe that reaches another host than the pod, and how.
+fn remote_call(probe: &Probe) -> Option<(&'static str, String)> {
+    if let Some(command) = probe.exec.as_ref().and_then(|e| e.command.as_deref()) {
+        return exec::remote_call(command).map(|call| ("exec.command", call));
+    }
+    let (field, host) = match (&probe.http_get, &probe.tcp_socket) {
+        (Some(http), _) => ("httpGet.host", http.host.as_deref()),
+        (None, Some(tcp)) => ("tcpSocket.host", tcp.host.as_deref()),
+        (None, None) => return None,
+    };
+    let host = host.filter(|h| exec::is_remote(h))?;
+    Some((
+        field,
+        format!("the kubelet connects to host {host}, not to the pod"),
+    ))
+}
+
+/// The probes a container defines, with their field names.
+fn probes_of(container: &Container) -> impl Iterator<Item = (&'static str, &Probe)> {
+    [
+        ("livenessProbe", &container.liveness_probe),
+        ("readinessProbe", &container.readiness_probe),
+        ("startupProbe", &container.startup_probe),
+    ]
+    .into_iter()
+    .filter_map(|(field, probe)| probe.as_ref().map(|p| (field, p)))
+}
 
 /// Regular containers of long-running workloads in scope.
 fn probed_containers<'a>(

@@ -233,6 +233,42 @@ pub fn mutations() -> Vec<Mutation> {
             )
         ),
         m!(
+            "probe.startup-budget",
+            "factory-api's startup probe gives up after 5 s, before readiness allows 10 s",
+            |e| set(
+                e.object("Deployment", "factory-api"),
+                &format!("{CONTAINER}/startupProbe/failureThreshold"),
+                json!(1)
+            )
+        ),
+        m!(
+            "probe.liveness-window",
+            "factory-api liveness gives up after 10 s, as soon as readiness does",
+            |e| set(
+                e.object("Deployment", "factory-api"),
+                &format!("{CONTAINER}/livenessProbe/failureThreshold"),
+                json!(1)
+            )
+        ),
+        m!(
+            "probe.timeout",
+            "factory-api readiness waits 10 s for an answer every 5 s",
+            |e| set(
+                e.object("Deployment", "factory-api"),
+                &format!("{CONTAINER}/readinessProbe/timeoutSeconds"),
+                json!(10)
+            )
+        ),
+        m!(
+            "probe.remote-host",
+            "worker liveness pings Redis through sh -c",
+            |e| set(
+                e.object("Deployment", "worker"),
+                &format!("{CONTAINER}/livenessProbe/exec/command"),
+                json!(["sh", "-c", "redis-cli -h redis ping | grep -q PONG"])
+            )
+        ),
+        m!(
             "resources.cpu-requests",
             "worker requests and limits no CPU",
             |e| {
@@ -481,6 +517,33 @@ pub fn mutations() -> Vec<Mutation> {
                 "/spec/metrics",
                 json!([{"type": "Pods", "pods": {"metric": {"name": "queue_depth"},
                 "target": {"type": "AverageValue", "averageValue": "30"}}}])
+            )
+        ),
+        m!(
+            "availability.hpa-utilization",
+            "the HPA keeps factory-api at 95 % CPU",
+            |e| set(
+                e.object("HorizontalPodAutoscaler", "factory-api"),
+                "/spec/metrics/0/resource/target/averageUtilization",
+                json!(95)
+            )
+        ),
+        m!(
+            "availability.hpa-scale-down",
+            "the HPA scales factory-api down without a stabilization window",
+            |e| set(
+                e.object("HorizontalPodAutoscaler", "factory-api"),
+                "/spec/behavior/scaleDown/stabilizationWindowSeconds",
+                json!(0)
+            )
+        ),
+        m!(
+            "availability.hpa-owned-replicas",
+            "factory-api writes replicas 3 under its autoscaler",
+            |e| set(
+                e.object("Deployment", "factory-api"),
+                "/spec/replicas",
+                json!(3)
             )
         ),
         m!(

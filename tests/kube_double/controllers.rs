@@ -12,7 +12,9 @@
 //! orders pods from here with [`create_pod`]) and the scheduler and
 //! kubelet that run such pods and the ones created through the API
 //! (`kubelet.rs`, handed every new pod without a controller by
-//! [`after_create`]).
+//! [`after_create`]). A HorizontalPodAutoscaler keeps its target's
+//! replicas between minReplicas and maxReplicas (no metrics are
+//! simulated), as a workload whose manifest leaves replicas to it needs.
 
 use std::collections::BTreeMap;
 
@@ -137,6 +139,7 @@ pub fn after_create(cluster: &mut Cluster, resource: &ResourceType, object: &Val
         }
         _ => converge(cluster, resource, &namespace, &name),
     }
+    autoscale_namespace(cluster, &namespace);
     reconcile_namespace(cluster, &namespace);
 }
 
@@ -146,7 +149,48 @@ pub fn after_update(cluster: &mut Cluster, resource: &ResourceType, object: &Val
     if !resource.custom {
         converge(cluster, resource, &namespace, &name_of(object));
     }
+    autoscale_namespace(cluster, &namespace);
     reconcile_namespace(cluster, &namespace);
+}
+
+/// The autoscaler controller, reduced to its bounds: every
+/// HorizontalPodAutoscaler of `namespace` brings its target's replicas
+/// within minReplicas..=maxReplicas (through the scale, as the
+/// controller does), and the target converges at once.
+fn autoscale_namespace(cluster: &mut Cluster, namespace: &str) {
+    if namespace.is_empty() {
+        return;
+    }
+    let autoscalers: Vec<Value> = cluster
+        .store
+        .list(&gr("autoscaling", "horizontalpodautoscalers"), namespace)
+        .cloned()
+        .collect();
+    for hpa in autoscalers {
+        let target = &hpa["spec"]["scaleTargetRef"];
+        let plural = match target["kind"].as_str().unwrap_or_default() {
+            "Deployment" => "deployments",
+            "StatefulSet" => "statefulsets",
+            "ReplicaSet" => "replicasets",
+            _ => continue,
+        };
+        let name = str_of(&target["name"]);
+        let Some(workload) = cluster.store.get(&gr("apps", plural), namespace, &name) else {
+            continue;
+        };
+        let current = workload["spec"]["replicas"].as_i64().unwrap_or(1);
+        let min = hpa["spec"]["minReplicas"].as_i64().unwrap_or(1);
+        let max = hpa["spec"]["maxReplicas"].as_i64().unwrap_or(min).max(min);
+        let desired = current.clamp(min, max);
+        if desired == current {
+            continue;
+        }
+        let mut scaled = workload.clone();
+        scaled["spec"]["replicas"] = json!(desired);
+        cluster.store.replace(&gr("apps", plural), scaled);
+        let resource = resource(cluster, "apps", plural);
+        converge(cluster, &resource, namespace, &name);
+    }
 }
 
 // ---- workload controllers ----------------------------------------------
