@@ -2108,18 +2108,21 @@ async fn a_deleted_stateful_set_pod_comes_back_under_its_name() {
         .unwrap();
     let events: Vec<(String, String, String)> =
         pod_watch.await.unwrap().iter().map(pod_event).collect();
-    let terminated =
-        format!("Succeeded {node} Ready=False deleting [postgres=terminated:Completed:0]");
+    let terminated = format!(
+        "Succeeded {node} Ready=False deleting [postgres=terminated:Completed:0 exporter=terminated:Completed:0]"
+    );
     assert_eq!(
         events_of(&events, "postgres-1"),
         vec![
             step(
                 "MODIFIED",
-                &format!("Running {node} Ready=True deleting [postgres=running+ready]")
+                &format!(
+                    "Running {node} Ready=True deleting [postgres=running+ready exporter=running+ready]"
+                )
             ),
             step(
                 "MODIFIED",
-                &format!("Running {node} Ready=False deleting [postgres=running]")
+                &format!("Running {node} Ready=False deleting [postgres=running exporter=running]")
             ),
             step("MODIFIED", &terminated),
             step("DELETED", &terminated),
@@ -2128,15 +2131,19 @@ async fn a_deleted_stateful_set_pod_comes_back_under_its_name() {
             step("MODIFIED", &format!("Pending {node} Ready=- []")),
             step(
                 "MODIFIED",
-                &format!("Pending {node} Ready=False [postgres=waiting:ContainerCreating]")
+                &format!(
+                    "Pending {node} Ready=False [postgres=waiting:ContainerCreating exporter=waiting:ContainerCreating]"
+                )
             ),
             step(
                 "MODIFIED",
-                &format!("Running {node} Ready=False [postgres=running]")
+                &format!("Running {node} Ready=False [postgres=running exporter=running]")
             ),
             step(
                 "MODIFIED",
-                &format!("Running {node} Ready=True [postgres=running+ready]")
+                &format!(
+                    "Running {node} Ready=True [postgres=running+ready exporter=running+ready]"
+                )
             ),
         ]
     );

@@ -945,6 +945,51 @@ fn positive_json(value: &Value) -> bool {
     value.as_u64().is_some_and(|n| n > 0) || value.as_str().is_some_and(positive_integer)
 }
 
+/// Annotations whose value the NGINX controllers paste into their
+/// configuration as it is (ingress-nginx, then NGINX Inc's controller).
+const SNIPPET_ANNOTATIONS: &[&str] = &[
+    "nginx.ingress.kubernetes.io/configuration-snippet",
+    "nginx.ingress.kubernetes.io/server-snippet",
+    "nginx.ingress.kubernetes.io/auth-snippet",
+    "nginx.ingress.kubernetes.io/stream-snippet",
+    "nginx.ingress.kubernetes.io/modsecurity-snippet",
+    "nginx.org/server-snippets",
+    "nginx.org/location-snippets",
+];
+
+pub static SNIPPETS: Check = Check {
+    meta: CheckMeta {
+        id: "ingress.snippets",
+        title: "No Ingress injects raw NGINX configuration",
+        judges: "Ingress",
+        severity: Severity::High,
+        rationale: "A snippet annotation is pasted into the controller's nginx.conf: whoever can write an \
+                    Ingress in any namespace can then read the controller's files, its ServiceAccount token \
+                    and every Secret it can see (CVE-2021-25742), or break routing for every host with one \
+                    typo. ingress-nginx refuses snippets by default since v1.9 (allow-snippet-annotations: \
+                    false), so an Ingress that relies on one silently loses the setting on an up-to-date \
+                    controller.",
+        remediation: "Use the dedicated annotation for the setting (e.g. nginx.ingress.kubernetes.io/\
+                      configuration-snippet adding headers → a custom-headers ConfigMap, auth → auth-url), or a \
+                      controller-wide setting in the controller's ConfigMap owned by the platform team.",
+        differences: &[],
+    },
+    rule: |scope, evaluation| {
+        for subject in subjects(scope) {
+            evaluation.evaluated();
+            for annotation in SNIPPET_ANNOTATIONS {
+                if subject.object.annotation(annotation).is_some() {
+                    evaluation.report(subject.violation(
+                        ANNOTATIONS.into(),
+                        "no snippet annotation".into(),
+                        format!("{annotation}: raw NGINX configuration"),
+                    ));
+                }
+            }
+        }
+    },
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1066,48 +1111,3 @@ mod tests {
         assert!(!positive_json(&serde_json::json!(0)));
     }
 }
-
-/// Annotations whose value the NGINX controllers paste into their
-/// configuration as it is (ingress-nginx, then NGINX Inc's controller).
-const SNIPPET_ANNOTATIONS: &[&str] = &[
-    "nginx.ingress.kubernetes.io/configuration-snippet",
-    "nginx.ingress.kubernetes.io/server-snippet",
-    "nginx.ingress.kubernetes.io/auth-snippet",
-    "nginx.ingress.kubernetes.io/stream-snippet",
-    "nginx.ingress.kubernetes.io/modsecurity-snippet",
-    "nginx.org/server-snippets",
-    "nginx.org/location-snippets",
-];
-
-pub static SNIPPETS: Check = Check {
-    meta: CheckMeta {
-        id: "ingress.snippets",
-        title: "No Ingress injects raw NGINX configuration",
-        judges: "Ingress",
-        severity: Severity::High,
-        rationale: "A snippet annotation is pasted into the controller's nginx.conf: whoever can write an \
-                    Ingress in any namespace can then read the controller's files, its ServiceAccount token \
-                    and every Secret it can see (CVE-2021-25742), or break routing for every host with one \
-                    typo. ingress-nginx refuses snippets by default since v1.9 (allow-snippet-annotations: \
-                    false), so an Ingress that relies on one silently loses the setting on an up-to-date \
-                    controller.",
-        remediation: "Use the dedicated annotation for the setting (e.g. nginx.ingress.kubernetes.io/\
-                      configuration-snippet adding headers → a custom-headers ConfigMap, auth → auth-url), or a \
-                      controller-wide setting in the controller's ConfigMap owned by the platform team.",
-        differences: &[],
-    },
-    rule: |scope, evaluation| {
-        for subject in subjects(scope) {
-            evaluation.evaluated();
-            for annotation in SNIPPET_ANNOTATIONS {
-                if subject.object.annotation(annotation).is_some() {
-                    evaluation.report(subject.violation(
-                        ANNOTATIONS.into(),
-                        "no snippet annotation".into(),
-                        format!("{annotation}: raw NGINX configuration"),
-                    ));
-                }
-            }
-        }
-    },
-};

@@ -230,7 +230,8 @@ pub static HOST_NAMESPACES: Check = Check {
             peer: "polaris",
             because: "it reads the pod spec's hostNetwork, hostPID and hostIPC fields only: Polaris's \
                       hostIPCSet failure fixture sets `hostIPCSet: true` on a container, a field Kubernetes \
-                      does not have (the API server drops it), so the pod shares nothing with the node.",
+                      does not have (the API server drops it), so the pod shares nothing with the node; \
+                      golive reports the field itself under api.unknown-fields.",
         }],
     },
     rule: |scope, evaluation| {
@@ -646,47 +647,6 @@ impl<'a> ServiceAccountUse<'a> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn capability_names_ignore_case_and_the_cap_prefix() {
-        assert_eq!(capability_name("NET_BIND_SERVICE"), "NET_BIND_SERVICE");
-        assert_eq!(capability_name("net_bind_service"), "NET_BIND_SERVICE");
-        assert_eq!(capability_name("CAP_NET_BIND_SERVICE"), "NET_BIND_SERVICE");
-        assert_eq!(capability_name("cap_sys_admin"), "SYS_ADMIN");
-        assert_eq!(capability_name("NET_ADMIN"), "NET_ADMIN");
-    }
-
-    #[test]
-    fn the_container_value_overrides_the_pod_value() {
-        assert_eq!(resolve(Some(1), Some(2)), Some((1, Level::Container)));
-        assert_eq!(resolve(None, Some(2)), Some((2, Level::Pod)));
-        assert_eq!(resolve::<i64>(None, None), None);
-    }
-
-    fn account(pod: Option<bool>, automount: Option<bool>) -> ServiceAccountUse<'static> {
-        ServiceAccountUse {
-            account: ServiceAccountRef {
-                namespace: Some("production"),
-                name: "api",
-                field: Some("serviceAccountName"),
-            },
-            pod,
-            automount,
-        }
-    }
-
-    #[test]
-    fn the_pod_setting_wins_over_the_service_account() {
-        assert!(account(Some(false), Some(true)).mounted_because().is_none());
-        assert!(account(None, Some(false)).mounted_because().is_none());
-        assert!(account(Some(true), Some(false)).mounted_because().is_some());
-        assert!(account(None, None).mounted_because().is_some());
-    }
-}
-
 pub static PROC_MOUNT: Check = Check {
     meta: CheckMeta {
         id: "security.proc-mount",
@@ -776,3 +736,44 @@ pub static SYSCTLS: Check = Check {
         }
     },
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capability_names_ignore_case_and_the_cap_prefix() {
+        assert_eq!(capability_name("NET_BIND_SERVICE"), "NET_BIND_SERVICE");
+        assert_eq!(capability_name("net_bind_service"), "NET_BIND_SERVICE");
+        assert_eq!(capability_name("CAP_NET_BIND_SERVICE"), "NET_BIND_SERVICE");
+        assert_eq!(capability_name("cap_sys_admin"), "SYS_ADMIN");
+        assert_eq!(capability_name("NET_ADMIN"), "NET_ADMIN");
+    }
+
+    #[test]
+    fn the_container_value_overrides_the_pod_value() {
+        assert_eq!(resolve(Some(1), Some(2)), Some((1, Level::Container)));
+        assert_eq!(resolve(None, Some(2)), Some((2, Level::Pod)));
+        assert_eq!(resolve::<i64>(None, None), None);
+    }
+
+    fn account(pod: Option<bool>, automount: Option<bool>) -> ServiceAccountUse<'static> {
+        ServiceAccountUse {
+            account: ServiceAccountRef {
+                namespace: Some("production"),
+                name: "api",
+                field: Some("serviceAccountName"),
+            },
+            pod,
+            automount,
+        }
+    }
+
+    #[test]
+    fn the_pod_setting_wins_over_the_service_account() {
+        assert!(account(Some(false), Some(true)).mounted_because().is_none());
+        assert!(account(None, Some(false)).mounted_because().is_none());
+        assert!(account(Some(true), Some(false)).mounted_because().is_some());
+        assert!(account(None, None).mounted_because().is_some());
+    }
+}
