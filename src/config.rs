@@ -63,6 +63,76 @@ pub struct Profile {
     /// Services reachable from outside the cluster (LoadBalancer, NodePort)
     /// must not be how users reach a workload: they need an Ingress with TLS.
     pub exposed_services_need_ingress: bool,
+    /// The Services that may be reachable from outside the cluster (type
+    /// LoadBalancer or NodePort): any other such Service exposes a workload
+    /// nobody decided to make public (`service.exposure`).
+    pub public_services: Vec<PublicService>,
+}
+
+/// A Service a profile lets be reachable from outside the cluster:
+/// `namespace/name`, or `name` for a Service of that name in any namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PublicService {
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl PublicService {
+    /// Whether this entry names the Service `name` of `namespace`.
+    pub fn names(&self, namespace: Option<&str>, name: &str) -> bool {
+        self.name == name
+            && self
+                .namespace
+                .as_deref()
+                .is_none_or(|own| namespace == Some(own))
+    }
+}
+
+impl TryFrom<String> for PublicService {
+    type Error = String;
+
+    fn try_from(entry: String) -> Result<PublicService, String> {
+        // A namespace and a Service name are both DNS labels.
+        let label = |part: &str| {
+            (1..=63).contains(&part.len())
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !part.starts_with('-')
+                && !part.ends_with('-')
+        };
+        let (namespace, name) = match entry.split_once('/') {
+            Some((namespace, name)) => (Some(namespace), name),
+            None => (None, entry.as_str()),
+        };
+        if namespace.is_none_or(label) && label(name) {
+            Ok(PublicService {
+                namespace: namespace.map(str::to_string),
+                name: name.to_string(),
+            })
+        } else {
+            Err(format!(
+                "{entry:?} does not name a Service: write namespace/name, or name for that \
+                 Service in any namespace (lowercase letters, digits and '-')"
+            ))
+        }
+    }
+}
+
+impl From<PublicService> for String {
+    fn from(service: PublicService) -> String {
+        service.to_string()
+    }
+}
+
+impl std::fmt::Display for PublicService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(namespace) => write!(f, "{namespace}/{}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
 }
 
 /// A Pod Security Standards level, from least to most strict.
@@ -134,6 +204,7 @@ struct ProfileOverrides {
     kubernetes_version: Option<KubernetesVersion>,
     require_namespace_objects: Option<bool>,
     exposed_services_need_ingress: Option<bool>,
+    public_services: Option<Vec<PublicService>>,
 }
 
 /// A key golive no longer reads (`availability_percent`): it is absent by
@@ -187,6 +258,7 @@ impl Profile {
             kubernetes_version: KubernetesVersion::NEWEST_KNOWN,
             require_namespace_objects: true,
             exposed_services_need_ingress: true,
+            public_services: Vec::new(),
         }
     }
 
@@ -228,7 +300,8 @@ impl Profile {
             network_probe_image,
             kubernetes_version,
             require_namespace_objects,
-            exposed_services_need_ingress
+            exposed_services_need_ingress,
+            public_services
         );
     }
 
@@ -500,6 +573,32 @@ mod tests {
         assert!(error.message.contains("cycle"), "{error}");
         let error = Config::parse("g.yaml", "default_profile: qa\n").unwrap_err();
         assert!(error.message.contains("qa"), "{error}");
+    }
+
+    #[test]
+    fn public_services_name_a_service_in_a_namespace_or_in_any() {
+        let config = Config::parse(
+            "g.yaml",
+            "profiles:\n  production:\n    public_services: [ingress-nginx/ingress-nginx-controller, edge]\n",
+        )
+        .unwrap();
+        let public = &config.profile(None).unwrap().public_services;
+        assert!(public[0].names(Some("ingress-nginx"), "ingress-nginx-controller"));
+        assert!(!public[0].names(Some("production"), "ingress-nginx-controller"));
+        assert!(public[1].names(Some("production"), "edge"));
+        assert!(public[1].names(None, "edge"));
+        assert_eq!(
+            public[0].to_string(),
+            "ingress-nginx/ingress-nginx-controller"
+        );
+        for bad in ["Production/api", "a/b/c", "", "/api", "api-"] {
+            let text = format!(
+                "profiles:\n  production:\n    public_services:\n      - ok\n      - {bad:?}\n"
+            );
+            let error = Config::parse("g.yaml", &text).unwrap_err();
+            assert!(error.place.starts_with("g.yaml:5:"), "{bad:?}: {error}");
+            assert!(error.message.contains("does not name a Service"), "{error}");
+        }
     }
 
     #[test]
