@@ -9,7 +9,9 @@ Feature: Every object deploys on the target Kubernetes release
   workloads are still read as their current version, so their pod
   templates are judged by every other item of the checklist. A field the
   object's kind does not have (a misspelt readinessprobe) is dropped by the
-  API server: the setting its author counts on does not exist.
+  API server: the setting its author counts on does not exist. A workload
+  whose selector does not select the pods of its own template is refused
+  (`selector does not match template labels`).
 
   Background:
     Given the workloads of the target
@@ -19,3 +21,6 @@ Feature: Every object deploys on the target Kubernetes release
 
   Scenario: Every field of an object is one Kubernetes knows
     Then the check "api.unknown-fields" passes
+
+  Scenario: Every workload's selector matches its own pod template
+    Then the check "api.selector-match" passes

@@ -6,7 +6,11 @@ Feature: Services route traffic to the pods
   A Service without endpoints, or one that forwards to a port the pods do
   not listen on, passes every other check and fails at go-live with
   connection refused. Services of type ExternalName and Services without a
-  selector manage their endpoints by hand and are exempt. A finding can be
+  selector manage their endpoints by hand and are exempt. A StatefulSet's
+  pods have stable DNS names only through a headless Service that selects
+  them, and a Service of type LoadBalancer or NodePort is reachable from
+  outside the cluster: only the Services the profile lists in
+  public_services may be. A finding can be
   waived on an object with the annotations golive.dev/skip (the check ID)
   and golive.dev/skip-reason (why): waived findings are still reported.
 
@@ -21,3 +25,9 @@ Feature: Services route traffic to the pods
 
   Scenario: Every workload that listens on a port is reachable through a Service
     Then the check "service.reachable" passes
+
+  Scenario: Every StatefulSet's serviceName is a headless Service that selects its pods
+    Then the check "service.headless" passes
+
+  Scenario: Only the Services the profile lists as public are reachable from outside the cluster
+    Then the check "service.exposure" passes

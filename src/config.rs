@@ -64,6 +64,10 @@ pub struct Profile {
     /// Services reachable from outside the cluster (LoadBalancer, NodePort)
     /// must not be how users reach a workload: they need an Ingress with TLS.
     pub exposed_services_need_ingress: bool,
+    /// The Services that may be reachable from outside the cluster (type
+    /// LoadBalancer or NodePort): any other such Service exposes a workload
+    /// nobody decided to make public (`service.exposure`).
+    pub public_services: Vec<PublicService>,
     /// The band a HorizontalPodAutoscaler's CPU utilization target must
     /// be in, in percent of the pods' requests.
     pub hpa_cpu_utilization: UtilizationBand,
@@ -127,6 +131,72 @@ impl UtilizationBand {
 impl std::fmt::Display for UtilizationBand {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} to {} %", self.lowest, self.highest)
+    }
+}
+
+/// A Service a profile lets be reachable from outside the cluster:
+/// `namespace/name`, or `name` for a Service of that name in any namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PublicService {
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl PublicService {
+    /// Whether this entry names the Service `name` of `namespace`.
+    pub fn names(&self, namespace: Option<&str>, name: &str) -> bool {
+        self.name == name
+            && self
+                .namespace
+                .as_deref()
+                .is_none_or(|own| namespace == Some(own))
+    }
+}
+
+impl TryFrom<String> for PublicService {
+    type Error = String;
+
+    fn try_from(entry: String) -> Result<PublicService, String> {
+        // A namespace and a Service name are both DNS labels.
+        let label = |part: &str| {
+            (1..=63).contains(&part.len())
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !part.starts_with('-')
+                && !part.ends_with('-')
+        };
+        let (namespace, name) = match entry.split_once('/') {
+            Some((namespace, name)) => (Some(namespace), name),
+            None => (None, entry.as_str()),
+        };
+        if namespace.is_none_or(label) && label(name) {
+            Ok(PublicService {
+                namespace: namespace.map(str::to_string),
+                name: name.to_string(),
+            })
+        } else {
+            Err(format!(
+                "{entry:?} does not name a Service: write namespace/name, or name for that \
+                 Service in any namespace (lowercase letters, digits and '-')"
+            ))
+        }
+    }
+}
+
+impl From<PublicService> for String {
+    fn from(service: PublicService) -> String {
+        service.to_string()
+    }
+}
+
+impl std::fmt::Display for PublicService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(namespace) => write!(f, "{namespace}/{}", self.name),
+            None => f.write_str(&self.name),
+        }
     }
 }
 
@@ -205,6 +275,7 @@ struct ProfileOverrides {
     hpa_cpu_utilization: Option<UtilizationBand>,
     hpa_memory_utilization: Option<UtilizationBand>,
     hpa_scale_down_stabilization_seconds: Option<u32>,
+    public_services: Option<Vec<PublicService>>,
 }
 
 /// A key golive no longer reads (`availability_percent`): it is absent by
@@ -273,6 +344,7 @@ impl Profile {
             },
             // The Kubernetes default when behavior.scaleDown leaves it out.
             hpa_scale_down_stabilization_seconds: 300,
+            public_services: Vec::new(),
         }
     }
 
@@ -327,7 +399,8 @@ impl Profile {
             required_alerts,
             hpa_cpu_utilization,
             hpa_memory_utilization,
-            hpa_scale_down_stabilization_seconds
+            hpa_scale_down_stabilization_seconds,
+            public_services
         );
     }
 
@@ -662,6 +735,32 @@ mod tests {
             .with_threshold("required_alerts", "[disk]")
             .unwrap();
         assert_eq!(staging.required_alerts, [AlertKind::Disk]);
+    }
+
+    #[test]
+    fn public_services_name_a_service_in_a_namespace_or_in_any() {
+        let config = Config::parse(
+            "g.yaml",
+            "profiles:\n  production:\n    public_services: [ingress-nginx/ingress-nginx-controller, edge]\n",
+        )
+        .unwrap();
+        let public = &config.profile(None).unwrap().public_services;
+        assert!(public[0].names(Some("ingress-nginx"), "ingress-nginx-controller"));
+        assert!(!public[0].names(Some("production"), "ingress-nginx-controller"));
+        assert!(public[1].names(Some("production"), "edge"));
+        assert!(public[1].names(None, "edge"));
+        assert_eq!(
+            public[0].to_string(),
+            "ingress-nginx/ingress-nginx-controller"
+        );
+        for bad in ["Production/api", "a/b/c", "", "/api", "api-"] {
+            let text = format!(
+                "profiles:\n  production:\n    public_services:\n      - ok\n      - {bad:?}\n"
+            );
+            let error = Config::parse("g.yaml", &text).unwrap_err();
+            assert!(error.place.starts_with("g.yaml:5:"), "{bad:?}: {error}");
+            assert!(error.message.contains("does not name a Service"), "{error}");
+        }
     }
 
     #[test]

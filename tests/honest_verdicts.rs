@@ -347,6 +347,13 @@ fn every_manifest_key_of_a_profile_changes_a_verdict() {
             "hpa_scale_down_stabilization_seconds: 120",
             "hpa_scale_down_stabilization_seconds: 300",
         ),
+        (
+            "service.exposure",
+            "apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\n\
+             spec: {type: LoadBalancer, selector: {app: api}, ports: [{port: 443}]}\n",
+            "public_services: [shop/api]",
+            "public_services: [staging/api]",
+        ),
     ];
     for (check, manifests, passing, failing) in cases {
         let (code, found) = Target::new(manifests, &format!("    {passing}\n")).verdict(check);

@@ -26,6 +26,7 @@ use k8s_openapi::api::networking::v1::{
 use serde_json::Value;
 
 use super::secrets::produced_secrets;
+use super::service::external_type;
 use super::{Check, CheckMeta, Scope, Severity, Violation};
 use crate::model::{Inventory, Object, Resource};
 
@@ -419,7 +420,7 @@ fn exposed_without_tls<'a>(scope: &Scope<'a>) -> Vec<(&'a Object, String)> {
                 return None;
             };
             let spec = service.spec.as_ref()?;
-            let kind = spec.type_.as_deref().filter(|t| matches!(*t, "LoadBalancer" | "NodePort"))?;
+            let kind = external_type(service)?;
             if LOAD_BALANCER_TLS_ANNOTATIONS
                 .iter()
                 .any(|key| object.annotation(key).is_some())

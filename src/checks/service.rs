@@ -6,6 +6,12 @@
 //!
 //! Services of type ExternalName and Services without a selector are exempt:
 //! their endpoints are managed by hand.
+//!
+//! Two checks judge what a Service means beyond routing: a StatefulSet's
+//! pods get stable DNS names (`postgres-0.postgres`) only from a headless
+//! Service of its `serviceName` that selects them, and a Service of type
+//! LoadBalancer or NodePort makes its pods reachable from outside the
+//! cluster, which the profile must have decided (`public_services`).
 
 use std::collections::BTreeMap;
 
@@ -18,7 +24,7 @@ use crate::model::selector::Selector;
 use crate::model::{ContainerRef, Inventory, Object, Resource, Workload};
 
 /// The service family, in catalogue order.
-pub static CHECKS: &[&Check] = &[&SELECTS, &TARGET_PORT, &REACHABLE];
+pub static CHECKS: &[&Check] = &[&SELECTS, &TARGET_PORT, &REACHABLE, &HEADLESS, &EXPOSURE];
 
 pub static SELECTS: Check = Check {
     meta: CheckMeta {
@@ -150,6 +156,210 @@ pub static REACHABLE: Check = Check {
         }
     },
 };
+
+pub static HEADLESS: Check = Check {
+    meta: CheckMeta {
+        id: "service.headless",
+        title: "Every StatefulSet's serviceName is a headless Service that selects its pods",
+        judges: "StatefulSet with a serviceName",
+        severity: Severity::High,
+        rationale: "A StatefulSet's pods get stable DNS names (postgres-0.postgres.production.svc) from the \
+                    Service its spec.serviceName names, and only if that Service exists in its namespace, is \
+                    headless (clusterIP: None) and selects the pods: a missing Service (the chart does not ship \
+                    it), one with a cluster IP, or one selecting other pods leaves the names unresolvable, and \
+                    the replication, clustering or peer-discovery configuration that uses them breaks while \
+                    the pods look healthy. A StatefulSet without serviceName (optional since Kubernetes 1.32) \
+                    asks for no such names and is not judged.",
+        remediation: "Ship a Service named as spec.serviceName in the StatefulSet's namespace with clusterIP: \
+                      None and a selector matching the pod template's labels (a second, ClusterIP Service may \
+                      serve clients that need one address).",
+        differences: &[],
+    },
+    rule: |scope, evaluation| {
+        for workload in scope.workloads() {
+            let Resource::StatefulSet(set) = &workload.object.resource else {
+                continue;
+            };
+            let Some(name) = set
+                .spec
+                .as_ref()
+                .and_then(|spec| spec.service_name.as_deref())
+                .filter(|name| !name.is_empty())
+            else {
+                continue;
+            };
+            evaluation.evaluated();
+            let namespace = workload.object.namespace();
+            let found = match scope.inventory.get("Service", namespace, name) {
+                None => Some(format!(
+                    "no Service {name} in namespace {}: the release must ship it",
+                    namespace.unwrap_or("(none)")
+                )),
+                Some(service) => not_governing(service, &workload),
+            };
+            if let Some(found) = found {
+                evaluation.report(Violation {
+                    object: workload.object,
+                    container: None,
+                    field: "spec.serviceName".into(),
+                    expected: format!(
+                        "a headless Service {name} (clusterIP: None) in its namespace that selects its pods"
+                    ),
+                    found,
+                });
+            }
+        }
+    },
+};
+
+pub static EXPOSURE: Check = Check {
+    meta: CheckMeta {
+        id: "service.exposure",
+        title: "Only the Services the profile lists as public are reachable from outside the cluster",
+        judges: "Service",
+        severity: Severity::High,
+        rationale: "A Service of type LoadBalancer gets an address outside the cluster (often on the internet), \
+                    and one of type NodePort opens its port on every node: a database, an admin console or an \
+                    internal API exposed this way (a chart's default, a debugging shortcut left in) is open to \
+                    whoever reaches that address, past every NetworkPolicy written for in-cluster callers. \
+                    What may be public is a decision, so the profile lists it (public_services: \
+                    `namespace/name`, or `name` in any namespace); an Ingress controller's own LoadBalancer \
+                    Service is the usual entry and is listed like any other. This check judges whether a \
+                    Service should be public at all; ingress.tls judges whether a public one is encrypted \
+                    (where the profile sets exposed_services_need_ingress). An internal load balancer (a \
+                    cloud annotation) is still outside the cluster and is judged too.",
+        remediation: "Make the Service type ClusterIP and reach it through an Ingress (or kubectl port-forward \
+                      for operators), or, if it is meant to be public, add it to public_services in the \
+                      profile of golive.yaml.",
+        differences: &[],
+    },
+    rule: |scope, evaluation| {
+        let public = &scope.profile.public_services;
+        for object in scope.objects("Service") {
+            let Resource::Service(service) = &object.resource else {
+                continue;
+            };
+            let selected: Vec<Workload> = service
+                .spec
+                .as_ref()
+                .and_then(|spec| spec.selector.as_ref())
+                .filter(|selector| !selector.is_empty())
+                .map(|selector| {
+                    scope
+                        .workloads_in(object.namespace())
+                        .filter(|w| selects(selector, w.pod_labels()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if scope.is_narrowed() && selected.is_empty() {
+                continue; // it exposes none of the workloads the scenario is about
+            }
+            evaluation.evaluated();
+            let Some(kind) = external_type(service) else {
+                continue; // ClusterIP, headless or ExternalName: inside the cluster
+            };
+            let name = object.metadata.name.as_deref().unwrap_or_default();
+            if public.iter().any(|p| p.names(object.namespace(), name)) {
+                continue;
+            }
+            let exposed: Vec<String> = selected
+                .iter()
+                .map(|w| w.object.reference().to_string())
+                .collect();
+            let listed: Vec<String> = public.iter().map(ToString::to_string).collect();
+            evaluation.report(Violation {
+                object,
+                container: None,
+                field: "spec.type".into(),
+                expected: "type ClusterIP, or the Service listed in the profile's public_services"
+                    .into(),
+                found: format!(
+                    "type {kind} exposes {} outside the cluster, and profile {} {}",
+                    if exposed.is_empty() {
+                        "its endpoints".to_string()
+                    } else {
+                        exposed.join(", ")
+                    },
+                    scope.profile.name,
+                    if listed.is_empty() {
+                        "lists no public Service".to_string()
+                    } else {
+                        format!("lists as public only {}", listed.join(", "))
+                    }
+                ),
+            });
+        }
+    },
+};
+
+/// The type of a Service reachable from outside the cluster
+/// (`LoadBalancer`, `NodePort`), `None` for the others.
+pub(super) fn external_type(service: &Service) -> Option<&str> {
+    service
+        .spec
+        .as_ref()?
+        .type_
+        .as_deref()
+        .filter(|t| matches!(*t, "LoadBalancer" | "NodePort"))
+}
+
+/// Why `service` does not give the pods of a StatefulSet their DNS names:
+/// it has a cluster IP (or is an ExternalName), or it does not select them.
+fn not_governing(service: &Object, workload: &Workload<'_>) -> Option<String> {
+    let name = service.metadata.name.as_deref().unwrap_or_default();
+    let Resource::Service(service) = &service.resource else {
+        return None;
+    };
+    let spec = service.spec.as_ref();
+    if let Some(kind) = spec
+        .and_then(|s| s.type_.as_deref())
+        .filter(|t| *t != "ClusterIP")
+    {
+        return Some(format!(
+            "Service {name} is of type {kind}, not a headless ClusterIP Service"
+        ));
+    }
+    match spec.and_then(|s| s.cluster_ip.as_deref()) {
+        Some("None") => {}
+        Some(ip) => {
+            return Some(format!(
+                "Service {name} has clusterIP {ip}: not headless, so the pods get no DNS names of their own"
+            ));
+        }
+        None => {
+            return Some(format!(
+                "Service {name} sets no clusterIP: it gets a virtual IP, not headless, so the pods get \
+                 no DNS names of their own"
+            ));
+        }
+    }
+    let labels = workload.pod_labels();
+    match spec
+        .and_then(|s| s.selector.as_ref())
+        .filter(|s| !s.is_empty())
+    {
+        Some(selector) if selects(selector, labels) => None,
+        Some(selector) => Some(format!(
+            "headless Service {name} selects {}, not the pods of {} ({})",
+            Selector::from_map(selector),
+            workload.object.reference(),
+            describe_labels(labels)
+        )),
+        None => Some(format!(
+            "headless Service {name} has no selector: no DNS records for the pods of {}",
+            workload.object.reference()
+        )),
+    }
+}
+
+/// `app=api,tier=web`, or `no labels`.
+fn describe_labels(labels: &BTreeMap<String, String>) -> String {
+    if labels.is_empty() {
+        "no labels".into()
+    } else {
+        format!("labels {}", Selector::from_map(labels))
+    }
+}
 
 /// The Services in scope that route to pods: not ExternalName, with a
 /// non-empty selector; when the scenario picks workloads, only those

@@ -199,6 +199,15 @@ pub fn mutations() -> Vec<Mutation> {
             }
         ),
         m!(
+            "api.selector-match",
+            "factory-api's selector asks for a version label its pod template lacks",
+            |e| set(
+                e.object("Deployment", "factory-api"),
+                "/spec/selector/matchLabels/version",
+                json!("1.4")
+            )
+        ),
+        m!(
             "probe.liveness",
             "factory-api loses its liveness probe",
             |e| unset(
@@ -704,6 +713,20 @@ pub fn mutations() -> Vec<Mutation> {
         ),
         m!("service.reachable", "postgres loses its Service", |e| e
             .remove("Service", "postgres")),
+        m!(
+            "service.headless",
+            "the postgres Service loses clusterIP: None",
+            |e| unset(e.object("Service", "postgres"), "/spec/clusterIP")
+        ),
+        m!(
+            "service.exposure",
+            "the admin-web Service becomes a LoadBalancer",
+            |e| set(
+                e.object("Service", "admin-web"),
+                "/spec/type",
+                json!("LoadBalancer")
+            )
+        ),
         m!(
             "secrets.literal-credentials",
             "factory-api gets a token as a literal",
