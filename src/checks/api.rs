@@ -17,7 +17,7 @@ use serde_json::Value;
 use super::{Check, CheckMeta, Severity, Violation};
 use crate::model::api_versions::{not_served, removal};
 use crate::model::selector::Selector;
-use crate::model::unknown_fields::unknown_fields;
+use crate::model::unknown_fields::unknown_fields_of_each;
 use crate::model::{Object, Resource};
 
 /// The api family, in catalogue order.
@@ -81,8 +81,12 @@ pub static UNKNOWN_FIELDS: Check = Check {
         differences: &[],
     },
     rule: |scope, evaluation| {
-        for object in scope.every_object() {
-            let unknown = unknown_fields(object);
+        let objects: Vec<&Object> = scope.every_object().collect();
+        for (object, unknown) in objects
+            .iter()
+            .copied()
+            .zip(unknown_fields_of_each(&objects))
+        {
             if !matches!(object.resource, Resource::Dynamic | Resource::Node(_)) {
                 evaluation.evaluated();
             }

@@ -1,8 +1,6 @@
 //! The config family: every ConfigMap a pod reads exists, with the keys it
 //! reads, or the pod never starts (the ConfigMap half of
-//! `secrets.references`). As for Secrets, references are judged only in
-//! namespaces the manifests deliver ConfigMaps to: elsewhere they are
-//! created another way and golive cannot tell whether they exist. The
+//! `secrets.references`, judged by the same rule). The
 //! `kube-root-ca.crt` ConfigMap, which Kubernetes publishes in every
 //! namespace, always exists.
 
@@ -10,8 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::ConfigMap;
 
-use super::{Check, CheckMeta, Severity, Violation};
-use crate::model::references::{Reference, Source, references};
+use super::references::{Delivered, judge_references};
+use super::{Check, CheckMeta, Severity};
+use crate::model::references::{Reference, Source};
 use crate::model::{Inventory, Resource};
 
 /// The config family, in catalogue order.
@@ -35,90 +34,71 @@ pub static REFERENCES: Check = Check {
         differences: &[],
     },
     rule: |scope, evaluation| {
-        let mut by_namespace = BTreeMap::new();
-        for workload in scope.workloads() {
-            let namespace = workload.object.namespace();
-            let delivered = by_namespace
-                .entry(namespace)
-                .or_insert_with(|| delivered(scope.inventory, namespace));
-            if delivered.is_empty() {
-                continue;
-            }
-            for reference in references(&workload, Source::ConfigMap) {
-                if reference.optional || reference.name == PUBLISHED_IN_EVERY_NAMESPACE {
-                    continue;
-                }
-                evaluation.evaluated();
-                if let Err((field, found)) = resolve(delivered, &reference) {
-                    evaluation.report(Violation {
-                        object: workload.object,
-                        container: reference.container,
-                        field,
-                        expected: format!(
-                            "a ConfigMap {:?} with the keys read from it",
-                            reference.name
-                        ),
-                        found,
-                    });
-                }
-            }
-        }
+        judge_references(scope, evaluation, Source::ConfigMap, ConfigMaps::of)
     },
 };
 
 /// The ConfigMaps the manifests deliver to a namespace, by name.
-fn delivered<'a>(
-    inventory: &'a Inventory,
-    namespace: Option<&'a str>,
-) -> BTreeMap<&'a str, &'a ConfigMap> {
-    inventory
-        .of_kind_in("ConfigMap", namespace)
-        .filter_map(|object| match &object.resource {
-            Resource::ConfigMap(config_map) => {
-                Some((object.metadata.name.as_deref()?, config_map.as_ref()))
-            }
-            _ => None,
-        })
-        .collect()
+struct ConfigMaps<'a>(BTreeMap<&'a str, &'a ConfigMap>);
+
+impl<'a> ConfigMaps<'a> {
+    fn of(inventory: &'a Inventory, namespace: Option<&'a str>) -> ConfigMaps<'a> {
+        ConfigMaps(
+            inventory
+                .of_kind_in("ConfigMap", namespace)
+                .filter_map(|object| match &object.resource {
+                    Resource::ConfigMap(config_map) => {
+                        Some((object.metadata.name.as_deref()?, config_map.as_ref()))
+                    }
+                    _ => None,
+                })
+                .collect(),
+        )
+    }
 }
 
-/// Whether a reference resolves, or the field to blame and what is wrong.
-fn resolve(
-    delivered: &BTreeMap<&str, &ConfigMap>,
-    reference: &Reference<'_>,
-) -> Result<(), (String, String)> {
-    let Some(config_map) = delivered.get(reference.name) else {
-        return Err((
-            reference.field.clone(),
-            format!(
-                "no ConfigMap {:?} in the namespace (it holds: {})",
-                reference.name,
-                delivered.keys().copied().collect::<Vec<_>>().join(", ")
-            ),
-        ));
-    };
-    let keys: BTreeSet<&str> = config_map
-        .data
-        .iter()
-        .flatten()
-        .map(|(k, _)| k.as_str())
-        .chain(
-            config_map
-                .binary_data
-                .iter()
-                .flatten()
-                .map(|(k, _)| k.as_str()),
-        )
-        .collect();
-    match reference.keys.iter().find(|(key, _)| !keys.contains(key)) {
-        None => Ok(()),
-        Some((key, field)) => Err((
-            field.clone(),
-            format!(
-                "ConfigMap {:?} has no key {key:?} (its keys: {})",
-                reference.name,
-                keys.iter().copied().collect::<Vec<_>>().join(", ")
-            ),
-        )),
+impl Delivered for ConfigMaps<'_> {
+    fn judges_namespace(&self) -> bool {
+        !self.0.is_empty()
+    }
+
+    fn resolve(&self, reference: &Reference<'_>) -> Result<(), (String, String)> {
+        if reference.name == PUBLISHED_IN_EVERY_NAMESPACE {
+            return Ok(());
+        }
+        let Some(config_map) = self.0.get(reference.name) else {
+            return Err((
+                reference.field.clone(),
+                format!(
+                    "no ConfigMap {:?} in the namespace (it holds: {})",
+                    reference.name,
+                    self.0.keys().copied().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        };
+        let keys: BTreeSet<&str> = config_map
+            .data
+            .iter()
+            .flatten()
+            .map(|(k, _)| k.as_str())
+            .chain(
+                config_map
+                    .binary_data
+                    .iter()
+                    .flatten()
+                    .map(|(k, _)| k.as_str()),
+            )
+            .collect();
+        match reference.keys.iter().find(|(key, _)| !keys.contains(key)) {
+            None => Ok(()),
+            Some((key, field)) => Err((
+                field.clone(),
+                format!(
+                    "ConfigMap {:?} has no key {key:?} (its keys: {})",
+                    reference.name,
+                    keys.iter().copied().collect::<Vec<_>>().join(", ")
+                ),
+            )),
+        }
     }
 }

@@ -17,6 +17,7 @@ pub mod network;
 pub mod observability;
 pub mod probe;
 pub mod rbac;
+mod references;
 pub mod resources;
 pub mod runtime;
 pub mod secrets;

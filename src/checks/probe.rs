@@ -137,11 +137,8 @@ pub static DISTINCT: Check = Check {
         differences: &[],
     },
     rule: |scope, evaluation| {
-        for (workload, container) in probed_containers(scope) {
+        for (workload, container, liveness, readiness) in containers_with_both_probes(scope) {
             let c = container.container;
-            let (Some(liveness), Some(readiness)) = (&c.liveness_probe, &c.readiness_probe) else {
-                continue;
-            };
             evaluation.evaluated();
             let (live, ready) = (Handler::of(liveness, c), Handler::of(readiness, c));
             if live.is_some() && live == ready {
@@ -215,11 +212,8 @@ pub static STARTUP_BUDGET: Check = Check {
         differences: &[],
     },
     rule: |scope, evaluation| {
-        for (workload, container) in probed_containers(scope) {
+        for (workload, container, liveness, readiness) in containers_with_both_probes(scope) {
             let c = container.container;
-            let (Some(liveness), Some(readiness)) = (&c.liveness_probe, &c.readiness_probe) else {
-                continue;
-            };
             evaluation.evaluated();
             let readiness = Timings::of(readiness);
             let (field, guard) = match &c.startup_probe {
@@ -266,11 +260,7 @@ pub static LIVENESS_WINDOW: Check = Check {
         differences: &[],
     },
     rule: |scope, evaluation| {
-        for (workload, container) in probed_containers(scope) {
-            let c = container.container;
-            let (Some(liveness), Some(readiness)) = (&c.liveness_probe, &c.readiness_probe) else {
-                continue;
-            };
+        for (workload, container, liveness, readiness) in containers_with_both_probes(scope) {
             evaluation.evaluated();
             let (liveness, readiness) = (Timings::of(liveness), Timings::of(readiness));
             if liveness.failure_window() > readiness.failure_window() {
@@ -401,6 +391,18 @@ fn probes_of(container: &Container) -> impl Iterator<Item = (&'static str, &Prob
 }
 
 /// Regular containers of long-running workloads in scope.
+/// The probed containers that have a liveness and a readiness probe, with
+/// both (the checks that compare them).
+fn containers_with_both_probes<'a>(
+    scope: &'a Scope<'a>,
+) -> impl Iterator<Item = (Workload<'a>, ContainerRef<'a>, &'a Probe, &'a Probe)> + 'a {
+    probed_containers(scope).filter_map(|(workload, container)| {
+        let c = container.container;
+        let (liveness, readiness) = (c.liveness_probe.as_ref()?, c.readiness_probe.as_ref()?);
+        Some((workload, container, liveness, readiness))
+    })
+}
+
 fn probed_containers<'a>(
     scope: &'a Scope<'a>,
 ) -> impl Iterator<Item = (Workload<'a>, ContainerRef<'a>)> + 'a {

@@ -8,12 +8,13 @@
 //! cannot tell whether they exist. Whether a Secret may be written in the
 //! manifests at all is the profile's `secrets_from`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Container, Secret};
 use regex::Regex;
 
+use super::references::{Delivered, judge_references};
 use super::{Check, CheckMeta, Difference, Scope, Severity, Violation};
 use crate::config::SecretsSource;
 use crate::model::references::{Reference, Source, references};
@@ -176,34 +177,7 @@ pub static REFERENCES: Check = Check {
         differences: &[],
     },
     rule: |scope, evaluation| {
-        let mut by_namespace = BTreeMap::new();
-        for workload in scope.workloads() {
-            let namespace = workload.object.namespace();
-            let sources = by_namespace
-                .entry(namespace)
-                .or_insert_with(|| SecretSources::of(scope.inventory, namespace));
-            if !sources.judges_namespace() {
-                continue;
-            }
-            for reference in references(&workload, Source::Secret) {
-                if reference.optional {
-                    continue;
-                }
-                evaluation.evaluated();
-                if let Err((field, found)) = sources.resolve(&reference) {
-                    evaluation.report(Violation {
-                        object: workload.object,
-                        container: reference.container,
-                        field,
-                        expected: format!(
-                            "a Secret {:?} with the keys read from it",
-                            reference.name
-                        ),
-                        found,
-                    });
-                }
-            }
-        }
+        judge_references(scope, evaluation, Source::Secret, SecretSources::of)
     },
 };
 
@@ -532,7 +506,9 @@ impl<'a> SecretSources<'a> {
             produced: produced_secrets(inventory, namespace),
         }
     }
+}
 
+impl Delivered for SecretSources<'_> {
     /// Whether the manifests deliver Secrets to this namespace at all: when
     /// they do not, Secrets are created another way and golive cannot tell.
     fn judges_namespace(&self) -> bool {

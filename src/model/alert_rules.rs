@@ -6,6 +6,8 @@
 //! label, so that the observability checks can tell whether an alert is
 //! about a given workload.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use promql_parser::label::{MatchOp, Matcher};
@@ -258,6 +260,28 @@ pub fn rules<'a>(objects: impl Iterator<Item = &'a Object>) -> Vec<Rule<'a>> {
         .collect()
 }
 
+/// Expressions parsed so far in this process, by their text: both
+/// observability checks read the same rules, and parsing (which compiles
+/// every regex matcher) is the costly part of reading them. Bounded by the
+/// input: it holds at most every expression of the target once.
+static PARSED: LazyLock<Mutex<HashMap<String, Result<Expr, String>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// `source` parsed as PromQL, once per distinct text.
+fn parse(source: &str) -> Result<Expr, String> {
+    let cache = || {
+        PARSED
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    };
+    if let Some(parsed) = cache().get(source) {
+        return parsed.clone();
+    }
+    let parsed = parser::parse(source);
+    cache().insert(source.to_string(), parsed.clone());
+    parsed
+}
+
 fn rules_of<'a>(object: &'a Object, json: &Value) -> Vec<Rule<'a>> {
     let text = |value: Option<&Value>| match value {
         Some(Value::String(s)) => Some(s.clone()),
@@ -271,7 +295,7 @@ fn rules_of<'a>(object: &'a Object, json: &Value) -> Vec<Rule<'a>> {
         let group_rules = group.get("rules").and_then(Value::as_array);
         for (r, rule) in group_rules.into_iter().flatten().enumerate() {
             let source = text(rule.get("expr")).unwrap_or_default();
-            let expr = parser::parse(&source);
+            let expr = parse(&source);
             let alert = text(rule.get("alert"));
             let kinds = match (&alert, &expr) {
                 (Some(_), Ok(expr)) => AlertKind::ALL
