@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::ConfigMap;
 
-use super::references::{Delivered, judge_references};
+use super::references::{Delivered, has_keys_read, judge_references};
 use super::{Check, CheckMeta, Severity};
 use crate::model::references::{Reference, Source};
 use crate::model::{Inventory, Resource};
@@ -89,16 +89,6 @@ impl Delivered for ConfigMaps<'_> {
                     .map(|(k, _)| k.as_str()),
             )
             .collect();
-        match reference.keys.iter().find(|(key, _)| !keys.contains(key)) {
-            None => Ok(()),
-            Some((key, field)) => Err((
-                field.clone(),
-                format!(
-                    "ConfigMap {:?} has no key {key:?} (its keys: {})",
-                    reference.name,
-                    keys.iter().copied().collect::<Vec<_>>().join(", ")
-                ),
-            )),
-        }
+        has_keys_read(Source::ConfigMap, reference, &keys)
     }
 }

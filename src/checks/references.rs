@@ -4,7 +4,7 @@
 //! only in namespaces the manifests deliver that kind of object to:
 //! elsewhere such objects are created another way and golive cannot tell.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Evaluation, Scope, Violation};
 use crate::model::Inventory;
@@ -56,5 +56,26 @@ pub(super) fn judge_references<'a, D: Delivered>(
                 });
             }
         }
+    }
+}
+
+/// Whether `keys`, what the delivered object holds, has every key the
+/// reference reads, or the field of the first missing one and why.
+pub(super) fn has_keys_read(
+    source: Source,
+    reference: &Reference<'_>,
+    keys: &BTreeSet<&str>,
+) -> Result<(), (String, String)> {
+    match reference.keys.iter().find(|(key, _)| !keys.contains(key)) {
+        None => Ok(()),
+        Some((key, field)) => Err((
+            field.clone(),
+            format!(
+                "{} {:?} has no key {key:?} (its keys: {})",
+                source.kind(),
+                reference.name,
+                keys.iter().copied().collect::<Vec<_>>().join(", ")
+            ),
+        )),
     }
 }

@@ -14,7 +14,7 @@ use std::sync::LazyLock;
 use k8s_openapi::api::core::v1::{ConfigMap, Container, Secret};
 use regex::Regex;
 
-use super::references::{Delivered, judge_references};
+use super::references::{Delivered, has_keys_read, judge_references};
 use super::{Check, CheckMeta, Difference, Scope, Severity, Violation};
 use crate::config::SecretsSource;
 use crate::model::references::{Reference, Source, references};
@@ -538,17 +538,7 @@ impl Delivered for SecretSources<'_> {
         let Some(keys) = secret_keys(secret) else {
             return Ok(());
         };
-        match reference.keys.iter().find(|(key, _)| !keys.contains(key)) {
-            None => Ok(()),
-            Some((key, field)) => Err((
-                field.clone(),
-                format!(
-                    "Secret {:?} has no key {key:?} (its keys: {})",
-                    reference.name,
-                    keys.iter().copied().collect::<Vec<_>>().join(", ")
-                ),
-            )),
-        }
+        has_keys_read(Source::Secret, reference, &keys)
     }
 }
 
