@@ -325,16 +325,13 @@ fn fail_image_pulls(cluster: &Cluster, pod: &mut Pod) -> bool {
     let mut failed = false;
     for status in statuses {
         failed = true;
-        status.state = Some(ContainerState {
-            waiting: Some(ContainerStateWaiting {
-                reason: Some("ErrImagePull".into()),
-                message: Some(format!(
-                    "failed to pull and unpack image \"{}\": not found",
-                    status.image
-                )),
-            }),
-            ..Default::default()
-        });
+        status.state = Some(waiting_state(
+            "ErrImagePull",
+            Some(format!(
+                "failed to pull and unpack image \"{}\": not found",
+                status.image
+            )),
+        ));
     }
     failed
 }
@@ -350,13 +347,7 @@ fn creating_status(pod: &Pod, host_ip: &str, at: Timestamp) -> PodStatus {
         ready: false,
         restart_count: 0,
         started: Some(false),
-        state: Some(ContainerState {
-            waiting: Some(ContainerStateWaiting {
-                reason: Some(reason.into()),
-                message: None,
-            }),
-            ..Default::default()
-        }),
+        state: Some(waiting_state(reason, None)),
         volume_mounts: mounts_status(container),
         resources: container
             .resources
@@ -625,16 +616,13 @@ fn crash(cluster: &mut Cluster, namespace: &str, name: &str, uid: &str, restarts
         .expect("the container");
     container.last_state = Some(terminated);
     container.restart_count = restarts as i32 + 1;
-    container.state = Some(ContainerState {
-        waiting: Some(ContainerStateWaiting {
-            reason: Some("CrashLoopBackOff".into()),
-            message: Some(format!(
-                "back-off {} restarting failed container={container_name} pod={name}_{namespace}({uid})",
-                go_duration(delay)
-            )),
-        }),
-        ..Default::default()
-    });
+    container.state = Some(waiting_state(
+        "CrashLoopBackOff",
+        Some(format!(
+            "back-off {} restarting failed container={container_name} pod={name}_{namespace}({uid})",
+            go_duration(delay)
+        )),
+    ));
     save(cluster, &pod);
     reconcile_namespace(cluster, namespace);
     later(cluster, delay, namespace, name, uid, move |c, ns, n, u| {
@@ -727,16 +715,13 @@ fn complete(cluster: &mut Cluster, namespace: &str, name: &str, uid: &str) {
         if always {
             container.last_state = Some(terminated);
             container.restart_count += 1;
-            container.state = Some(ContainerState {
-                waiting: Some(ContainerStateWaiting {
-                    reason: Some("CrashLoopBackOff".into()),
-                    message: Some(format!(
-                        "back-off 10s restarting failed container={} pod={name}_{namespace}({uid})",
-                        container.name
-                    )),
-                }),
-                ..Default::default()
-            });
+            container.state = Some(waiting_state(
+                "CrashLoopBackOff",
+                Some(format!(
+                    "back-off 10s restarting failed container={} pod={name}_{namespace}({uid})",
+                    container.name
+                )),
+            ));
         } else {
             container.state = Some(terminated);
         }
@@ -817,4 +802,16 @@ pub fn terminated(cluster: &mut Cluster, namespace: &str, name: &str) {
     status.phase = Some(if failed { "Failed" } else { "Succeeded" }.into());
     status.conditions = Some(terminal_conditions(status, at, failed));
     save(cluster, &pod);
+}
+
+/// A container state waiting for `reason` (ErrImagePull, CrashLoopBackOff,
+/// ContainerCreating...), with the kubelet's message when it writes one.
+pub(super) fn waiting_state(reason: &str, message: Option<String>) -> ContainerState {
+    ContainerState {
+        waiting: Some(ContainerStateWaiting {
+            reason: Some(reason.into()),
+            message,
+        }),
+        ..Default::default()
+    }
 }

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use super::cluster::{Cluster, ControllerOverride, Kind};
 use super::controllers;
+use super::kubelet::waiting_state;
 use super::names::{format_time, now, seconds};
 use super::pods::{container_id, refresh_readiness};
 use super::resources::GroupResource;
@@ -94,15 +95,9 @@ impl Cluster {
                 }),
                 ..Default::default()
             });
-            status.state = Some(ContainerState {
-                waiting: Some(ContainerStateWaiting {
-                    reason: Some("CrashLoopBackOff".into()),
-                    message: Some(format!(
+            status.state = Some(waiting_state("CrashLoopBackOff", Some(format!(
                         "back-off 5m0s restarting failed container={container} pod={pod_name}_{pod_namespace}({uid})"
-                    )),
-                }),
-                ..Default::default()
-            });
+                    ))));
             refresh_readiness(p, at);
         })
     }
