@@ -57,6 +57,18 @@ pub struct ScenarioRecord {
     /// The failover timelines of a disruptive scenario.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failover: Vec<crate::failover::timeline::Timeline>,
+    /// In a combined dossier: how the item ended in each run that ran it
+    /// (empty for a single run). `status` is the worst of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runs: Vec<RunOutcome>,
+}
+
+/// How one run of a combined dossier judged an item.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunOutcome {
+    /// The run, as [`SourceRun::name`] names it.
+    pub source: String,
+    pub status: Status,
 }
 
 impl ScenarioRecord {
@@ -86,6 +98,7 @@ impl ScenarioRecord {
             checks: Vec::new(),
             observations: Vec::new(),
             failover: Vec::new(),
+            runs: Vec::new(),
         }
     }
 }
@@ -122,6 +135,15 @@ pub struct RunRecord {
     /// The stack a `stack:` target started, and what became of it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stack: Option<StackRecord>,
+    /// The load campaigns of the run (`golive load` records one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub campaigns: Vec<crate::load::report::Campaign>,
+    /// A combined dossier: the runs it was made from (empty for one run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<SourceRun>,
+    /// With `--baseline`: what changed since an earlier dossier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Changes>,
     pub interrupted: bool,
     pub duration_ms: f64,
 }
@@ -132,4 +154,42 @@ impl RunRecord {
             .iter()
             .flat_map(|f| f.scenarios.iter().map(move |s| (f, s)))
     }
+}
+
+/// One run a combined dossier was made from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceRun {
+    /// How the dossier names the run: its report directory.
+    pub name: String,
+    pub target: String,
+    /// Its own verdict, before combining.
+    pub verdict: crate::verdict::Verdict,
+    pub duration_ms: f64,
+}
+
+/// What changed since an earlier dossier (`--baseline summary.json`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Changes {
+    /// The baseline's file.
+    pub baseline: String,
+    /// Findings and failed observations the baseline did not have, one
+    /// line each (`probe.liveness Deployment/shop/api: ... at api.yaml:12`).
+    pub new_findings: Vec<String>,
+    /// Findings of the baseline that are gone.
+    pub fixed_findings: Vec<String>,
+    /// Items the baseline judged (passed or failed) that this dossier did
+    /// not: not evaluated, could not evaluate, not run.
+    pub newly_not_evaluated: Vec<String>,
+    /// Figures of both (load targets, failover clocks) that moved.
+    pub figures: Vec<FigureChange>,
+}
+
+/// One figure in the baseline and now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FigureChange {
+    /// `p95_ms of overall (load profile smoke)`.
+    pub figure: String,
+    pub baseline: f64,
+    pub now: f64,
+    pub unit: String,
 }
