@@ -11,8 +11,9 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use crate::checks;
 use crate::error::InputError;
+use crate::record::RunRecord;
 use crate::report;
-use crate::runner::{self, RunPlan, record::RunRecord};
+use crate::runner::{self, RunPlan};
 use crate::source::Target;
 use crate::stack::StackSession;
 use crate::steps::{STEPS, StepFailure};
@@ -144,10 +145,11 @@ struct LoadArgs {
     /// Configuration file [default: ./golive.yaml if present].
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Where load.json, load.md, load.html and load-junit.xml are written.
+    /// Where junit.xml, summary.json, summary.md and report.html are written.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     report_dir: PathBuf,
-    /// A load.json of an earlier campaign: compare, and fail on a regression.
+    /// The summary.json of an earlier `golive load` of the same profile: compare, and
+    /// fail on a regression.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
     /// How much worse than the baseline still passes, in percent.
@@ -317,19 +319,7 @@ fn run(args: RunArgs) -> i32 {
     }
     let mut record = record.lock().unwrap_or_else(|e| e.into_inner()).clone();
     record.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let verdict = Verdict::of(&record);
-    let written = match report::write_all(&record, verdict, &args.report_dir) {
-        Ok(written) => written,
-        Err(error) => {
-            eprintln!("golive: {error}");
-            return Verdict::CouldNotEvaluate.exit_code();
-        }
-    };
-    match args.format {
-        Format::Human => emit(&report::human::render(&record, verdict, &written)),
-        Format::Json => emit(&(report::json::render(&record, verdict) + "\n")),
-    }
-    verdict.exit_code()
+    report_run(record, &args.report_dir, args.format)
 }
 
 fn load(args: LoadArgs) -> i32 {
@@ -341,13 +331,12 @@ fn load(args: LoadArgs) -> i32 {
             return 2;
         }
     };
-    let plan = crate::load::campaign::LoadPlan {
+    let plan = runner::load::LoadPlan {
         profile: args.profile,
         host: args.host,
         stack,
         config: args.config,
         environment: args.environment,
-        report_dir: args.report_dir,
         baseline: args.baseline,
         tolerance_percent: args.tolerance,
     };
@@ -355,20 +344,39 @@ fn load(args: LoadArgs) -> i32 {
     let Some(runtime) = async_runtime(tokio::runtime::Builder::new_multi_thread()) else {
         return 2;
     };
-    runtime.block_on(async {
+    let record = runtime.block_on(async {
         let interrupted = match interruptions() {
             Ok(interrupted) => interrupted,
             Err(message) => {
                 eprintln!("golive: {message}");
-                return 2;
+                return None;
             }
         };
-        let (campaign, written, summary) = crate::load::campaign::run(&plan, interrupted).await;
-        emit(&summary);
-        let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-        emit(&format!("\nReports: {}\n", names.join(", ")));
-        campaign.exit_code
-    })
+        Some(runner::load::run(&plan, interrupted).await)
+    });
+    match record {
+        Some(record) => report_run(record, &args.report_dir, Format::Human),
+        None => Verdict::CouldNotEvaluate.exit_code(),
+    }
+}
+
+/// Judges a finished run, writes its reports into `dir`, prints its
+/// summary and returns its exit code: the end of every command that runs
+/// something.
+fn report_run(record: RunRecord, dir: &Path, format: Format) -> i32 {
+    let verdict = record.verdict();
+    let written = match report::write_all(&record, verdict, dir) {
+        Ok(written) => written,
+        Err(error) => {
+            eprintln!("golive: {error}");
+            return Verdict::CouldNotEvaluate.exit_code();
+        }
+    };
+    match format {
+        Format::Human => emit(&report::human::render(&record, verdict, &written)),
+        Format::Json => emit(&(report::json::render(&record, verdict) + "\n")),
+    }
+    verdict.exit_code()
 }
 
 /// The async runtime `builder` makes, or `None` after saying why not.

@@ -20,7 +20,7 @@ use crate::source::yaml::{self, Node};
 pub const DEFAULT_CONFIG_FILE: &str = "golive.yaml";
 
 /// Thresholds for one environment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
     pub name: String,
     /// Minimum replicas of every long-running workload (unless an HPA owns it).

@@ -5,15 +5,16 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::checks::Severity;
 use crate::model::{ObjectRef, SourceLocation};
 
 /// One violation of a check by one object (or container).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    pub check: &'static str,
+    #[serde(deserialize_with = "crate::interned::string")]
+    pub check: crate::interned::Text,
     pub severity: Severity,
     pub object: ObjectRef,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -62,10 +63,11 @@ impl fmt::Display for Finding {
 /// What a runtime step saw on a live system (an endpoint, a container), and
 /// whether it meets the item: the facts are what a reader needs to trust
 /// the verdict ("TLS 1.0: refused (alert protocol_version)").
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
     /// The runtime item, e.g. `tls.protocols`.
-    pub item: &'static str,
+    #[serde(deserialize_with = "crate::interned::string")]
+    pub item: crate::interned::Text,
     /// What was looked at, e.g. `endpoint web on nginx (127.0.0.1:49153)`.
     pub subject: String,
     pub passed: bool,
@@ -85,10 +87,12 @@ impl fmt::Display for Observation {
 }
 
 /// The result of running one check over a scope.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckOutcome {
-    pub check: &'static str,
-    pub title: &'static str,
+    #[serde(deserialize_with = "crate::interned::string")]
+    pub check: crate::interned::Text,
+    #[serde(deserialize_with = "crate::interned::string")]
+    pub title: crate::interned::Text,
     pub severity: Severity,
     /// How many subjects (containers, workloads, objects) the rule looked at.
     pub evaluated: usize,

@@ -1,15 +1,44 @@
-//! The verdict of a run and its exit code, the contract CI gates rely on:
-//! 0 READY, 1 NOT READY, 2 COULD NOT EVALUATE. "Could not evaluate" wins over
-//! everything: bad input, an undefined step, an interrupted run or a run
-//! that evaluated nothing must never look like READY or like a failed check.
-//! Items that had nothing to judge (`not applicable`) neither pass nor fail;
-//! a run where every item is not applicable judged nothing.
+//! How an item ends ([`Status`]), the verdict of a run and its exit code,
+//! the contract CI gates rely on: 0 READY, 1 NOT READY, 2 COULD NOT
+//! EVALUATE. One function ([`Verdict::judge`]), one rule, for every command
+//! (`golive run`, `golive load`, `golive report combine`; see
+//! `RunRecord::verdict`):
+//!
+//! 1. The run itself could not be trusted: bad input, an interrupted run,
+//!    or nothing judged (every item not applicable, or none ran): COULD
+//!    NOT EVALUATE. Bad input must never look like READY or like a failed
+//!    check.
+//! 2. Else an item failed (a checklist scenario, a missed SLO target, a
+//!    regression against the baseline): NOT READY. A proven failure is
+//!    what the release manager must hear, even when another item could
+//!    not be judged (every request failed: the error rate is missed and
+//!    no latency was measured).
+//! 3. Else an item could not be evaluated or never ran: COULD NOT
+//!    EVALUATE.
+//! 4. Else READY. Items with nothing to judge (`not applicable`) neither
+//!    pass nor fail.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::runner::record::{RunRecord, Status};
+/// How a scenario or step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Passed,
+    /// The target does not meet the item.
+    Failed,
+    /// The item could not be evaluated: undefined or ambiguous step, bad
+    /// argument, nothing in scope, internal error.
+    CouldNotEvaluate,
+    /// Never ran: after a failed step, or the run was interrupted.
+    NotEvaluated,
+    /// Ran, but its checks had nothing to judge in the target (no Ingress
+    /// for the TLS item, no HPA for the autoscaler items): neither passed
+    /// nor failed. [`ScenarioRecord::reason`] says what was missing.
+    NotApplicable,
+}
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Verdict {
     Ready,
@@ -18,21 +47,21 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub fn of(record: &RunRecord) -> Verdict {
-        let statuses: Vec<Status> = record.scenarios().map(|(_, s)| s.status).collect();
+    /// The verdict on items that ended with `statuses`, in a run that
+    /// is `trusted` (no input error, not interrupted).
+    pub fn judge(statuses: &[Status], trusted: bool) -> Verdict {
         let judged_something = statuses
             .iter()
             .any(|s| matches!(s, Status::Passed | Status::Failed));
-        if record.interrupted
-            || !record.input_errors.is_empty()
-            || !judged_something
-            || statuses
-                .iter()
-                .any(|s| matches!(s, Status::CouldNotEvaluate | Status::NotEvaluated))
-        {
+        if !trusted || !judged_something {
             Verdict::CouldNotEvaluate
         } else if statuses.contains(&Status::Failed) {
             Verdict::NotReady
+        } else if statuses
+            .iter()
+            .any(|s| matches!(s, Status::CouldNotEvaluate | Status::NotEvaluated))
+        {
+            Verdict::CouldNotEvaluate
         } else {
             Verdict::Ready
         }

@@ -103,12 +103,25 @@ fn load_with(profile: &Path, host: &str, reports: &Path, extra: &[&str]) -> Outp
         .unwrap()
 }
 
+/// The run's summary.json: `golive load` is a run whose record holds one
+/// campaign.
 fn summary(reports: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(reports.join("load.json")).unwrap()).unwrap()
+    serde_json::from_str(&std::fs::read_to_string(reports.join("summary.json")).unwrap()).unwrap()
+}
+
+/// The campaign the run's summary.json records.
+fn recorded_campaign(reports: &Path) -> Value {
+    let summary = summary(reports);
+    assert_eq!(
+        summary["campaigns"].as_array().map(Vec::len),
+        Some(1),
+        "{summary:#}"
+    );
+    summary["campaigns"][0].clone()
 }
 
 fn assert_reports_without_secret(reports: &Path) {
-    for name in ["load.json", "load.md", "load.html", "load-junit.xml"] {
+    for name in ["summary.json", "summary.md", "junit.xml"] {
         let text =
             std::fs::read_to_string(reports.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!text.contains("s3cr3t"), "{name} shows the token");
@@ -131,8 +144,8 @@ fn targets_met_exit_0_and_the_four_reports_are_written() {
         "{}",
         String::from_utf8_lossy(&output.stdout)
     );
-    let summary = summary(&reports);
-    assert_eq!(summary["verdict"], "READY");
+    assert_eq!(summary(&reports)["verdict"], "READY");
+    let summary = recorded_campaign(&reports);
     assert!(
         summary["steady"]["requests"].as_u64().unwrap() > 20,
         "{summary:#}"
@@ -202,13 +215,13 @@ fn a_missed_target_exits_1_naming_it_and_the_gap() {
         stdout.contains("p95 latency < 100 ms: 20") && stdout.contains("missed by 10"),
         "the p95 is about 200 ms, missed by about 100 ms: {stdout}"
     );
-    let summary = summary(&reports);
+    let summary = recorded_campaign(&reports);
     let p95 = summary["steady"]["p95_ms"].as_f64().unwrap();
     assert!(
         (p95 - 200.0).abs() / 200.0 < 0.02,
         "p95 {p95}, truth 200 ms"
     );
-    let junit = std::fs::read_to_string(reports.join("load-junit.xml")).unwrap();
+    let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
     assert!(junit.contains("<failure"), "{junit}");
     assert_reports_without_secret(&reports);
 }
@@ -226,9 +239,9 @@ fn golive_yaml(dir: &Path, p95_ms: f64, error_rate_percent: f64) -> PathBuf {
     path
 }
 
-/// The (target, verdict) of each overall target in `load.json`, by metric.
+/// The (target, verdict) of each overall target of the campaign, by metric.
 fn overall_targets(reports: &Path) -> Vec<(String, f64, String)> {
-    summary(reports)["targets"]
+    recorded_campaign(reports)["targets"]
         .as_array()
         .unwrap()
         .iter()
@@ -307,7 +320,7 @@ fn a_slower_run_than_its_baseline_is_a_regression_with_exit_1() {
     let before = dir.path().join("before");
     let output = load(&campaign, &known_server(20, false), &before);
     assert_eq!(output.status.code(), Some(0), "the baseline campaign");
-    let baseline = before.join("load.json");
+    let baseline = before.join("summary.json");
     let after = dir.path().join("after");
     let output = load_with(
         &campaign,
@@ -322,7 +335,7 @@ fn a_slower_run_than_its_baseline_is_a_regression_with_exit_1() {
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
-    let summary = summary(&after);
+    let summary = recorded_campaign(&after);
     let rows = summary["comparison"]["rows"].as_array().unwrap();
     let p95 = rows
         .iter()
@@ -340,7 +353,12 @@ fn a_slower_run_than_its_baseline_is_a_regression_with_exit_1() {
         html.contains(r#"<table id="comparison">"#) && html.contains("regression"),
         "the comparison is on the page"
     );
-    let markdown = std::fs::read_to_string(after.join("load.md")).unwrap();
+    let junit = std::fs::read_to_string(after.join("junit.xml")).unwrap();
+    assert!(
+        junit.contains("no regression against") && junit.contains("<failure"),
+        "the regression is a failed testcase: {junit}"
+    );
+    let markdown = std::fs::read_to_string(after.join("summary.md")).unwrap();
     assert!(markdown.contains("❌ regression"), "{markdown}");
 }
 
@@ -371,19 +389,27 @@ fn wrong_arguments_exit_2_before_any_load_is_sent() {
     let not_json = dir.path().join("not-a-report.json");
     std::fs::write(&not_json, "{}").unwrap();
     let not_json = not_json.to_str().unwrap();
+    let manifests_run = dir.path().join("manifests-run.json");
+    std::fs::write(&manifests_run, r#"{"schema_version": 2}"#).unwrap();
+    let manifests_run = manifests_run.to_str().unwrap();
+    // The summary of a campaign of another profile.
+    let earlier = dir.path().join("earlier");
+    let output = load(&campaign, &known_server(1, false), &earlier);
+    assert_eq!(output.status.code(), Some(0));
+    let mut other: Value =
+        serde_json::from_str(&std::fs::read_to_string(earlier.join("summary.json")).unwrap())
+            .unwrap();
+    other["campaigns"][0]["profile"] = "other".into();
     let other_profile = dir.path().join("other-profile.json");
-    std::fs::write(
-        &other_profile,
-        r#"{"schema_version": 1, "profile": "other"}"#,
-    )
-    .unwrap();
+    std::fs::write(&other_profile, other.to_string()).unwrap();
     let other_profile = other_profile.to_str().unwrap();
     let host = known_server(1, false);
-    let cases: [(&str, &[&str], &str); 5] = [
+    let cases: [(&str, &[&str], &str); 6] = [
         ("nowhere", &[], "--host"),
         ("ftp://127.0.0.1:21", &[], "--host"),
         (&host, &["--tolerance=-5"], "--tolerance"),
         (&host, &["--baseline", not_json], not_json),
+        (&host, &["--baseline", manifests_run], manifests_run),
         (&host, &["--baseline", other_profile], other_profile),
     ];
     for (host, extra, place) in cases {
@@ -392,9 +418,8 @@ fn wrong_arguments_exit_2_before_any_load_is_sent() {
         assert_eq!(output.status.code(), Some(2), "{host} {extra:?}");
         let summary = summary(&reports);
         assert_eq!(summary["input_errors"][0]["place"], place, "{summary:#}");
-        assert_eq!(
-            summary["steady"]["requests"].as_u64(),
-            Some(0),
+        assert!(
+            summary["campaigns"].is_null(),
             "nothing sent: {host} {extra:?}"
         );
     }
@@ -465,8 +490,8 @@ fn ctrl_c_stops_the_campaign_with_exit_2_and_the_reports() {
         "{}",
         String::from_utf8_lossy(&output.stdout)
     );
-    let summary = summary(&reports);
-    assert_eq!(summary["interrupted"], true);
+    assert_eq!(summary(&reports)["interrupted"], true);
+    let summary = recorded_campaign(&reports);
     assert!(
         summary["ramp"]["requests"].as_u64().unwrap_or(0)
             + summary["steady"]["requests"].as_u64().unwrap_or(0)

@@ -27,7 +27,7 @@ pub mod suppression;
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::Profile;
 use crate::evidence::{CheckOutcome, Finding};
@@ -35,7 +35,7 @@ use crate::model::selector::Selector;
 use crate::model::{ContainerRef, Inventory, Object, Workload};
 
 /// How much a violation matters for go-live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Critical,

@@ -5,12 +5,12 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::clock::{Analysis, STEADY_MIN_ATTEMPTS, STEADY_WINDOW, Sample};
 
 /// One scenario's failover, for summary.json, JUnit and failover.html.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Timeline {
     /// What the clock did each attempt ("GET /api/v1/items on web").
     pub clock: String,
@@ -54,14 +54,14 @@ pub struct Timeline {
     pub load: Option<Vec<LoadSecond>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Promotion {
     pub instance: String,
     pub after_s: f64,
 }
 
 /// Acknowledged writes and those not found after the failover.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Writes {
     pub acknowledged: usize,
     pub lost: usize,
@@ -78,13 +78,13 @@ pub struct Writes {
     pub unverified: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Second {
     pub ok: usize,
     pub failed: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoadSecond {
     pub requests: u64,
     pub failed: u64,

@@ -1,19 +1,19 @@
-//! `--baseline FILE`: the campaign compared with a previous one (its
-//! `load.json`), overall and per request, with a regression verdict: a
+//! `--baseline FILE`: the campaign compared with the one of the same
+//! profile in an earlier run's `summary.json`, overall and per request, with a regression verdict: a
 //! latency percentile or the error rate worse by more than the tolerance,
 //! or the throughput lower by more than it.
 
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 
-use super::report::{Campaign, Figures};
+use super::outcome::{Campaign, Figures};
 
 /// One metric of one scope, then and now.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Row {
     /// `overall` or a request name.
     pub scope: String,
-    pub metric: &'static str,
+    #[serde(deserialize_with = "crate::interned::string")]
+    pub metric: crate::interned::Text,
     pub baseline: Option<f64>,
     pub current: Option<f64>,
     /// (current − baseline) / baseline, in percent.
@@ -22,7 +22,7 @@ pub struct Row {
 }
 
 /// The comparison with a baseline.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Comparison {
     pub baseline_file: String,
     pub tolerance_percent: f64,
@@ -61,11 +61,7 @@ const METRICS: &[(&str, Direction, f64)] = &[
     ("error_rate_percent", Direction::LowerIsBetter, 0.05),
 ];
 
-fn figure(figures: &Value, metric: &str) -> Option<f64> {
-    figures.get(metric).and_then(Value::as_f64)
-}
-
-fn current_figure(figures: &Figures, metric: &str) -> Option<f64> {
+fn figure(figures: &Figures, metric: &str) -> Option<f64> {
     match metric {
         "p50_ms" => figures.p50_ms,
         "p95_ms" => figures.p95_ms,
@@ -102,63 +98,65 @@ fn row(
     }
 }
 
-/// An earlier campaign's `load.json`, read before the campaign runs (a
-/// wrong file should not cost a whole campaign).
+/// The campaigns of an earlier run's `summary.json`, read before the
+/// campaign runs (a wrong file should not cost a whole campaign).
 #[derive(Debug, Clone)]
 pub struct Baseline {
     file: String,
-    report: Value,
+    campaigns: Vec<Campaign>,
 }
 
 impl Baseline {
-    /// Checks the text of `file` is a `load.json` of schema version 1.
-    pub fn parse(file: &str, text: &str) -> Result<Baseline, String> {
-        let report: Value =
-            serde_json::from_str(text).map_err(|e| format!("not a load.json: {e}"))?;
-        if report.get("schema_version").and_then(Value::as_u64) != Some(1) {
-            return Err("not a load.json of schema version 1".into());
-        }
-        Ok(Baseline {
+    pub fn new(file: &str, campaigns: Vec<Campaign>) -> Baseline {
+        Baseline {
             file: file.to_string(),
-            report,
-        })
+            campaigns,
+        }
     }
 
-    /// The name of the profile the baseline campaign ran.
-    pub fn profile(&self) -> &str {
-        self.report
-            .get("profile")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
+    /// The baseline's campaign of `profile`: the one to compare with.
+    pub fn campaign_of(&self, profile: &str) -> Result<(&str, &Campaign), String> {
+        let mut campaigns = self.campaigns.iter();
+        match campaigns.clone().find(|c| c.profile == profile) {
+            Some(campaign) => Ok((&self.file, campaign)),
+            None if campaigns.next().is_none() => {
+                Err("holds no load campaign: give the summary.json of a golive load run".into())
+            }
+            None => Err(format!(
+                "holds campaigns of {}, not of {profile:?}: compare runs of the same profile",
+                self.campaigns
+                    .iter()
+                    .map(|c| format!("{:?}", c.profile))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
     }
 }
 
-/// Compares `current` with an earlier campaign.
-pub fn compare(baseline: &Baseline, current: &Campaign, tolerance_percent: f64) -> Comparison {
-    let (baseline_file, baseline) = (&baseline.file, &baseline.report);
+/// Compares `current` with the campaign of an earlier run (`file`).
+pub fn compare(
+    (file, baseline): &(&str, &Campaign),
+    current: &Campaign,
+    tolerance_percent: f64,
+) -> Comparison {
     let mut rows = Vec::new();
-    let scopes = std::iter::once((
-        "overall".to_string(),
-        baseline.get("steady"),
-        Some(&current.steady),
-    ))
-    .chain(current.requests.iter().map(|(name, figures)| {
-        (
-            name.clone(),
-            baseline.get("requests").and_then(|r| r.get(name)),
-            Some(figures),
-        )
-    }));
+    let scopes = std::iter::once(("overall", Some(&baseline.steady), &current.steady)).chain(
+        current
+            .requests
+            .iter()
+            .map(|(name, figures)| (name.as_str(), baseline.requests.get(name), figures)),
+    );
     for (scope, then, now) in scopes {
-        let (Some(then), Some(now)) = (then, now) else {
+        let Some(then) = then else {
             continue;
         };
         for &(metric, direction, noise) in METRICS {
             rows.push(row(
-                &scope,
+                scope,
                 (metric, direction, noise),
                 figure(then, metric),
-                current_figure(now, metric),
+                figure(now, metric),
                 tolerance_percent,
             ));
         }
@@ -166,12 +164,12 @@ pub fn compare(baseline: &Baseline, current: &Campaign, tolerance_percent: f64) 
     rows.push(row(
         "overall",
         ("rps", Direction::HigherIsBetter, 0.0),
-        baseline.get("steady_rps").and_then(Value::as_f64),
+        baseline.steady_rps,
         current.steady_rps,
         tolerance_percent,
     ));
     Comparison {
-        baseline_file: baseline_file.to_string(),
+        baseline_file: file.to_string(),
         tolerance_percent,
         rows,
     }
@@ -196,17 +194,17 @@ mod tests {
                 phase: Phase::Steady,
             });
         }
-        Campaign::new("p", "", "http://x", &record, Vec::new(), Vec::new(), false)
+        Campaign::new("p", "", "http://x", &record, Vec::new())
     }
 
-    /// `now` compared with the load.json text `then`, 10 % tolerance.
-    fn compared(then: &str, now: &Campaign) -> Comparison {
-        compare(&Baseline::parse("b.json", then).unwrap(), now, 10.0)
+    /// `now` compared with the campaign `then`, 10 % tolerance.
+    fn compared(then: &Campaign, now: &Campaign) -> Comparison {
+        compare(&("b.json", then), now, 10.0)
     }
 
     #[test]
     fn slower_or_failing_runs_regress_beyond_the_tolerance_only() {
-        let baseline = serde_json::to_string(&campaign(100, 0)).unwrap();
+        let baseline = campaign(100, 0);
         let same = compared(&baseline, &campaign(105, 0));
         assert!(!same.regressed(), "{:?}", same.rows);
         let slower = compared(&baseline, &campaign(120, 0));
@@ -236,19 +234,26 @@ mod tests {
 
     #[test]
     fn sub_millisecond_moves_are_noise_whatever_their_percentage() {
-        let twice = serde_json::to_string(&campaign(1, 0)).unwrap();
-        let doubled = compared(&twice, &campaign(2, 0));
+        let doubled = compared(&campaign(1, 0), &campaign(2, 0));
         assert!(
             !doubled.regressed(),
             "1 ms to 2 ms is +100 % but within the 1 ms floor"
         );
-        let worse = compared(&twice, &campaign(3, 0));
+        let worse = compared(&campaign(1, 0), &campaign(3, 0));
         assert!(worse.regressed(), "1 ms to 3 ms is beyond it");
     }
 
     #[test]
-    fn a_file_that_is_not_a_load_report_is_refused() {
-        assert!(Baseline::parse("b.json", "{}").is_err());
-        assert!(Baseline::parse("b.json", "not json").is_err());
+    fn a_baseline_without_a_campaign_of_the_profile_is_refused() {
+        let baseline = Baseline::new("summary.json", vec![campaign(100, 0)]);
+        assert!(baseline.campaign_of("p").is_ok());
+        let other = baseline.campaign_of("peak").unwrap_err();
+        assert!(other.contains("\"p\""), "{other}");
+        let none = Baseline::new("manifests.json", Vec::new());
+        assert!(
+            none.campaign_of("p")
+                .unwrap_err()
+                .contains("no load campaign")
+        );
     }
 }

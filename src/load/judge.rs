@@ -9,14 +9,14 @@
 //! error rate must be strictly *below* their target (the seeds write
 //! "p95 < 200 ms", "error rate < 0.1 %"), throughput *at least* its own.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::profile::{LoadProfile, RequestTargets};
 use super::record::{Record, Tally};
 use crate::config::Profile;
 
 /// The outcome of one target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Met,
@@ -26,12 +26,13 @@ pub enum Verdict {
 }
 
 /// One target and how the campaign did against it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TargetResult {
     /// `overall` or a request name.
     pub scope: String,
     /// `p50_ms`, `p95_ms`, `p99_ms`, `error_rate_percent` or `min_rps`.
-    pub metric: &'static str,
+    #[serde(deserialize_with = "crate::interned::string")]
+    pub metric: crate::interned::Text,
     pub target: f64,
     pub measured: Option<f64>,
     pub verdict: Verdict,

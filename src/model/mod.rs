@@ -26,7 +26,7 @@ use k8s_openapi::api::{
     rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding},
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::source::yaml::{Node, Position};
 pub use workload::{ContainerKind, ContainerRef, TemplatedWorkload, Workload};
@@ -68,7 +68,7 @@ pub fn ingress_backend_services(ingress: &Ingress) -> impl Iterator<Item = &str>
 }
 
 /// Where an object, or one of its fields, was read from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceLocation {
     pub file: Arc<str>,
     pub line: u32,
@@ -82,7 +82,7 @@ impl fmt::Display for SourceLocation {
 }
 
 /// The identity of an object: `Kind/namespace/name`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ObjectRef {
     pub kind: String,
     pub namespace: Option<String>,
@@ -244,7 +244,7 @@ pub struct Inventory {
 
 /// How many objects of each kind an inventory holds, and how many of them
 /// golive could not type (unknown kinds and custom resources).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct InventoryCounts {
     pub objects: usize,
     pub workloads: usize,

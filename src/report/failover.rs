@@ -15,7 +15,7 @@ use super::svg::{Marker, line_chart, page};
 use crate::failover::clock::{INTERVAL, SUSTAIN};
 use crate::failover::probe::ATTEMPT_TIMEOUT;
 use crate::failover::timeline::{Timeline, optional_seconds};
-use crate::runner::record::{RunRecord, ScenarioRecord, Status};
+use crate::record::{RunRecord, ScenarioRecord, Status};
 use crate::verdict::Verdict;
 
 /// The figures of one clock, as table rows.

@@ -1,14 +1,14 @@
-//! The terminal summary printed at the end of `golive run`: one line per
-//! checklist item (what it evaluated, or why it was not applicable), the
-//! findings under the items that failed, and the verdict with the count of
-//! each outcome. Plain text, so CI logs stay readable.
+//! The terminal summary printed at the end of `golive run` and `golive
+//! load`: one line per checklist item (what it evaluated, or why it was not
+//! applicable), the findings under the items that failed, each load
+//! target with its figure, and the verdict with the count of each outcome. Plain text, so CI logs stay readable.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use super::markdown::target_line;
 use super::safe;
-use crate::runner::record::{RunRecord, ScenarioRecord, Status};
+use crate::record::{RunRecord, ScenarioRecord, Status};
 use crate::verdict::Verdict;
 
 /// `N evaluated[, M suppressed]`: what a scenario judged.
@@ -24,6 +24,17 @@ fn evaluated(scenario: &ScenarioRecord) -> String {
         let _ = write!(detail, ", {suppressed} suppressed");
     }
     detail
+}
+
+/// How the terminal marks an item's status.
+fn mark(status: Status) -> &'static str {
+    match status {
+        Status::Passed => "ok  ",
+        Status::Failed => "FAIL",
+        Status::CouldNotEvaluate => "ERR ",
+        Status::NotEvaluated => "--  ",
+        Status::NotApplicable => "n/a ",
+    }
 }
 
 /// The summary, with the text taken from the input made safe for a
@@ -46,13 +57,7 @@ fn summary(record: &RunRecord, verdict: Verdict, reports: &[PathBuf]) -> String 
     for feature in &record.features {
         let _ = writeln!(out, "\n{} ({})", feature.name, feature.file);
         for scenario in &feature.scenarios {
-            let mark = match scenario.status {
-                Status::Passed => "ok  ",
-                Status::Failed => "FAIL",
-                Status::CouldNotEvaluate => "ERR ",
-                Status::NotEvaluated => "--  ",
-                Status::NotApplicable => "n/a ",
-            };
+            let mark = mark(scenario.status);
             let detail = match scenario.status {
                 Status::NotApplicable => scenario.why_not_applicable().to_string(),
                 _ => evaluated(scenario),
@@ -81,6 +86,19 @@ fn summary(record: &RunRecord, verdict: Verdict, reports: &[PathBuf]) -> String 
             }
         }
     }
+    for campaign in &record.campaigns {
+        let _ = writeln!(
+            out,
+            "\nload campaign {} to {}: {} requests in the steady phase ({:.0} s)",
+            campaign.profile,
+            campaign.destination,
+            campaign.steady.requests,
+            campaign.steady_seconds
+        );
+        for item in campaign.items() {
+            let _ = writeln!(out, "  {} {}", mark(item.status), item.detail);
+        }
+    }
     if let Some(stack) = &record.stack {
         let _ = writeln!(out);
         for line in super::stack_lines(stack) {
@@ -97,16 +115,15 @@ fn summary(record: &RunRecord, verdict: Verdict, reports: &[PathBuf]) -> String 
     if record.interrupted {
         let _ = writeln!(out, "\nThe run was interrupted.");
     }
-    if record.scenarios().next().is_none() {
+    let statuses = record.statuses();
+    if statuses.is_empty() {
         let _ = writeln!(
             out,
-            "\nNothing was evaluated: no scenario ran (see the errors above, --tags and --checks)."
+            "\nNothing was evaluated: no item ran (see the errors above, --tags and --checks)."
         );
     }
-    let judged_nothing = record
-        .scenarios()
-        .all(|(_, s)| s.status == Status::NotApplicable);
-    if judged_nothing && record.scenarios().next().is_some() {
+    let judged_nothing = statuses.iter().all(|s| *s == Status::NotApplicable);
+    if judged_nothing && !statuses.is_empty() {
         let _ = writeln!(
             out,
             "\nNothing was judged: no item found anything to evaluate in the target."

@@ -3,11 +3,8 @@
 
 use serde::Serialize;
 
-use crate::runner::record::RunRecord;
+use crate::record::{RunRecord, SCHEMA_VERSION};
 use crate::verdict::Verdict;
-
-/// Version of the `summary.json` layout; bumped on breaking changes.
-pub const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Serialize)]
 struct Summary<'a> {

@@ -15,29 +15,50 @@ use junit_report::{
 };
 
 use super::safe;
-use crate::runner::record::{RunRecord, ScenarioRecord, Status};
+use crate::load::outcome::Campaign;
+use crate::record::{RunRecord, ScenarioRecord, Status};
 
 fn duration(ms: f64) -> Duration {
     Duration::try_from(StdDuration::from_secs_f64(ms.max(0.0) / 1000.0)).unwrap_or_default()
 }
 
-/// The failure text of a scenario: the failing steps' messages.
+/// The failure text of a scenario, built from what it recorded: every
+/// active finding (check, object, field, expected and found, file:line),
+/// every failed observation, then the step that stopped the scenario and,
+/// when the scenario could not be evaluated, why. A step's own message is
+/// used only for what has no structured form (an undefined step, a target
+/// that could not be reached).
 fn failure_text(scenario: &ScenarioRecord) -> String {
-    scenario
+    let evidence: Vec<String> = scenario
+        .checks
+        .iter()
+        .flat_map(|c| c.active_findings())
+        .map(|f| format!("- {f}"))
+        .chain(
+            scenario
+                .observations
+                .iter()
+                .filter(|o| !o.passed)
+                .map(|o| format!("- {o}")),
+        )
+        .collect();
+    let mut parts = Vec::new();
+    if !evidence.is_empty() {
+        parts.push(evidence.join("\n"));
+    }
+    for step in scenario
         .steps
         .iter()
-        .filter(|s| s.status != Status::Passed)
-        .map(|s| {
-            format!(
-                "{} {} (line {}):\n{}",
-                s.keyword,
-                s.text,
-                s.line,
-                s.message.as_deref().unwrap_or("")
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n\n")
+        .filter(|s| matches!(s.status, Status::Failed | Status::CouldNotEvaluate))
+    {
+        let mut text = format!("{} {} (line {})", step.keyword, step.text, step.line);
+        let told_by_evidence = step.status == Status::Failed && !evidence.is_empty();
+        if let Some(message) = step.message.as_deref().filter(|_| !told_by_evidence) {
+            text.push_str(&format!(":\n{message}"));
+        }
+        parts.push(text);
+    }
+    parts.join("\n\n")
 }
 
 fn suppressed_text(scenario: &ScenarioRecord) -> Option<String> {
@@ -103,7 +124,7 @@ fn testcase(feature_name: &str, file: &str, name: &str, scenario: &ScenarioRecor
 /// The XML of a JUnit report made of `suites`, whatever their texts hold:
 /// every attribute and text goes through [`safe::xml`], every CDATA content
 /// through [`safe::cdata`] (junit-report writes both as they are). Shared by
-/// `junit.xml` and `load-junit.xml`.
+/// every `junit.xml`.
 pub fn to_xml(suites: impl IntoIterator<Item = TestSuite>) -> String {
     let mut report = Report::new();
     report.add_testsuites(suites.into_iter().map(safe_suite));
@@ -162,6 +183,37 @@ fn safe_suite(mut suite: TestSuite) -> TestSuite {
     suite
 }
 
+/// A load campaign: one testcase per target, one for the baseline
+/// comparison; the steady phase's figures as the suite's output.
+fn campaign_suite(campaign: &Campaign) -> TestSuite {
+    let suite_name = format!("load {}", campaign.profile);
+    let mut suite = TestSuiteBuilder::new(&suite_name);
+    let time = duration(campaign.steady_seconds * 1000.0);
+    for item in campaign.items() {
+        let mut case = match item.status {
+            Status::Passed => TestCaseBuilder::success(&item.title, time),
+            Status::Failed => {
+                let mut case =
+                    TestCaseBuilder::failure(&item.title, time, "not ready", &item.detail);
+                case.set_trace(&item.detail);
+                case
+            }
+            _ => {
+                let mut case =
+                    TestCaseBuilder::error(&item.title, time, "could not evaluate", &item.detail);
+                case.set_trace(&item.detail);
+                case
+            }
+        };
+        suite.add_testcase(case.set_classname(&suite_name).build());
+    }
+    suite.set_system_out(&format!(
+        "{} requests in the steady phase ({:.0} s) to {}",
+        campaign.steady.requests, campaign.steady_seconds, campaign.destination
+    ));
+    suite.build()
+}
+
 pub fn render(record: &RunRecord) -> String {
     let mut suites = Vec::new();
     for feature in &record.features {
@@ -181,12 +233,14 @@ pub fn render(record: &RunRecord) -> String {
         }
         suites.push(suite.build());
     }
-    // A run with no scenario, or whose every item was not applicable, and
-    // no other explanation still gets an error testcase, so its JUnit never
+    suites.extend(record.campaigns.iter().map(campaign_suite));
+    // A run with no item, or whose every item was not applicable, and no
+    // other explanation still gets an error testcase, so its JUnit never
     // reads as an empty or all-skipped, green run.
     let nothing_judged = record
-        .scenarios()
-        .all(|(_, s)| s.status == Status::NotApplicable)
+        .statuses()
+        .iter()
+        .all(|s| *s == Status::NotApplicable)
         && record.input_errors.is_empty()
         && !record.interrupted;
     if !record.input_errors.is_empty() || record.interrupted || nothing_judged {
@@ -203,7 +257,7 @@ pub fn render(record: &RunRecord) -> String {
             suite.add_testcase(case.build());
         }
         if nothing_judged {
-            let (name, message) = if record.scenarios().next().is_none() {
+            let (name, message) = if record.statuses().is_empty() {
                 (
                     "nothing evaluated",
                     "no scenario ran: check the input errors, --tags and --checks",

@@ -9,7 +9,8 @@ use std::fmt::Write as _;
 
 use super::safe::{markdown as cell, markdown_code as code};
 use crate::failover::timeline::optional_seconds;
-use crate::runner::record::{RunRecord, Status};
+use crate::load::outcome::Campaign;
+use crate::record::{RunRecord, Status};
 use crate::verdict::Verdict;
 
 pub(super) fn status_label(status: Status) -> &'static str {
@@ -25,7 +26,7 @@ pub(super) fn status_label(status: Status) -> &'static str {
 /// One line describing the target and inventory, shared with the terminal.
 pub fn target_line(record: &RunRecord) -> String {
     let profile = record.profile.as_ref().map_or("-", |p| p.name.as_str());
-    if record.stack.is_some() {
+    if record.stack.is_some() || record.features.is_empty() && !record.campaigns.is_empty() {
         return format!("target {} · profile {profile}", record.target);
     }
     let mut line = format!(
@@ -111,6 +112,9 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
             status_label(scenario.status),
             findings
         );
+    }
+    for campaign in &record.campaigns {
+        out.push_str(&campaign_section(campaign));
     }
     let problems: Vec<String> = record
         .scenarios()
@@ -260,6 +264,87 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
                 cell(&s.reason)
             );
         }
+    }
+    out
+}
+
+/// A figure in milliseconds as the reports show it (`–` when none).
+pub(super) fn ms(value: Option<f64>) -> String {
+    value.map_or_else(|| "–".to_string(), |v| format!("{v:.1}"))
+}
+
+/// A load campaign: its items (targets, baseline), the comparison with
+/// the baseline, and the steady phase's figures per request.
+fn campaign_section(campaign: &Campaign) -> String {
+    let mut out = format!("\n### Load campaign {}\n\n", cell(&campaign.profile));
+    if !campaign.description.is_empty() {
+        let _ = writeln!(out, "{}\n", cell(&campaign.description));
+    }
+    let _ = write!(
+        out,
+        "Destination {} · steady phase {:.0} s · {} requests",
+        cell(&campaign.destination),
+        campaign.steady_seconds,
+        campaign.steady.requests,
+    );
+    if let Some(rps) = campaign.steady_rps {
+        let _ = write!(out, " · {rps:.1} requests/s");
+    }
+    let _ = writeln!(out, "\n\nWhat is measured: {}.\n", cell(&campaign.measured));
+    let _ = writeln!(out, "| Target | Result | Measured |\n|---|---|---|");
+    for item in campaign.items() {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            cell(&item.title),
+            status_label(item.status),
+            cell(&item.detail)
+        );
+    }
+    if let Some(comparison) = &campaign.comparison {
+        let _ = writeln!(
+            out,
+            "\n#### Compared with {} (tolerance {} %)\n\n| Scope | Metric | Baseline | Now | Change | |\n|---|---|---|---|---|---|",
+            cell(&comparison.baseline_file),
+            comparison.tolerance_percent
+        );
+        for row in &comparison.rows {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                cell(&row.scope),
+                row.metric,
+                ms(row.baseline),
+                ms(row.current),
+                row.change_text(),
+                if row.regression { "❌ regression" } else { "" }
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n#### Requests (steady phase)\n\n| Request | Requests | Errors | p50 ms | p95 ms | p99 ms | max ms | Statuses |\n|---|---|---|---|---|---|---|---|"
+    );
+    let all = std::iter::once(("all", &campaign.steady))
+        .chain(campaign.requests.iter().map(|(name, f)| (name.as_str(), f)));
+    for (name, figures) in all {
+        let statuses: Vec<String> = figures
+            .statuses
+            .iter()
+            .map(|(status, n)| format!("{n}×{}", cell(status)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            cell(name),
+            figures.requests,
+            figures.failures,
+            ms(figures.p50_ms),
+            ms(figures.p95_ms),
+            ms(figures.p99_ms),
+            ms(figures.max_ms),
+            statuses.join(", ")
+        );
     }
     out
 }

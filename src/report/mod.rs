@@ -16,7 +16,7 @@ pub mod svg;
 use std::path::{Path, PathBuf};
 
 use crate::error::InputError;
-use crate::runner::record::{RunRecord, Status};
+use crate::record::{RunRecord, Status};
 use crate::stack::StackRecord;
 use crate::stack::docker::RUN_LABEL;
 use crate::verdict::Verdict;
@@ -26,6 +26,7 @@ use crate::verdict::Verdict;
 /// `NOT READY: 3 failed, 40 passed, 6 not applicable`. Items that were not
 /// applicable are counted apart: they neither passed nor failed.
 pub fn verdict_line(record: &RunRecord, verdict: Verdict) -> String {
+    let statuses = record.statuses();
     let counts: Vec<String> = [
         (Status::Failed, "failed"),
         (Status::CouldNotEvaluate, "could not evaluate"),
@@ -35,10 +36,7 @@ pub fn verdict_line(record: &RunRecord, verdict: Verdict) -> String {
     ]
     .into_iter()
     .filter_map(|(status, label)| {
-        let n = record
-            .scenarios()
-            .filter(|(_, s)| s.status == status)
-            .count();
+        let n = statuses.iter().filter(|s| **s == status).count();
         (n > 0).then(|| format!("{n} {label}"))
     })
     .collect();
@@ -131,7 +129,7 @@ pub fn write_files<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::record::{FeatureRecord, ScenarioRecord};
+    use crate::record::{FeatureRecord, ScenarioRecord};
 
     fn record_of(statuses: &[Status]) -> RunRecord {
         let scenarios = statuses
@@ -158,7 +156,7 @@ mod tests {
         use Status::*;
         let line = |statuses: &[Status]| {
             let record = record_of(statuses);
-            verdict_line(&record, Verdict::of(&record))
+            verdict_line(&record, record.verdict())
         };
         assert_eq!(
             line(&[NotApplicable, Passed, Passed]),
@@ -171,12 +169,109 @@ mod tests {
         );
         assert_eq!(
             line(&[Passed, NotEvaluated, CouldNotEvaluate, Failed]),
-            "COULD NOT EVALUATE: 1 failed, 1 could not evaluate, 1 not evaluated, 1 passed"
+            "NOT READY: 1 failed, 1 could not evaluate, 1 not evaluated, 1 passed"
+        );
+        assert_eq!(
+            line(&[Passed, CouldNotEvaluate]),
+            "COULD NOT EVALUATE: 1 could not evaluate, 1 passed"
         );
         assert_eq!(
             line(&[NotApplicable, NotApplicable]),
             "COULD NOT EVALUATE: 2 not applicable"
         );
         assert_eq!(line(&[]), "COULD NOT EVALUATE: no checklist item ran");
+    }
+
+    /// Text a profile, a request name or an error may hold.
+    const HOSTILE: &str = "x\u{1b}[31m|`]]><script>&\n# y\u{0}";
+
+    /// A load run whose every text holds [`HOSTILE`].
+    fn hostile_campaign() -> RunRecord {
+        use crate::load::judge::{TargetResult, Verdict as Target};
+        use crate::load::outcome::Campaign;
+        use crate::load::record::{Phase, Record, Sample};
+        let mut figures = Record::new(std::time::Duration::from_secs(1));
+        let request = format!("GET {HOSTILE}");
+        figures.add(&Sample {
+            request: &request,
+            at: std::time::Duration::ZERO,
+            latency: std::time::Duration::from_millis(5),
+            status: Ok(200),
+            ok: true,
+            phase: Phase::Steady,
+        });
+        let target = TargetResult {
+            scope: HOSTILE.into(),
+            metric: "p95_ms",
+            target: 1.0,
+            measured: Some(5.0),
+            verdict: Target::Missed,
+            missed_by: Some(HOSTILE.into()),
+        };
+        RunRecord {
+            target: HOSTILE.into(),
+            input_errors: vec![InputError::new(HOSTILE, HOSTILE)],
+            campaigns: vec![Campaign::new(
+                HOSTILE,
+                HOSTILE,
+                HOSTILE,
+                &figures,
+                vec![target],
+            )],
+            ..RunRecord::default()
+        }
+    }
+
+    #[test]
+    fn campaign_reports_stay_valid_whatever_their_texts_hold() {
+        let record = hostile_campaign();
+        let verdict = record.verdict();
+        assert_eq!(verdict, Verdict::CouldNotEvaluate, "an input error");
+        let xml = junit::render(&record);
+        let document = roxmltree::Document::parse(&xml).expect("junit.xml is XML");
+        let failure = document
+            .descendants()
+            .find(|n| n.has_tag_name("failure"))
+            .expect("the missed target fails");
+        let text: String = failure.children().filter_map(|n| n.text()).collect();
+        assert!(text.contains("\\x1b[31m|`]]><script>&"), "{text}");
+        let markdown = markdown::render(&record, verdict);
+        assert_eq!(
+            safe::tests::broken_table_rows(&markdown),
+            Vec::<String>::new(),
+            "{markdown}"
+        );
+        assert!(
+            !markdown.contains("\n# y"),
+            "a heading from the input\n{markdown}"
+        );
+        let terminal = human::render(&record, verdict, &[]);
+        for text in [&xml, &markdown, &terminal] {
+            assert!(
+                !text.contains('\u{1b}') && !text.contains('\u{0}'),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_load_run_is_judged_by_the_same_rule_as_a_checklist() {
+        let mut record = hostile_campaign();
+        record.input_errors.clear();
+        assert_eq!(record.verdict(), Verdict::NotReady, "a missed target");
+        record.campaigns[0].targets[0].verdict = crate::load::judge::Verdict::Met;
+        assert_eq!(record.verdict(), Verdict::Ready);
+        record.campaigns[0].targets[0].verdict = crate::load::judge::Verdict::NotMeasured;
+        assert_eq!(record.verdict(), Verdict::CouldNotEvaluate);
+        record.campaigns[0].targets.clear();
+        assert_eq!(
+            record.verdict(),
+            Verdict::CouldNotEvaluate,
+            "a campaign without a target judged nothing"
+        );
+        assert_eq!(
+            verdict_line(&record, record.verdict()),
+            "COULD NOT EVALUATE: 1 could not evaluate"
+        );
     }
 }

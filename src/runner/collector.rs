@@ -12,9 +12,9 @@ use std::time::Instant;
 use cucumber::event::{self, Cucumber, RetryableScenario, StepError};
 use cucumber::{Event, Writer, cli, parser};
 
-use super::RunContext;
-use super::record::{FeatureRecord, RunRecord, ScenarioRecord, Status, StepRecord};
+use crate::context::RunContext;
 use crate::error::InputError;
+use crate::record::{FeatureRecord, RunRecord, ScenarioRecord, Status, StepRecord};
 use crate::steps::{GoliveWorld, StepFailure};
 
 /// Collects events into a shared record.

@@ -7,9 +7,9 @@
 //! `--checks`; the others are listed as skipped, with the reason.
 
 pub mod collector;
-pub mod record;
+pub mod load;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -19,17 +19,17 @@ use gherkin::tagexpr::TagOperation;
 
 use crate::checks;
 use crate::cluster::{self, ClusterTarget, LiveCluster};
-use crate::config::{Config, Profile};
+use crate::config::Config;
+use crate::context::{RunContext, ScenarioEvidence};
 use crate::error::InputError;
-use crate::evidence::{CheckOutcome, Observation};
 use crate::failover;
 use crate::model::Inventory;
+use crate::record::{RunRecord, SkippedScenario};
 use crate::source::Target;
 use crate::source::manifests::Loaded;
-use crate::stack::{RunningStack, StackSession};
+use crate::stack::StackSession;
 use crate::steps::{self, GoliveWorld, world::RUN_CONTEXT};
 use collector::{Collector, feature_file};
-use record::{RunRecord, SkippedScenario};
 
 /// After a disrupted container is healthy again, how long its data store
 /// may take to have a single primary again (Sentinel demoting a master
@@ -53,56 +53,6 @@ pub struct RunPlan {
     pub config: Option<PathBuf>,
     /// The stack of a `stack:` target; the caller removes it at the end.
     pub stack: Option<Arc<StackSession>>,
-}
-
-/// What every scenario of a run shares.
-#[derive(Debug)]
-pub struct RunContext {
-    pub target: String,
-    pub inventory: Inventory,
-    pub config: Config,
-    pub profile: Profile,
-    /// `None`: every check; otherwise only these IDs.
-    pub selected_checks: Option<HashSet<&'static str>>,
-    /// The started stack of a `stack:` target.
-    pub stack: Option<Arc<RunningStack>>,
-    /// The API server of a `cluster` target.
-    pub cluster: Option<LiveCluster>,
-    /// `--allow-disruption` was given.
-    pub allow_disruption: bool,
-    /// Check outcomes and observations per scenario (feature file, line),
-    /// filled after each scenario from its World.
-    outcomes: Mutex<HashMap<(String, usize), ScenarioEvidence>>,
-    /// Problems met between scenarios (a stopped service that would not
-    /// start again): the later scenarios ran on a damaged stack.
-    between_scenarios: Mutex<Vec<InputError>>,
-}
-
-impl RunContext {
-    pub fn is_selected(&self, check_id: &str) -> bool {
-        self.selected_checks
-            .as_ref()
-            .is_none_or(|s| s.contains(check_id))
-    }
-
-    /// The check outcomes and observations a finished scenario left (its
-    /// `after` hook moves them here from the World before cucumber reports
-    /// it finished).
-    pub fn take_outcomes(&self, scenario: &(String, usize)) -> ScenarioEvidence {
-        self.outcomes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(scenario)
-            .unwrap_or_default()
-    }
-}
-
-/// What the Then steps of a scenario produced.
-#[derive(Debug, Default)]
-pub struct ScenarioEvidence {
-    pub checks: Vec<CheckOutcome>,
-    pub observations: Vec<Observation>,
-    pub failover: Vec<crate::failover::timeline::Timeline>,
 }
 
 /// Everything needed to start cucumber, or the input errors that prevent it.

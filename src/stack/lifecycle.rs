@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::certs::{self, TestPki};
 use super::disrupt::Disruption;
@@ -40,7 +40,7 @@ impl StartError {
 }
 
 /// One started container.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Instance {
     /// The name other containers resolve (`api-2`).
     pub name: String,

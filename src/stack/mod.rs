@@ -18,13 +18,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
 pub use lifecycle::{Instance, RunningStack};
 
 /// What the reports say about the stack of a run.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct StackRecord {
     pub file: String,
     pub run_id: String,
@@ -45,7 +45,7 @@ pub struct StackRecord {
     pub work_dir: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Removal {
     pub containers: usize,
     pub networks: usize,

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use crate::checks::WorkloadFilter;
 use crate::config::Profile;
+use crate::context::RunContext;
 use crate::error::InputError;
 use crate::evidence::{CheckOutcome, Observation};
-use crate::runner::RunContext;
 
 tokio::task_local! {
     /// The run a scenario belongs to; set around the cucumber run.

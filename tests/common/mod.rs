@@ -243,7 +243,7 @@ impl Run {
         let summary = self.summary();
         assert_eq!(
             summary["schema_version"],
-            1,
+            2,
             "summary.json schema_version\n{}",
             self.context()
         );

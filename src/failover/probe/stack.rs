@@ -1,82 +1,27 @@
-//! The probes of a recovery clock: one attempt speaks the endpoint's own
-//! protocol, as its users do. HTTP(S): a GET answered 2xx or 3xx within
-//! [`ATTEMPT_TIMEOUT`]. PostgreSQL: an INSERT committed on the primary
-//! (found among the endpoint's instances by `pg_is_in_recovery()`, as a
-//! client with `target_session_attrs=read-write` would). Redis: a SET on
-//! the master (found by `ROLE`), then `WAIT 1` — the write counts as
-//! acknowledged only once a replica has it. Written keys or rows carry the
-//! clock's tag, so the writes can be read back after the failover. On a
-//! cluster, the HTTP probe GETs the workload's Ready pods in turn through a
-//! port-forward, as its Service would route requests.
+//! The recovery clock's probes of a stack endpoint: GET on an HTTP(S)
+//! endpoint's instances in turn, and writes to a PostgreSQL or Redis
+//! endpoint on whichever instance is its primary (found as its clients
+//! find it), read back after the failover.
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::cluster::pods::{HttpPort, WorkloadPods, is_ready};
+use super::{ATTEMPT_TIMEOUT, Attempt, no_answer};
 use crate::probe::http;
 use crate::stack::RunningStack;
 use crate::stack::file::{EndpointSpec, Scheme};
 use crate::stack::lifecycle::EndpointAddress;
 
-/// An attempt slower than this failed: users do not wait longer.
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
 /// The TCP connection to one instance (to find the primary) may take
 /// this long; with the question of its role, up to [`ATTEMPT_TIMEOUT`].
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// "no answer within 2 s".
-fn no_answer(what: &str) -> String {
-    format!("no {what} within {} s", ATTEMPT_TIMEOUT.as_secs())
-}
 /// How long a Redis write waits for a replica's acknowledgement.
 const WAIT_MS: u64 = 500;
 
-/// What one attempt saw.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Attempt {
-    pub ok: bool,
-    /// The instance that answered (the primary, for a data store).
-    pub served_by: Option<String>,
-    pub error: Option<String>,
-    /// The write's number, when the data store acknowledged it durably.
-    pub acknowledged: Option<u64>,
-}
-
-impl Attempt {
-    fn failed(served_by: Option<String>, error: impl Into<String>) -> Attempt {
-        Attempt {
-            ok: false,
-            served_by,
-            error: Some(error.into()),
-            acknowledged: None,
-        }
-    }
-}
-
-/// A probe: of an endpoint of a stack, or of a workload's pods in a cluster.
-pub enum Probe {
-    Stack(StackProbe),
-    Pods(PodsProbe),
-}
-
-/// GET on the Ready pods of a cluster workload, in turn.
-pub struct PodsProbe {
-    pods: WorkloadPods,
-    port: HttpPort,
-    path: String,
-    next: usize,
-    /// The Ready pods, and when they were listed.
-    ready: Option<(Instant, Vec<String>)>,
-}
-
-/// How long a list of Ready pods is used before it is read again: about
-/// the time an endpoint change takes to reach the Service's proxies (and
-/// one list a second, not ten, for the API server).
-const READY_PODS_REFRESH: Duration = Duration::from_secs(1);
-
 /// A probe of one endpoint of the stack.
-pub struct StackProbe {
+pub(super) struct StackProbe {
     stack: Arc<RunningStack>,
     endpoint: EndpointSpec,
     kind: Kind,
@@ -91,45 +36,28 @@ enum Kind {
     Redis(Option<(redis::aio::MultiplexedConnection, String)>),
 }
 
-impl Probe {
-    /// GET `path` on `port` of the workload's Ready pods in turn, through
-    /// port-forwards.
-    pub fn pods(pods: WorkloadPods, port: HttpPort, path: &str) -> Probe {
-        Probe::Pods(PodsProbe {
-            pods,
-            port,
-            path: path.to_string(),
-            next: 0,
-            ready: None,
-        })
-    }
-
+impl StackProbe {
     /// GET `path` on every instance of an HTTP(S) endpoint in turn.
-    pub fn http(
+    pub(super) fn http(
         stack: Arc<RunningStack>,
         endpoint: &EndpointSpec,
         path: &str,
-    ) -> Result<Probe, String> {
-        if !endpoint.scheme.is_http() {
-            return Err(format!(
-                "the endpoint {} is {}, not HTTP: watch its writes instead",
-                endpoint.name,
-                endpoint.scheme.as_str()
-            ));
-        }
-        Ok(Probe::Stack(StackProbe::new(
+    ) -> StackProbe {
+        StackProbe::new(
             stack,
             endpoint,
             Kind::Http {
                 path: path.to_string(),
                 next: 0,
             },
-        )))
+        )
     }
 
-    /// Writes to a PostgreSQL or Redis endpoint, on whichever instance is
-    /// the primary at the time.
-    pub fn writes(stack: Arc<RunningStack>, endpoint: &EndpointSpec) -> Result<Probe, String> {
+    /// Writes to a PostgreSQL or Redis endpoint, on its primary.
+    pub(super) fn writes(
+        stack: Arc<RunningStack>,
+        endpoint: &EndpointSpec,
+    ) -> Result<StackProbe, String> {
         let kind = match endpoint.scheme {
             Scheme::Postgresql => Kind::Postgres(None),
             Scheme::Redis => Kind::Redis(None),
@@ -141,85 +69,9 @@ impl Probe {
                 ));
             }
         };
-        Ok(Probe::Stack(StackProbe::new(stack, endpoint, kind)))
+        Ok(StackProbe::new(stack, endpoint, kind))
     }
 
-    /// What an attempt does, for the reports.
-    pub fn describe(&self) -> String {
-        match self {
-            Probe::Stack(probe) => probe.describe(),
-            Probe::Pods(probe) => format!(
-                "GET {} on port {} of the Ready pods of {}, through port-forwards",
-                probe.path, probe.port.port, probe.pods.name
-            ),
-        }
-    }
-
-    /// One attempt, bounded by [`ATTEMPT_TIMEOUT`] (plus connecting).
-    pub async fn attempt(&mut self) -> Attempt {
-        match self {
-            Probe::Stack(probe) => probe.attempt().await,
-            Probe::Pods(probe) => probe.attempt().await,
-        }
-    }
-
-    /// Which of the writes `numbers` the primary of now still has (an
-    /// HTTP probe writes nothing).
-    pub async fn read_back(&mut self, numbers: &[u64]) -> Result<HashSet<u64>, String> {
-        match self {
-            Probe::Stack(probe) => probe.read_back(numbers).await,
-            Probe::Pods(_) => Ok(HashSet::new()),
-        }
-    }
-}
-
-impl PodsProbe {
-    /// The Ready pods, listed again when the last list is older than
-    /// [`READY_PODS_REFRESH`].
-    async fn ready_pods(&mut self) -> Result<Vec<String>, String> {
-        if let Some((listed, pods)) = &self.ready
-            && listed.elapsed() < READY_PODS_REFRESH
-        {
-            return Ok(pods.clone());
-        }
-        let pods: Vec<String> = self
-            .pods
-            .live()
-            .await?
-            .iter()
-            .filter(|p| is_ready(p))
-            .filter_map(|p| p.metadata.name.clone())
-            .collect();
-        self.ready = Some((Instant::now(), pods.clone()));
-        Ok(pods)
-    }
-
-    async fn attempt(&mut self) -> Attempt {
-        let ready = match self.ready_pods().await {
-            Ok(ready) if ready.is_empty() => return Attempt::failed(None, "no Ready pod"),
-            Ok(ready) => ready,
-            Err(e) => return Attempt::failed(None, e),
-        };
-        let pod = ready[self.next % ready.len()].clone();
-        self.next += 1;
-        match self
-            .pods
-            .http_get(&pod, self.port, &self.path, ATTEMPT_TIMEOUT)
-            .await
-        {
-            Ok(code) if (200..400).contains(&code) => Attempt {
-                ok: true,
-                served_by: Some(pod),
-                error: None,
-                acknowledged: None,
-            },
-            Ok(code) => Attempt::failed(Some(pod), format!("status {code}")),
-            Err(e) => Attempt::failed(Some(pod), e),
-        }
-    }
-}
-
-impl StackProbe {
     fn new(stack: Arc<RunningStack>, endpoint: &EndpointSpec, kind: Kind) -> StackProbe {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -234,7 +86,7 @@ impl StackProbe {
         }
     }
 
-    fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         let name = &self.endpoint.name;
         match &self.kind {
             Kind::Http { path, .. } => format!("GET {path} on {name}"),
@@ -243,7 +95,7 @@ impl StackProbe {
         }
     }
 
-    async fn attempt(&mut self) -> Attempt {
+    pub(super) async fn attempt(&mut self) -> Attempt {
         let addresses = self.stack.addresses(&self.endpoint);
         match &mut self.kind {
             Kind::Http { path, next } => {
@@ -265,7 +117,7 @@ impl StackProbe {
         }
     }
 
-    async fn read_back(&mut self, numbers: &[u64]) -> Result<HashSet<u64>, String> {
+    pub(super) async fn read_back(&mut self, numbers: &[u64]) -> Result<HashSet<u64>, String> {
         let addresses = self.stack.addresses(&self.endpoint);
         match &mut self.kind {
             Kind::Http { .. } => Ok(HashSet::new()),

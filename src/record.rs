@@ -1,35 +1,22 @@
 //! The record of a run: what was evaluated and how each scenario, step and
-//! check came out. The runner fills it as events arrive (so an interrupted
-//! run still has everything that finished); reporters only read it. Its JSON
-//! form is `summary.json`, documented in the README.
+//! check came out, the load campaigns with their figures, the failover
+//! timelines. The runner (or `golive load`) fills it as events arrive, so
+//! an interrupted run still has everything that finished; `golive report
+//! combine` merges several. The verdict and the reporters only read it.
+//! Its JSON form is `summary.json`, documented in the README, and read
+//! back by [`RunRecord::read`].
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::Profile;
 use crate::error::InputError;
 use crate::evidence::{CheckOutcome, Observation};
 use crate::model::InventoryCounts;
 use crate::stack::StackRecord;
+pub use crate::verdict::Status;
+use crate::verdict::Verdict;
 
-/// How a scenario or step ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Passed,
-    /// The target does not meet the item.
-    Failed,
-    /// The item could not be evaluated: undefined or ambiguous step, bad
-    /// argument, nothing in scope, internal error.
-    CouldNotEvaluate,
-    /// Never ran: after a failed step, or the run was interrupted.
-    NotEvaluated,
-    /// Ran, but its checks had nothing to judge in the target (no Ingress
-    /// for the TLS item, no HPA for the autoscaler items): neither passed
-    /// nor failed. [`ScenarioRecord::reason`] says what was missing.
-    NotApplicable,
-}
-
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepRecord {
     pub keyword: String,
     pub text: String,
@@ -39,7 +26,7 @@ pub struct StepRecord {
     pub message: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioRecord {
     pub name: String,
     pub line: usize,
@@ -64,7 +51,7 @@ pub struct ScenarioRecord {
 }
 
 /// How one run of a combined dossier judged an item.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunOutcome {
     /// The run, as [`SourceRun::name`] names it.
     pub source: String,
@@ -103,7 +90,7 @@ impl ScenarioRecord {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FeatureRecord {
     pub name: String,
     pub file: String,
@@ -112,7 +99,7 @@ pub struct FeatureRecord {
 }
 
 /// A scenario the run left out, and why (tags, target, `--checks`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SkippedScenario {
     pub feature: String,
     pub file: String,
@@ -122,9 +109,11 @@ pub struct SkippedScenario {
 }
 
 /// Everything a run produced.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RunRecord {
-    pub golive_version: &'static str,
+    #[serde(deserialize_with = "crate::interned::string")]
+    pub golive_version: crate::interned::Text,
     pub target: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<Profile>,
@@ -137,7 +126,7 @@ pub struct RunRecord {
     pub stack: Option<StackRecord>,
     /// The load campaigns of the run (`golive load` records one).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub campaigns: Vec<crate::load::report::Campaign>,
+    pub campaigns: Vec<crate::load::outcome::Campaign>,
     /// A combined dossier: the runs it was made from (empty for one run).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<SourceRun>,
@@ -148,7 +137,77 @@ pub struct RunRecord {
     pub duration_ms: f64,
 }
 
+/// Version of the `summary.json` layout; bumped on breaking changes.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The largest `summary.json` read back (a run of 10,000 objects with
+/// findings on each writes about 30 MiB).
+const MAX_SUMMARY_BYTES: u64 = 256 * 1024 * 1024;
+
 impl RunRecord {
+    /// Reads a `summary.json` back (`--baseline`, `golive report
+    /// combine`): a file of this layout's version, of bounded size.
+    pub fn read(path: &std::path::Path) -> Result<RunRecord, String> {
+        #[derive(Deserialize)]
+        struct Summary {
+            schema_version: u32,
+            #[serde(flatten)]
+            record: RunRecord,
+        }
+        use std::io::Read as _;
+        let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+        let mut text = String::new();
+        file.take(MAX_SUMMARY_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read: {e}"))?;
+        if text.len() as u64 > MAX_SUMMARY_BYTES {
+            return Err(format!(
+                "larger than {} MiB: not a summary.json golive wrote",
+                MAX_SUMMARY_BYTES / 1024 / 1024
+            ));
+        }
+        let version: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))?;
+        match version
+            .get("schema_version")
+            .and_then(serde_json::Value::as_u64)
+        {
+            Some(v) if v == u64::from(SCHEMA_VERSION) => {}
+            Some(v) => {
+                return Err(format!(
+                    "a summary.json of schema version {v}; this golive reads version {SCHEMA_VERSION}"
+                ));
+            }
+            None => return Err("not a summary.json written by golive (no schema_version)".into()),
+        }
+        let summary: Summary = serde_json::from_value(version)
+            .map_err(|e| format!("not a summary.json golive can read: {e}"))?;
+        debug_assert_eq!(summary.schema_version, SCHEMA_VERSION);
+        Ok(summary.record)
+    }
+
+    /// The run's verdict: [`Verdict::judge`] over its items, the run
+    /// trusted only when no input error and no interruption spoiled it.
+    pub fn verdict(&self) -> Verdict {
+        Verdict::judge(
+            &self.statuses(),
+            self.input_errors.is_empty() && !self.interrupted,
+        )
+    }
+
+    /// How every judged item ended, as the verdict and the counts see
+    /// them: each scenario, then the items of each load campaign.
+    pub fn statuses(&self) -> Vec<Status> {
+        self.scenarios()
+            .map(|(_, s)| s.status)
+            .chain(
+                self.campaigns
+                    .iter()
+                    .flat_map(|c| c.items().into_iter().map(|item| item.status)),
+            )
+            .collect()
+    }
+
     pub fn scenarios(&self) -> impl Iterator<Item = (&FeatureRecord, &ScenarioRecord)> {
         self.features
             .iter()
@@ -157,18 +216,18 @@ impl RunRecord {
 }
 
 /// One run a combined dossier was made from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceRun {
     /// How the dossier names the run: its report directory.
     pub name: String,
     pub target: String,
     /// Its own verdict, before combining.
-    pub verdict: crate::verdict::Verdict,
+    pub verdict: Verdict,
     pub duration_ms: f64,
 }
 
 /// What changed since an earlier dossier (`--baseline summary.json`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Changes {
     /// The baseline's file.
     pub baseline: String,
@@ -185,7 +244,7 @@ pub struct Changes {
 }
 
 /// One figure in the baseline and now.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FigureChange {
     /// `p95_ms of overall (load profile smoke)`.
     pub figure: String,
