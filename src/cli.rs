@@ -1,4 +1,5 @@
-//! The command line: `golive run | checks | steps | validate`. Parses the
+//! The command line: `golive run | load | report combine | checks | steps |
+//! validate`. Parses the
 //! arguments, hands the work to the runner, the catalogue or the validator,
 //! prints the result and returns the exit code (0 READY, 1 NOT READY,
 //! 2 COULD NOT EVALUATE).
@@ -12,6 +13,8 @@ use tokio::signal::unix::{SignalKind, signal};
 use crate::checks;
 use crate::error::InputError;
 use crate::record::RunRecord;
+use crate::record::changes::changes;
+use crate::record::combine::combine;
 use crate::report;
 use crate::runner::{self, RunPlan};
 use crate::source::Target;
@@ -58,6 +61,9 @@ enum Command {
     },
     /// List every Gherkin step golive understands, with an example.
     Steps,
+    /// Work on the reports of earlier runs.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Check features, config and profile without running anything (dry run):
     /// reports undefined or ambiguous steps and bad arguments with file:line.
     Validate {
@@ -71,6 +77,36 @@ enum Command {
         #[arg(long)]
         profile: Option<String>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum ReportCommand {
+    /// Merge the records of several runs (their report directories or summary.json files)
+    /// into one dossier with one verdict, and write its reports: an item several runs judged
+    /// is one item, the worst status wins, every run's status is shown.
+    Combine {
+        /// Report directories (holding summary.json) or summary.json files, in order.
+        #[arg(required = true, value_name = "DIR")]
+        runs: Vec<PathBuf>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+}
+
+/// Where a run's reports go, what it is compared with, and what is printed.
+#[derive(clap::Args, Debug)]
+struct OutputArgs {
+    /// Where junit.xml, summary.json, summary.md and report.html are written.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    report_dir: PathBuf,
+    /// The summary.json of an earlier dossier: the reports show what changed since (new and
+    /// fixed findings, items no longer judged, figures that moved). For `golive load`, a
+    /// campaign slower than the baseline's by more than --tolerance also fails.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// What to print on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
 }
 
 #[derive(clap::Args, Debug)]
@@ -121,12 +157,12 @@ struct RunArgs {
     /// Configuration file [default: ./golive.yaml if present, else built-in profiles].
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Where junit.xml, summary.json and summary.md are written.
-    #[arg(long, value_name = "DIR", default_value = "reports")]
-    report_dir: PathBuf,
-    /// What to print on standard output.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    /// Earlier runs (report directories or summary.json files) to combine with this one into
+    /// one dossier (see `golive report combine`); repeat for several.
+    #[arg(long, value_name = "DIR")]
+    from: Vec<PathBuf>,
+    #[command(flatten)]
+    output: OutputArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -145,14 +181,9 @@ struct LoadArgs {
     /// Configuration file [default: ./golive.yaml if present].
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Where junit.xml, summary.json, summary.md and report.html are written.
-    #[arg(long, value_name = "DIR", default_value = "reports")]
-    report_dir: PathBuf,
-    /// The summary.json of an earlier `golive load` of the same profile: compare, and
-    /// fail on a regression.
-    #[arg(long, value_name = "FILE")]
-    baseline: Option<PathBuf>,
-    /// How much worse than the baseline still passes, in percent.
+    #[command(flatten)]
+    output: OutputArgs,
+    /// How much worse than the baseline's campaign still passes, in percent.
     #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
     tolerance: f64,
 }
@@ -212,6 +243,16 @@ pub fn main() -> i32 {
         Command::Steps => {
             emit(&render_steps());
             0
+        }
+        Command::Report(ReportCommand::Combine { runs, output }) => {
+            let mut errors = Vec::new();
+            let records = runs
+                .iter()
+                .filter_map(|run| read_run(run).map_err(|e| errors.push(e)).ok())
+                .collect();
+            let mut dossier = combine(records);
+            dossier.input_errors.extend(errors);
+            report_run(dossier, &output)
         }
         Command::Validate {
             features,
@@ -319,7 +360,31 @@ fn run(args: RunArgs) -> i32 {
     }
     let mut record = record.lock().unwrap_or_else(|e| e.into_inner()).clone();
     record.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    report_run(record, &args.report_dir, args.format)
+    if !args.from.is_empty() {
+        let mut errors = Vec::new();
+        let mut records: Vec<(String, RunRecord)> = args
+            .from
+            .iter()
+            .filter_map(|run| read_run(run).map_err(|e| errors.push(e)).ok())
+            .collect();
+        records.push((args.output.report_dir.display().to_string(), record));
+        record = combine(records);
+        record.input_errors.extend(errors);
+    }
+    report_run(record, &args.output)
+}
+
+/// The record of an earlier run, named by its report directory: `path`
+/// is the directory or its summary.json.
+fn read_run(path: &Path) -> Result<(String, RunRecord), InputError> {
+    let file = if path.is_dir() {
+        path.join("summary.json")
+    } else {
+        path.to_path_buf()
+    };
+    let record = RunRecord::read(&file)
+        .map_err(|message| InputError::new(file.display().to_string(), message))?;
+    Ok((path.display().to_string(), record))
 }
 
 fn load(args: LoadArgs) -> i32 {
@@ -337,7 +402,7 @@ fn load(args: LoadArgs) -> i32 {
         stack,
         config: args.config,
         environment: args.environment,
-        baseline: args.baseline,
+        baseline: args.output.baseline.clone(),
         tolerance_percent: args.tolerance,
     };
     // Goose's users need worker threads to load a server at full speed.
@@ -355,24 +420,34 @@ fn load(args: LoadArgs) -> i32 {
         Some(runner::load::run(&plan, interrupted).await)
     });
     match record {
-        Some(record) => report_run(record, &args.report_dir, Format::Human),
+        Some(record) => report_run(record, &args.output),
         None => Verdict::CouldNotEvaluate.exit_code(),
     }
 }
 
-/// Judges a finished run, writes its reports into `dir`, prints its
-/// summary and returns its exit code: the end of every command that runs
-/// something.
-fn report_run(record: RunRecord, dir: &Path, format: Format) -> i32 {
+/// Compares a finished run with the baseline, judges it, writes its
+/// reports, prints its summary and returns its exit code: the end of
+/// every command that evaluates something. A baseline that cannot be read
+/// is an input error; the reports are written all the same.
+fn report_run(mut record: RunRecord, output: &OutputArgs) -> i32 {
+    if let Some(file) = &output.baseline {
+        let place = file.display().to_string();
+        match RunRecord::read(file) {
+            Ok(baseline) => record.changes = Some(changes(&place, &baseline, &record)),
+            // `golive load` read it already, for its campaign's comparison.
+            Err(_) if record.input_errors.iter().any(|e| e.place == place) => {}
+            Err(message) => record.input_errors.push(InputError::new(place, message)),
+        }
+    }
     let verdict = record.verdict();
-    let written = match report::write_all(&record, verdict, dir) {
+    let written = match report::write_all(&record, verdict, &output.report_dir) {
         Ok(written) => written,
         Err(error) => {
             eprintln!("golive: {error}");
             return Verdict::CouldNotEvaluate.exit_code();
         }
     };
-    match format {
+    match output.format {
         Format::Human => emit(&report::human::render(&record, verdict, &written)),
         Format::Json => emit(&(report::json::render(&record, verdict) + "\n")),
     }

@@ -17,7 +17,7 @@ pub struct Finding {
     pub check: crate::interned::Text,
     pub severity: Severity,
     pub object: ObjectRef,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
     /// Path of the field inside the object, e.g.
     /// `spec.template.spec.containers[0].livenessProbe`.
@@ -26,10 +26,10 @@ pub struct Finding {
     pub expected: String,
     pub found: String,
     /// The reason given by a `golive.dev/skip` annotation, when one applies.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<String>,
     /// Anything else the reader must know, e.g. a suppression without reason.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 

@@ -38,6 +38,19 @@ pub enum Status {
     NotApplicable,
 }
 
+impl Status {
+    /// `could not evaluate`, as the reports write it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::CouldNotEvaluate => "could not evaluate",
+            Status::NotEvaluated => "not evaluated",
+            Status::NotApplicable => "not applicable",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Verdict {

@@ -17,7 +17,7 @@ pub struct Timeline {
     /// What was broken ("api-2 killed (SIGKILL)").
     pub disruption: String,
     /// What held meanwhile (network delays), if anything.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<String>,
     /// Seconds from the clock's start to the disruption.
     pub disrupted_at_s: f64,
@@ -25,12 +25,12 @@ pub struct Timeline {
     pub steady_attempts: usize,
     pub steady_failed: usize,
     /// The first error in the steady window, when there was one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub steady_error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_failure_after_s: Option<f64>,
     /// The measured RTO; absent when the service did not recover.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovered_after_s: Option<f64>,
     /// From the disruption to the last attempt.
     pub watched_s: f64,
@@ -39,18 +39,18 @@ pub struct Timeline {
     /// Attempts from the disruption to the recovery, and the failed ones.
     pub attempts: usize,
     pub failed: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_error: Option<String>,
     /// Another instance answering after the disruption (a promotion).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promoted: Option<Promotion>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub writes: Option<Writes>,
     /// Attempts per second from the clock's start.
     pub seconds: Vec<Second>,
     /// Requests and failed requests of the load per second, aligned on
     /// the same seconds, when a load ran with the disruption.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load: Option<Vec<LoadSecond>>,
 }
 
@@ -74,7 +74,7 @@ pub struct Writes {
     /// (the data-loss window); zero when nothing was lost.
     pub rpo_s: f64,
     /// Why the writes could not be read back, when they could not.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unverified: Option<String>,
 }
 

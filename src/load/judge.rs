@@ -37,7 +37,7 @@ pub struct TargetResult {
     pub measured: Option<f64>,
     pub verdict: Verdict,
     /// How far from the target, when missed ("by 35.2 ms (17.6 %)").
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missed_by: Option<String>,
 }
 

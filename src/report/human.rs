@@ -51,6 +51,26 @@ fn summary(record: &RunRecord, verdict: Verdict, reports: &[PathBuf]) -> String 
         record.golive_version,
         target_line(record)
     );
+    for source in &record.sources {
+        let _ = writeln!(
+            out,
+            "  run {}: {} ({})",
+            source.name,
+            source.verdict.label(),
+            source.target
+        );
+    }
+    if let Some(changes) = &record.changes {
+        let _ = writeln!(
+            out,
+            "  since {}: {} new finding(s), {} fixed, {} item(s) no longer judged, {} figure(s) moved",
+            changes.baseline,
+            changes.new_findings.len(),
+            changes.fixed_findings.len(),
+            changes.newly_not_evaluated.len(),
+            changes.figures.len()
+        );
+    }
     for error in &record.input_errors {
         let _ = writeln!(out, "  error: {error}");
     }

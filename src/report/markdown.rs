@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use super::safe::{markdown as cell, markdown_code as code};
 use crate::failover::timeline::optional_seconds;
 use crate::load::outcome::Campaign;
+use crate::record::Changes;
 use crate::record::{RunRecord, Status};
 use crate::verdict::Verdict;
 
@@ -72,6 +73,26 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
             "**The run was interrupted**: scenarios that had not finished are marked not evaluated.\n"
         );
     }
+    if !record.sources.is_empty() {
+        let _ = writeln!(
+            out,
+            "### Runs combined\n\n| Run | Target | Its verdict | Duration |\n|---|---|---|---|"
+        );
+        for source in &record.sources {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {:.1} s |",
+                code(&source.name),
+                cell(&source.target),
+                source.verdict.label(),
+                source.duration_ms / 1000.0
+            );
+        }
+        out.push('\n');
+    }
+    if let Some(changes) = &record.changes {
+        out.push_str(&changes_section(changes));
+    }
     if !record.input_errors.is_empty() {
         let _ = writeln!(out, "### Input errors\n\n| Where | Problem |\n|---|---|");
         for error in &record.input_errors {
@@ -104,12 +125,21 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
         } else {
             active.to_string()
         };
+        let mut result = status_label(scenario.status).to_string();
+        if !scenario.runs.is_empty() {
+            let runs: Vec<String> = scenario
+                .runs
+                .iter()
+                .map(|run| format!("{}: {}", cell(&run.source), run.status.label()))
+                .collect();
+            let _ = write!(result, " ({})", runs.join(", "));
+        }
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} |",
             cell(&scenario.name),
             cell(&feature.name),
-            status_label(scenario.status),
+            result,
             findings
         );
     }
@@ -345,6 +375,44 @@ fn campaign_section(campaign: &Campaign) -> String {
             ms(figures.max_ms),
             statuses.join(", ")
         );
+    }
+    out
+}
+
+/// What changed since the baseline dossier.
+fn changes_section(changes: &Changes) -> String {
+    let mut out = format!("### Changes since {}\n\n", code(&changes.baseline));
+    let lists = [
+        ("New findings", &changes.new_findings),
+        ("Fixed findings", &changes.fixed_findings),
+        (
+            "Judged in the baseline, not now",
+            &changes.newly_not_evaluated,
+        ),
+    ];
+    for (title, lines) in lists {
+        let _ = writeln!(out, "**{title}**: {}\n", lines.len());
+        for line in lines.iter() {
+            let _ = writeln!(out, "- {}", cell(line));
+        }
+        if !lines.is_empty() {
+            out.push('\n');
+        }
+    }
+    if !changes.figures.is_empty() {
+        let _ = writeln!(out, "| Figure | Baseline | Now |\n|---|---|---|");
+        for figure in &changes.figures {
+            let _ = writeln!(
+                out,
+                "| {} | {:.2} {} | {:.2} {} |",
+                cell(&figure.figure),
+                figure.baseline,
+                cell(&figure.unit),
+                figure.now,
+                cell(&figure.unit)
+            );
+        }
+        out.push('\n');
     }
     out
 }

@@ -28,20 +28,20 @@ pub use lifecycle::{Instance, RunningStack};
 pub struct StackRecord {
     pub file: String,
     pub run_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Seconds from connecting to the engine to the last container healthy.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_in_s: Option<f64>,
     pub instances: Vec<Instance>,
     pub endpoints: BTreeMap<String, Vec<String>>,
     /// Containers and networks removed at the end (absent with `--keep`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub removed: Option<Removal>,
     pub kept: bool,
     /// With `--keep`: the directory of the run's generated files, to
     /// remove with the stack.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub work_dir: Option<String>,
 }
 
@@ -49,7 +49,7 @@ pub struct StackRecord {
 pub struct Removal {
     pub containers: usize,
     pub networks: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 

@@ -259,6 +259,13 @@ impl Run {
             "summary.json verdict\n{}",
             self.context()
         );
+        // What `golive report combine` and `--baseline` read back is the
+        // record that was written, field for field, with the same verdict.
+        let record = golive::record::RunRecord::read(&self.report_path("summary.json"))
+            .unwrap_or_else(|e| panic!("summary.json does not read back: {e}\n{}", self.context()));
+        let again: Value =
+            serde_json::from_str(&golive::report::json::render(&record, record.verdict())).unwrap();
+        assert_eq!(again, summary, "summary.json read back\n{}", self.context());
         let junit = self.junit();
         let document = roxmltree::Document::parse(&junit)
             .unwrap_or_else(|e| panic!("junit.xml is not XML: {e}\n{junit}"));

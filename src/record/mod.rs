@@ -6,6 +6,9 @@
 //! Its JSON form is `summary.json`, documented in the README, and read
 //! back by [`RunRecord::read`].
 
+pub mod changes;
+pub mod combine;
+
 use serde::{Deserialize, Serialize};
 
 use crate::config::Profile;
@@ -22,7 +25,7 @@ pub struct StepRecord {
     pub text: String,
     pub line: usize,
     pub status: Status,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
@@ -33,16 +36,16 @@ pub struct ScenarioRecord {
     pub tags: Vec<String>,
     pub status: Status,
     /// Why a `not_applicable` scenario had nothing to judge.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub duration_ms: f64,
     pub steps: Vec<StepRecord>,
     pub checks: Vec<CheckOutcome>,
     /// What runtime steps saw on a live target.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub observations: Vec<Observation>,
     /// The failover timelines of a disruptive scenario.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failover: Vec<crate::failover::timeline::Timeline>,
     /// In a combined dossier: how the item ended in each run that ran it
     /// (empty for a single run). `status` is the worst of them.
@@ -115,14 +118,14 @@ pub struct RunRecord {
     #[serde(deserialize_with = "crate::interned::string")]
     pub golive_version: crate::interned::Text,
     pub target: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<Profile>,
     pub inventory: InventoryCounts,
     pub input_errors: Vec<InputError>,
     pub features: Vec<FeatureRecord>,
     pub skipped: Vec<SkippedScenario>,
     /// The stack a `stack:` target started, and what became of it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stack: Option<StackRecord>,
     /// The load campaigns of the run (`golive load` records one).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
