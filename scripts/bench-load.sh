@@ -111,10 +111,10 @@ for _ in $(seq "$runs"); do
     measure "$golive" load "$tmp/profile.yaml" --report-dir "$tmp/golive"
     read -r requests rps p50 p99 < <(python3 -c '
 import json, sys
-d = json.load(open(sys.argv[1]))
+d = json.load(open(sys.argv[1]))["campaigns"][0]
 s, r = d["steady"], d["ramp"]
 print(s["requests"] + r["requests"], d["steady_rps"], round(s["p50_ms"], 2), round(s["p99_ms"], 2))' \
-        "$tmp/golive/load.json")
+        "$tmp/golive/summary.json")
     row golive "$requests" "$rps" "$p50" "$p99"
 
     measure "$raw_goose" --host "$url" --users "$connections" --increase-rate "$connections" \
@@ -152,10 +152,11 @@ while kill -0 "$pid" 2>/dev/null; do
 done
 wait "$pid" || true
 echo "${samples[*]}"
-python3 - "$tmp/soak/load.json" <<'EOF'
+python3 - "$tmp/soak/summary.json" <<'EOF'
 import json, sys
-d = json.load(open(sys.argv[1]))
+run = json.load(open(sys.argv[1]))
+d = run["campaigns"][0]
 s = d["steady"]
 print("soak: {} requests at {:.1f} req/s, p50 {:.2f} ms, p99 {:.2f} ms, {} failed, verdict {}".format(
-    s["requests"], d["steady_rps"], s["p50_ms"], s["p99_ms"], s["failures"], d["verdict"]))
+    s["requests"], d["steady_rps"], s["p50_ms"], s["p99_ms"], s["failures"], run["verdict"]))
 EOF

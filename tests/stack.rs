@@ -1159,12 +1159,14 @@ targets:
     let context = format!("{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(output.status.code(), Some(1), "{context}");
     assert!(
-        stdout.contains("❌ | p95 latency < 200 ms") && stdout.contains("❌ | error rate < 0.1 %"),
+        stdout.contains("FAIL p95 latency < 200 ms") && stdout.contains("FAIL error rate < 0.1 %"),
         "{context}"
     );
     let summary: Value =
-        serde_json::from_str(&std::fs::read_to_string(reports.join("load.json")).unwrap()).unwrap();
-    let steady = &summary["steady"];
+        serde_json::from_str(&std::fs::read_to_string(reports.join("summary.json")).unwrap())
+            .unwrap();
+    let campaign = &summary["campaigns"][0];
+    let steady = &campaign["steady"];
     let (p50, p95) = (
         steady["p50_ms"].as_f64().unwrap(),
         steady["p95_ms"].as_f64().unwrap(),
@@ -1180,7 +1182,7 @@ targets:
         "two in a hundred answered 500: {error_rate} %"
     );
     assert!(steady["statuses"]["500"].as_u64().unwrap() > 0);
-    let destinations = summary["destination"].as_str().unwrap();
+    let destinations = campaign["destination"].as_str().unwrap();
     assert_eq!(
         destinations.matches("http://127.0.0.1:").count(),
         3,
