@@ -144,7 +144,7 @@ struct LoadArgs {
     /// Configuration file [default: ./golive.yaml if present].
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Where load.json, load.md, load.html and load-junit.xml are written.
+    /// Where load.json, load.md, report.html and load-junit.xml are written.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     report_dir: PathBuf,
     /// A load.json of an earlier campaign: compare, and fail on a regression.

@@ -5,7 +5,6 @@
 pub mod baseline;
 pub mod campaign;
 pub mod engine;
-pub mod html;
 pub mod judge;
 pub mod profile;
 pub mod record;

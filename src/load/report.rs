@@ -1,7 +1,7 @@
 //! The reports of a load campaign, siblings reading one [`Campaign`]:
 //! `load.json` (everything, for machines and `--baseline`), `load.md` (the
 //! verdict per target and the per-request table, for a merge request),
-//! `load.html` (the same with charts, see `html`) and `load-junit.xml` (one
+//! `report.html` (the dossier, with charts) and `load-junit.xml` (one
 //! testcase per target, for CI). Values taken from
 //! the environment are redacted from all of them.
 
@@ -193,7 +193,7 @@ impl Campaign {
 }
 
 /// A figure in milliseconds as the reports show it (`–` when none).
-pub(super) fn ms(value: Option<f64>) -> String {
+pub fn ms(value: Option<f64>) -> String {
     value.map_or_else(|| "–".to_string(), |v| format!("{v:.1}"))
 }
 
@@ -324,7 +324,7 @@ pub fn junit(campaign: &Campaign) -> String {
     crate::report::junit::to_xml([suite.build()])
 }
 
-/// Writes `load.json`, `load.md`, `load.html` and `load-junit.xml` into
+/// Writes `load.json`, `load.md`, `report.html` and `load-junit.xml` into
 /// `dir` (from a campaign already [`Campaign::redacted`]); returns their
 /// paths.
 pub fn write_all(campaign: &Campaign, dir: &Path) -> Result<Vec<PathBuf>, InputError> {
@@ -334,10 +334,26 @@ pub fn write_all(campaign: &Campaign, dir: &Path) -> Result<Vec<PathBuf>, InputE
         [
             ("load.json", json),
             ("load.md", markdown(campaign)),
-            ("load.html", super::html::render(campaign)),
+            ("report.html", dossier(campaign)),
             ("load-junit.xml", junit(campaign)),
         ],
     )
+}
+
+/// The dossier of a campaign alone.
+fn dossier(campaign: &Campaign) -> String {
+    let record = crate::runner::record::RunRecord {
+        campaigns: vec![campaign.clone()],
+        target: campaign.destination.clone(),
+        golive_version: env!("CARGO_PKG_VERSION"),
+        ..Default::default()
+    };
+    let verdict = match campaign.exit_code {
+        0 => crate::verdict::Verdict::Ready,
+        1 => crate::verdict::Verdict::NotReady,
+        _ => crate::verdict::Verdict::CouldNotEvaluate,
+    };
+    crate::report::html::render(&record, verdict)
 }
 
 #[cfg(test)]
@@ -403,7 +419,7 @@ mod tests {
             !markdown.contains("\n# y"),
             "a heading from the input\n{markdown}"
         );
-        let html = super::super::html::render(&campaign);
+        let html = dossier(&campaign);
         for text in [&xml, &markdown, &html] {
             assert!(
                 !text.contains('\u{1b}') && !text.contains('\u{0}'),

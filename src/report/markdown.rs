@@ -163,7 +163,7 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
     if !failovers.is_empty() {
         let _ = writeln!(
             out,
-            "\n### Failover (charts in failover.html)\n\n| Item | Disruption | Steady before | First failure | RTO | Failed attempts | Slowest | Promoted | Writes lost |\n|---|---|---|---|---|---|---|---|---|"
+            "\n### Failover (charts in report.html)\n\n| Item | Disruption | Steady before | First failure | RTO | Failed attempts | Slowest | Promoted | Writes lost |\n|---|---|---|---|---|---|---|---|---|"
         );
         for (scenario, t) in failovers {
             let disruption: Vec<String> = std::iter::once(t.disruption.clone())

@@ -1,16 +1,15 @@
-//! `load.html`: one self-contained page (no script, no font, no network)
-//! with the verdict per target, charts drawn as inline SVG — latency
-//! percentiles over time, throughput, errors, status codes — and the
-//! per-request table.
+//! A load campaign in the dossier: the verdict per target, the baseline
+//! comparison, charts drawn as inline SVG — latency percentiles over time,
+//! throughput, errors, status codes — and the per-request table.
 
 use std::fmt::Write as _;
 
-use super::baseline::Comparison;
-use super::judge::Verdict;
-use super::record::Second;
-use super::report::{Campaign, Figures, ms};
+use super::chart::line_chart;
+use crate::load::baseline::Comparison;
+use crate::load::judge::Verdict;
+use crate::load::record::Second;
+use crate::load::report::{Campaign, Figures, ms};
 use crate::report::safe;
-use crate::report::svg::{line_chart, page};
 
 fn figure_row(name: &str, figures: &Figures) -> String {
     format!(
@@ -46,14 +45,14 @@ fn comparison_table(comparison: &Comparison) -> String {
         );
     }
     format!(
-        r#"<h2>Compared with {} (tolerance {} %)</h2><table id="comparison"><tr><th></th><th>Scope</th><th>Metric</th><th>Baseline</th><th>Now</th><th>Change</th></tr>{rows}</table>"#,
+        r#"<h4>Compared with {} (tolerance {} %)</h4><table class="comparison"><tr><th></th><th>Scope</th><th>Metric</th><th>Baseline</th><th>Now</th><th>Change</th></tr>{rows}</table>"#,
         safe::html(&comparison.baseline_file),
         comparison.tolerance_percent
     )
 }
 
-/// The page.
-pub fn render(campaign: &Campaign) -> String {
+/// The campaign's section.
+pub fn campaign(campaign: &Campaign) -> String {
     let timeline: &[Second] = &campaign.timeline;
     let latency = line_chart(
         "Latency percentiles per second",
@@ -144,17 +143,17 @@ pub fn render(campaign: &Campaign) -> String {
             )
         })
         .collect();
-    let body = format!(
-        r#"<h1>golive load: {name} — {verdict}</h1>
+    format!(
+        r#"<section class="campaign"><h3>Load profile {name} — {verdict}</h3>
 <p>{description}</p>
 <p>Destination {destination} · steady phase {steady:.0} s · {requests_count} requests. What is measured: {measured}.</p>
 <ul>{errors_list}</ul>
-<h2>Targets</h2><table id="targets">{targets}</table>
+<h4>Targets</h4><table class="targets">{targets}</table>
 {comparison}
-<h2>Over time</h2>{latency}{throughput}{errors}
-<h2>Status codes (steady phase)</h2><table id="statuses">{statuses}</table>
-<h2>Requests (steady phase)</h2>
-<table id="requests"><tr><th>Request</th><th>Requests</th><th>Errors</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr>{requests}</table>"#,
+<h4>Over time</h4>{latency}{throughput}{errors}
+<h4>Status codes (steady phase)</h4><table class="statuses">{statuses}</table>
+<h4>Requests (steady phase)</h4>
+<table class="requests"><tr><th>Request</th><th>Requests</th><th>Errors</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr>{requests}</table></section>"#,
         name = safe::html(&campaign.profile),
         verdict = campaign.verdict.replace('_', " "),
         description = safe::html(&campaign.description),
@@ -162,10 +161,5 @@ pub fn render(campaign: &Campaign) -> String {
         steady = campaign.steady_seconds,
         requests_count = campaign.steady.requests,
         measured = safe::html(campaign.measured),
-    );
-    page(
-        &format!("golive load: {}", safe::html(&campaign.profile)),
-        "tr.met td:first-child { color: #1e7e34; } tr.missed td:first-child { color: #c0392b; font-weight: bold; }",
-        &body,
     )
 }
