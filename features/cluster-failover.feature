@@ -1,8 +1,10 @@
 # Checklist source: Production Deployment Guide, "Tests de failover", "pod
 # failure RTO < 1 min" (seeds 000, 001) — proven on the live cluster: a pod
 # is deleted, its controller must replace it within the RTO, and a probe
-# watches what users would see meanwhile.
-@cluster @disruptive @serial @GL-HA-02
+# watches what users would see meanwhile. Checklist lines GL-HA-02 ("| Pod
+# failure | < 1 min | 0 |", RTO/RPO Targets) and GL-APP-07, "Disaster
+# recovery plan" (Pre-Production, Application), seed 001.
+@cluster @disruptive @serial @GL-HA-02 @GL-APP-07
 Feature: Losing a pod of the cluster is invisible to users
   A replica count proves nothing until a pod is lost. golive deletes one
   Ready pod of the API (as a crashed node or kubectl delete pod would),

@@ -2,14 +2,17 @@
 # "pod failure RTO < 1 min, RPO 0", "Redis avec Sentinel", "PostgreSQL
 # primaire avec réplicas" (seeds 000, 001) — proven by breaking the part on
 # purpose on a stack golive started itself (fixtures/stacks/ha.yaml).
-@stack @disruptive @serial
+# Checklist line GL-APP-07: "Disaster recovery plan" (Pre-Production,
+# Application, seed 001); the API replica is GL-HA-02, "| Pod failure | < 1
+# min | 0 |" (seed 001, RTO/RPO Targets).
+@stack @disruptive @serial @GL-APP-07
 Feature: The service survives the loss of any one part
   Replica counts prove nothing until a replica is lost. golive breaks one
   part at a time while probes watch what users would feel (every 100 ms),
   and judges the recovery time (RTO) and the acknowledged writes lost (RPO)
   against the profile's targets. The part comes back after each scenario.
 
-  @api
+  @api @GL-HA-02
   Scenario: Losing an API replica under load is invisible to users
     Given the load profile "failover"
     And a probe watches GET /api/v1/items on "web"

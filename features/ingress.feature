@@ -25,6 +25,8 @@ Feature: Public endpoints are served over HTTPS, rate-limited and routed
   Scenario: Every TLS certificate is provided and renewed by cert-manager
     Then the check "ingress.certificate" passes
 
+  # "Cert-manager configure pour TLS" (Pre-Production, Infrastructure).
+  @GL-INF-03
   Scenario: Every cert-manager issuer a certificate names exists
     Then the check "cert-manager.issuer" passes
 

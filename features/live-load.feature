@@ -2,7 +2,9 @@
 # p95 < 200 ms", "error rate < 0.1 %" (seeds 000, 001) — measured under load
 # on the running system. The targets are the profile's latency_p95_ms and
 # error_rate_percent (golive.yaml), unless the load profile sets its own.
-@stack @load
+# Checklist line GL-APP-06: "Tests de charge effectues" (Pre-Production,
+# Application) and "Load testing complete" (Go-Live, J-7) (seed 001).
+@stack @load @GL-APP-06
 Feature: The API meets its latency and error targets under load
   A release is not ready if the service only meets its targets when idle.
   golive runs a load campaign from load-profiles/ against the public entry

@@ -93,9 +93,9 @@ section "Docker engine and local images (scripts/docker.sh, scripts/images.sh)"
 # this script fails, saying what is missing.
 bash scripts/docker.sh || fail "no Docker engine (see the message above)"
 bash scripts/images.sh || fail "the local test images could not be built"
-# The load report (load.html) is checked in headless Chromium, Debian's.
+# The dossier (report.html) is checked in headless Chromium, Debian's.
 if ! command -v chromium >/dev/null 2>&1; then
-    bash scripts/apt-install.sh chromium || fail "Chromium is needed to check load.html"
+    bash scripts/apt-install.sh chromium || fail "Chromium is needed to check report.html"
 fi
 
 section "4/5 Tests: cargo test"
@@ -133,13 +133,13 @@ expect_exit() {
 }
 e2e_passed=0
 
-# expect_reports DIR: the three reports exist and are not empty.
+# expect_reports DIR: the four reports exist and are not empty.
 expect_reports() {
     local file
-    for file in junit.xml summary.json summary.md; do
+    for file in junit.xml summary.json summary.md report.html; do
         [ -s "$1/$file" ] || fail "missing or empty report: $1/$file"
     done
-    echo "ok: $1/{junit.xml,summary.json,summary.md} written"
+    echo "ok: $1/{junit.xml,summary.json,summary.md,report.html} written"
 }
 
 expect_exit 0 "bundled checklist on the bundled example: READY" -- \

@@ -2,6 +2,7 @@
 //! See `README.md` for the user's view and `../shared/DESIGN.md` for the
 //! architecture: target -> inventory -> cucumber steps calling pure checks
 //! -> evidence -> reporters -> exit code.
+pub mod checklist;
 pub mod checks;
 pub mod cli;
 pub mod cluster;

@@ -2,7 +2,9 @@
 //! the profile, and matches every step (outlines expanded with their
 //! Examples) against golive's vocabulary exactly as a run would, reporting
 //! undefined steps, ambiguous steps and bad arguments (unknown check IDs,
-//! unreadable selectors) with file:line. Nothing is evaluated.
+//! unreadable selectors) and `@GL-*` tags the checklist registry
+//! ([`crate::checklist`]) does not define, with file:line. Nothing is
+//! evaluated.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -96,6 +98,7 @@ pub fn validate(features: &Path, config: Option<&Path>, profile: Option<&str>) -
 
 fn check_feature(feature: &gherkin::Feature, file: &Path, report: &mut ValidationReport) {
     report.features += 1;
+    check_line_tags(feature, file, report);
     let rules = feature
         .rules
         .iter()
@@ -115,6 +118,47 @@ fn check_feature(feature: &gherkin::Feature, file: &Path, report: &mut Validatio
                     check_step(step, &substitute(&step.value, row), file, report);
                 }
             }
+        }
+    }
+}
+
+/// Every `@GL-*` tag of the feature (on the feature, its rules, scenarios
+/// and examples) that names no line of the checklist, at the line it is
+/// written on.
+fn check_line_tags(feature: &gherkin::Feature, file: &Path, report: &mut ValidationReport) {
+    let scenarios = feature
+        .scenarios
+        .iter()
+        .chain(feature.rules.iter().flat_map(|r| r.scenarios.iter()));
+    let tagged = std::iter::once((&feature.tags, feature.position.line))
+        .chain(feature.rules.iter().map(|r| (&r.tags, r.position.line)))
+        .chain(scenarios.flat_map(|s| {
+            std::iter::once((&s.tags, s.position.line))
+                .chain(s.examples.iter().map(|e| (&e.tags, e.position.line)))
+        }));
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    for (tags, keyword_line) in tagged {
+        for tag in tags.iter().filter(|t| crate::checklist::is_line_tag(t)) {
+            if crate::checklist::find(tag).is_some() {
+                continue;
+            }
+            // Tags are written on the lines above their keyword.
+            let line = (1..keyword_line)
+                .rev()
+                .find(|&n| {
+                    lines.get(n - 1).is_some_and(|l| {
+                        l.split_whitespace()
+                            .any(|word| word.strip_prefix('@') == Some(tag.as_str()))
+                    })
+                })
+                .unwrap_or(keyword_line);
+            report.problems.push(InputError::new(
+                format!("{}:{line}", file.display()),
+                format!(
+                    "@{tag} names no line of the go-live checklist (see src/checklist/lines.rs)"
+                ),
+            ));
         }
     }
 }

@@ -127,7 +127,7 @@ fn run_without_arguments_is_ready() {
         "{}",
         run.context()
     );
-    for report in ["junit.xml", "summary.json", "summary.md"] {
+    for report in ["junit.xml", "summary.json", "summary.md", "report.html"] {
         assert!(
             run.stdout
                 .contains(&run.report_path(report).display().to_string()),
@@ -467,7 +467,7 @@ fn reports_are_written_even_when_the_report_dir_must_be_created_deep() {
         "{}",
         String::from_utf8_lossy(&output.stdout)
     );
-    for report in ["junit.xml", "summary.json", "summary.md"] {
+    for report in ["junit.xml", "summary.json", "summary.md", "report.html"] {
         assert!(deep.join(report).is_file(), "{report} missing");
     }
 }
@@ -576,6 +576,10 @@ fn validate_reports_each_problem_with_file_and_line() {
         ),
         ("d-syntax.feature", SYNTAX_ERROR_FEATURE),
         (
+            "f-tags.feature",
+            "@manifests @GL-SEC-05 @GL-NOPE-01\nFeature: F\n\n  # a comment\n  @GL-SEC-99\n  Scenario: tagged\n    Given the workloads of the target\n    Then the check \"probe.port\" passes\n",
+        ),
+        (
             "nested/e-fine.feature",
             "Feature: E\n\n  Scenario: fine\n    Given the workloads of the target\n    Then the check \"probe.port\" passes\n",
         ),
@@ -591,6 +595,14 @@ fn validate_reports_each_problem_with_file_and_line() {
         ),
         (format!("{dir}/c-selector.feature:4:"), "tier in (api"),
         (format!("{dir}/d-syntax.feature:5:"), "not valid Gherkin"),
+        (
+            format!("{dir}/f-tags.feature:1:"),
+            "@GL-NOPE-01 names no line of the go-live checklist",
+        ),
+        (
+            format!("{dir}/f-tags.feature:5:"),
+            "@GL-SEC-99 names no line of the go-live checklist",
+        ),
     ];
     for (place, what) in &expect {
         assert!(

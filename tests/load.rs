@@ -121,7 +121,7 @@ fn recorded_campaign(reports: &Path) -> Value {
 }
 
 fn assert_reports_without_secret(reports: &Path) {
-    for name in ["summary.json", "summary.md", "junit.xml"] {
+    for name in ["summary.json", "summary.md", "report.html", "junit.xml"] {
         let text =
             std::fs::read_to_string(reports.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!text.contains("s3cr3t"), "{name} shows the token");
@@ -151,55 +151,25 @@ fn targets_met_exit_0_and_the_four_reports_are_written() {
         "{summary:#}"
     );
     assert_reports_without_secret(&reports);
-    let html = std::fs::read_to_string(reports.join("load.html")).unwrap();
+    let html = std::fs::read_to_string(reports.join("report.html")).unwrap();
     assert!(
         html.contains("<svg") && !html.contains("<script"),
         "self-contained charts"
     );
-    assert_renders_in_chromium(&reports.join("load.html"), dir.path());
+    assert_renders_in_chromium(&reports.join("report.html"), dir.path());
 }
 
-/// The page renders in headless Chromium with every host name unresolvable
-/// (so nothing could be fetched): the three charts are in the DOM with
-/// their lines drawn, and a screenshot of the page is not blank.
+/// The dossier renders in headless Chromium with every host name
+/// unresolvable (so nothing could be fetched): the three charts are in the
+/// DOM with their lines drawn, and a screenshot of the page is not blank.
 fn assert_renders_in_chromium(page: &Path, scratch: &Path) {
-    let chromium = |extra: &[&str]| {
-        Command::new("chromium")
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--host-resolver-rules=MAP * ~NOTFOUND",
-            ])
-            .arg(format!(
-                "--user-data-dir={}",
-                scratch.join("chromium").display()
-            ))
-            .args(extra)
-            .arg(format!("file://{}", page.display()))
-            .stderr(Stdio::null())
-            .output()
-            .expect("chromium is needed for this test (scripts/test.sh installs Debian's chromium)")
-    };
-    let dom = String::from_utf8_lossy(&chromium(&["--dump-dom"]).stdout).into_owned();
+    let dom = common::chromium::dom(page, scratch);
     assert!(
         dom.matches("<figure>").count() >= 3,
         "the three charts: {dom}"
     );
     assert!(dom.contains("<path d=\"M"), "lines drawn: {dom}");
-    let shot = scratch.join("load.png");
-    let screenshot = format!("--screenshot={}", shot.display());
-    chromium(&[screenshot.as_str(), "--window-size=900,1400"]);
-    let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
-    assert!(
-        size > 20_000,
-        "a rendered page, not a blank one: {size} bytes"
-    );
+    common::chromium::assert_screenshot_not_blank(page, scratch);
 }
 
 #[test]
@@ -348,9 +318,9 @@ fn a_slower_run_than_its_baseline_is_a_regression_with_exit_1() {
         .filter(|r| r["metric"] == "p50_ms")
         .all(|r| r["regression"] == false);
     assert!(throughput_same, "the median did not move: {rows:#?}");
-    let html = std::fs::read_to_string(after.join("load.html")).unwrap();
+    let html = std::fs::read_to_string(after.join("report.html")).unwrap();
     assert!(
-        html.contains(r#"<table id="comparison">"#) && html.contains("regression"),
+        html.contains(r#"<table class="comparison">"#) && html.contains("regression"),
         "the comparison is on the page"
     );
     let junit = std::fs::read_to_string(after.join("junit.xml")).unwrap();

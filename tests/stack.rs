@@ -140,8 +140,8 @@ fn the_reference_stack_is_ready_and_removed_afterwards() {
         );
     }
     assert!(
-        !run.report_path("failover.html").exists(),
-        "no failover ran, no failover page"
+        !run.report("report.html").contains(r#"class="failover""#),
+        "no failover ran, no failover in the dossier"
     );
     assert_removed(&run);
 }
@@ -227,8 +227,13 @@ fn the_ha_stack_survives_each_failover_and_the_timelines_say_how() {
         markdown.contains("### Failover") && markdown.contains("| 0 of "),
         "{markdown}"
     );
-    let page = run.report("failover.html");
-    assert_eq!(page.matches("<svg").count(), 3, "{page}");
+    let page = run.report("report.html");
+    assert_eq!(
+        page.matches(r#"<div class="failover">"#).count(),
+        3,
+        "a failover block with its chart per clock\n{page}"
+    );
+    assert!(page.contains("<svg"), "{page}");
     for text in [
         "disruption",
         "recovered",

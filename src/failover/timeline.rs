@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::clock::{Analysis, STEADY_MIN_ATTEMPTS, STEADY_WINDOW, Sample};
 
-/// One scenario's failover, for summary.json, JUnit and failover.html.
+/// One scenario's failover, for summary.json, JUnit and report.html.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Timeline {
     /// What the clock did each attempt ("GET /api/v1/items on web").

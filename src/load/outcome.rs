@@ -193,6 +193,17 @@ impl Campaign {
         self
     }
 
+    /// How the campaign came out as one item of the checklist: failed if
+    /// any of its items failed, else could not evaluate if any could not
+    /// be, else passed.
+    pub fn status(&self) -> Status {
+        let items = self.items();
+        [Status::Failed, Status::CouldNotEvaluate]
+            .into_iter()
+            .find(|worst| items.iter().any(|item| item.status == *worst))
+            .unwrap_or(Status::Passed)
+    }
+
     /// Adds the comparison with a baseline (a regression is a failed
     /// item, see [`Campaign::items`]).
     pub fn with_comparison(mut self, comparison: Comparison) -> Campaign {

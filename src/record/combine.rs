@@ -171,6 +171,7 @@ mod tests {
                     file: "f.feature".into(),
                     name: name.into(),
                     line,
+                    tags: vec!["stack".into()],
                     reason: "needs a @stack target".into(),
                 })
                 .collect(),

@@ -109,6 +109,10 @@ pub struct SkippedScenario {
     pub name: String,
     pub line: usize,
     pub reason: String,
+    /// Its tags and its feature's, so the dossier knows which checklist
+    /// lines it would have served.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 /// Everything a run produced.

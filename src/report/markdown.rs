@@ -197,7 +197,7 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
     if !failovers.is_empty() {
         let _ = writeln!(
             out,
-            "\n### Failover (charts in failover.html)\n\n| Item | Disruption | Steady before | First failure | RTO | Failed attempts | Slowest | Promoted | Writes lost |\n|---|---|---|---|---|---|---|---|---|"
+            "\n### Failover (charts in report.html)\n\n| Item | Disruption | Steady before | First failure | RTO | Failed attempts | Slowest | Promoted | Writes lost |\n|---|---|---|---|---|---|---|---|---|"
         );
         for (scenario, t) in failovers {
             let disruption: Vec<String> = std::iter::once(t.disruption.clone())
@@ -299,7 +299,7 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
 }
 
 /// A figure in milliseconds as the reports show it (`–` when none).
-pub(super) fn ms(value: Option<f64>) -> String {
+pub(crate) fn ms(value: Option<f64>) -> String {
     value.map_or_else(|| "–".to_string(), |v| format!("{v:.1}"))
 }
 

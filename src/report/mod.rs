@@ -1,17 +1,16 @@
 //! Reporters: siblings that read a finished (or interrupted) [`RunRecord`]
 //! and write one file each under the report directory: `junit.xml` for CI,
 //! `summary.json` for machines, `summary.md` for a merge request, and
-//! `failover.html` when failover scenarios ran. The terminal summary
+//! `report.html`, the go-live dossier (`html`). The terminal summary
 //! (`human`) is one more sibling. None of them runs checks. Text from the
 //! input reaches every one of them through [`safe`], whatever it holds.
 
-pub mod failover;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod safe;
-pub mod svg;
 
 use std::path::{Path, PathBuf};
 
@@ -97,12 +96,12 @@ pub fn write_all(
     verdict: Verdict,
     dir: &Path,
 ) -> Result<Vec<PathBuf>, InputError> {
-    let mut files = vec![
+    let files = vec![
         ("junit.xml", junit::render(record)),
         ("summary.json", json::render(record, verdict)),
         ("summary.md", markdown::render(record, verdict)),
+        ("report.html", html::render(record, verdict)),
     ];
-    files.extend(failover::render(record, verdict).map(|page| ("failover.html", page)));
     write_files(dir, files)
 }
 

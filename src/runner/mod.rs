@@ -311,6 +311,7 @@ pub async fn run(plan: &RunPlan, record: Arc<Mutex<RunRecord>>) {
                         name: scenario.name.clone(),
                         line: scenario.position.line,
                         reason: reason.clone(),
+                        tags: all_tags.clone(),
                     });
             }
             reason.is_none()

@@ -7,6 +7,7 @@
 //! part of it, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod chromium;
 pub mod example;
 
 use std::io::Write as _;

@@ -1,33 +1,14 @@
-//! What the self-contained HTML reports (load.html, failover.html) share:
-//! the page and its style, and inline SVG charts (their text escaped by
-//! [`safe::html`]) — no script, no font, no network.
+//! The dossier's charts: inline SVG line charts on a time axis in
+//! seconds (their text escaped by [`safe::html`]), with dashed markers —
+//! no script, no font, no network.
 
 use std::fmt::Write as _;
 
-use super::safe;
+use crate::report::safe;
 
 const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 180.0;
 const MARGIN: f64 = 40.0;
-
-/// A whole page: `title` (already escaped), the shared style plus
-/// `style`, and `body`.
-pub fn page(title: &str, style: &str, body: &str) -> String {
-    format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>
-body {{ font-family: sans-serif; margin: 2em; max-width: 60em; }}
-table {{ border-collapse: collapse; margin: 1em 0; }}
-td, th {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; }}
-figure {{ margin: 1em 0; }} figcaption {{ font-weight: bold; }}
-{style}
-</style></head><body>
-{body}
-</body></html>
-"#
-    )
-}
 
 /// A vertical line at a second of the time axis, labelled.
 pub struct Marker<'a> {

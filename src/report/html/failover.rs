@@ -1,22 +1,15 @@
-//! `failover.html`: the failover scenarios of a run on one self-contained
-//! page, for the release manager who signs the RTO and RPO off. Per
-//! scenario: its result, the figures of each recovery clock (disruption,
+//! The failover evidence of an item, for the release manager who signs
+//! the RTO and RPO off: the figures of each recovery clock (disruption,
 //! steady state, first failure, RTO, failed attempts, slowest attempt,
 //! promotion, writes lost) and a chart of the attempts per second — with
 //! the load's requests and failures in the same seconds when a load ran —
-//! marked at the disruption and at the recovery. Written only when a
-//! scenario has a timeline.
+//! marked at the disruption and at the recovery.
 
-use std::fmt::Write as _;
-
-use super::markdown::status_label;
-use super::safe;
-use super::svg::{Marker, line_chart, page};
+use super::chart::{Marker, line_chart};
 use crate::failover::clock::{INTERVAL, SUSTAIN};
 use crate::failover::probe::ATTEMPT_TIMEOUT;
 use crate::failover::timeline::{Timeline, optional_seconds};
-use crate::record::{RunRecord, ScenarioRecord, Status};
-use crate::verdict::Verdict;
+use crate::report::safe;
 
 /// The figures of one clock, as table rows.
 fn figures(timeline: &Timeline) -> String {
@@ -125,61 +118,15 @@ fn chart(timeline: &Timeline) -> String {
     )
 }
 
-fn section(feature: &str, scenario: &ScenarioRecord) -> String {
-    let mut html = format!(
-        r#"<section><h2>{}</h2><p class="{}">{} · {}</p>"#,
-        safe::html(&scenario.name),
-        match scenario.status {
-            Status::Passed => "passed",
-            Status::NotApplicable => "not-applicable",
-            Status::Failed | Status::CouldNotEvaluate | Status::NotEvaluated => "failed",
-        },
-        status_label(scenario.status),
-        safe::html(feature)
-    );
-    for step in scenario.steps.iter().filter(|s| s.status != Status::Passed) {
-        let _ = write!(
-            html,
-            "<pre>{} {} (line {}):\n{}</pre>",
-            safe::html(&step.keyword),
-            safe::html(&step.text),
-            step.line,
-            safe::html(step.message.as_deref().unwrap_or(""))
-        );
-    }
-    for timeline in &scenario.failover {
-        let _ = write!(
-            html,
-            "<table>{}</table>{}",
-            figures(timeline),
-            chart(timeline)
-        );
-    }
-    html.push_str("</section>");
-    html
-}
-
-/// The page, or `None` when no scenario of the run has a timeline.
-pub fn render(record: &RunRecord, verdict: Verdict) -> Option<String> {
-    let sections: String = record
-        .scenarios()
-        .filter(|(_, s)| !s.failover.is_empty())
-        .map(|(feature, scenario)| section(&feature.name, scenario))
-        .collect();
-    if sections.is_empty() {
-        return None;
-    }
-    let body = format!(
-        "<h1>golive failover — {verdict}</h1>\n<p>{target}. Each clock probed every {interval} ms; a request (GET, INSERT, SET + WAIT) unanswered within {timeout} s failed. The RTO runs from the disruption to the first attempt of {sustain} s of successes; acknowledged writes were read back after the recovery.</p>\n{sections}",
-        verdict = verdict.label(),
+/// One failover of an item: how it was measured, its figures and its
+/// chart.
+pub fn timeline(timeline: &Timeline) -> String {
+    format!(
+        "<div class=\"failover\"><p>Probed every {interval} ms; a request (GET, INSERT, SET + WAIT) unanswered within {timeout} s failed. The RTO runs from the disruption to the first attempt of {sustain} s of successes; acknowledged writes were read back after the recovery.</p><table>{figures}</table>{chart}</div>",
         interval = INTERVAL.as_millis(),
         timeout = ATTEMPT_TIMEOUT.as_secs(),
         sustain = SUSTAIN.as_secs(),
-        target = safe::html(&super::markdown::target_line(record)),
-    );
-    Some(page(
-        &format!("golive failover: {}", verdict.label()),
-        "p.passed { color: #1e7e34; } p.not-applicable { color: #6c757d; } p.failed { color: #c0392b; font-weight: bold; }",
-        &body,
-    ))
+        figures = figures(timeline),
+        chart = chart(timeline),
+    )
 }
