@@ -375,7 +375,7 @@ fn the_dossier_of_a_failing_combined_run_renders_every_status_and_its_charts() {
         );
     }
     for verdict_or_section in [
-        "COULD NOT EVALUATE",
+        "NOT READY",
         "Checklist Pre-Production › Infrastructure",
         "Go-Live Checklist › J+1",
         "Runs combined in this dossier",
@@ -420,5 +420,5 @@ fn the_dossier_prints_to_pdf() {
         return;
     };
     let text = String::from_utf8_lossy(&output.stdout);
-    assert!(text.contains("COULD NOT EVALUATE"), "{text}");
+    assert!(text.contains("NOT READY"), "{text}");
 }
