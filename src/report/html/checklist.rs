@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use super::{evidence, status_label, status_slug};
+use super::{evidence, status_slug};
 use crate::checklist::coverage::{Item, LineCoverage, LineStatus, Outcome};
 use crate::checklist::{Line, Quote, Section};
 use crate::record::{RunRecord, ScenarioRecord};
@@ -60,7 +60,7 @@ impl Sections {
                         self.out,
                         r##"<p class="item-ref" data-status="{}"><span class="status">{}</span> {} — evidence under <a href="#{anchor}">{first}</a></p>"##,
                         status_slug(scenario.status),
-                        status_label(scenario.status),
+                        scenario.status.label(),
                         html(item.scenario),
                     );
                 } else {
@@ -77,7 +77,7 @@ impl Sections {
                     self.out,
                     r##"<div class="item" data-status="{}"><h5><span class="status">{}</span> load campaign {}</h5><p>{} · charts under <a href="#load">Load campaigns</a></p></div>"##,
                     status_slug(status),
-                    status_label(status),
+                    status.label(),
                     html(item.scenario),
                     targets.join("; ")
                 );
@@ -182,9 +182,9 @@ pub fn coverage_table(coverage: &[LineCoverage]) -> String {
             .iter()
             .map(|item| {
                 let status = match item.outcome {
-                    Outcome::Ran(s) => status_label(s.status),
+                    Outcome::Ran(s) => s.status.label(),
                     Outcome::NotRun { .. } => "not run",
-                    Outcome::Campaign(campaign) => status_label(campaign.status()),
+                    Outcome::Campaign(campaign) => campaign.status().label(),
                 };
                 format!("{} ({status})", html(item.scenario))
             })

@@ -18,7 +18,7 @@ pub fn item(feature: &str, file: &str, scenario: &ScenarioRecord, anchor: &str) 
     let mut out = format!(
         r#"<div class="item" id="{anchor}" data-status="{slug}"><h5><span class="status">{label}</span> {name}</h5><p>{feature} · <code>{file}:{line}</code> · {duration:.0} ms</p>"#,
         slug = status_slug(status),
-        label = super::status_label(status),
+        label = status.label(),
         name = html(&scenario.name),
         feature = html(feature),
         file = html(file),
@@ -44,7 +44,7 @@ pub fn item(feature: &str, file: &str, scenario: &ScenarioRecord, anchor: &str) 
             html(&step.keyword),
             html(&step.text),
             step.line,
-            super::status_label(step.status),
+            step.status.label(),
         );
         if let Some(message) = step
             .message
@@ -77,7 +77,7 @@ fn runs(runs: &[RunOutcome]) -> String {
                 r#"<tr><td>{}</td><td class="status" data-status="{}">{}</td></tr>"#,
                 html(&r.source),
                 status_slug(r.status),
-                super::status_label(r.status)
+                r.status.label()
             )
         })
         .collect();

@@ -5,12 +5,13 @@
 use std::fmt::Write as _;
 
 use super::chart::line_chart;
+use super::status_slug;
 use crate::load::baseline::Comparison;
 use crate::load::outcome::{Campaign, Figures};
 use crate::load::record::Second;
 use crate::report::markdown::ms;
 use crate::report::safe;
-use crate::verdict::{Status, Verdict};
+use crate::verdict::Status;
 
 fn figure_row(name: &str, figures: &Figures) -> String {
     format!(
@@ -107,13 +108,12 @@ pub fn campaign(campaign: &Campaign) -> String {
         let _ = write!(
             targets,
             r#"<tr class="{class}" data-status="{}"><td>{}</td><td>{}</td></tr>"#,
-            item.status.label().replace(' ', "_"),
+            status_slug(item.status),
             item.status.label(),
             safe::html(&item.detail)
         );
     }
-    let statuses: Vec<Status> = items.iter().map(|item| item.status).collect();
-    let verdict = Verdict::judge(&statuses, true).label();
+    let verdict = campaign.status().label();
     let total: u64 = campaign.steady.statuses.values().sum();
     let mut answers = String::new();
     for (status, count) in &campaign.steady.statuses {

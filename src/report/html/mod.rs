@@ -36,17 +36,6 @@ fn status_slug(status: Status) -> &'static str {
     }
 }
 
-/// A status in words.
-fn status_label(status: Status) -> &'static str {
-    match status {
-        Status::Passed => "passed",
-        Status::Failed => "failed",
-        Status::CouldNotEvaluate => "could not evaluate",
-        Status::NotEvaluated => "not evaluated",
-        Status::NotApplicable => "not applicable",
-    }
-}
-
 /// The page.
 pub fn render(record: &RunRecord, verdict: Verdict) -> String {
     let verdict_slug = match verdict {
