@@ -155,12 +155,6 @@ impl RunRecord {
     /// Reads a `summary.json` back (`--baseline`, `golive report
     /// combine`): a file of this layout's version, of bounded size.
     pub fn read(path: &std::path::Path) -> Result<RunRecord, String> {
-        #[derive(Deserialize)]
-        struct Summary {
-            schema_version: u32,
-            #[serde(flatten)]
-            record: RunRecord,
-        }
         use std::io::Read as _;
         let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
         let mut text = String::new();
@@ -187,10 +181,12 @@ impl RunRecord {
             }
             None => return Err("not a summary.json written by golive (no schema_version)".into()),
         }
-        let summary: Summary = serde_json::from_value(version)
-            .map_err(|e| format!("not a summary.json golive can read: {e}"))?;
-        debug_assert_eq!(summary.schema_version, SCHEMA_VERSION);
-        Ok(summary.record)
+        // From the parsed value, not through a flattened wrapper: serde's
+        // flatten buffers the input and loses numeric map keys
+        // (`host_ports: {"5432": 49153}`). The verdict and exit code beside
+        // the record are derived, not read.
+        serde_json::from_value(version)
+            .map_err(|e| format!("not a summary.json golive can read: {e}"))
     }
 
     /// The run's verdict: [`Verdict::judge`] over its items, the run
@@ -258,4 +254,28 @@ pub struct FigureChange {
     pub baseline: f64,
     pub now: f64,
     pub unit: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_map_keys_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("summary.json");
+        let stack = r#"{"file": "s.yaml", "run_id": "r", "kept": false, "endpoints": {},
+            "instances": [{"name": "db-1", "service": "db", "container": "c", "image": "i",
+            "address": "10.0.0.2", "host_ports": {"5432": 49153}, "healthy_after_s": 1.5}]}"#;
+        std::fs::write(
+            &path,
+            format!(
+                r#"{{"schema_version": {SCHEMA_VERSION}, "verdict": "READY", "stack": {stack}}}"#
+            ),
+        )
+        .unwrap();
+        let record = RunRecord::read(&path).unwrap();
+        let ports = &record.stack.unwrap().instances[0].host_ports;
+        assert_eq!(ports.get(&5432), Some(&49153));
+    }
 }
