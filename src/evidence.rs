@@ -7,8 +7,8 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::checks::Severity;
 use crate::model::{ObjectRef, SourceLocation};
+use crate::severity::Severity;
 
 /// One violation of a check by one object (or container).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -59,12 +59,17 @@ impl fmt::Display for Finding {
     }
 }
 
+/// Whether a live item passed, and the facts that say why.
+pub type Judged = (bool, Vec<String>);
+
 /// What a runtime step saw on a live system (an endpoint, a container), and
 /// whether it meets the item: the facts are what a reader needs to trust
-/// the verdict ("TLS 1.0: refused (alert protocol_version)").
+/// the verdict ("TLS 1.0: refused (alert protocol_version)"). Built by
+/// `checks::live::observe` from a catalogued live check, so `item` is
+/// always a catalogue ID.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Observation {
-    /// The runtime item, e.g. `tls.protocols`.
+    /// The ID of the live check, e.g. `tls.old-protocols`.
     pub item: &'static str,
     /// What was looked at, e.g. `endpoint web on nginx (127.0.0.1:49153)`.
     pub subject: String,
@@ -102,12 +107,5 @@ impl CheckOutcome {
 
     pub fn passed(&self) -> bool {
         self.active_findings().next().is_none()
-    }
-
-    /// Why this check had nothing to judge (when it evaluated nothing):
-    /// `ingress.tls: no Ingress in scope`.
-    pub fn nothing_to_judge(&self) -> String {
-        let subjects = crate::checks::find(self.check).map_or("subject", |c| c.meta.judges);
-        format!("{}: no {subjects} in scope", self.check)
     }
 }

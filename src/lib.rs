@@ -14,6 +14,7 @@ pub mod model;
 pub mod probe;
 pub mod report;
 pub mod runner;
+pub mod severity;
 pub mod source;
 pub mod stack;
 pub mod steps;

@@ -7,9 +7,7 @@
 //! their own figure.
 
 use super::timeline::{Timeline, Writes};
-
-/// Whether the item passed, and the facts that say why.
-pub type Judged = (bool, Vec<String>);
+use crate::evidence::Judged;
 
 /// "Recovers within N s": the measured RTO is at most `target_s`; a clock
 /// that never recovered fails.

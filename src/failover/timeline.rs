@@ -5,19 +5,19 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::clock::{Analysis, STEADY_MIN_ATTEMPTS, STEADY_WINDOW, Sample};
 
 /// One scenario's failover, for summary.json, JUnit and failover.html.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Timeline {
     /// What the clock did each attempt ("GET /api/v1/items on web").
     pub clock: String,
     /// What was broken ("api-2 killed (SIGKILL)").
     pub disruption: String,
     /// What held meanwhile (network delays), if anything.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<String>,
     /// Seconds from the clock's start to the disruption.
     pub disrupted_at_s: f64,
@@ -47,6 +47,7 @@ pub struct Timeline {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub writes: Option<Writes>,
     /// Attempts per second from the clock's start.
+    #[serde(default)]
     pub seconds: Vec<Second>,
     /// Requests and failed requests of the load per second, aligned on
     /// the same seconds, when a load ran with the disruption.
@@ -54,14 +55,14 @@ pub struct Timeline {
     pub load: Option<Vec<LoadSecond>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Promotion {
     pub instance: String,
     pub after_s: f64,
 }
 
 /// Acknowledged writes and those not found after the failover.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Writes {
     pub acknowledged: usize,
     pub lost: usize,
@@ -78,13 +79,13 @@ pub struct Writes {
     pub unverified: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Second {
     pub ok: usize,
     pub failed: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoadSecond {
     pub requests: u64,
     pub failed: u64,
