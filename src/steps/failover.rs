@@ -452,7 +452,7 @@ pub async fn no_write_lost(
         (_, stated) => stated.parse().map_err(|_| could_not("not a number"))?,
     };
     let timeline = timeline_of(world, name, 0.0).await?;
-    let writes = timeline.writes.clone().ok_or_else(|| {
+    let writes = timeline.writes.as_ref().ok_or_else(|| {
         could_not(format!(
             "no write to {name} was acknowledged: nothing to verify (is a replica acknowledging them?)"
         ))

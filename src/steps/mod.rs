@@ -560,4 +560,44 @@ mod tests {
             assert_eq!(found.pattern, def.pattern, "{}", def.example);
         }
     }
+
+    /// What `--checks` reads of a step: the IDs it names, resolved.
+    fn selected_by(text: &str, keyword: Keyword) -> Vec<&'static str> {
+        let (def, arguments) = definition_for(keyword, text).unwrap().unwrap();
+        def.checks_named
+            .map_or_else(Vec::new, |named| named(&arguments))
+            .iter()
+            .flat_map(|name| crate::checks::resolve(name))
+            .map(|check| check.meta.id)
+            .collect()
+    }
+
+    #[test]
+    fn live_steps_name_the_checks_they_record_for_checks_selection() {
+        let stack = selected_by(
+            r#"the endpoint "web" refuses TLS 1.0 and TLS 1.1"#,
+            Keyword::Then,
+        );
+        assert_eq!(stack, ["tls.old-protocols"]);
+        let ingress = selected_by(
+            "every Ingress host refuses TLS 1.0 and 1.1 and accepts TLS 1.2 or later",
+            Keyword::Then,
+        );
+        assert_eq!(ingress, ["tls.old-protocols", "tls.modern-protocols"]);
+        let tls: Vec<&str> = crate::checks::resolve("tls")
+            .iter()
+            .map(|c| c.meta.id)
+            .collect();
+        assert!(
+            stack.iter().chain(&ingress).all(|id| tls.contains(id)),
+            "{tls:?}"
+        );
+        assert!(
+            selected_by(
+                r#"a probe watches GET /api/v1/items on "web""#,
+                Keyword::Given
+            )
+            .is_empty()
+        );
+    }
 }

@@ -98,7 +98,7 @@ impl Endpoint {
 
 /// What an item needs of an endpoint.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Needs {
+enum EndpointNeeds {
     /// HTTP or HTTPS.
     Http,
     /// HTTPS: a plain-HTTP endpoint fails the item.
@@ -113,7 +113,7 @@ async fn each_instance<M, F, Fut>(
     world: &mut GoliveWorld,
     name: &str,
     check: &'static Live<M>,
-    needs: Needs,
+    needs: EndpointNeeds,
     measure: F,
 ) -> Result<(), StepFailure>
 where
@@ -122,7 +122,7 @@ where
 {
     let stack = stack_of(world)?;
     let endpoint = Arc::new(Endpoint::of(&stack, name)?);
-    if needs == Needs::PlainHttp && endpoint.spec.scheme != Scheme::Http {
+    if needs == EndpointNeeds::PlainHttp && endpoint.spec.scheme != Scheme::Http {
         return Err(StepFailure::CouldNotEvaluate(format!(
             "the endpoint {name} is not plain HTTP"
         )));
@@ -131,7 +131,7 @@ where
     for address in endpoint.addresses.clone() {
         let subject = endpoint.subject(&address);
         observations.push(match (needs, endpoint.require_tls()) {
-            (Needs::Tls, Err(plain)) => check.unmeasured(subject, plain),
+            (EndpointNeeds::Tls, Err(plain)) => check.unmeasured(subject, plain),
             _ => check.observe(subject, &measure(endpoint.clone(), address).await?),
         });
     }
@@ -173,7 +173,8 @@ fn duration(amount: &str, unit: &str) -> Result<Duration, StepFailure> {
     })
 }
 
-fn ms(duration: Duration) -> f64 {
+/// A duration in milliseconds.
+fn millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
@@ -193,7 +194,7 @@ pub async fn answers(world: &mut GoliveWorld, arguments: &[String]) -> Result<()
         world,
         &arguments[0],
         &health::ANSWERS,
-        Needs::Http,
+        EndpointNeeds::Http,
         |endpoint, address| async move {
             let options = address.http_options(PROBE_TIMEOUT);
             let mut statuses = Vec::new();
@@ -214,9 +215,9 @@ pub async fn answers(world: &mut GoliveWorld, arguments: &[String]) -> Result<()
             Ok(health::Answers {
                 path: path.to_string(),
                 expected,
-                limit_ms: ms(limit),
+                limit_ms: millis(limit),
                 statuses,
-                slowest_ms: ms(slowest),
+                slowest_ms: millis(slowest),
                 error,
             })
         },
@@ -432,7 +433,7 @@ async fn protocols(
         world,
         name,
         check,
-        Needs::Tls,
+        EndpointNeeds::Tls,
         |endpoint, address| async move {
             let mut handshakes = Vec::new();
             for version in versions {
@@ -484,7 +485,7 @@ async fn certificate_item<M>(
         world,
         name,
         check,
-        Needs::Tls,
+        EndpointNeeds::Tls,
         move |endpoint, address| async move {
             let report = tls::inspect_certificate(
                 address.socket(),
@@ -548,7 +549,7 @@ pub async fn sends_hsts(world: &mut GoliveWorld, arguments: &[String]) -> Result
         world,
         &arguments[0],
         &http_checks::HSTS,
-        Needs::Tls,
+        EndpointNeeds::Tls,
         |endpoint, address| async move {
             let answer = get(&endpoint, &address, "/").await?;
             let (hsts, problem) = match http::hsts(&answer.headers) {
@@ -590,7 +591,7 @@ pub async fn redirects_to_https(
         world,
         &arguments[0],
         &http_checks::REDIRECT,
-        Needs::PlainHttp,
+        EndpointNeeds::PlainHttp,
         |endpoint, address| async move {
             let answer = get(&endpoint, &address, "/").await?;
             Ok(http_checks::RedirectAnswer {
@@ -616,7 +617,7 @@ pub async fn burst_is_limited(
         world,
         &arguments[1],
         &ratelimit::BURST,
-        Needs::Http,
+        EndpointNeeds::Http,
         |endpoint, address| async move {
             let counts = http::burst(
                 &endpoint.spec.url(path),
@@ -659,7 +660,7 @@ pub async fn pace_is_served(
         world,
         &arguments[1],
         &ratelimit::PACE,
-        Needs::Http,
+        EndpointNeeds::Http,
         |endpoint, address| async move {
             let options = address.http_options(PROBE_TIMEOUT);
             let counts = http::paced(&endpoint.spec.url(path), &options, per_second, count)

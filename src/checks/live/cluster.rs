@@ -11,6 +11,7 @@ use crate::evidence::Judged;
 
 /// One HTTP probe of a container sent to a Ready pod.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProbeAnswer {
     /// `HTTP GET /healthz on port 8080 of api-7d9f-x2`.
     pub asked: String,
@@ -68,6 +69,7 @@ pub static PROBE_ANSWERS: Live<ProbeAnswer> = live_check!(
 /// One connection a probe pod tried, what the policies say of it, and
 /// whether it connected.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Path {
     /// `api:8080 (10.1.0.12)`.
     pub destination: String,
@@ -79,6 +81,7 @@ pub struct Path {
 
 /// The paths probed from one source, with what could not be a source.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Paths {
     pub paths: Vec<Path>,
     /// Workloads not probed from, and why.

@@ -11,6 +11,7 @@ use crate::evidence::Judged;
 /// One process the engine lists in a container: its uid (as `ps` prints
 /// it) and command.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Process {
     pub uid: String,
     pub command: String,
@@ -18,6 +19,7 @@ pub struct Process {
 
 /// Who a container's processes run as.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProcessUsers {
     /// The image's or the stack's configured user, `None` when unset (root).
     #[serde(default)]
@@ -83,6 +85,7 @@ pub static NON_ROOT: Live<ProcessUsers> = live_check!(
 /// Whether a container's root filesystem is read-only, by the engine's
 /// flag and by a write attempted as root.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RootFilesystem {
     /// The engine's `ReadonlyRootfs`.
     pub read_only_flag: bool,

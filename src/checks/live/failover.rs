@@ -18,6 +18,7 @@ const STACK_FAILOVER: &[Needs] = &[Needs::Stack, Needs::Disruption];
 /// A settled timeline of one endpoint and the target it is judged
 /// against, in seconds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Recovery {
     pub timeline: Timeline,
     pub target_s: f64,
@@ -120,6 +121,7 @@ pub static PROMOTION: Live<Recovery> = live_check!(
 /// The requests of a load due from the disruption to the end of the
 /// campaign, and the target error rate.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LoadDuringFailover {
     /// The second of the load the disruption came at.
     pub from_s: usize,
@@ -171,6 +173,7 @@ pub static ERROR_RATE: Live<LoadDuringFailover> = live_check!(
 /// A runbook's command run in an instance, and how it ended (secrets
 /// already redacted).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Runbook {
     pub instance: String,
     pub command: Vec<String>,
@@ -224,6 +227,7 @@ pub static RUNBOOK: Live<Runbook> = live_check!(
 /// A pod deleted in a cluster, and its workload's way back to all its
 /// pods Ready.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Replacement {
     pub deleted: String,
     /// The replacement pod, when one was created, and after how long.

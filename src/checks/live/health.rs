@@ -4,12 +4,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Live, live_check, ms};
+use super::{Live, live_check};
 use crate::checks::{CheckMeta, Needs, Severity};
 use crate::evidence::Judged;
 
 /// A few GETs of a health path on one instance.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Answers {
     pub path: String,
     /// The status the step expects.
@@ -22,6 +23,11 @@ pub struct Answers {
     /// Why a request got no answer (the requests stop at the first).
     #[serde(default)]
     pub error: Option<String>,
+}
+
+/// `12.3 ms`.
+fn ms(milliseconds: f64) -> String {
+    format!("{milliseconds:.1} ms")
 }
 
 fn judge_answers(answers: &Answers) -> Judged {
@@ -69,6 +75,7 @@ pub static ANSWERS: Live<Answers> = live_check!(
 /// Polls of a readiness path until it turned ready (2xx) or not ready
 /// (5xx), or the time ran out.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Readiness {
     pub path: String,
     /// `true`: it must turn ready; `false`: not ready.

@@ -11,6 +11,7 @@ use crate::probe::http::{self, Hsts};
 /// The HSTS policy a GET / answered with (or why it has none), and the
 /// profile's minimum max-age.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HstsAnswer {
     pub status: u16,
     #[serde(default)]
@@ -65,6 +66,7 @@ pub static HSTS: Live<HstsAnswer> = live_check!(
 
 /// What a plain-HTTP GET / answered.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RedirectAnswer {
     pub status: u16,
     #[serde(default)]

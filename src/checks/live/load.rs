@@ -15,6 +15,7 @@ const LOAD_NEEDS: &[Needs] = &[Needs::Stack, Needs::Load];
 
 /// One steady-phase figure and its target.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Figure {
     pub target: f64,
     /// Where the target comes from (`the step`, `load profile api-nominal`).

@@ -92,8 +92,3 @@ macro_rules! live_check {
     };
 }
 pub(crate) use live_check;
-
-/// `12.3 ms`.
-fn ms(milliseconds: f64) -> String {
-    format!("{milliseconds:.1} ms")
-}

@@ -10,6 +10,7 @@ use crate::probe::http::StatusCounts;
 
 /// The answers to a series of requests to one path.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Requests {
     pub path: String,
     pub sent: usize,

@@ -43,6 +43,7 @@ impl Handshake {
 
 /// The handshakes offered to one server, a version each.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Protocols {
     pub handshakes: Vec<Handshake>,
 }
@@ -124,6 +125,7 @@ pub static MODERN_PROTOCOLS: Live<Protocols> = live_check!(
 /// The leaf a server presented for a name, and whether a client trusting
 /// the run's anchors accepts the chain.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Presented {
     pub server_name: String,
     pub valid: bool,
@@ -179,6 +181,7 @@ pub static CERTIFICATE: Live<Presented> = live_check!(
 
 /// How long the presented leaf stays valid, and the profile's minimum.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Lifetime {
     /// The leaf's notAfter date (`2027-03-01`).
     pub expires: String,
@@ -225,6 +228,7 @@ pub static EXPIRY: Live<Lifetime> = live_check!(
 
 /// The presented leaf's key and signature algorithm.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Key {
     pub key: KeyInfo,
     pub signature_algorithm: String,
