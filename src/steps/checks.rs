@@ -69,3 +69,19 @@ pub fn pass(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFai
         )))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_live_check_is_not_run_by_name_but_its_family_still_resolves() {
+        let names = |text: &str| validate_check_list(&[text.to_string()]);
+        let live = names("tls.key").unwrap_err();
+        assert!(live.contains("judged on a live system"), "{live}");
+        assert!(names("tls").is_err(), "a family of live checks only");
+        // `probe` holds probe.answers (live) and the rules over manifests.
+        assert_eq!(names("probe"), Ok(()));
+        assert!(names("tls.nope").unwrap_err().contains("unknown check"));
+    }
+}
