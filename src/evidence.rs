@@ -7,8 +7,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::checks::Severity;
 use crate::model::{ObjectRef, SourceLocation};
+use crate::severity::Severity;
 
 /// One violation of a check by one object (or container).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,12 +60,17 @@ impl fmt::Display for Finding {
     }
 }
 
+/// Whether a live item passed, and the facts that say why.
+pub type Judged = (bool, Vec<String>);
+
 /// What a runtime step saw on a live system (an endpoint, a container), and
 /// whether it meets the item: the facts are what a reader needs to trust
-/// the verdict ("TLS 1.0: refused (alert protocol_version)").
+/// the verdict ("TLS 1.0: refused (alert protocol_version)"). Built by
+/// `checks::live::observe` from a catalogued live check, so `item` is
+/// always a catalogue ID.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
-    /// The runtime item, e.g. `tls.protocols`.
+    /// The ID of the live check, e.g. `tls.old-protocols`.
     #[serde(deserialize_with = "crate::interned::string")]
     pub item: crate::interned::Text,
     /// What was looked at, e.g. `endpoint web on nginx (127.0.0.1:49153)`.
@@ -94,9 +99,20 @@ pub struct CheckOutcome {
     #[serde(deserialize_with = "crate::interned::string")]
     pub title: crate::interned::Text,
     pub severity: Severity,
+    /// What the rule looks at (`Ingress`, `container`), to say what was
+    /// missing when it evaluated nothing.
+    #[serde(
+        default = "default_subjects",
+        deserialize_with = "crate::interned::string"
+    )]
+    pub judges: crate::interned::Text,
     /// How many subjects (containers, workloads, objects) the rule looked at.
     pub evaluated: usize,
     pub findings: Vec<Finding>,
+}
+
+fn default_subjects() -> crate::interned::Text {
+    "subject"
 }
 
 impl CheckOutcome {
@@ -109,9 +125,8 @@ impl CheckOutcome {
     }
 
     /// Why this check had nothing to judge (when it evaluated nothing):
-    /// `ingress.tls: no Ingress in scope`.
+    /// `no Ingress in scope`.
     pub fn nothing_to_judge(&self) -> String {
-        let subjects = crate::checks::find(self.check).map_or("subject", |c| c.meta.judges);
-        format!("{}: no {subjects} in scope", self.check)
+        format!("no {} in scope", self.judges)
     }
 }

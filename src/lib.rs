@@ -18,6 +18,7 @@ pub mod probe;
 pub mod record;
 pub mod report;
 pub mod runner;
+pub mod severity;
 pub mod source;
 pub mod stack;
 pub mod steps;

@@ -211,12 +211,9 @@ fn the_example_application_in_a_cluster_is_ready_and_golive_only_reads() {
     }
     // Health endpoints answered through port-forwards; TLS at the balancer.
     assert!(passed(&run, "probe.answers") >= 5, "{}", run.context());
-    assert_eq!(
-        passed(&run, "tls.protocols"),
-        HOSTS.len(),
-        "{}",
-        run.context()
-    );
+    for item in ["tls.old-protocols", "tls.modern-protocols"] {
+        assert_eq!(passed(&run, item), HOSTS.len(), "{item}\n{}", run.context());
+    }
     assert_eq!(
         passed(&run, "tls.certificate"),
         HOSTS.len(),
@@ -640,12 +637,9 @@ fn the_ingress_hosts_tls_is_checked_at_the_load_balancer() {
         "{}",
         run.context()
     );
-    assert_eq!(
-        passed(&run, "tls.protocols"),
-        HOSTS.len(),
-        "{}",
-        run.context()
-    );
+    for item in ["tls.old-protocols", "tls.modern-protocols"] {
+        assert_eq!(passed(&run, item), HOSTS.len(), "{item}\n{}", run.context());
+    }
 
     // Without --ca-file, a certificate of an internal CA is not trusted.
     let untrusted = run_on(&live.double, &["--target", "cluster"]);

@@ -100,6 +100,7 @@ fn timeline() -> Timeline {
     Timeline {
         clock: "GET /api/v1/items on web".into(),
         disruption: "api-2 killed (SIGKILL)".into(),
+        cadence: Default::default(),
         conditions: Vec::new(),
         disrupted_at_s: 8.0,
         steady_before: true,
@@ -147,6 +148,7 @@ fn failing_dossier() -> RunRecord {
             check: "probe.readiness",
             title: "Every container has a readiness probe",
             severity: Severity::High,
+            judges: "container",
             evaluated: 3,
             findings: Vec::new(),
         }],
@@ -172,6 +174,7 @@ fn failing_dossier() -> RunRecord {
             check: "probe.liveness",
             title: "Every container has a liveness probe",
             severity: Severity::High,
+            judges: "container",
             evaluated: 3,
             findings: vec![liveness_finding()],
         }],
@@ -225,7 +228,7 @@ fn failing_dossier() -> RunRecord {
     );
     let observed = ScenarioRecord {
         observations: vec![Observation {
-            item: "tls.protocols",
+            item: "tls.old-protocols",
             subject: "endpoint web on nginx (127.0.0.1:49153)".into(),
             passed: true,
             facts: vec!["TLS 1.0: refused (alert protocol_version)".into()],

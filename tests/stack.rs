@@ -575,13 +575,13 @@ const VARIANTS: &[Variant] = &[
         name: "root-user",
         feature: "features/live-security.feature",
         scenarios: &["Every container runs as a non-root user"],
-        items: &["runtime.non-root"],
+        items: &["container.non-root"],
     },
     Variant {
         name: "writable-api",
         feature: "features/live-security.feature",
         scenarios: &["The stateless services run with a read-only root filesystem"],
-        items: &["runtime.read-only-rootfs"],
+        items: &["container.read-only-rootfs"],
     },
     Variant {
         name: "no-rate-limit",

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde_json::Value;
 
-use super::{Check, CheckMeta, Severity, Violation};
+use super::{Check, CheckMeta, INVENTORY, Rule, Severity, Violation};
 use crate::model::api_versions::{not_served, removal};
 use crate::model::selector::Selector;
 use crate::model::unknown_fields::unknown_fields_of_each;
@@ -29,6 +29,8 @@ pub static REMOVED_VERSION: Check = Check {
         title: "Every object uses an API version the target Kubernetes serves",
         judges: "object",
         severity: Severity::Critical,
+        checklist: &["GL-APP-01"],
+        needs: INVENTORY,
         rationale: "The API server refuses an object at an API version its release no longer serves: `helm \
                     upgrade` or `kubectl apply` fails on deploy day, or a GitOps controller stays out of sync, \
                     and the workload is not deployed at all. Charts written years ago still render \
@@ -40,7 +42,7 @@ pub static REMOVED_VERSION: Check = Check {
                       deploy to.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         let target = scope.profile.kubernetes_version;
         for object in scope.every_object() {
             evaluation.evaluated();
@@ -59,7 +61,7 @@ pub static REMOVED_VERSION: Check = Check {
                 found: refusal,
             });
         }
-    },
+    }),
 };
 
 pub static UNKNOWN_FIELDS: Check = Check {
@@ -68,6 +70,8 @@ pub static UNKNOWN_FIELDS: Check = Check {
         title: "Every field of an object is one Kubernetes knows",
         judges: "object of a kind golive types",
         severity: Severity::High,
+        checklist: &["GL-APP-01"],
+        needs: INVENTORY,
         rationale: "A misspelt or misplaced key (`readinessprobe:`, `resource:` instead of `resources:`, \
                     `securityContext` indented under the wrong parent) is dropped by the API server, or, \
                     under strict field validation (`kubectl apply` since 1.27), refuses the whole object: \
@@ -80,7 +84,7 @@ pub static UNKNOWN_FIELDS: Check = Check {
                       fields before a release.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         let objects: Vec<&Object> = scope.every_object().collect();
         for (object, unknown) in objects
             .iter()
@@ -111,7 +115,7 @@ pub static UNKNOWN_FIELDS: Check = Check {
                 });
             }
         }
-    },
+    }),
 };
 
 pub static SELECTOR_MATCH: Check = Check {
@@ -120,6 +124,8 @@ pub static SELECTOR_MATCH: Check = Check {
         title: "Every workload's selector matches its own pod template",
         judges: "workload with a selector",
         severity: Severity::Critical,
+        checklist: &["GL-APP-01"],
+        needs: INVENTORY,
         rationale: "The API server refuses a Deployment, StatefulSet, DaemonSet or ReplicaSet (apps/v1), a Job \
                     with manualSelector: true or a ReplicationController whose spec.selector does not match the \
                     labels of its pod template (`selector does not match template labels`), and an apps/v1 \
@@ -135,7 +141,7 @@ pub static SELECTOR_MATCH: Check = Check {
                       version labels out of it), or add the missing labels to the pod template.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for workload in scope.workloads() {
             let object = workload.object;
             let Some(declared) = declared_selector(object) else {
@@ -174,7 +180,7 @@ pub static SELECTOR_MATCH: Check = Check {
                 found,
             });
         }
-    },
+    }),
 };
 
 /// The selector a workload writes, as its kind reads it.

@@ -23,7 +23,7 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{Check, CheckMeta, Difference, Scope, Severity, Violation};
+use super::{Check, CheckMeta, Difference, INVENTORY, Rule, Scope, Severity, Violation};
 use crate::config::HpaRequirement;
 use crate::model::selector::Selector;
 use crate::model::{Inventory, Object, Resource, WORKLOAD_KINDS, Workload};
@@ -60,13 +60,15 @@ pub static REPLICAS: Check = Check {
         title: "Every workload runs the profile's minimum number of replicas",
         judges: "long-running workload with a replica count",
         severity: Severity::High,
+        checklist: &["GL-HA-01"],
+        needs: INVENTORY,
         rationale: "A single replica is a single point of failure: a node failure, an eviction, an OOM kill or a \
                     rollout takes the service down until a new pod is scheduled and ready.",
         remediation: "Set spec.replicas to at least the profile's min_replicas (golive.yaml), or let a \
                       HorizontalPodAutoscaler (autoscaling/v2) own the replica count.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         let minimum = i32::try_from(scope.profile.min_replicas).unwrap_or(i32::MAX);
         for replicated in replicated_in_scope(scope) {
             if matches!(replicated.replicas, Replicas::Autoscaled { .. }) {
@@ -90,7 +92,7 @@ pub static REPLICAS: Check = Check {
                 });
             }
         }
-    },
+    }),
 };
 
 pub static PDB: Check = Check {
@@ -99,6 +101,8 @@ pub static PDB: Check = Check {
         title: "Every replicated workload is protected by exactly one PodDisruptionBudget",
         judges: "replicated workload",
         severity: Severity::High,
+        checklist: &["GL-HA-01"],
+        needs: INVENTORY,
         rationale: "Without a PodDisruptionBudget a node drain or cluster upgrade may evict every replica at \
                     once; with several, the eviction API refuses to evict the pods at all and drains hang.",
         remediation: "Add one policy/v1 PodDisruptionBudget in the workload's namespace whose selector matches \
@@ -121,7 +125,7 @@ pub static PDB: Check = Check {
             },
         ],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         let inventory = scope.inventory;
         for replicated in replicated_in_scope(scope) {
             if replicated.replicas.fewest() < 2 {
@@ -151,7 +155,7 @@ pub static PDB: Check = Check {
                 found,
             });
         }
-    },
+    }),
 };
 
 pub static PDB_DRAIN: Check = Check {
@@ -160,6 +164,8 @@ pub static PDB_DRAIN: Check = Check {
         title: "No PodDisruptionBudget blocks node drains",
         judges: "PodDisruptionBudget",
         severity: Severity::High,
+        checklist: &["GL-HA-01"],
+        needs: INVENTORY,
         rationale: "A budget that allows no eviction (minAvailable equal to the replicas, maxUnavailable 0) \
                     makes every node drain hang: cluster upgrades and node replacements stall until someone \
                     deletes the budget by hand, usually during an incident. maxUnavailable 0 (or 0%) and \
@@ -169,7 +175,7 @@ pub static PDB_DRAIN: Check = Check {
                       replicas the workload runs (with an HPA, below its minReplicas).",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         let inventory = scope.inventory;
         for object in scope.objects("PodDisruptionBudget") {
             let Some(budget) = pdb_spec(object).and_then(Budget::of) else {
@@ -231,7 +237,7 @@ pub static PDB_DRAIN: Check = Check {
                 }
             }
         }
-    },
+    }),
 };
 
 /// A finding of `availability.pdb-drain` on the budget's field.
@@ -251,6 +257,8 @@ pub static HPA_REQUIRED: Check = Check {
         title: "Workloads that serve users are scaled by a HorizontalPodAutoscaler",
         judges: "workload the profile requires an autoscaler for",
         severity: Severity::Medium,
+        checklist: &["GL-APP-04", "GL-HA-01"],
+        needs: INVENTORY,
         rationale: "A fixed replica count sized for a normal day saturates on a traffic peak: latency climbs, \
                     probes time out and pods are restarted just when they are most needed.",
         remediation: "Add an autoscaling/v2 HorizontalPodAutoscaler whose scaleTargetRef names the workload \
@@ -258,7 +266,7 @@ pub static HPA_REQUIRED: Check = Check {
                       utilization target.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for replicated in replicated_in_scope(scope) {
             let workload = replicated.workload;
             if !matches!(workload.object.kind.as_str(), "Deployment" | "StatefulSet") {
@@ -290,7 +298,7 @@ pub static HPA_REQUIRED: Check = Check {
                 });
             }
         }
-    },
+    }),
 };
 
 pub static HPA_TARGET: Check = Check {
@@ -299,6 +307,8 @@ pub static HPA_TARGET: Check = Check {
         title: "Every HorizontalPodAutoscaler targets a workload that exists",
         judges: "HorizontalPodAutoscaler",
         severity: Severity::High,
+        checklist: &["GL-APP-04", "GL-HA-01"],
+        needs: INVENTORY,
         rationale: "An autoscaler whose scaleTargetRef names a workload that does not exist (a typo, a renamed \
                     Deployment, a wrong apiVersion) scales nothing: the team believes the service absorbs peaks \
                     while it runs a fixed replica count.",
@@ -306,7 +316,7 @@ pub static HPA_TARGET: Check = Check {
                       in the autoscaler's namespace.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         if scope.is_narrowed() {
             return; // an autoscaler of an admitted workload targets it by construction
         }
@@ -335,7 +345,7 @@ pub static HPA_TARGET: Check = Check {
                 found,
             });
         }
-    },
+    }),
 };
 
 pub static HPA_RANGE: Check = Check {
@@ -344,6 +354,8 @@ pub static HPA_RANGE: Check = Check {
         title: "Every HorizontalPodAutoscaler keeps the profile's minimum of replicas and has room to scale",
         judges: "HorizontalPodAutoscaler",
         severity: Severity::High,
+        checklist: &["GL-APP-04", "GL-HA-01"],
+        needs: INVENTORY,
         rationale: "An autoscaler allowed below the profile's min_replicas (one replica, at worst) recreates \
                     the single point of failure at night, when traffic is low; one whose maxReplicas does not \
                     exceed minReplicas can never add a pod.",
@@ -362,7 +374,7 @@ pub static HPA_RANGE: Check = Check {
             },
         ],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         let floor = i32::try_from(scope.profile.min_replicas).unwrap_or(i32::MAX);
         for (object, spec) in autoscalers(scope) {
             evaluation.evaluated();
@@ -401,7 +413,7 @@ pub static HPA_RANGE: Check = Check {
                 );
             }
         }
-    },
+    }),
 };
 
 pub static HPA_METRICS: Check = Check {
@@ -410,6 +422,8 @@ pub static HPA_METRICS: Check = Check {
         title: "Every HorizontalPodAutoscaler scales on CPU or memory",
         judges: "HorizontalPodAutoscaler",
         severity: Severity::Medium,
+        checklist: &["GL-APP-04", "GL-HA-01"],
+        needs: INVENTORY,
         rationale: "An autoscaler driven only by custom, object or external metrics stops scaling when the \
                     metrics adapter or the exporter behind it fails, and pods saturate their CPU or memory \
                     without the autoscaler reacting.",
@@ -418,7 +432,7 @@ pub static HPA_METRICS: Check = Check {
                       availability.hpa-utilization judges against the profile's band.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for (object, spec) in autoscalers(scope) {
             evaluation.evaluated();
             let metrics = spec.metrics.as_deref().unwrap_or_default();
@@ -435,7 +449,7 @@ pub static HPA_METRICS: Check = Check {
                 found: format!("only {}", described.join(", ")),
             });
         }
-    },
+    }),
 };
 
 /// The CPU target an autoscaler without metrics scales on (autoscaling/v2
@@ -452,6 +466,8 @@ pub static HPA_UTILIZATION: Check = Check {
         title: "Every HorizontalPodAutoscaler targets a CPU and memory utilization within the profile's band",
         judges: "HorizontalPodAutoscaler",
         severity: Severity::Medium,
+        checklist: &["GL-APP-04", "GL-HA-01"],
+        needs: INVENTORY,
         rationale: "A utilization target is what the autoscaler keeps the pods at. Too high (90 % CPU) leaves \
                     no headroom for the load that arrives while new pods are scheduled, pulled and become \
                     ready, so latency climbs during every peak; too low (20 %) pays for idle pods and hardly \
@@ -466,7 +482,7 @@ pub static HPA_UTILIZATION: Check = Check {
                       memory.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for (object, spec) in autoscalers(scope) {
             evaluation.evaluated();
             for target in utilization_targets(object, spec) {
@@ -494,7 +510,7 @@ pub static HPA_UTILIZATION: Check = Check {
                 });
             }
         }
-    },
+    }),
 };
 
 pub static HPA_SCALE_DOWN: Check = Check {
@@ -503,6 +519,8 @@ pub static HPA_SCALE_DOWN: Check = Check {
         title: "Every HorizontalPodAutoscaler waits before scaling down",
         judges: "HorizontalPodAutoscaler",
         severity: Severity::Medium,
+        checklist: &["GL-APP-04", "GL-HA-01"],
+        needs: INVENTORY,
         rationale: "The scale-down stabilization window makes the autoscaler act on the highest recommendation \
                     of the last N seconds: with a short window (0 s) it removes pods on every dip of a bursty \
                     load and adds them again a minute later, and the next burst meets pods that are still \
@@ -515,7 +533,7 @@ pub static HPA_SCALE_DOWN: Check = Check {
                       scaleDown.policies instead.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         let minimum = scope.profile.hpa_scale_down_stabilization_seconds;
         if minimum == 0 {
             return;
@@ -545,7 +563,7 @@ pub static HPA_SCALE_DOWN: Check = Check {
                 ),
             });
         }
-    },
+    }),
 };
 
 pub static HPA_OWNED_REPLICAS: Check = Check {
@@ -554,6 +572,8 @@ pub static HPA_OWNED_REPLICAS: Check = Check {
         title: "No workload scaled by a HorizontalPodAutoscaler sets spec.replicas",
         judges: "workload scaled by a HorizontalPodAutoscaler",
         severity: Severity::High,
+        checklist: &["GL-APP-04"],
+        needs: INVENTORY,
         rationale: "The autoscaler owns the replica count of its target. A manifest that also sets \
                     spec.replicas resets it on every kubectl apply or helm upgrade: a deployment during a \
                     peak drops a workload scaled to 10 pods back to the written 3 until the autoscaler scales \
@@ -565,7 +585,7 @@ pub static HPA_OWNED_REPLICAS: Check = Check {
                       until the autoscaler scales it.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for replicated in replicated_in_scope(scope) {
             let Replicas::Autoscaled { hpa, .. } = replicated.replicas else {
                 continue;
@@ -584,7 +604,7 @@ pub static HPA_OWNED_REPLICAS: Check = Check {
                 });
             }
         }
-    },
+    }),
 };
 
 pub static SPREAD: Check = Check {
@@ -593,6 +613,8 @@ pub static SPREAD: Check = Check {
         title: "The replicas of every workload are spread across nodes or zones",
         judges: "workload with more than one replica",
         severity: Severity::Medium,
+        checklist: &["GL-HA-01"],
+        needs: INVENTORY,
         rationale: "The scheduler may place every replica on the same node or in the same zone: one node \
                     failure or zone outage then takes all of them down at once, and the replica count protects \
                     nothing.",
@@ -606,7 +628,7 @@ pub static SPREAD: Check = Check {
                       pod (Kubernetes defaulting) that no constraint can spread.",
         }],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for replicated in replicated_in_scope(scope) {
             // Spreading matters as soon as the workload may run two pods.
             if replicated.replicas.most() < 2 {
@@ -624,7 +646,7 @@ pub static SPREAD: Check = Check {
                 });
             }
         }
-    },
+    }),
 };
 
 pub static ROLLING_UPDATE: Check = Check {
@@ -633,6 +655,8 @@ pub static ROLLING_UPDATE: Check = Check {
         title: "Rollouts never stop a pod before its replacement is ready",
         judges: "Deployment, StatefulSet or DaemonSet",
         severity: Severity::High,
+        checklist: &["GL-HA-01"],
+        needs: INVENTORY,
         rationale: "Recreate stops every pod before starting the new version, and a rolling update with \
                     maxUnavailable above 0 (25 % by default) removes serving capacity before the new pods are \
                     ready: every deployment becomes a partial or total outage.",
@@ -640,7 +664,7 @@ pub static ROLLING_UPDATE: Check = Check {
                       maxSurge: 1 (or more). StatefulSets: updateStrategy type RollingUpdate, not OnDelete.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         if !scope.profile.zero_downtime_rollouts {
             return;
         }
@@ -664,7 +688,7 @@ pub static ROLLING_UPDATE: Check = Check {
                 });
             }
         }
-    },
+    }),
 };
 
 /// How many pods a workload runs.
@@ -1379,6 +1403,7 @@ mod tests {
         let filter = WorkloadFilter::default();
         check
             .run(&Scope::new(&inventory, profile, &filter))
+            .expect("a rule over the inventory")
             .findings
     }
 

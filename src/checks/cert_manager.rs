@@ -9,7 +9,7 @@
 //! kind and group, in the namespace or cluster-scoped.
 
 use super::ingress::{CERT_MANAGER_ISSUERS, Subject, subjects};
-use super::{Check, CheckMeta, Scope, Severity, Violation};
+use super::{Check, CheckMeta, INVENTORY, Rule, Scope, Severity, Violation};
 use crate::model::Object;
 
 /// The cert-manager family, in catalogue order.
@@ -23,6 +23,8 @@ pub static ISSUER: Check = Check {
         title: "Every cert-manager issuer a certificate names exists",
         judges: "cert-manager issuer reference",
         severity: Severity::High,
+        checklist: &["GL-SEC-05"],
+        needs: INVENTORY,
         rationale: "cert-manager issues nothing for a Certificate (or an annotated Ingress) whose issuer does \
                     not exist: the Certificate stays not ready with \"issuer not found\", the TLS Secret is \
                     never created and the Ingress serves the controller's default, untrusted certificate. A \
@@ -33,7 +35,7 @@ pub static ISSUER: Check = Check {
                       platform_issuers.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for certificate in certificates(scope) {
             let reference = IssuerRef::of_certificate(certificate);
             evaluation.evaluated();
@@ -59,7 +61,7 @@ pub static ISSUER: Check = Check {
                 }
             }
         }
-    },
+    }),
 };
 
 /// The cert-manager Certificates in scope.

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use k8s_openapi::api::core::v1::ConfigMap;
 
 use super::references::{Delivered, has_keys_read, judge_references};
-use super::{Check, CheckMeta, Severity};
+use super::{Check, CheckMeta, INVENTORY, Rule, Severity};
 use crate::model::references::{Reference, Source};
 use crate::model::{Inventory, Resource};
 
@@ -25,6 +25,8 @@ pub static REFERENCES: Check = Check {
         title: "Every ConfigMap a workload uses exists, with the keys it reads",
         judges: "ConfigMap reference",
         severity: Severity::Critical,
+        checklist: &["GL-APP-05"],
+        needs: INVENTORY,
         rationale: "A pod that reads a ConfigMap (or a key of it) that does not exist never starts: it stays \
                     in CreateContainerConfigError (env) or ContainerCreating (volume), and a rollout that \
                     needs it stalls with the old replicas still serving, or none. A renamed key in a \
@@ -33,9 +35,9 @@ pub static REFERENCES: Check = Check {
                       key, or mark a truly optional reference `optional: true`.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         judge_references(scope, evaluation, Source::ConfigMap, ConfigMaps::of)
-    },
+    }),
 };
 
 /// The ConfigMaps the manifests deliver to a namespace, by name.

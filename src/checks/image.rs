@@ -6,7 +6,7 @@
 //! server defaults them. Containers without an image (a workload template
 //! whose image a deployment tool fills in) are not evaluated.
 
-use super::{Check, CheckMeta, Difference, Severity, Violation};
+use super::{Check, CheckMeta, Difference, INVENTORY, Rule, Severity, Violation};
 
 /// The image family, in catalogue order.
 pub static CHECKS: &[&Check] = &[&TAG, &PULL_POLICY];
@@ -17,6 +17,8 @@ pub static TAG: Check = Check {
         title: "Every container image is pinned to a version",
         judges: "container",
         severity: Severity::High,
+        checklist: &["GL-SEC-07"],
+        needs: INVENTORY,
         rationale: "An image without a tag, or tagged latest, changes whenever someone pushes: a pod rescheduled \
                     tomorrow runs code nobody reviewed or tested, replicas run different versions, and rolling \
                     back to \"the previous version\" is impossible.",
@@ -24,7 +26,7 @@ pub static TAG: Check = Check {
                       digest (registry.company.com/api:1.4.2@sha256:...).",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for (workload, container) in scope.containers() {
             let Some(image) = image_of(container.container.image.as_deref()) else {
                 continue;
@@ -40,7 +42,7 @@ pub static TAG: Check = Check {
                 ));
             }
         }
-    },
+    }),
 };
 
 pub static PULL_POLICY: Check = Check {
@@ -49,6 +51,8 @@ pub static PULL_POLICY: Check = Check {
         title: "Every image pull policy fits its tag",
         judges: "container",
         severity: Severity::Medium,
+        checklist: &["GL-SEC-07"],
+        needs: INVENTORY,
         rationale: "With imagePullPolicy Never, a node that does not already hold the image cannot start the pod; \
                     with IfNotPresent on a latest or missing tag, each node runs whichever version it pulled last, \
                     so replicas silently differ.",
@@ -76,7 +80,7 @@ pub static PULL_POLICY: Check = Check {
             },
         ],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for (workload, container) in scope.containers() {
             let Some(image) = image_of(container.container.image.as_deref()) else {
                 continue;
@@ -102,7 +106,7 @@ pub static PULL_POLICY: Check = Check {
                 found,
             ));
         }
-    },
+    }),
 };
 
 /// The parts of an image reference that say which version runs.

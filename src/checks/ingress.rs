@@ -27,7 +27,7 @@ use serde_json::Value;
 
 use super::secrets::produced_secrets;
 use super::service::external_type;
-use super::{Check, CheckMeta, Scope, Severity, Violation};
+use super::{Check, CheckMeta, INVENTORY, Rule, Scope, Severity, Violation};
 use crate::model::{Inventory, Object, Resource};
 
 /// The ingress family, in catalogue order.
@@ -46,6 +46,8 @@ pub static TLS: Check = Check {
         title: "Every host an Ingress serves is covered by TLS",
         judges: "Ingress host or Service exposed outside the cluster",
         severity: Severity::Critical,
+        checklist: &["GL-SEC-05"],
+        needs: INVENTORY,
         rationale: "A host without a TLS entry is served in clear text: credentials, session cookies and personal \
                     data cross the internet readable and modifiable by anyone on the path. A TLS entry without a \
                     secretName serves the controller's default certificate, which browsers reject.",
@@ -56,7 +58,7 @@ pub static TLS: Check = Check {
                       balancer terminate TLS (its certificate annotation).",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         if scope.profile.exposed_services_need_ingress {
             for (service, found) in exposed_without_tls(scope) {
                 evaluation.evaluated();
@@ -88,7 +90,7 @@ pub static TLS: Check = Check {
                 }
             }
         }
-    },
+    }),
 };
 
 pub static HTTPS_REDIRECT: Check = Check {
@@ -97,6 +99,8 @@ pub static HTTPS_REDIRECT: Check = Check {
         title: "Plain HTTP is redirected to HTTPS",
         judges: "Ingress",
         severity: Severity::High,
+        checklist: &["GL-SEC-05"],
+        needs: INVENTORY,
         rationale: "Users and links still arrive over http://. Without a redirect they are served in clear text \
                     (and a first request in clear text is enough to steal a session cookie or inject content).",
         remediation: "ingress-nginx redirects by default when the Ingress has TLS: remove ssl-redirect: \"false\" \
@@ -106,7 +110,7 @@ pub static HTTPS_REDIRECT: Check = Check {
                       AWS ALB: alb.ingress.kubernetes.io/ssl-redirect: \"443\".",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for subject in subjects(scope) {
             if !subject.serves_https() {
                 // Nothing to redirect to: ingress.tls reports it.
@@ -121,7 +125,7 @@ pub static HTTPS_REDIRECT: Check = Check {
                 ));
             }
         }
-    },
+    }),
 };
 
 pub static RATE_LIMIT: Check = Check {
@@ -130,6 +134,8 @@ pub static RATE_LIMIT: Check = Check {
         title: "Rate limiting is configured on every Ingress",
         judges: "Ingress",
         severity: Severity::High,
+        checklist: &["GL-SEC-05", "GL-SEC-06"],
+        needs: INVENTORY,
         rationale: "Without a rate limit one client (a scraper, a retry storm, a credential-stuffing bot) can use \
                     all the capacity of the service and take it down for everyone.",
         remediation: "ingress-nginx: nginx.ingress.kubernetes.io/limit-rps (or limit-rpm, limit-connections) with a \
@@ -138,7 +144,7 @@ pub static RATE_LIMIT: Check = Check {
                       AWS ALB: a WAF web ACL with a rate-based rule (alb.ingress.kubernetes.io/wafv2-acl-arn).",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for subject in subjects(scope) {
             evaluation.evaluated();
             if let Err(found) = rate_limit(&subject, scope.inventory) {
@@ -149,7 +155,7 @@ pub static RATE_LIMIT: Check = Check {
                 ));
             }
         }
-    },
+    }),
 };
 
 pub static CERTIFICATE: Check = Check {
@@ -158,6 +164,8 @@ pub static CERTIFICATE: Check = Check {
         title: "Every TLS certificate an Ingress uses is provided and renewed",
         judges: "Ingress TLS certificate",
         severity: Severity::High,
+        checklist: &["GL-SEC-05"],
+        needs: INVENTORY,
         rationale: "A TLS entry naming a Secret nobody provides makes the controller serve its default, untrusted \
                     certificate; a certificate copied by hand expires silently. cert-manager issues and renews \
                     certificates before they expire.",
@@ -166,7 +174,7 @@ pub static CERTIFICATE: Check = Check {
                       by the release (ExternalSecret, SealedSecret) is accepted too.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for subject in subjects(scope) {
             if subject.controller == Controller::Known(Known::AwsAlb) {
                 // The ALB takes its certificates from ACM, not from Secrets.
@@ -196,7 +204,7 @@ pub static CERTIFICATE: Check = Check {
                 }
             }
         }
-    },
+    }),
 };
 
 pub static BACKEND: Check = Check {
@@ -205,6 +213,8 @@ pub static BACKEND: Check = Check {
         title: "Every Ingress backend is an existing Service port",
         judges: "Ingress backend",
         severity: Severity::Critical,
+        checklist: &["GL-NET-01", "GL-SEC-05"],
+        needs: INVENTORY,
         rationale: "A backend naming a Service or port that does not exist answers 503 to every request on that \
                     path: the release is unreachable although every pod is healthy. A backend with neither a \
                     service nor a resource (a template that rendered nothing, or the serviceName/servicePort of \
@@ -213,7 +223,7 @@ pub static BACKEND: Check = Check {
                       (port.name) or number (port.number, the Service port, not the targetPort).",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for subject in subjects(scope) {
             let namespace = subject.object.namespace();
             // Without Services in the namespace they are deployed elsewhere:
@@ -251,7 +261,7 @@ pub static BACKEND: Check = Check {
                 }
             }
         }
-    },
+    }),
 };
 
 const ANNOTATIONS: &str = "metadata.annotations";
@@ -964,6 +974,8 @@ pub static SNIPPETS: Check = Check {
         title: "No Ingress injects raw NGINX configuration",
         judges: "Ingress",
         severity: Severity::High,
+        checklist: &["GL-SEC-05"],
+        needs: INVENTORY,
         rationale: "A snippet annotation is pasted into the controller's nginx.conf: whoever can write an \
                     Ingress in any namespace can then read the controller's files, its ServiceAccount token \
                     and every Secret it can see (CVE-2021-25742), or break routing for every host with one \
@@ -975,7 +987,7 @@ pub static SNIPPETS: Check = Check {
                       controller-wide setting in the controller's ConfigMap owned by the platform team.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for subject in subjects(scope) {
             evaluation.evaluated();
             for annotation in SNIPPET_ANNOTATIONS {
@@ -988,7 +1000,7 @@ pub static SNIPPETS: Check = Check {
                 }
             }
         }
-    },
+    }),
 };
 
 #[cfg(test)]

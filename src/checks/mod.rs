@@ -3,7 +3,10 @@
 //! inventory, so the same check runs on manifests and on a live cluster.
 //! Rules report findings through an [`Evaluation`], which fills in the
 //! evidence and applies `golive.dev/skip` suppressions. Steps are the only
-//! callers; the catalogue (`golive checks`) is generated from [`CATALOGUE`].
+//! callers; the catalogue (`golive checks`) is generated from [`catalogue`].
+//! Live checks (what only a running stack or cluster can show) are in the
+//! same catalogue, their judges pure functions over recorded measurements
+//! ([`live`]).
 
 pub mod api;
 pub mod availability;
@@ -12,6 +15,7 @@ pub mod cert_manager;
 pub mod config;
 pub mod image;
 pub mod ingress;
+pub mod live;
 pub mod namespace;
 pub mod network;
 pub mod observability;
@@ -34,26 +38,43 @@ use crate::evidence::{CheckOutcome, Finding};
 use crate::model::selector::Selector;
 use crate::model::{ContainerRef, Inventory, Object, Workload};
 
-/// How much a violation matters for go-live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub use crate::severity::Severity;
+
+/// What a check needs to be judged: the target it reads, and what a run
+/// must be allowed to do to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Critical,
-    High,
-    Medium,
-    Low,
+pub enum Needs {
+    /// Rendered manifests (`--target manifests:DIR`).
+    Manifests,
+    /// A live cluster (`--target cluster`).
+    Cluster,
+    /// A stack golive starts (`--target stack:FILE`).
+    Stack,
+    /// A load campaign (a load profile run against an endpoint).
+    Load,
+    /// Breaking part of the target on purpose (`--allow-disruption`).
+    Disruption,
 }
 
-impl std::fmt::Display for Severity {
+impl std::fmt::Display for Needs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.pad(match self {
-            Severity::Critical => "critical",
-            Severity::High => "high",
-            Severity::Medium => "medium",
-            Severity::Low => "low",
+        f.write_str(match self {
+            Needs::Manifests => "manifests",
+            Needs::Cluster => "cluster",
+            Needs::Stack => "stack",
+            Needs::Load => "load",
+            Needs::Disruption => "disruption",
         })
     }
 }
+
+/// What a rule over the inventory needs: manifests, or a cluster's objects.
+pub const INVENTORY: &[Needs] = &[Needs::Manifests, Needs::Cluster];
+
+/// What a rule over the live state of a cluster's objects (pod and
+/// rollout statuses) needs.
+pub const LIVE_CLUSTER: &[Needs] = &[Needs::Cluster];
 
 /// What a check is and why it matters.
 #[derive(Debug, Serialize)]
@@ -65,6 +86,11 @@ pub struct CheckMeta {
     /// scope".
     pub judges: &'static str,
     pub severity: Severity,
+    /// The go-live checklist lines it serves (`GL-SEC-05`), as the
+    /// features tag them (`@GL-SEC-05`).
+    pub checklist: &'static [&'static str],
+    /// What it needs to be judged.
+    pub needs: &'static [Needs],
     pub rationale: &'static str,
     pub remediation: &'static str,
     /// Where golive deliberately judges otherwise than a peer tool on that
@@ -93,7 +119,18 @@ impl CheckMeta {
 /// A check: its metadata and its rule.
 pub struct Check {
     pub meta: CheckMeta,
-    pub rule: fn(&Scope<'_>, &mut Evaluation<'_>),
+    pub rule: Rule,
+}
+
+/// How a check judges.
+pub enum Rule {
+    /// A pure function over the inventory (manifests or cluster objects),
+    /// run by `the checks "..." pass`.
+    Inventory(fn(&Scope<'_>, &mut Evaluation<'_>)),
+    /// A pure function over one recorded measurement of a live system (a
+    /// TLS handshake, a recovery timeline, load figures), run by the
+    /// runtime steps after they measured (see [`live`]).
+    Live(live::Judge),
 }
 
 /// Every check golive knows, family by family (each family module lists
@@ -116,6 +153,14 @@ static FAMILIES: &[&[&Check]] = &[
     observability::CHECKS,
     runtime::CHECKS,
     suppression::CHECKS,
+    live::health::CHECKS,
+    live::container::CHECKS,
+    live::tls::CHECKS,
+    live::http::CHECKS,
+    live::ratelimit::CHECKS,
+    live::load::CHECKS,
+    live::failover::CHECKS,
+    live::cluster::CHECKS,
 ];
 
 /// Every check, in catalogue order.
@@ -386,20 +431,30 @@ impl<'c> Evaluation<'c> {
 }
 
 impl Check {
-    /// Runs the rule over `scope`.
-    pub fn run(&self, scope: &Scope<'_>) -> CheckOutcome {
+    /// Whether its rule judges the inventory (not a live system).
+    pub fn is_inventory(&self) -> bool {
+        matches!(self.rule, Rule::Inventory(_))
+    }
+
+    /// Runs the rule over `scope`; `None` for a live check (its steps
+    /// measure, then judge).
+    pub fn run(&self, scope: &Scope<'_>) -> Option<CheckOutcome> {
+        let Rule::Inventory(rule) = self.rule else {
+            return None;
+        };
         let mut evaluation = Evaluation {
             meta: &self.meta,
             evaluated: 0,
             findings: Vec::new(),
         };
-        (self.rule)(scope, &mut evaluation);
-        CheckOutcome {
+        rule(scope, &mut evaluation);
+        Some(CheckOutcome {
             check: self.meta.id,
             title: self.meta.title,
             severity: self.meta.severity,
+            judges: self.meta.judges,
             evaluated: evaluation.evaluated,
             findings: evaluation.findings,
-        }
+        })
     }
 }

@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Check, CheckMeta, Scope, Severity, Violation};
+use super::{Check, CheckMeta, INVENTORY, Rule, Scope, Severity, Violation};
 use crate::config::PodSecurityLevel;
 use crate::model::Workload;
 
@@ -27,6 +27,8 @@ pub static POD_SECURITY: Check = Check {
         title: "Every namespace enforces the profile's Pod Security Standard",
         judges: "Namespace object",
         severity: Severity::High,
+        checklist: &["GL-SEC-02"],
+        needs: INVENTORY,
         rationale: "Without an enforced Pod Security Standard the API server admits any pod into the namespace: \
                     privileged containers, host namespaces and host paths, root users. One careless manifest or \
                     compromised deploy pipeline then owns the node.",
@@ -38,7 +40,7 @@ pub static POD_SECURITY: Check = Check {
                       require_namespace_objects: false.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         let required = scope.profile.pod_security_level;
         for namespace in scope.objects("Namespace") {
             evaluation.evaluated();
@@ -75,7 +77,7 @@ pub static POD_SECURITY: Check = Check {
                 });
             }
         }
-    },
+    }),
 };
 
 /// The first workload in scope of every namespace whose Namespace object is

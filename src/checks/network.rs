@@ -26,7 +26,9 @@ use k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort, Net
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{Check, CheckMeta, Difference, Scope, Severity, Violation};
+use super::{
+    Check, CheckMeta, Difference, INVENTORY, Rule as CheckRule, Scope, Severity, Violation,
+};
 use crate::model::selector::Selector;
 use crate::model::{Inventory, Object, Resource, Workload};
 
@@ -45,6 +47,8 @@ pub static POLICY: Check = Check {
         title: "Every workload's pods are isolated by NetworkPolicies for incoming and outgoing traffic",
         judges: "workload",
         severity: Severity::High,
+        checklist: &["GL-SEC-01"],
+        needs: INVENTORY,
         rationale: "A pod that no NetworkPolicy selects accepts connections from every pod of the cluster and \
                     can open connections anywhere: one compromised or misbehaving pod reaches it, and it reaches \
                     every database and the internet.",
@@ -68,7 +72,7 @@ pub static POLICY: Check = Check {
             },
         ],
     },
-    rule: |scope, evaluation| {
+    rule: CheckRule::Inventory(|scope, evaluation| {
         for workload in policed_workloads(scope) {
             evaluation.evaluated();
             let policies = PodPolicies::of(scope.inventory, &workload);
@@ -98,7 +102,7 @@ pub static POLICY: Check = Check {
                 found,
             ));
         }
-    },
+    }),
 };
 
 pub static DEFAULT_DENY: Check = Check {
@@ -107,6 +111,8 @@ pub static DEFAULT_DENY: Check = Check {
         title: "Every namespace denies all traffic by default",
         judges: "namespace",
         severity: Severity::Medium,
+        checklist: &["GL-SEC-01"],
+        needs: INVENTORY,
         rationale: "Without a default deny, every pod added to the namespace later (a new service, a debug pod, a \
                     chart dependency) is open in both directions until someone remembers to write its policy.",
         remediation: "Add to every namespace a NetworkPolicy with podSelector: {}, policyTypes: [Ingress, Egress] \
@@ -115,7 +121,7 @@ pub static DEFAULT_DENY: Check = Check {
                       hold it, otherwise on the first workload of the namespace.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: CheckRule::Inventory(|scope, evaluation| {
         let mut namespaces: BTreeMap<Option<&str>, Workload> = BTreeMap::new();
         for workload in scope.workloads() {
             namespaces
@@ -155,7 +161,7 @@ pub static DEFAULT_DENY: Check = Check {
                 ),
             });
         }
-    },
+    }),
 };
 
 pub static DNS_EGRESS: Check = Check {
@@ -164,6 +170,8 @@ pub static DNS_EGRESS: Check = Check {
         title: "Pods restricted in egress can still resolve DNS names",
         judges: "workload with restricted egress",
         severity: Severity::High,
+        checklist: &["GL-SEC-01"],
+        needs: INVENTORY,
         rationale: "Once a pod is isolated for Egress, DNS lookups are dropped unless a rule allows them: every \
                     connection by name (Services, databases, external APIs) fails and the application cannot \
                     start. DNS uses UDP port 53, and a NetworkPolicy port without protocol means TCP only.",
@@ -173,7 +181,7 @@ pub static DNS_EGRESS: Check = Check {
                       {protocol: TCP, port: 53}], in a policy selecting these pods.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: CheckRule::Inventory(|scope, evaluation| {
         for workload in policed_workloads(scope) {
             evaluation.evaluated();
             let policies = PodPolicies::of(scope.inventory, &workload);
@@ -200,7 +208,7 @@ pub static DNS_EGRESS: Check = Check {
                 found,
             ));
         }
-    },
+    }),
 };
 
 pub static INGRESS_OPEN: Check = Check {
@@ -209,6 +217,8 @@ pub static INGRESS_OPEN: Check = Check {
         title: "No NetworkPolicy admits traffic from everywhere",
         judges: "NetworkPolicy ingress rule",
         severity: Severity::High,
+        checklist: &["GL-SEC-01"],
+        needs: INVENTORY,
         rationale: "An ingress rule without `from`, from ipBlock 0.0.0.0/0 or ::/0, or from namespaceSelector: {} \
                     without a pod restriction lets every pod of the cluster (and, for the first two, every \
                     address outside it) connect: the policy isolates nothing and silently cancels the default \
@@ -219,7 +229,7 @@ pub static INGRESS_OPEN: Check = Check {
                       golive.dev/skip-reason on the NetworkPolicy.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: CheckRule::Inventory(|scope, evaluation| {
         let admitted: Vec<Workload> = if scope.is_narrowed() {
             scope.workloads().collect()
         } else {
@@ -246,7 +256,7 @@ pub static INGRESS_OPEN: Check = Check {
                 }
             }
         }
-    },
+    }),
 };
 
 pub static NO_INTERNET_EGRESS: Check = Check {
@@ -255,6 +265,8 @@ pub static NO_INTERNET_EGRESS: Check = Check {
         title: "Databases and caches cannot reach the internet",
         judges: "data store workload",
         severity: Severity::High,
+        checklist: &["GL-SEC-01"],
+        needs: INVENTORY,
         rationale: "A database or cache that can open connections to the internet is one command away from \
                     shipping its whole content out (and an attacker in it can fetch tools); it only ever needs \
                     its replicas, DNS and in-cluster peers.",
@@ -265,7 +277,7 @@ pub static NO_INTERNET_EGRESS: Check = Check {
                       mysql, redis, mongo...); batch workloads (backups) are not data stores.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: CheckRule::Inventory(|scope, evaluation| {
         for workload in policed_workloads(scope).filter(Workload::is_long_running) {
             let Some(evidence) = data_store_evidence(&workload) else {
                 continue;
@@ -293,7 +305,7 @@ pub static NO_INTERNET_EGRESS: Check = Check {
                 format!("a data store ({evidence}): {}", routes.join("; ")),
             ));
         }
-    },
+    }),
 };
 
 /// A direction of traffic, as named in `policyTypes`.
@@ -903,6 +915,7 @@ mod tests {
         let scope = Scope::new(&inventory, &config.profiles["production"], &filter);
         check
             .run(&scope)
+            .expect("a rule over the inventory")
             .findings
             .into_iter()
             .map(|f| (f.object.name, f.found))

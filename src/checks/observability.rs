@@ -23,7 +23,7 @@ use promql_parser::label::Matcher;
 use promql_parser::parser::{Expr, VectorSelector};
 use serde_json::Value;
 
-use super::{Check, CheckMeta, Scope, Severity, Violation};
+use super::{Check, CheckMeta, INVENTORY, Rule as CheckRule, Scope, Severity, Violation};
 use crate::config::AlertKind;
 use crate::model::alert_rules::{self, Rule};
 use crate::model::selector::Selector;
@@ -38,6 +38,8 @@ pub static SCRAPE: Check = Check {
         title: "Every API workload is scraped by Prometheus",
         judges: "workload exposed by a Service",
         severity: Severity::High,
+        checklist: &["GL-OPS-06"],
+        needs: INVENTORY,
         rationale: "Without metrics nobody sees error rates, latency or saturation: incidents are reported by \
                     users, alerts cannot fire and capacity cannot be planned.",
         remediation: "Add a ServiceMonitor (monitoring.coreos.com/v1) whose spec.selector matches the labels of the \
@@ -46,7 +48,7 @@ pub static SCRAPE: Check = Check {
                       or the prometheus.io/scrape: \"true\" annotation on the pod template.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: CheckRule::Inventory(|scope, evaluation| {
         let monitors = Monitors::of(scope.inventory);
         for workload in api_workloads(scope) {
             evaluation.evaluated();
@@ -62,7 +64,7 @@ pub static SCRAPE: Check = Check {
                 });
             }
         }
-    },
+    }),
 };
 
 pub static ALERT_EXPRESSIONS: Check = Check {
@@ -71,6 +73,8 @@ pub static ALERT_EXPRESSIONS: Check = Check {
         title: "Every PrometheusRule expression is valid PromQL",
         judges: "PrometheusRule rule",
         severity: Severity::High,
+        checklist: &["GL-OPS-05", "GL-OPS-06"],
+        needs: INVENTORY,
         rationale: "Prometheus refuses to load a rule file whose expression does not parse, and the Prometheus \
                     Operator rejects (admission webhook) or skips such a PrometheusRule: every alert in it is \
                     lost, often without anyone noticing.",
@@ -78,7 +82,7 @@ pub static ALERT_EXPRESSIONS: Check = Check {
                       and write `for:` as a Prometheus duration (30s, 5m, 1h30m).",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: CheckRule::Inventory(|scope, evaluation| {
         for rule in alert_rules::rules(scope.objects("PrometheusRule")) {
             evaluation.evaluated();
             if let Err(error) = &rule.expr {
@@ -100,7 +104,7 @@ pub static ALERT_EXPRESSIONS: Check = Check {
                 });
             }
         }
-    },
+    }),
 };
 
 pub static ALERTS: Check = Check {
@@ -109,6 +113,8 @@ pub static ALERTS: Check = Check {
         title: "Every API and data store has the profile's alerts, selecting its own metrics",
         judges: "API or data store workload",
         severity: Severity::High,
+        checklist: &["GL-OPS-05", "GL-OPS-06"],
+        needs: INVENTORY,
         rationale: "Metrics nobody watches do not shorten an outage: without an alert that selects a service's \
                     own series, waits out blips (for:), says how bad it is (severity) and what to do (runbook), \
                     the team learns about the service being down, failing, slow, crash-looping, its replicas \
@@ -124,7 +130,7 @@ pub static ALERTS: Check = Check {
                       a `runbook_url` or `description` annotation.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: CheckRule::Inventory(|scope, evaluation| {
         let rules = alert_rules::rules(scope.inventory.of_kind("PrometheusRule"));
         let alerts: Vec<&Rule<'_>> = rules.iter().filter(|r| !r.kinds.is_empty()).collect();
         let monitors = Monitors::of(scope.inventory);
@@ -171,7 +177,7 @@ pub static ALERTS: Check = Check {
                 });
             }
         }
-    },
+    }),
 };
 
 /// The kinds of alert the profile requires of a workload: the API kinds

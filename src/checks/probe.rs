@@ -7,7 +7,7 @@
 use k8s_openapi::api::core::v1::{Container, ContainerPort, Probe};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{Check, CheckMeta, Difference, Scope, Severity, Violation};
+use super::{Check, CheckMeta, Difference, INVENTORY, Rule, Scope, Severity, Violation};
 use crate::model::{ContainerKind, ContainerRef, Workload};
 
 mod exec;
@@ -33,13 +33,15 @@ pub static LIVENESS: Check = Check {
         title: "Every container has a liveness probe",
         judges: "long-running container",
         severity: Severity::High,
+        checklist: &["GL-APP-02"],
+        needs: INVENTORY,
         rationale: "Without a liveness probe a deadlocked or hung process keeps its pod Running forever: \
                     Kubernetes never restarts it and users get timeouts until someone notices.",
         remediation: "Add a livenessProbe (httpGet on a cheap health endpoint such as /health, or tcpSocket) \
                       that checks only the process itself, not its dependencies.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for (workload, container) in probed_containers(scope) {
             evaluation.evaluated();
             if container.container.liveness_probe.is_none() {
@@ -52,7 +54,7 @@ pub static LIVENESS: Check = Check {
                 ));
             }
         }
-    },
+    }),
 };
 
 pub static READINESS: Check = Check {
@@ -61,6 +63,8 @@ pub static READINESS: Check = Check {
         title: "Every container that receives traffic has a readiness probe",
         judges: "long-running container",
         severity: Severity::High,
+        checklist: &["GL-APP-02"],
+        needs: INVENTORY,
         rationale: "A Service sends requests to a pod as soon as its containers start unless a readiness probe \
                     says otherwise: during rollouts, restarts and dependency outages users hit pods that cannot answer.",
         remediation: "Add a readinessProbe (httpGet on a /ready endpoint that checks what the container needs to \
@@ -89,7 +93,7 @@ pub static READINESS: Check = Check {
             },
         ],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         let inventory_has_services = scope.inventory.of_kind("Service").next().is_some();
         for (workload, container) in probed_containers(scope) {
             let declares_ports = container
@@ -121,7 +125,7 @@ pub static READINESS: Check = Check {
                 ));
             }
         }
-    },
+    }),
 };
 
 pub static DISTINCT: Check = Check {
@@ -130,13 +134,15 @@ pub static DISTINCT: Check = Check {
         title: "Liveness and readiness probes are not the same check",
         judges: "container with both probes",
         severity: Severity::Medium,
+        checklist: &["GL-APP-02"],
+        needs: INVENTORY,
         rationale: "When liveness repeats readiness, a dependency outage (database down) fails liveness too and \
                     Kubernetes restarts every replica at once, turning a degraded service into a full outage.",
         remediation: "Point liveness at an endpoint that only checks the process (/health) and readiness at one \
                       that checks its dependencies (/ready).",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for (workload, container, liveness, readiness) in containers_with_both_probes(scope) {
             let c = container.container;
             evaluation.evaluated();
@@ -151,7 +157,7 @@ pub static DISTINCT: Check = Check {
                 ));
             }
         }
-    },
+    }),
 };
 
 pub static PORT: Check = Check {
@@ -160,6 +166,8 @@ pub static PORT: Check = Check {
         title: "Every probe targets a TCP port the container can serve",
         judges: "probe on a port",
         severity: Severity::Critical,
+        checklist: &["GL-APP-02"],
+        needs: INVENTORY,
         rationale: "A probe on a port name the container does not define never succeeds (the pod is never ready, or \
                     is restarted in a loop); so does an httpGet, tcpSocket or grpc probe on a port the container \
                     declares with protocol UDP or SCTP, since the kubelet connects over TCP, and a number that is not \
@@ -168,7 +176,7 @@ pub static PORT: Check = Check {
                       number; probe a UDP service with an exec probe.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for (workload, container) in probed_containers(scope) {
             let c = container.container;
             for (field, probe) in probes_of(c) {
@@ -187,7 +195,7 @@ pub static PORT: Check = Check {
                 }
             }
         }
-    },
+    }),
 };
 
 pub static STARTUP_BUDGET: Check = Check {
@@ -196,6 +204,8 @@ pub static STARTUP_BUDGET: Check = Check {
         title: "Liveness never kills a container before it could have become ready",
         judges: "container with liveness and readiness probes",
         severity: Severity::High,
+        checklist: &["GL-APP-02"],
+        needs: INVENTORY,
         rationale: "The kubelet restarts a container once its liveness probe has failed failureThreshold times, \
                     counting from initialDelaySeconds: roughly initialDelaySeconds + failureThreshold x \
                     periodSeconds after it starts (0 + 3 x 10 = 30 s with the defaults). The readiness probe \
@@ -211,7 +221,7 @@ pub static STARTUP_BUDGET: Check = Check {
                       the liveness probe's initialDelaySeconds or failureThreshold.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for (workload, container, liveness, readiness) in containers_with_both_probes(scope) {
             let c = container.container;
             evaluation.evaluated();
@@ -239,7 +249,7 @@ pub static STARTUP_BUDGET: Check = Check {
                 ),
             ));
         }
-    },
+    }),
 };
 
 pub static LIVENESS_WINDOW: Check = Check {
@@ -248,6 +258,8 @@ pub static LIVENESS_WINDOW: Check = Check {
         title: "Liveness gives up later than readiness",
         judges: "container with liveness and readiness probes",
         severity: Severity::Medium,
+        checklist: &["GL-APP-02"],
+        needs: INVENTORY,
         rationale: "Under load both probes slow down and time out, whatever endpoints they call: the same \
                     overloaded process answers them. Readiness should then take the pod out of rotation so \
                     that it can catch up; a liveness probe that gives up as soon as readiness does (its \
@@ -259,7 +271,7 @@ pub static LIVENESS_WINDOW: Check = Check {
                       failureThreshold: 2 (10 s) and liveness periodSeconds: 10, failureThreshold: 3 (30 s).",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for (workload, container, liveness, readiness) in containers_with_both_probes(scope) {
             evaluation.evaluated();
             let (liveness, readiness) = (Timings::of(liveness), Timings::of(readiness));
@@ -280,7 +292,7 @@ pub static LIVENESS_WINDOW: Check = Check {
                 ),
             ));
         }
-    },
+    }),
 };
 
 pub static TIMEOUT: Check = Check {
@@ -289,6 +301,8 @@ pub static TIMEOUT: Check = Check {
         title: "No probe waits longer for an answer than the time between two probes",
         judges: "probe",
         severity: Severity::Low,
+        checklist: &["GL-APP-02"],
+        needs: INVENTORY,
         rationale: "The kubelet runs a container's probe attempts one after the other: with timeoutSeconds \
                     above periodSeconds, a slow answer delays the next attempt, the probe runs every \
                     timeoutSeconds instead of every periodSeconds, and the failure window is longer than the \
@@ -298,7 +312,7 @@ pub static TIMEOUT: Check = Check {
                       make the endpoint answer quickly.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for (workload, container) in probed_containers(scope) {
             for (field, probe) in probes_of(container.container) {
                 evaluation.evaluated();
@@ -318,7 +332,7 @@ pub static TIMEOUT: Check = Check {
                 ));
             }
         }
-    },
+    }),
 };
 
 pub static REMOTE_HOST: Check = Check {
@@ -327,6 +341,8 @@ pub static REMOTE_HOST: Check = Check {
         title: "No liveness or startup probe calls another host",
         judges: "liveness or startup probe",
         severity: Severity::High,
+        checklist: &["GL-APP-02"],
+        needs: INVENTORY,
         rationale: "A liveness or startup probe that reaches another host fails when that dependency is down or \
                     slow: the kubelet then restarts every replica at once, and a database blip becomes a full \
                     outage that restarts cannot fix. Exec commands are read for curl, wget, nc or \
@@ -340,7 +356,7 @@ pub static REMOTE_HOST: Check = Check {
                       tcpSocket on its port, without host) and move dependency checks to the readiness probe.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for (workload, container) in probed_containers(scope) {
             let probes =
                 probes_of(container.container).filter(|(field, _)| *field != "readinessProbe");
@@ -359,7 +375,7 @@ pub static REMOTE_HOST: Check = Check {
                 }
             }
         }
-    },
+    }),
 };
 
 /// The field of a probe that reaches another host than the pod, and how.

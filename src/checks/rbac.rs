@@ -20,7 +20,7 @@
 
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
-use super::{Check, CheckMeta, Evaluation, Scope, Severity, Violation};
+use super::{Check, CheckMeta, Evaluation, INVENTORY, Rule, Scope, Severity, Violation};
 use crate::model::Object;
 use crate::model::rbac::{Binding, ServiceAccountRef};
 
@@ -38,6 +38,8 @@ pub static SERVICE_ACCOUNT: Check = Check {
         title: "Every ServiceAccount a workload runs as is defined",
         judges: "workload naming a ServiceAccount",
         severity: Severity::Critical,
+        checklist: &["GL-SEC-08"],
+        needs: INVENTORY,
         rationale: "A pod naming a ServiceAccount that does not exist is refused by the API server: the \
                     ReplicaSet (or Job, StatefulSet...) reports \"serviceaccount not found\" and no pod of the \
                     release ever starts, although every manifest applied cleanly.",
@@ -46,7 +48,7 @@ pub static SERVICE_ACCOUNT: Check = Check {
                       waived on the workload with golive.dev/skip and a reason naming who creates it.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for workload in scope.workloads() {
             let account = ServiceAccountRef::of(&workload);
             // `default` is created with every namespace.
@@ -66,7 +68,7 @@ pub static SERVICE_ACCOUNT: Check = Check {
                 ));
             }
         }
-    },
+    }),
 };
 
 pub static ADMIN_ROLES: Check = Check {
@@ -75,6 +77,8 @@ pub static ADMIN_ROLES: Check = Check {
         title: "No application service account holds cluster-admin, admin or edit",
         judges: "binding of an application service account",
         severity: Severity::Critical,
+        checklist: &["GL-SEC-08"],
+        needs: INVENTORY,
         rationale: "The built-in administrator roles give whoever holds the pod's token far more than an \
                     application uses: cluster-admin is every permission on the cluster; admin and edit read \
                     every Secret of the namespace, exec into its pods and (admin) grant roles, edit \
@@ -84,7 +88,7 @@ pub static ADMIN_ROLES: Check = Check {
                       application calls (e.g. get and watch on its own ConfigMap), nothing more.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for held in held_bindings(scope) {
             evaluation.evaluated();
             let role = &held.binding.role_ref;
@@ -110,7 +114,7 @@ pub static ADMIN_ROLES: Check = Check {
                 ),
             });
         }
-    },
+    }),
 };
 
 pub static WILDCARDS: Check = Check {
@@ -119,6 +123,8 @@ pub static WILDCARDS: Check = Check {
         title: "Roles of application service accounts name their resources and verbs",
         judges: "RBAC rule of an application service account",
         severity: Severity::High,
+        checklist: &["GL-SEC-08"],
+        needs: INVENTORY,
         rationale: "A `*` in a rule's verbs, resources or API groups grants everything of that kind, including \
                     what the API adds later (a new CRD, a new subresource): Secrets, exec, deletecollection. \
                     Nobody reviewing the role can tell what the application needs, and an intruder with the \
@@ -128,7 +134,7 @@ pub static WILDCARDS: Check = Check {
                       names its group and kinds.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         judge_rules(scope, evaluation, |rule, _| {
             let wildcards = wildcards(rule);
             let (first, _) = wildcards.first()?;
@@ -143,7 +149,7 @@ pub static WILDCARDS: Check = Check {
                 found,
             })
         });
-    },
+    }),
 };
 
 pub static SENSITIVE_PERMISSIONS: Check = Check {
@@ -152,6 +158,8 @@ pub static SENSITIVE_PERMISSIONS: Check = Check {
         title: "Application service accounts cannot read Secrets everywhere, exec into pods or grant themselves more",
         judges: "RBAC rule of an application service account",
         severity: Severity::High,
+        checklist: &["GL-SEC-08"],
+        needs: INVENTORY,
         rationale: "Some permissions open the rest of the cluster: get, list or watch on Secrets through a \
                     ClusterRoleBinding reads every credential of every namespace; create on pods/exec runs \
                     any command in any pod the role reaches, with that pod's identity; escalate and bind \
@@ -164,7 +172,7 @@ pub static SENSITIVE_PERMISSIONS: Check = Check {
                       RBAC.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         judge_rules(scope, evaluation, |rule, cluster_wide| {
             if !wildcards(rule).is_empty() {
                 return None; // rbac.wildcards reports the rule
@@ -176,7 +184,7 @@ pub static SENSITIVE_PERMISSIONS: Check = Check {
                 found: grants.join("; "),
             })
         });
-    },
+    }),
 };
 
 /// The built-in ClusterRoles, judged by name (their rules are Kubernetes').

@@ -21,7 +21,9 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::ResourceRequirements;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
-use super::{Check, CheckMeta, Difference, Evaluation, Scope, Severity, Violation};
+use super::{
+    Check, CheckMeta, Difference, Evaluation, INVENTORY, Rule, Scope, Severity, Violation,
+};
 use crate::model::{ContainerKind, ContainerRef, Workload};
 
 /// The resources family, in catalogue order.
@@ -40,6 +42,8 @@ pub static CPU_REQUESTS: Check = Check {
         title: "Every container requests CPU",
         judges: "container",
         severity: Severity::High,
+        checklist: &["GL-APP-03"],
+        needs: INVENTORY,
         rationale: "The scheduler places pods by their requests: a container that requests no CPU is packed onto \
                     nodes that are already busy and gets almost no CPU time under contention, so latency climbs \
                     exactly when traffic peaks.",
@@ -52,7 +56,9 @@ pub static CPU_REQUESTS: Check = Check {
                       limits-only fixtures request CPU for golive.",
         }],
     },
-    rule: |scope, evaluation| require(scope, evaluation, Compute::Cpu, List::Requests),
+    rule: Rule::Inventory(|scope, evaluation| {
+        require(scope, evaluation, Compute::Cpu, List::Requests)
+    }),
 };
 
 pub static MEMORY_REQUESTS: Check = Check {
@@ -61,6 +67,8 @@ pub static MEMORY_REQUESTS: Check = Check {
         title: "Every container requests memory",
         judges: "container",
         severity: Severity::High,
+        checklist: &["GL-APP-03"],
+        needs: INVENTORY,
         rationale: "A container that requests no memory is scheduled onto nodes without room for it; when the node \
                     runs short, the kubelet evicts such pods first and the service loses replicas at random.",
         remediation: "Set resources.requests.memory on every container (including init and sidecar containers) to \
@@ -72,7 +80,9 @@ pub static MEMORY_REQUESTS: Check = Check {
                       limits-only fixtures request memory for golive.",
         }],
     },
-    rule: |scope, evaluation| require(scope, evaluation, Compute::Memory, List::Requests),
+    rule: Rule::Inventory(|scope, evaluation| {
+        require(scope, evaluation, Compute::Memory, List::Requests)
+    }),
 };
 
 pub static CPU_LIMITS: Check = Check {
@@ -81,6 +91,8 @@ pub static CPU_LIMITS: Check = Check {
         title: "Every container limits its CPU",
         judges: "container",
         severity: Severity::Medium,
+        checklist: &["GL-APP-03"],
+        needs: INVENTORY,
         rationale: "A container without a CPU limit can use every idle core of its node and slows down its \
                     neighbours; the pod cannot be in the Guaranteed QoS class. Limits too low throttle the \
                     container (CFS quota) and raise latency: size them from measurements.",
@@ -88,7 +100,9 @@ pub static CPU_LIMITS: Check = Check {
                       Guaranteed QoS class), e.g. `cpu: 500m`.",
         differences: &[],
     },
-    rule: |scope, evaluation| require(scope, evaluation, Compute::Cpu, List::Limits),
+    rule: Rule::Inventory(|scope, evaluation| {
+        require(scope, evaluation, Compute::Cpu, List::Limits)
+    }),
 };
 
 pub static MEMORY_LIMITS: Check = Check {
@@ -97,13 +111,17 @@ pub static MEMORY_LIMITS: Check = Check {
         title: "Every container limits its memory",
         judges: "container",
         severity: Severity::High,
+        checklist: &["GL-APP-03"],
+        needs: INVENTORY,
         rationale: "A container without a memory limit can grow until the node runs out of memory: the kernel then \
                     kills processes of other pods, and a single leak takes down unrelated services.",
         remediation: "Set resources.limits.memory on every container, at or above its request (equal to it for the \
                       Guaranteed QoS class), e.g. `memory: 512Mi`.",
         differences: &[],
     },
-    rule: |scope, evaluation| require(scope, evaluation, Compute::Memory, List::Limits),
+    rule: Rule::Inventory(|scope, evaluation| {
+        require(scope, evaluation, Compute::Memory, List::Limits)
+    }),
 };
 
 pub static EPHEMERAL_STORAGE_LIMITS: Check = Check {
@@ -112,6 +130,8 @@ pub static EPHEMERAL_STORAGE_LIMITS: Check = Check {
         title: "Every container limits its ephemeral storage",
         judges: "container",
         severity: Severity::Medium,
+        checklist: &["GL-APP-03"],
+        needs: INVENTORY,
         rationale: "Logs, emptyDir volumes and the container's writable layer live on the node's disk: a \
                     container without an ephemeral-storage limit can fill it, and the kubelet then evicts \
                     pods of every team on that node (DiskPressure) instead of the one at fault. Without a \
@@ -121,7 +141,9 @@ pub static EPHEMERAL_STORAGE_LIMITS: Check = Check {
                       less most of the time; give emptyDir volumes a sizeLimit.",
         differences: &[],
     },
-    rule: |scope, evaluation| require(scope, evaluation, Compute::EphemeralStorage, List::Limits),
+    rule: Rule::Inventory(|scope, evaluation| {
+        require(scope, evaluation, Compute::EphemeralStorage, List::Limits)
+    }),
 };
 
 pub static LIMITS_COVER_REQUESTS: Check = Check {
@@ -130,13 +152,15 @@ pub static LIMITS_COVER_REQUESTS: Check = Check {
         title: "Every CPU, memory and ephemeral-storage limit is at least the matching request",
         judges: "container with requests and limits",
         severity: Severity::High,
+        checklist: &["GL-APP-03"],
+        needs: INVENTORY,
         rationale: "The API server rejects a pod whose limit is below its request: the Deployment (or Job, \
                     StatefulSet...) is accepted but creates no pod, and the rollout stalls on release day.",
         remediation: "Raise the limit to at least the request, or lower the request; mind the units (`1G` is \
                       1,000,000,000 bytes, `1Gi` is 1,073,741,824).",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for (workload, container) in resourced_containers(scope) {
             let resources = container.container.resources.as_ref();
             let pairs: Vec<(Compute, Amount, Amount)> = Compute::ALL
@@ -167,7 +191,7 @@ pub static LIMITS_COVER_REQUESTS: Check = Check {
                 }
             }
         }
-    },
+    }),
 };
 
 /// The resources every container must size.

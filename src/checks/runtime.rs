@@ -20,7 +20,7 @@ use k8s_openapi::api::core::v1::{ContainerState, ContainerStatus, PodStatus};
 
 use super::availability::spread_topology_keys;
 use super::security::runs_as_root;
-use super::{Check, CheckMeta, Severity, Violation};
+use super::{Check, CheckMeta, LIVE_CLUSTER, Rule, Severity, Violation};
 use crate::model::{Inventory, Object, Resource, Workload};
 
 /// The runtime family, in catalogue order.
@@ -54,6 +54,8 @@ pub static ROLLOUT: Check = Check {
         title: "Every rollout is complete",
         judges: "workload with a rollout status",
         severity: Severity::High,
+        checklist: &["GL-OPS-01"],
+        needs: LIVE_CLUSTER,
         rationale: "A rollout still in progress, stalled past its deadline or not yet seen by its controller \
                     means the version checked is not the version serving: some replicas run the old template, \
                     or fewer replicas than declared are available.",
@@ -61,7 +63,7 @@ pub static ROLLOUT: Check = Check {
                       (image pull, probes, quota) and fix or roll back (`kubectl rollout undo`).",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for workload in scope.workloads() {
             let pods = live_pods(scope.inventory, &workload).count();
             let Some(problem) = rollout_problem(workload.object, pods) else {
@@ -83,7 +85,7 @@ pub static ROLLOUT: Check = Check {
                 found: problem.1,
             });
         }
-    },
+    }),
 };
 
 pub static PODS_READY: Check = Check {
@@ -92,6 +94,8 @@ pub static PODS_READY: Check = Check {
         title: "Every pod of every workload is Ready",
         judges: "pod",
         severity: Severity::High,
+        checklist: &["GL-OPS-01"],
+        needs: LIVE_CLUSTER,
         rationale: "A pod that is not Ready receives no traffic: the service runs with less capacity than \
                     planned, and the reason (failing readiness probe, unschedulable pod) is usually a defect \
                     that goes live with it.",
@@ -99,7 +103,7 @@ pub static PODS_READY: Check = Check {
                       (readiness probe failures, Pending for resources or affinity, image pulls).",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for workload in scope.workloads().filter(Workload::is_long_running) {
             for (pod, status) in live_pods(scope.inventory, &workload) {
                 evaluation.evaluated();
@@ -139,7 +143,7 @@ pub static PODS_READY: Check = Check {
                 });
             }
         }
-    },
+    }),
 };
 
 pub static CRASH_LOOP: Check = Check {
@@ -148,6 +152,8 @@ pub static CRASH_LOOP: Check = Check {
         title: "No container is crash-looping or failing to start",
         judges: "container status",
         severity: Severity::Critical,
+        checklist: &["GL-OPS-01"],
+        needs: LIVE_CLUSTER,
         rationale: "A container in CrashLoopBackOff, or one that cannot pull its image or read its \
                     configuration, never serves: the rollout cannot finish and the pod's share of the traffic \
                     is lost.",
@@ -155,7 +161,7 @@ pub static CRASH_LOOP: Check = Check {
                       image reference, the missing Secret or ConfigMap, or the crash, then roll out again.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for workload in scope.workloads().filter(Workload::is_long_running) {
             for (pod, status) in live_pods(scope.inventory, &workload) {
                 for (path, container) in container_statuses(status) {
@@ -184,7 +190,7 @@ pub static CRASH_LOOP: Check = Check {
                 }
             }
         }
-    },
+    }),
 };
 
 pub static RESTARTS: Check = Check {
@@ -193,6 +199,8 @@ pub static RESTARTS: Check = Check {
         title: "No container restarts more often than the profile allows",
         judges: "container status",
         severity: Severity::Medium,
+        checklist: &["GL-OPS-01"],
+        needs: LIVE_CLUSTER,
         rationale: "Restarts are crashes, OOM kills or failed liveness probes that recovered: each one dropped \
                     requests, and a count that keeps growing under staging load will grow in production.",
         remediation: "Read the last termination (`kubectl describe pod`: Last State) and `kubectl logs \
@@ -200,7 +208,7 @@ pub static RESTARTS: Check = Check {
                       probe; or raise max_restarts in the profile with a reason.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         let limit = scope.profile.max_restarts;
         for workload in scope.workloads().filter(Workload::is_long_running) {
             for (pod, status) in live_pods(scope.inventory, &workload) {
@@ -224,7 +232,7 @@ pub static RESTARTS: Check = Check {
                 }
             }
         }
-    },
+    }),
 };
 
 pub static NON_ROOT: Check = Check {
@@ -233,6 +241,8 @@ pub static NON_ROOT: Check = Check {
         title: "Every process really runs as a non-root user",
         judges: "running container",
         severity: Severity::High,
+        checklist: &["GL-OPS-01", "GL-SEC-02"],
+        needs: LIVE_CLUSTER,
         rationale: "What runs can differ from what was rendered: an edited Deployment, a mutating webhook, an \
                     image whose USER changed. The kubelet reports the user each container's process runs as \
                     (with the SupplementalGroupsPolicy feature, on by default from Kubernetes 1.33); elsewhere \
@@ -242,7 +252,7 @@ pub static NON_ROOT: Check = Check {
                       find what changed the running pod (kubectl get pod -o yaml, the admission webhooks).",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for workload in scope.workloads().filter(Workload::is_long_running) {
             for (pod, status) in live_pods(scope.inventory, &workload) {
                 for (path, container) in container_statuses(status) {
@@ -306,7 +316,7 @@ pub static NON_ROOT: Check = Check {
                 }
             }
         }
-    },
+    }),
 };
 
 pub static SPREAD: Check = Check {
@@ -315,6 +325,8 @@ pub static SPREAD: Check = Check {
         title: "Replicas really run on distinct nodes and zones",
         judges: "scheduled replicated workload",
         severity: Severity::Medium,
+        checklist: &["GL-HA-01", "GL-OPS-01"],
+        needs: LIVE_CLUSTER,
         rationale: "Anti-affinity and topology spread constraints that are only preferred (or ScheduleAnyway) \
                     let the scheduler stack replicas on one node or zone when it is short of room: one node \
                     failure then takes the whole service down, whatever the manifests say.",
@@ -323,7 +335,7 @@ pub static SPREAD: Check = Check {
                       (kubectl rollout restart) once there is room.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         let nodes = node_labels(scope.inventory);
         for workload in scope.workloads() {
             let keys = spread_topology_keys(scope.inventory, &workload);
@@ -379,7 +391,7 @@ pub static SPREAD: Check = Check {
                 });
             }
         }
-    },
+    }),
 };
 
 /// The waiting reason of a container that will not start without a fix.

@@ -15,7 +15,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Container, Secret};
 use regex::Regex;
 
 use super::references::{Delivered, has_keys_read, judge_references};
-use super::{Check, CheckMeta, Difference, Scope, Severity, Violation};
+use super::{Check, CheckMeta, Difference, INVENTORY, Rule, Scope, Severity, Violation};
 use crate::config::SecretsSource;
 use crate::model::references::{Reference, Source, references};
 use crate::model::{ContainerRef, Inventory, Object, Resource};
@@ -31,6 +31,8 @@ pub static LITERAL_CREDENTIALS: Check = Check {
         title: "No credential is written in clear in a manifest",
         judges: "environment variable or Secret",
         severity: Severity::Critical,
+        checklist: &["GL-SEC-03"],
+        needs: INVENTORY,
         rationale: "A password, token or key written as an env value or in a ConfigMap is readable by anyone who \
                     can read the repository, the chart, `kubectl describe` or the audit log; it cannot be rotated \
                     without a redeploy and it outlives every access review. golive knows a credential by its name (a \
@@ -48,7 +50,7 @@ pub static LITERAL_CREDENTIALS: Check = Check {
                       SECRET_PATH, names something about a secret, not the secret itself.",
         }],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for workload in scope.workloads() {
             for container in workload.containers() {
                 for (field, found) in container_literals(&container) {
@@ -79,7 +81,7 @@ pub static LITERAL_CREDENTIALS: Check = Check {
                 }
             }
         }
-    },
+    }),
 };
 
 const LITERAL_EXPECTED: &str = "a reference to a Secret, not a literal credential";
@@ -90,6 +92,8 @@ pub static MANAGED: Check = Check {
         title: "Secrets come from a secret manager, not from the manifests",
         judges: "Secret source",
         severity: Severity::High,
+        checklist: &["GL-SEC-03"],
+        needs: INVENTORY,
         rationale: "A Secret written in the manifests with its data is a credential in the repository: base64 \
                     is not encryption, so everyone who can read the repository, its forks, CI logs and Helm \
                     release history can read it, and rotating it means a commit. With `secrets_from: \
@@ -103,7 +107,7 @@ pub static MANAGED: Check = Check {
                       `secrets_from: manifests` only for environments whose Secrets are disposable.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         // What a secret manager delivers counts as managed: the objects that
         // make a controller write a Secret, and the CSI driver's classes.
         let managed = PRODUCERS
@@ -145,7 +149,7 @@ pub static MANAGED: Check = Check {
                 ),
             });
         }
-    },
+    }),
 };
 
 /// Whether a Secret is one a controller writes rather than a person: a
@@ -168,6 +172,8 @@ pub static REFERENCES: Check = Check {
         title: "Every Secret a workload uses exists, with the keys it reads",
         judges: "Secret reference",
         severity: Severity::Critical,
+        checklist: &["GL-SEC-03"],
+        needs: INVENTORY,
         rationale: "A pod that reads a Secret (or a key of it) that does not exist never starts: it stays in \
                     CreateContainerConfigError or ContainerCreating, and a rollout that needs it stalls. A missing \
                     image pull Secret makes pulls from a private registry fail.",
@@ -176,9 +182,9 @@ pub static REFERENCES: Check = Check {
                       optional reference `optional: true`.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         judge_references(scope, evaluation, Source::Secret, SecretSources::of)
-    },
+    }),
 };
 
 // ---------------------------------------------------------------------------

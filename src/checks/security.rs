@@ -29,7 +29,9 @@ use std::fmt::Display;
 
 use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext};
 
-use super::{Check, CheckMeta, Difference, Evaluation, Scope, Severity, Violation};
+use super::{
+    Check, CheckMeta, Difference, Evaluation, INVENTORY, Rule, Scope, Severity, Violation,
+};
 use crate::model::rbac::ServiceAccountRef;
 use crate::model::{ContainerRef, Inventory, Resource, Workload};
 
@@ -55,6 +57,8 @@ pub static NON_ROOT: Check = Check {
         title: "Every container runs as a non-root user",
         judges: "container",
         severity: Severity::High,
+        checklist: &["GL-SEC-02"],
+        needs: INVENTORY,
         rationale: "A process running as root inside the container is root on the node's kernel: any escape bug or \
                     writable host mount turns an application vulnerability into a node compromise.",
         remediation: "Set securityContext.runAsNonRoot: true on the pod (the kubelet then refuses images whose user \
@@ -62,7 +66,7 @@ pub static NON_ROOT: Check = Check {
                       set runAsUser: 0 on a container.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for (workload, container) in scope.containers() {
             evaluation.evaluated();
             if let Some((field, found)) = runs_as_root(&workload, &container) {
@@ -75,7 +79,7 @@ pub static NON_ROOT: Check = Check {
                 ));
             }
         }
-    },
+    }),
 };
 
 pub static PRIVILEGE_ESCALATION: Check = Check {
@@ -84,6 +88,8 @@ pub static PRIVILEGE_ESCALATION: Check = Check {
         title: "Every container forbids privilege escalation",
         judges: "container",
         severity: Severity::High,
+        checklist: &["GL-SEC-02"],
+        needs: INVENTORY,
         rationale: "Unless allowPrivilegeEscalation is false, a process can gain more privileges than its parent \
                     (setuid binaries, file capabilities): an attacker in the container becomes root there.",
         remediation: "Set securityContext.allowPrivilegeEscalation: false on every container (it is a container \
@@ -105,7 +111,9 @@ pub static PRIVILEGE_ESCALATION: Check = Check {
             },
         ],
     },
-    rule: |scope, evaluation| check_flag(scope, evaluation, &NO_PRIVILEGE_ESCALATION),
+    rule: Rule::Inventory(|scope, evaluation| {
+        check_flag(scope, evaluation, &NO_PRIVILEGE_ESCALATION)
+    }),
 };
 
 pub static READ_ONLY_ROOT: Check = Check {
@@ -114,13 +122,17 @@ pub static READ_ONLY_ROOT: Check = Check {
         title: "Every container has a read-only root filesystem",
         judges: "container",
         severity: Severity::Medium,
+        checklist: &["GL-SEC-02"],
+        needs: INVENTORY,
         rationale: "A writable root filesystem lets an intruder drop tools and alter binaries or configuration of the \
                     running container, and lets the application fill the node's disk with files nobody sized.",
         remediation: "Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir (with a sizeLimit) on \
                       the directories the process writes to, such as /tmp.",
         differences: &[],
     },
-    rule: |scope, evaluation| check_flag(scope, evaluation, &READ_ONLY_ROOT_FILESYSTEM),
+    rule: Rule::Inventory(|scope, evaluation| {
+        check_flag(scope, evaluation, &READ_ONLY_ROOT_FILESYSTEM)
+    }),
 };
 
 pub static CAPABILITIES: Check = Check {
@@ -129,6 +141,8 @@ pub static CAPABILITIES: Check = Check {
         title: "Every container drops all Linux capabilities",
         judges: "container",
         severity: Severity::High,
+        checklist: &["GL-SEC-02"],
+        needs: INVENTORY,
         rationale: "The default capability set of a container runtime (NET_RAW, SETUID, CHOWN, DAC_OVERRIDE...) \
                     allows ARP spoofing and privilege games an application never needs; capabilities such as \
                     SYS_ADMIN or NET_ADMIN give control over the node.",
@@ -158,7 +172,7 @@ pub static CAPABILITIES: Check = Check {
             },
         ],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for (workload, container) in linux_containers(scope) {
             evaluation.evaluated();
             let capabilities = context(&container).and_then(|c| c.capabilities.as_ref());
@@ -197,7 +211,7 @@ pub static CAPABILITIES: Check = Check {
                 ));
             }
         }
-    },
+    }),
 };
 
 pub static PRIVILEGED: Check = Check {
@@ -206,13 +220,15 @@ pub static PRIVILEGED: Check = Check {
         title: "No container runs privileged",
         judges: "container",
         severity: Severity::Critical,
+        checklist: &["GL-SEC-02"],
+        needs: INVENTORY,
         rationale: "A privileged container has every capability and every device of the node: whoever controls it \
                     controls the node and every pod on it.",
         remediation: "Remove securityContext.privileged: true; grant the one capability the process needs instead, \
                       or move node administration out of the application.",
         differences: &[],
     },
-    rule: |scope, evaluation| check_flag(scope, evaluation, &NOT_PRIVILEGED),
+    rule: Rule::Inventory(|scope, evaluation| check_flag(scope, evaluation, &NOT_PRIVILEGED)),
 };
 
 pub static HOST_NAMESPACES: Check = Check {
@@ -221,6 +237,8 @@ pub static HOST_NAMESPACES: Check = Check {
         title: "No pod shares the node's network, process or IPC namespace",
         judges: "pod spec",
         severity: Severity::Critical,
+        checklist: &["GL-SEC-02"],
+        needs: INVENTORY,
         rationale: "hostNetwork exposes every port of the pod on the node and lets it sniff the node's traffic, \
                     bypassing NetworkPolicies; hostPID lets it see and signal every process of the node; hostIPC \
                     lets it read the shared memory of other pods.",
@@ -234,7 +252,7 @@ pub static HOST_NAMESPACES: Check = Check {
                       golive reports the field itself under api.unknown-fields.",
         }],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for workload in scope.workloads() {
             evaluation.evaluated();
             let spec = workload.pod_spec;
@@ -254,7 +272,7 @@ pub static HOST_NAMESPACES: Check = Check {
                 }
             }
         }
-    },
+    }),
 };
 
 pub static HOST_PATH: Check = Check {
@@ -263,6 +281,8 @@ pub static HOST_PATH: Check = Check {
         title: "No pod mounts a directory of the node",
         judges: "pod spec",
         severity: Severity::High,
+        checklist: &["GL-SEC-02"],
+        needs: INVENTORY,
         rationale: "A hostPath volume gives the pod the node's files (container runtime socket, kubelet \
                     credentials, logs of other pods): a compromise of the application becomes a compromise of the \
                     node, and the pod's data is lost when it moves to another node.",
@@ -275,7 +295,7 @@ pub static HOST_PATH: Check = Check {
                       runtime's socket, so a pod mounting another socket or file of the node passes it.",
         }],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for workload in scope.workloads() {
             evaluation.evaluated();
             let volumes = workload.pod_spec.volumes.iter().flatten().enumerate();
@@ -294,7 +314,7 @@ pub static HOST_PATH: Check = Check {
                 ));
             }
         }
-    },
+    }),
 };
 
 pub static HOST_PORTS: Check = Check {
@@ -303,13 +323,15 @@ pub static HOST_PORTS: Check = Check {
         title: "No container binds a port of the node",
         judges: "container",
         severity: Severity::Medium,
+        checklist: &["GL-SEC-02"],
+        needs: INVENTORY,
         rationale: "A hostPort opens the port on the node's own address, outside Services and NetworkPolicies, and \
                     lets only one such pod run per node: replicas stay Pending once nodes run out.",
         remediation: "Remove hostPort from the container's ports and expose the port through a Service \
                       (NodePort or LoadBalancer when it must be reachable from outside).",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         // Under hostNetwork every port is a node port: security.host-namespaces reports it.
         let containers = scope
             .containers()
@@ -333,7 +355,7 @@ pub static HOST_PORTS: Check = Check {
                 ));
             }
         }
-    },
+    }),
 };
 
 pub static SECCOMP: Check = Check {
@@ -342,6 +364,8 @@ pub static SECCOMP: Check = Check {
         title: "Every container runs under a seccomp profile",
         judges: "container",
         severity: Severity::High,
+        checklist: &["GL-SEC-02"],
+        needs: INVENTORY,
         rationale: "Without a seccomp profile (Unconfined, the kubelet's default) a container may call every system \
                     call of the node's kernel, including the rarely used ones most kernel exploits go through.",
         remediation: "Set securityContext.seccompProfile.type: RuntimeDefault on the pod (or Localhost with a \
@@ -354,7 +378,7 @@ pub static SECCOMP: Check = Check {
                       annotation runs Unconfined.",
         }],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for (workload, container) in linux_containers(scope) {
             evaluation.evaluated();
             let container_type = context(&container)
@@ -378,7 +402,7 @@ pub static SECCOMP: Check = Check {
                 found,
             ));
         }
-    },
+    }),
 };
 
 pub static SERVICE_ACCOUNT_TOKEN: Check = Check {
@@ -387,6 +411,8 @@ pub static SERVICE_ACCOUNT_TOKEN: Check = Check {
         title: "Pods mount a Kubernetes API token only when they use it",
         judges: "pod spec",
         severity: Severity::Medium,
+        checklist: &["GL-SEC-02"],
+        needs: INVENTORY,
         rationale: "Kubernetes mounts an API token into every pod unless told not to: an intruder in a pod that \
                     never talks to the API gets credentials to explore the cluster, and any role later bound to the \
                     ServiceAccount widens that access silently.",
@@ -395,7 +421,7 @@ pub static SERVICE_ACCOUNT_TOKEN: Check = Check {
                       granting exactly what it needs.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for workload in scope.workloads() {
             evaluation.evaluated();
             let account = ServiceAccountUse::of(scope.inventory, &workload);
@@ -416,7 +442,7 @@ pub static SERVICE_ACCOUNT_TOKEN: Check = Check {
                 ),
             ));
         }
-    },
+    }),
 };
 
 /// Containers of pods that do not run Windows.
@@ -653,6 +679,8 @@ pub static PROC_MOUNT: Check = Check {
         title: "No container unmasks /proc",
         judges: "container",
         severity: Severity::High,
+        checklist: &["GL-SEC-02"],
+        needs: INVENTORY,
         rationale: "The container runtime masks and makes read-only the parts of /proc that expose the node \
                     (kcore, sysrq-trigger, timer lists...). `procMount: Unmasked` removes that protection: \
                     together with a user namespace mistake or a writable /proc/sys it gives the container \
@@ -662,7 +690,7 @@ pub static PROC_MOUNT: Check = Check {
                       the application's namespace.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for (workload, container) in linux_containers(scope) {
             evaluation.evaluated();
             let Some(mount) = context(&container).and_then(|c| c.proc_mount.as_deref()) else {
@@ -678,7 +706,7 @@ pub static PROC_MOUNT: Check = Check {
                 ));
             }
         }
-    },
+    }),
 };
 
 /// The sysctls the baseline Pod Security Standard allows (Kubernetes 1.29+):
@@ -702,6 +730,8 @@ pub static SYSCTLS: Check = Check {
         title: "Pods set only the sysctls Kubernetes deems safe",
         judges: "pod spec",
         severity: Severity::High,
+        checklist: &["GL-SEC-02"],
+        needs: INVENTORY,
         rationale: "A sysctl outside the safe set either changes the kernel for every pod of the node \
                     (vm.*, kernel.* limits) or is refused: the kubelet rejects the pod (SysctlForbidden) \
                     unless its node was started with --allowed-unsafe-sysctls, so replicas never start on \
@@ -713,7 +743,7 @@ pub static SYSCTLS: Check = Check {
                       node-wide tuning belongs to the node's configuration, not to a pod.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for workload in scope.workloads() {
             evaluation.evaluated();
             let sysctls = pod_context(&workload)
@@ -734,7 +764,7 @@ pub static SYSCTLS: Check = Check {
                 }
             }
         }
-    },
+    }),
 };
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use k8s_openapi::api::core::v1::{ContainerPort, Service, ServicePort, ServiceSpe
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{Check, CheckMeta, Scope, Severity, Violation};
+use super::{Check, CheckMeta, INVENTORY, Rule, Scope, Severity, Violation};
 use crate::model::selector::Selector;
 use crate::model::{ContainerRef, Inventory, Object, Resource, Workload};
 
@@ -32,6 +32,8 @@ pub static SELECTS: Check = Check {
         title: "Every Service selects the pods of a workload",
         judges: "Service with a selector",
         severity: Severity::Critical,
+        checklist: &["GL-NET-01"],
+        needs: INVENTORY,
         rationale: "A Service whose selector matches no pod (a typo, a label that is on the Deployment but not \
                     on its pod template, a workload in another namespace) has no endpoints: every request to \
                     it fails with connection refused.",
@@ -39,7 +41,7 @@ pub static SELECTS: Check = Check {
                       a workload in the Service's namespace.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         if scope.is_narrowed() {
             return; // only Services selecting admitted workloads are in scope
         }
@@ -65,7 +67,7 @@ pub static SELECTS: Check = Check {
                 found: unmatched_selector(inventory, object, selector),
             });
         }
-    },
+    }),
 };
 
 pub static TARGET_PORT: Check = Check {
@@ -74,13 +76,15 @@ pub static TARGET_PORT: Check = Check {
         title: "Every Service port targets a port of the pods it selects",
         judges: "Service port",
         severity: Severity::Critical,
+        checklist: &["GL-NET-01"],
+        needs: INVENTORY,
         rationale: "A targetPort naming a port the pods do not define leaves the Service without endpoints for \
                     that port; a number the pods do not listen on sends every request to a closed port.",
         remediation: "Set targetPort to the name of a containerPort of the selected pods (e.g. targetPort: http), \
                       or to its number; declare the port on the container.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for (object, selector, spec) in routed_services(scope) {
             let selected: Vec<Workload> = scope
                 .workloads_in(object.namespace())
@@ -106,7 +110,7 @@ pub static TARGET_PORT: Check = Check {
                 }
             }
         }
-    },
+    }),
 };
 
 pub static REACHABLE: Check = Check {
@@ -115,6 +119,8 @@ pub static REACHABLE: Check = Check {
         title: "Every workload that listens on a port is reachable through a Service",
         judges: "serving workload",
         severity: Severity::Medium,
+        checklist: &["GL-NET-01"],
+        needs: INVENTORY,
         rationale: "Pods are replaced on every rollout and reschedule, with new IP addresses: a workload that \
                     declares ports but that no Service selects can only be reached by pod IP, so its clients \
                     break on the next restart (or it was meant to be exposed and never was).",
@@ -122,7 +128,7 @@ pub static REACHABLE: Check = Check {
                       connects to; a port only scraped by Prometheus may instead be covered by a PodMonitor.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         let inventory = scope.inventory;
         let monitors = PodMonitor::all(inventory);
         for workload in scope.workloads().filter(Workload::is_long_running) {
@@ -154,7 +160,7 @@ pub static REACHABLE: Check = Check {
                 });
             }
         }
-    },
+    }),
 };
 
 pub static HEADLESS: Check = Check {
@@ -163,6 +169,8 @@ pub static HEADLESS: Check = Check {
         title: "Every StatefulSet's serviceName is a headless Service that selects its pods",
         judges: "StatefulSet with a serviceName",
         severity: Severity::High,
+        checklist: &["GL-NET-01"],
+        needs: INVENTORY,
         rationale: "A StatefulSet's pods get stable DNS names (postgres-0.postgres.production.svc) from the \
                     Service its spec.serviceName names, and only if that Service exists in its namespace, is \
                     headless (clusterIP: None) and selects the pods: a missing Service (the chart does not ship \
@@ -175,7 +183,7 @@ pub static HEADLESS: Check = Check {
                       serve clients that need one address).",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         for workload in scope.workloads() {
             let Resource::StatefulSet(set) = &workload.object.resource else {
                 continue;
@@ -209,7 +217,7 @@ pub static HEADLESS: Check = Check {
                 });
             }
         }
-    },
+    }),
 };
 
 pub static EXPOSURE: Check = Check {
@@ -218,6 +226,8 @@ pub static EXPOSURE: Check = Check {
         title: "Only the Services the profile lists as public are reachable from outside the cluster",
         judges: "Service",
         severity: Severity::High,
+        checklist: &["GL-NET-01"],
+        needs: INVENTORY,
         rationale: "A Service of type LoadBalancer gets an address outside the cluster (often on the internet), \
                     and one of type NodePort opens its port on every node: a database, an admin console or an \
                     internal API exposed this way (a chart's default, a debugging shortcut left in) is open to \
@@ -233,7 +243,7 @@ pub static EXPOSURE: Check = Check {
                       profile of golive.yaml.",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         let public = &scope.profile.public_services;
         for object in scope.objects("Service") {
             let Resource::Service(service) = &object.resource else {
@@ -289,7 +299,7 @@ pub static EXPOSURE: Check = Check {
                 ),
             });
         }
-    },
+    }),
 };
 
 /// The type of a Service reachable from outside the cluster

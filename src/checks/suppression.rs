@@ -7,7 +7,7 @@
 //! `suppression.valid`, as is a waiver naming an unknown check or container:
 //! a suppression that silently does nothing is worse than none.
 
-use super::{Check, CheckMeta, Severity, Violation};
+use super::{Check, CheckMeta, INVENTORY, Rule, Severity, Violation};
 use crate::model::Object;
 
 pub const SKIP_ANNOTATION: &str = "golive.dev/skip";
@@ -92,6 +92,8 @@ pub static VALID: Check = Check {
         title: "Every waiver names real checks and containers and says why",
         judges: "golive.dev/skip waiver",
         severity: Severity::High,
+        checklist: &["GL-OPS-02"],
+        needs: INVENTORY,
         rationale: "A golive.dev/skip annotation without a reason hides a risk nobody can review; one that names \
                     an unknown check or container (a typo, a renamed check) silently waives nothing, so the team \
                     believes an exception is recorded when it is not.",
@@ -100,7 +102,7 @@ pub static VALID: Check = Check {
                       (`check-id:container`).",
         differences: &[],
     },
-    rule: |scope, evaluation| {
+    rule: Rule::Inventory(|scope, evaluation| {
         let inventory = scope.inventory;
         let workloads = scope.workloads().map(|w| w.object);
         let others = inventory
@@ -165,7 +167,7 @@ pub static VALID: Check = Check {
                 }
             }
         }
-    },
+    }),
 };
 
 /// The field path of an annotation of the object or, for a workload whose

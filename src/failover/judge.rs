@@ -7,9 +7,7 @@
 //! their own figure.
 
 use super::timeline::{Timeline, Writes};
-
-/// Whether the item passed, and the facts that say why.
-pub type Judged = (bool, Vec<String>);
+use crate::evidence::Judged;
 
 /// "Recovers within N s": the measured RTO is at most `target_s`; a clock
 /// that never recovered fails.
@@ -72,6 +70,7 @@ mod tests {
         Timeline {
             clock: "GET /api/v1/items on web".into(),
             disruption: "api-2 killed (SIGKILL)".into(),
+            cadence: Default::default(),
             conditions: Vec::new(),
             disrupted_at_s: 4.0,
             steady_before: true,

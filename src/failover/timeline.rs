@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::clock::{Analysis, STEADY_MIN_ATTEMPTS, STEADY_WINDOW, Sample};
+use super::clock::{Analysis, INTERVAL, STEADY_MIN_ATTEMPTS, STEADY_WINDOW, SUSTAIN, Sample};
+use super::probe::ATTEMPT_TIMEOUT;
 
 /// One scenario's failover, for summary.json, JUnit and report.html.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -16,6 +17,10 @@ pub struct Timeline {
     pub clock: String,
     /// What was broken ("api-2 killed (SIGKILL)").
     pub disruption: String,
+    /// How the clock measured: how often, how long an attempt may take,
+    /// how long successes must last to count as recovered.
+    #[serde(default)]
+    pub cadence: Cadence,
     /// What held meanwhile (network delays), if anything.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<String>,
@@ -47,11 +52,31 @@ pub struct Timeline {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub writes: Option<Writes>,
     /// Attempts per second from the clock's start.
+    #[serde(default)]
     pub seconds: Vec<Second>,
     /// Requests and failed requests of the load per second, aligned on
     /// the same seconds, when a load ran with the disruption.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load: Option<Vec<LoadSecond>>,
+}
+
+/// The clock's settings a timeline was measured with.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Cadence {
+    pub interval_ms: u64,
+    pub attempt_timeout_ms: u64,
+    pub sustain_ms: u64,
+}
+
+impl Default for Cadence {
+    /// The settings of this version of golive's clock.
+    fn default() -> Cadence {
+        Cadence {
+            interval_ms: INTERVAL.as_millis() as u64,
+            attempt_timeout_ms: ATTEMPT_TIMEOUT.as_millis() as u64,
+            sustain_ms: SUSTAIN.as_millis() as u64,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -141,6 +166,7 @@ impl Timeline {
         Timeline {
             clock,
             disruption,
+            cadence: Cadence::default(),
             conditions: Vec::new(),
             disrupted_at_s: seconds(disrupted_at),
             steady_before: analysis.steady(),

@@ -239,7 +239,7 @@ pub(crate) fn tls_config(check: &CertificateCheck) -> Result<ClientConfig, Probe
 }
 
 /// A Strict-Transport-Security policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Hsts {
     pub max_age_seconds: u64,
     /// `max_age_seconds` in whole days, rounded down.
@@ -356,14 +356,18 @@ fn quoted_string(text: &str) -> Option<(String, &str)> {
     None
 }
 
-/// `Ok(location)` when `answer` is a permanent redirect (301 or 308) to an
-/// https:// URL; otherwise what it is instead.
-pub fn redirect_to_https(answer: &Answer) -> Result<String, String> {
-    let location = answer
+/// The Location header of an answer, if any.
+pub fn location(answer: &Answer) -> Option<String> {
+    answer
         .headers
         .get(LOCATION)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let status = answer.status;
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
+/// `Ok(location)` when an answer with `status` and `location` is a
+/// permanent redirect (301 or 308) to an https:// URL; otherwise what it
+/// is instead.
+pub fn redirect_to_https(status: u16, location: Option<&str>) -> Result<String, String> {
     match (status, &location) {
         (301 | 308, Some(_)) => {}
         (301 | 308, None) => return Err(format!("{status} without a Location header")),
@@ -376,8 +380,8 @@ pub fn redirect_to_https(answer: &Answer) -> Result<String, String> {
         _ => return Err(format!("status {status}, not a redirect")),
     }
     let location = location.unwrap_or_default();
-    match Url::parse(&location) {
-        Ok(url) if url.scheme() == "https" && url.host().is_some() => Ok(location),
+    match Url::parse(location) {
+        Ok(url) if url.scheme() == "https" && url.host().is_some() => Ok(location.to_string()),
         Ok(_) => Err(format!("redirects to {location}, not to https")),
         Err(_) => Err(format!(
             "Location {location:?} is not an absolute URL (https://... expected)"
@@ -386,7 +390,7 @@ pub fn redirect_to_https(answer: &Answer) -> Result<String, String> {
 }
 
 /// Statuses of a series of requests.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StatusCounts {
     by_status: BTreeMap<u16, usize>,
     errors: usize,
@@ -581,15 +585,6 @@ mod tests {
         hsts(&headers(&[("Strict-Transport-Security", value)]))
     }
 
-    fn answer(status: u16, location: Option<&str>) -> Answer {
-        Answer {
-            status,
-            headers: headers(&location.map(|l| vec![("Location", l)]).unwrap_or_default()),
-            elapsed: Duration::ZERO,
-            body_bytes: None,
-        }
-    }
-
     #[tokio::test]
     async fn get_reports_status_lowercase_headers_timing_and_body_on_demand() {
         let (addr, seen) = http_server(None, |_, _| {
@@ -716,7 +711,7 @@ mod tests {
         let answer = get(&format!("http://{addr}/"), &options()).await.unwrap();
         assert_eq!(answer.status, 301);
         assert_eq!(
-            redirect_to_https(&answer),
+            redirect_to_https(answer.status, location(&answer).as_deref()),
             Ok("https://localhost/".to_owned())
         );
         assert_eq!(seen.lock().unwrap().len(), 1);
@@ -725,33 +720,27 @@ mod tests {
     #[test]
     fn redirect_to_https_accepts_only_permanent_redirects_to_https() {
         let ok = Ok("https://example.org/x".to_owned());
+        assert_eq!(redirect_to_https(301, Some("https://example.org/x")), ok);
+        assert_eq!(redirect_to_https(308, Some("https://example.org/x")), ok);
         assert_eq!(
-            redirect_to_https(&answer(301, Some("https://example.org/x"))),
-            ok
-        );
-        assert_eq!(
-            redirect_to_https(&answer(308, Some("https://example.org/x"))),
-            ok
-        );
-        assert_eq!(
-            redirect_to_https(&answer(302, Some("https://example.org/x"))),
+            redirect_to_https(302, Some("https://example.org/x")),
             Err(
                 "302 is a temporary redirect (to https://example.org/x); 301 or 308 expected"
                     .to_owned()
             )
         );
-        assert!(redirect_to_https(&answer(307, None)).is_err());
+        assert!(redirect_to_https(307, None).is_err());
         assert_eq!(
-            redirect_to_https(&answer(301, Some("http://example.org/"))),
+            redirect_to_https(301, Some("http://example.org/")),
             Err("redirects to http://example.org/, not to https".to_owned())
         );
-        assert!(redirect_to_https(&answer(301, Some("/login"))).is_err());
+        assert!(redirect_to_https(301, Some("/login")).is_err());
         assert_eq!(
-            redirect_to_https(&answer(301, None)),
+            redirect_to_https(301, None),
             Err("301 without a Location header".to_owned())
         );
         assert_eq!(
-            redirect_to_https(&answer(200, None)),
+            redirect_to_https(200, None),
             Err("status 200, not a redirect".to_owned())
         );
     }

@@ -142,10 +142,10 @@ fn figures(record: &RunRecord) -> BTreeMap<String, (f64, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::Severity;
     use crate::evidence::{CheckOutcome, Finding, Observation};
     use crate::model::{ObjectRef, SourceLocation};
     use crate::record::{FeatureRecord, ScenarioRecord};
+    use crate::severity::Severity;
 
     fn finding(name: &str, line: u32) -> Finding {
         Finding {
@@ -185,6 +185,7 @@ mod tests {
                             check: "probe.liveness",
                             title: "liveness",
                             severity: Severity::High,
+                            judges: "container",
                             evaluated: 2,
                             findings,
                         }],

@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 use crate::error::InputError;
 use crate::record::{RunRecord, Status};
 use crate::stack::StackRecord;
-use crate::stack::docker::RUN_LABEL;
 use crate::verdict::Verdict;
 
 /// The verdict with how many items ended each way, the closing line of the
@@ -67,7 +66,7 @@ pub fn stack_lines(stack: &StackRecord) -> Vec<String> {
         for (endpoint, urls) in &stack.endpoints {
             lines.push(format!("  {endpoint}: {}", urls.join(", ")));
         }
-        let filter = format!("label={RUN_LABEL}={}", stack.run_id);
+        let filter = stack.engine_filter();
         let files = stack
             .work_dir
             .as_deref()

@@ -198,7 +198,7 @@ fn nothing_to_judge(scenario: &ScenarioRecord) -> Option<String> {
         let reasons: Vec<String> = scenario
             .checks
             .iter()
-            .map(|c| c.nothing_to_judge())
+            .map(|c| format!("{}: {}", c.check, c.nothing_to_judge()))
             .collect();
         reasons.join("; ")
     })

@@ -45,6 +45,14 @@ pub struct StackRecord {
     pub work_dir: Option<String>,
 }
 
+impl StackRecord {
+    /// The engine filter that selects this run's containers and networks
+    /// (`docker ps --filter ...`).
+    pub fn engine_filter(&self) -> String {
+        format!("label={}={}", docker::RUN_LABEL, self.run_id)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Removal {
     pub containers: usize,

@@ -1,5 +1,6 @@
 //! Then steps that run checks over the scenario's scope and fail with the
-//! evidence of every unsuppressed finding.
+//! evidence of every unsuppressed finding (the rules over the inventory;
+//! live checks are judged by the steps that measure them).
 
 use super::{GoliveWorld, StepFailure};
 use crate::checks::{self, Scope};
@@ -19,10 +20,18 @@ pub fn validate_check_list(arguments: &[String]) -> Result<(), String> {
     if names.is_empty() {
         return Err("names no check".into());
     }
-    match names.iter().find(|name| checks::resolve(name).is_empty()) {
-        Some(unknown) => Err(format!("unknown check {unknown:?} (see `golive checks`)")),
-        None => Ok(()),
+    for name in &names {
+        let resolved = checks::resolve(name);
+        if resolved.is_empty() {
+            return Err(format!("unknown check {name:?} (see `golive checks`)"));
+        }
+        if resolved.iter().all(|c| !c.is_inventory()) {
+            return Err(format!(
+                "{name:?} is judged on a live system: its own steps measure it (see `golive steps`)"
+            ));
+        }
     }
+    Ok(())
 }
 
 pub fn pass(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
@@ -42,8 +51,7 @@ pub fn pass(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFai
         .filter(|check| world.run.is_selected(check.meta.id))
         .collect::<Vec<_>>();
     let mut failures = Vec::new();
-    for check in selected {
-        let outcome = check.run(&scope);
+    for outcome in selected.iter().filter_map(|check| check.run(&scope)) {
         failures.extend(
             outcome
                 .active_findings()
@@ -59,5 +67,21 @@ pub fn pass(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFai
             failures.len(),
             failures.join("\n")
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_live_check_is_not_run_by_name_but_its_family_still_resolves() {
+        let names = |text: &str| validate_check_list(&[text.to_string()]);
+        let live = names("tls.key").unwrap_err();
+        assert!(live.contains("judged on a live system"), "{live}");
+        assert!(names("tls").is_err(), "a family of live checks only");
+        // `probe` holds probe.answers (live) and the rules over manifests.
+        assert_eq!(names("probe"), Ok(()));
+        assert!(names("tls.nope").unwrap_err().contains("unknown check"));
     }
 }

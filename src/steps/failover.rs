@@ -13,10 +13,11 @@
 use std::time::{Duration, Instant};
 
 use super::load::{campaign_on, run_campaign};
-use super::runtime::{conclude, observation, stack_of};
+use super::runtime::{conclude, stack_of};
 use super::{GoliveWorld, StepFailure};
+use crate::checks::live::Live;
+use crate::checks::live::failover::{self as failover_checks, LoadDuringFailover, Recovery};
 use crate::failover::clock::{self, Clock};
-use crate::failover::judge;
 use crate::failover::probe::{self, Probe};
 use crate::failover::timeline::{self, LoadSecond, Timeline, Writes};
 use crate::stack::RunningStack;
@@ -237,38 +238,32 @@ pub async fn run_runbook(world: &mut GoliveWorld, arguments: &[String]) -> Resul
         stack.engine().exec(&container, None, &command),
     )
     .await;
-    let took = started.elapsed().as_secs_f64();
-    let (passed, mut facts) = match ran {
-        Err(_) => (
-            false,
-            vec![format!(
-                "did not finish within {} s",
-                runbook.timeout.as_secs()
-            )],
-        ),
+    let took_s = started.elapsed().as_secs_f64();
+    let (exit_code, output_tail) = match ran {
+        Err(_) => (None, Vec::new()),
         Ok(Err(e)) => return Err(could_not(stack.redact(e.to_string()))),
         Ok(Ok(output)) => {
-            let mut facts = vec![format!("exit code {} after {took:.2} s", output.exit_code)];
             let text = format!("{}{}", output.stdout, output.stderr);
-            let tail: Vec<&str> = text.lines().rev().take(5).collect();
-            facts.extend(tail.into_iter().rev().map(|l| format!("| {l}")));
-            (output.exit_code == 0, facts)
+            let mut tail: Vec<String> = text.lines().rev().take(5).map(str::to_string).collect();
+            tail.reverse();
+            (Some(output.exit_code), tail)
         }
     };
-    facts.insert(
-        0,
-        format!("in {}: {}", runbook.instance, runbook.command.join(" ")),
-    );
-    let facts = facts.into_iter().map(|f| stack.redact(f)).collect();
-    conclude(
-        world,
-        vec![observation(
-            "failover.runbook",
-            format!("runbook {name}"),
-            passed,
-            facts,
-        )],
-    )
+    let measured = failover_checks::Runbook {
+        instance: runbook.instance.clone(),
+        command: runbook.command.clone(),
+        timeout_s: runbook.timeout.as_secs(),
+        exit_code,
+        took_s,
+        output_tail,
+    };
+    let mut observation = failover_checks::RUNBOOK.observe(format!("runbook {name}"), &measured);
+    observation.facts = observation
+        .facts
+        .into_iter()
+        .map(|f| stack.redact(f))
+        .collect();
+    conclude(world, vec![observation])
 }
 
 /// Waits for the clocks' recovery, stops them, reads the writes back and
@@ -406,17 +401,19 @@ async fn timeline_of(
     Ok(timeline)
 }
 
-/// Records the verdict of one failover item on an endpoint.
+/// Records the verdict of one failover item on an endpoint: `timeline`
+/// judged against `target_s` by `check`.
 fn judge_endpoint(
     world: &mut GoliveWorld,
-    item: &'static str,
+    check: &'static Live<Recovery>,
     name: &str,
-    passed: bool,
-    facts: Vec<String>,
+    timeline: Timeline,
+    target_s: f64,
 ) -> Result<(), StepFailure> {
+    let recovery = Recovery { timeline, target_s };
     conclude(
         world,
-        vec![observation(item, format!("endpoint {name}"), passed, facts)],
+        vec![check.observe(format!("endpoint {name}"), &recovery)],
     )
 }
 
@@ -428,9 +425,7 @@ pub async fn recovers_within(
     let name = &arguments[0];
     let target = target_seconds(world, &arguments[1])?;
     let timeline = timeline_of(world, name, target).await?;
-    let (passed, mut facts) = judge::recovery(&timeline, target);
-    facts.push(timeline.summary());
-    judge_endpoint(world, "failover.rto", name, passed, facts)
+    judge_endpoint(world, &failover_checks::RTO, name, timeline, target)
 }
 
 /// A step's target in seconds: the figure it states, else the profile's
@@ -457,7 +452,7 @@ pub async fn no_write_lost(
         (_, stated) => stated.parse().map_err(|_| could_not("not a number"))?,
     };
     let timeline = timeline_of(world, name, 0.0).await?;
-    let writes = timeline.writes.clone().ok_or_else(|| {
+    let writes = timeline.writes.as_ref().ok_or_else(|| {
         could_not(format!(
             "no write to {name} was acknowledged: nothing to verify (is a replica acknowledging them?)"
         ))
@@ -468,9 +463,7 @@ pub async fn no_write_lost(
             writes.acknowledged
         )));
     }
-    let (passed, mut facts) = judge::writes_lost(&writes, target);
-    facts.push(timeline.summary());
-    judge_endpoint(world, "failover.rpo", name, passed, facts)
+    judge_endpoint(world, &failover_checks::RPO, name, timeline, target)
 }
 
 /// `a new primary of "ENDPOINT" answers within N s`.
@@ -483,29 +476,7 @@ pub async fn promoted_within(
         .parse()
         .map_err(|_| could_not("not a number"))?;
     let timeline = timeline_of(world, name, target).await?;
-    let (passed, fact) = match &timeline.promoted {
-        Some(p) => (
-            p.after_s <= target,
-            format!(
-                "{} answered as primary after {:.2} s (target {target} s)",
-                p.instance, p.after_s
-            ),
-        ),
-        None => (
-            false,
-            format!(
-                "no other instance answered as primary in the {:.1} s watched (target {target} s)",
-                timeline.watched_s
-            ),
-        ),
-    };
-    judge_endpoint(
-        world,
-        "failover.promotion",
-        name,
-        passed,
-        vec![fact, timeline.summary()],
-    )
+    judge_endpoint(world, &failover_checks::PROMOTION, name, timeline, target)
 }
 
 /// `the error rate during the failover is below N %`: requests of the
@@ -536,29 +507,28 @@ pub async fn failover_error_rate(
             "no request of the load was due after the disruption",
         ));
     }
-    let rate = 100.0 * failed as f64 / requests as f64;
-    let facts = vec![
-        format!("{rate:.2} % of requests failed from the disruption on (target below {target} %)"),
-        format!(
-            "{failed} of {requests} requests in the {} s from second {from} of the load to its end",
-            during.len()
-        ),
-    ];
     let subject = format!(
         "load profile {}",
         world.load_profile.as_ref().map_or("", |p| p.name.as_str())
     );
+    let mut measured = LoadDuringFailover {
+        from_s: from,
+        seconds: during.len(),
+        requests,
+        failed,
+        target_percent: target,
+        clocks: Vec::new(),
+    };
     settle(world, Some(0.0)).await;
     // What the clocks saw meanwhile (the RTO), even if this step fails.
-    let mut facts = facts;
-    facts.extend(world.failover.timelines.iter().map(|(_, t)| t.summary()));
+    measured.clocks = world
+        .failover
+        .timelines
+        .iter()
+        .map(|(_, t)| t.summary())
+        .collect();
     conclude(
         world,
-        vec![observation(
-            "failover.error-rate",
-            subject,
-            rate < target,
-            facts,
-        )],
+        vec![failover_checks::ERROR_RATE.observe(subject, &measured)],
     )
 }

@@ -4,11 +4,13 @@
 //! else golive.yaml's). Tag such scenarios `@load @serial`: a campaign
 //! needs the machine to itself, and Goose runs one at a time.
 
-use super::runtime::{conclude, observation, stack_of};
+use super::runtime::{conclude, stack_of};
 use super::{GoliveWorld, StepFailure};
+use crate::checks::live::Live;
+use crate::checks::live::load::{self as load_checks, Figure};
 use crate::load::campaign;
 use crate::load::engine::{self, Destination};
-use crate::load::judge::{self, Verdict};
+use crate::load::judge;
 use crate::load::profile::{self, LoadProfile};
 use crate::load::record::Record;
 use crate::stack::RunningStack;
@@ -68,7 +70,7 @@ pub(super) async fn run_campaign(
 /// of `golive load` ([`judge::stated_or_overall`], [`judge::against`]).
 fn judge_figure(
     world: &mut GoliveWorld,
-    item: &'static str,
+    check: &'static Live<Figure>,
     metric: &'static str,
     stated: &str,
     measured: impl Fn(&Record) -> Option<f64>,
@@ -94,29 +96,26 @@ fn judge_figure(
                 profile.name
             ))
         })?;
-    let result = judge::against("overall", metric, target, measured(record));
-    if result.verdict == Verdict::NotMeasured {
+    let Some(figure) = measured(record) else {
         return Err(StepFailure::CouldNotEvaluate(format!(
             "{}: no request was measured in the steady phase",
-            result.title()
+            judge::against("overall", metric, target, None).title()
         )));
-    }
-    let facts = vec![
-        format!("{} (target from {level})", result.describe()),
-        format!(
-            "{} requests in the steady phase ({:.0} s)",
-            record.steady.requests,
-            record.steady_time.as_secs_f64()
-        ),
-    ];
+    };
+    let figure = Figure {
+        target,
+        level,
+        measured: Some(figure),
+        requests: record.steady.requests,
+        steady_s: record.steady_time.as_secs_f64(),
+    };
     let subject = format!("load profile {}", profile.name);
-    let passed = result.verdict == Verdict::Met;
-    conclude(world, vec![observation(item, subject, passed, facts)])
+    conclude(world, vec![check.observe(subject, &figure)])
 }
 
 /// `the p95 latency is below the target | below N ms`.
 pub fn p95_below(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
-    judge_figure(world, "load.p95", "p95_ms", &arguments[0], |r| {
+    judge_figure(world, &load_checks::P95, "p95_ms", &arguments[0], |r| {
         r.steady.percentile_ms(0.95)
     })
 }
@@ -125,7 +124,7 @@ pub fn p95_below(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), St
 pub fn error_rate_below(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
     judge_figure(
         world,
-        "load.error-rate",
+        &load_checks::ERROR_RATE,
         "error_rate_percent",
         &arguments[0],
         |r| r.steady.error_rate_percent(),
@@ -137,7 +136,11 @@ pub fn throughput_at_least(
     world: &mut GoliveWorld,
     arguments: &[String],
 ) -> Result<(), StepFailure> {
-    judge_figure(world, "load.throughput", "min_rps", &arguments[0], |r| {
-        r.steady_rps()
-    })
+    judge_figure(
+        world,
+        &load_checks::THROUGHPUT,
+        "min_rps",
+        &arguments[0],
+        |r| r.steady_rps(),
+    )
 }

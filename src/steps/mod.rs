@@ -13,6 +13,8 @@ mod scope;
 pub mod world;
 
 use cucumber::step::{Collection, Context, Step};
+
+use crate::checks::live;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -101,7 +103,8 @@ macro_rules! step {
     }};
 }
 
-/// A runtime step: no argument checks, names no catalogue check.
+/// A runtime step: no argument checks; a step that judges names the live
+/// checks it records (`checks [tls::KEY]`), so `--checks` picks it.
 macro_rules! runtime_step {
     ($keyword:ident, $pattern:expr, $example:expr, $description:expr, $body:path) => {
         StepDef {
@@ -113,6 +116,19 @@ macro_rules! runtime_step {
             checks_named: None,
             run: step!(async $body),
         }
+    };
+    ($keyword:ident, $pattern:expr, $example:expr, $description:expr, $body:path, checks [$($check:expr),+]) => {
+        StepDef {
+            checks_named: live_checks!($($check),+),
+            ..runtime_step!($keyword, $pattern, $example, $description, $body)
+        }
+    };
+}
+
+/// `checks_named` of a step that records these live checks.
+macro_rules! live_checks {
+    ($($check:expr),+) => {
+        Some(|_| vec![$($check.id().to_string()),+])
     };
 }
 
@@ -186,7 +202,8 @@ pub static STEPS: &[StepDef] = &[
         r#"^the endpoint "([^"]+)" answers GET (/\S*) with status ([0-9]{3}) within ([0-9]+) ?(ms|s)$"#,
         r#"Then the endpoint "api" answers GET /api/v1/health with status 200 within 500 ms"#,
         "Stack: every instance of the endpoint answers three GETs with that status, each within the time (time to response headers).",
-        runtime::answers
+        runtime::answers,
+        checks[live::health::ANSWERS]
     ),
     runtime_step!(
         When,
@@ -207,84 +224,96 @@ pub static STEPS: &[StepDef] = &[
         r#"^the endpoint "([^"]+)" reports (ready|not ready) at (/\S*) within ([0-9]+) s$"#,
         r#"Then the endpoint "api" reports not ready at /api/v1/ready within 15 s"#,
         "Stack: polls the readiness path of every instance (every 200 ms) until it answers 2xx (ready) or 5xx (not ready; 503 by convention); other answers and unanswered requests count as neither. Fails if it does not within the time.",
-        runtime::reports_readiness
+        runtime::reports_readiness,
+        checks[live::health::READINESS]
     ),
     runtime_step!(
         Then,
         r"^every container of the stack runs as a non-root user$",
         "Then every container of the stack runs as a non-root user",
         "Stack: for every container, PID 1 (read from /proc/1/status inside it) and every process the engine lists run with a non-zero UID.",
-        runtime::non_root
+        runtime::non_root,
+        checks[live::container::NON_ROOT]
     ),
     runtime_step!(
         Then,
         r#"^the services "([^"]+)" run with a read-only root filesystem$"#,
         r#"Then the services "api, nginx" run with a read-only root filesystem"#,
         "Stack: for every container of the named services (comma-separated), the engine reports a read-only root filesystem and a write attempted as root fails with \"Read-only file system\".",
-        runtime::read_only
+        runtime::read_only,
+        checks[live::container::READ_ONLY_ROOTFS]
     ),
     runtime_step!(
         Then,
         r#"^the endpoint "([^"]+)" refuses TLS 1\.0 and TLS 1\.1$"#,
         r#"Then the endpoint "web" refuses TLS 1.0 and TLS 1.1"#,
         "Stack: offers a TLS 1.0 and a TLS 1.1 handshake (hand-written ClientHello, broad cipher list) to every instance; both must be refused. A plain-HTTP endpoint fails.",
-        runtime::refuses_old_tls
+        runtime::refuses_old_tls,
+        checks[live::tls::OLD_PROTOCOLS]
     ),
     runtime_step!(
         Then,
         r#"^the endpoint "([^"]+)" accepts TLS 1\.2 or later$"#,
         r#"Then the endpoint "web" accepts TLS 1.2 or later"#,
         "Stack: TLS 1.2 or TLS 1.3 handshakes succeed; the observation says which (whether 1.3 is offered).",
-        runtime::accepts_modern_tls
+        runtime::accepts_modern_tls,
+        checks[live::tls::MODERN_PROTOCOLS]
     ),
     runtime_step!(
         Then,
         r#"^the certificate of "([^"]+)" is trusted and matches its host name$"#,
         r#"Then the certificate of "web" is trusted and matches its host name"#,
         "Stack: the presented chain verifies against the endpoint's CA (the run's test CA, or ca_file) for its server name: not expired, not yet valid, unknown issuer or name mismatch each fail with the detail.",
-        runtime::certificate_trusted
+        runtime::certificate_trusted,
+        checks[live::tls::CERTIFICATE]
     ),
     runtime_step!(
         Then,
         r#"^the certificate of "([^"]+)" is valid for at least the profile's minimum number of days$"#,
         r#"Then the certificate of "web" is valid for at least the profile's minimum number of days"#,
         "Stack: days until the leaf certificate expires are at least the profile's cert_expiry_days.",
-        runtime::certificate_lifetime
+        runtime::certificate_lifetime,
+        checks[live::tls::EXPIRY]
     ),
     runtime_step!(
         Then,
         r#"^the certificate of "([^"]+)" has a strong key$"#,
         r#"Then the certificate of "web" has a strong key"#,
         "Stack: the leaf key is RSA of at least 2048 bits, ECDSA of at least 256 bits, or Ed25519.",
-        runtime::certificate_key
+        runtime::certificate_key,
+        checks[live::tls::KEY]
     ),
     runtime_step!(
         Then,
         r#"^the endpoint "([^"]+)" sends HSTS with at least the profile's minimum max-age$"#,
         r#"Then the endpoint "web" sends HSTS with at least the profile's minimum max-age"#,
         "Stack: GET / over HTTPS carries a valid Strict-Transport-Security header whose max-age is at least the profile's hsts_min_days.",
-        runtime::sends_hsts
+        runtime::sends_hsts,
+        checks[live::http::HSTS]
     ),
     runtime_step!(
         Then,
         r#"^plain HTTP on "([^"]+)" redirects permanently to HTTPS$"#,
         r#"Then plain HTTP on "web-http" redirects permanently to HTTPS"#,
         "Stack: GET / on a plain-HTTP endpoint answers 301 or 308 with an https:// Location (302/307 are temporary and fail).",
-        runtime::redirects_to_https
+        runtime::redirects_to_https,
+        checks[live::http::REDIRECT]
     ),
     runtime_step!(
         Then,
         r#"^a burst of ([0-9]+) requests to "([^"]+)" at (/\S*) is partly refused with 429 or 503$"#,
         r#"Then a burst of 100 requests to "web" at /api/v1/health is partly refused with 429 or 503"#,
         "Stack: fires the requests at once; some must be answered 429 or 503 and some served (2xx/3xx: a limit, not an outage). Tag the scenario @serial.",
-        runtime::burst_is_limited
+        runtime::burst_is_limited,
+        checks[live::ratelimit::BURST]
     ),
     runtime_step!(
         Then,
         r#"^([0-9]+) requests per second to "([^"]+)" at (/\S*) for ([0-9]+) s are all served$"#,
         r#"Then 2 requests per second to "web" at /api/v1/health for 5 s are all served"#,
         "Stack: after 2 s for the limiter to recover, sends evenly paced requests; every one must be answered 2xx or 3xx.",
-        runtime::pace_is_served
+        runtime::pace_is_served,
+        checks[live::ratelimit::PACE]
     ),
     runtime_step!(
         When,
@@ -308,7 +337,7 @@ pub static STEPS: &[StepDef] = &[
         example: "Then the p95 latency is below the target",
         description: "Load: the p95 latency of the steady phase of the campaign the scenario ran is strictly below the figure stated, else the load profile's p95_ms, else the profile's latency_p95_ms (golive.yaml): \"below 200 ms\" fails at exactly 200 ms.",
         validate_arguments: None,
-        checks_named: None,
+        checks_named: live_checks!(live::load::P95),
         run: step!(sync load::p95_below),
     },
     StepDef {
@@ -317,7 +346,7 @@ pub static STEPS: &[StepDef] = &[
         example: "Then the error rate is below 0.1 %",
         description: "Load: failed requests (unexpected status or body, no answer) are strictly below this share of the steady phase, else the load profile's error_rate_percent, else the profile's (golive.yaml).",
         validate_arguments: None,
-        checks_named: None,
+        checks_named: live_checks!(live::load::ERROR_RATE),
         run: step!(sync load::error_rate_below),
     },
     StepDef {
@@ -326,7 +355,7 @@ pub static STEPS: &[StepDef] = &[
         example: "Then the throughput is at least 500 requests per second",
         description: "Load: requests per second over the steady phase reach the figure stated, else the load profile's min_rps.",
         validate_arguments: None,
-        checks_named: None,
+        checks_named: live_checks!(live::load::THROUGHPUT),
         run: step!(sync load::throughput_at_least),
     },
     runtime_step!(
@@ -362,28 +391,32 @@ pub static STEPS: &[StepDef] = &[
         r"^the HTTP probes of every workload answer through a port-forward$",
         "Then the HTTP probes of every workload answer through a port-forward",
         "Cluster: on one Ready pod of every long-running workload in scope, sends each httpGet readiness, liveness and startup probe as the kubelet does (path, named or numbered port, HTTPS not verified) through a port-forward (a read-only subresource); each must answer 200 to 399 within its timeoutSeconds (plus 1 s for the tunnel).",
-        cluster::probes_answer
+        cluster::probes_answer,
+        checks[live::cluster::PROBE_ANSWERS]
     ),
     runtime_step!(
         Then,
         r"^every Ingress host refuses TLS 1\.0 and 1\.1 and accepts TLS 1\.2 or later$",
         "Then every Ingress host refuses TLS 1.0 and 1.1 and accepts TLS 1.2 or later",
         "Cluster: offers each TLS version to every host of the Ingresses' tls entries, at the address of the Ingress's load balancer (its status: IP or hostname, the TCP port it reports, else 443) with the host as server name; TLS 1.0 and 1.1 must be refused and 1.2 or 1.3 offered. A load balancer golive cannot reach from where it runs: could not evaluate.",
-        cluster::ingress_protocols
+        cluster::ingress_protocols,
+        checks [live::tls::OLD_PROTOCOLS, live::tls::MODERN_PROTOCOLS]
     ),
     runtime_step!(
         Then,
         r"^every Ingress host presents a trusted certificate for its name, valid for the profile's minimum number of days, with a strong key$",
         "Then every Ingress host presents a trusted certificate for its name, valid for the profile's minimum number of days, with a strong key",
         "Cluster: reads the certificate every Ingress TLS host presents at its load balancer: it must chain to Mozilla's roots (or to --ca-file), name the host, stay valid for the profile's cert_expiry_days and have a strong key.",
-        cluster::ingress_certificates
+        cluster::ingress_certificates,
+        checks [live::tls::CERTIFICATE, live::tls::EXPIRY, live::tls::KEY]
     ),
     runtime_step!(
         Then,
         r"^the NetworkPolicies are enforced: allowed paths connect and denied paths do not$",
         "Then the NetworkPolicies are enforced: allowed paths connect and denied paths do not",
         "Cluster: in every namespace in scope that has NetworkPolicies, a short-lived probe pod (the profile's network_probe_image) with the labels of each workload's pods, and one with no workload's labels, tries a TCP connection to every port of a Ready pod of every other workload; each result must be what the policies allow (a denied path that connects: not enforced). Creates and deletes pods: only with --allow-disruption, in a scenario tagged @cluster @disruptive.",
-        cluster::policies_enforced
+        cluster::policies_enforced,
+        checks[live::cluster::NETWORK_ENFORCED]
     ),
     runtime_step!(
         Given,
@@ -404,42 +437,48 @@ pub static STEPS: &[StepDef] = &[
         r#"^a replacement pod of "([^"]+)" is Ready within (?:the profile's RTO|([0-9]+) s)$"#,
         r#"Then a replacement pod of "factory-api" is Ready within the profile's RTO"#,
         "Failover, cluster: the time from the deletion until the workload again has as many Ready pods as it asks for, one of them new (its controller replaced the deleted pod), against the profile's rto_seconds or the figure.",
-        cluster::replacement_ready_within
+        cluster::replacement_ready_within,
+        checks[live::failover::REPLACEMENT]
     ),
     runtime_step!(
         When,
         r#"^the runbook "([^"]+)" runs$"#,
         r#"When the runbook "promote-standby" runs"#,
         "Failover: runs a runbook of the stack file (a command in one container, e.g. a promotion), timed; a non-zero exit or a timeout fails the item.",
-        failover::run_runbook
+        failover::run_runbook,
+        checks[live::failover::RUNBOOK]
     ),
     runtime_step!(
         Then,
         r#"^"([^"]+)" recovers within (?:the profile's RTO|([0-9]+) s)$"#,
         r#"Then "web" recovers within the profile's RTO"#,
         "Failover: waits until the probe of the endpoint succeeds for 5 s in a row (watching at least 10 s, at most the RTO), then judges the time from the disruption to the first attempt of that run (the RTO; zero when nothing failed) against the profile's rto_seconds or the figure.",
-        failover::recovers_within
+        failover::recovers_within,
+        checks[live::failover::RTO]
     ),
     runtime_step!(
         Then,
         r#"^no acknowledged write to "([^"]+)" is lost(?: beyond (the profile's RPO|([0-9]+(?:\.[0-9]+)?) s))?$"#,
         r#"Then no acknowledged write to "db" is lost beyond the profile's RPO"#,
         "Failover: after the recovery, reads every write the probe had acknowledged back from the primary of now and measures the loss window (RPO: how long before the disruption the oldest lost write was acknowledged). It must be at most the profile's rpo_seconds, or the figure; without \"beyond\", or with an RPO of 0, any lost write fails, and so does a write acknowledged after the disruption and lost.",
-        failover::no_write_lost
+        failover::no_write_lost,
+        checks[live::failover::RPO]
     ),
     runtime_step!(
         Then,
         r#"^a new primary of "([^"]+)" answers within ([0-9]+) s$"#,
         r#"Then a new primary of "cache" answers within 30 s"#,
         "Failover: another instance than the one that answered before the disruption answers the probe (a promotion) within the time.",
-        failover::promoted_within
+        failover::promoted_within,
+        checks[live::failover::PROMOTION]
     ),
     runtime_step!(
         Then,
         r"^the error rate during the failover is below ([0-9]+(?:\.[0-9]+)?) ?%$",
         "Then the error rate during the failover is below 1 %",
         "Failover: the share of the load's requests due from the disruption to the end of the campaign that failed.",
-        failover::failover_error_rate
+        failover::failover_error_rate,
+        checks[live::failover::ERROR_RATE]
     ),
 ];
 
@@ -520,5 +559,45 @@ mod tests {
                 .unwrap_or_else(|| panic!("{} matches nothing", def.example));
             assert_eq!(found.pattern, def.pattern, "{}", def.example);
         }
+    }
+
+    /// What `--checks` reads of a step: the IDs it names, resolved.
+    fn selected_by(text: &str, keyword: Keyword) -> Vec<&'static str> {
+        let (def, arguments) = definition_for(keyword, text).unwrap().unwrap();
+        def.checks_named
+            .map_or_else(Vec::new, |named| named(&arguments))
+            .iter()
+            .flat_map(|name| crate::checks::resolve(name))
+            .map(|check| check.meta.id)
+            .collect()
+    }
+
+    #[test]
+    fn live_steps_name_the_checks_they_record_for_checks_selection() {
+        let stack = selected_by(
+            r#"the endpoint "web" refuses TLS 1.0 and TLS 1.1"#,
+            Keyword::Then,
+        );
+        assert_eq!(stack, ["tls.old-protocols"]);
+        let ingress = selected_by(
+            "every Ingress host refuses TLS 1.0 and 1.1 and accepts TLS 1.2 or later",
+            Keyword::Then,
+        );
+        assert_eq!(ingress, ["tls.old-protocols", "tls.modern-protocols"]);
+        let tls: Vec<&str> = crate::checks::resolve("tls")
+            .iter()
+            .map(|c| c.meta.id)
+            .collect();
+        assert!(
+            stack.iter().chain(&ingress).all(|id| tls.contains(id)),
+            "{tls:?}"
+        );
+        assert!(
+            selected_by(
+                r#"a probe watches GET /api/v1/items on "web""#,
+                Keyword::Given
+            )
+            .is_empty()
+        );
     }
 }

@@ -5,16 +5,21 @@
 //! started (`stack:` target); each records what it saw as observations
 //! (the evidence in the reports) and fails with the same facts.
 //!
-//! The probes themselves live in `crate::probe`; this module picks the
-//! subjects, applies the profile's minimums and words the verdict.
+//! The probes themselves live in `crate::probe` and the judges in
+//! `crate::checks::live`; this module picks the subjects, measures and
+//! hands the measurement (with the profile's minimums) to the judge.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::{GoliveWorld, StepFailure};
+use crate::checks::live::tls::{Handshake, Key, Lifetime, Presented, Protocols};
+use crate::checks::live::{
+    Live, container, health, http as http_checks, ratelimit, tls as tls_checks,
+};
 use crate::evidence::Observation;
 use crate::probe::http;
-use crate::probe::tls::{self, Support, TlsVersion, Trust, Validity};
+use crate::probe::tls::{self, TlsVersion, Trust};
 use crate::stack::RunningStack;
 use crate::stack::disrupt::Disruption;
 use crate::stack::file::{EndpointSpec, Scheme};
@@ -93,7 +98,7 @@ impl Endpoint {
 
 /// What an item needs of an endpoint.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Needs {
+enum EndpointNeeds {
     /// HTTP or HTTPS.
     Http,
     /// HTTPS: a plain-HTTP endpoint fails the item.
@@ -102,22 +107,22 @@ enum Needs {
     PlainHttp,
 }
 
-/// Runs `judge` on every instance of an endpoint, records one observation
-/// per instance and fails with the failed ones.
-async fn each_instance<F, Fut>(
+/// Measures every instance of an endpoint with `measure`, records one
+/// observation of `check` per instance and fails with the failed ones.
+async fn each_instance<M, F, Fut>(
     world: &mut GoliveWorld,
     name: &str,
-    item: &'static str,
-    needs: Needs,
-    judge: F,
+    check: &'static Live<M>,
+    needs: EndpointNeeds,
+    measure: F,
 ) -> Result<(), StepFailure>
 where
     F: Fn(Arc<Endpoint>, EndpointAddress) -> Fut,
-    Fut: Future<Output = Result<(bool, Vec<String>), StepFailure>>,
+    Fut: Future<Output = Result<M, StepFailure>>,
 {
     let stack = stack_of(world)?;
     let endpoint = Arc::new(Endpoint::of(&stack, name)?);
-    if needs == Needs::PlainHttp && endpoint.spec.scheme != Scheme::Http {
+    if needs == EndpointNeeds::PlainHttp && endpoint.spec.scheme != Scheme::Http {
         return Err(StepFailure::CouldNotEvaluate(format!(
             "the endpoint {name} is not plain HTTP"
         )));
@@ -125,11 +130,10 @@ where
     let mut observations = Vec::new();
     for address in endpoint.addresses.clone() {
         let subject = endpoint.subject(&address);
-        let (passed, facts) = match (needs, endpoint.require_tls()) {
-            (Needs::Tls, Err(plain)) => (false, vec![plain]),
-            _ => judge(endpoint.clone(), address).await?,
-        };
-        observations.push(observation(item, subject, passed, facts));
+        observations.push(match (needs, endpoint.require_tls()) {
+            (EndpointNeeds::Tls, Err(plain)) => check.unmeasured(subject, plain),
+            _ => check.observe(subject, &measure(endpoint.clone(), address).await?),
+        });
     }
     conclude(world, observations)
 }
@@ -152,20 +156,6 @@ pub(super) fn conclude(
     }
 }
 
-pub(super) fn observation(
-    item: &'static str,
-    subject: String,
-    passed: bool,
-    facts: Vec<String>,
-) -> Observation {
-    Observation {
-        item,
-        subject,
-        passed,
-        facts,
-    }
-}
-
 /// A Docker failure while looking at a container: the item could not be
 /// evaluated.
 fn engine_error(e: crate::stack::docker::EngineError) -> StepFailure {
@@ -183,8 +173,9 @@ fn duration(amount: &str, unit: &str) -> Result<Duration, StepFailure> {
     })
 }
 
-fn ms(duration: Duration) -> String {
-    format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
+/// A duration in milliseconds.
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
 }
 
 // ---------------------------------------------------------------------------
@@ -202,8 +193,8 @@ pub async fn answers(world: &mut GoliveWorld, arguments: &[String]) -> Result<()
     each_instance(
         world,
         &arguments[0],
-        "health.answers",
-        Needs::Http,
+        &health::ANSWERS,
+        EndpointNeeds::Http,
         |endpoint, address| async move {
             let options = address.http_options(PROBE_TIMEOUT);
             let mut statuses = Vec::new();
@@ -221,17 +212,14 @@ pub async fn answers(world: &mut GoliveWorld, arguments: &[String]) -> Result<()
                     }
                 }
             }
-            let passed =
-                error.is_none() && statuses.iter().all(|s| *s == expected) && slowest <= limit;
-            let listed: Vec<String> = statuses.iter().map(u16::to_string).collect();
-            let mut facts = vec![format!("GET {path}: {}", listed.join(", "))];
-            facts.extend(error.map(|e| format!("no answer: {e}")));
-            facts.push(format!(
-                "slowest {} (limit {}, status {expected} expected)",
-                ms(slowest),
-                ms(limit)
-            ));
-            Ok((passed, facts))
+            Ok(health::Answers {
+                path: path.to_string(),
+                expected,
+                limit_ms: millis(limit),
+                statuses,
+                slowest_ms: millis(slowest),
+                error,
+            })
         },
     )
     .await
@@ -310,44 +298,21 @@ pub async fn reports_readiness(
         }
     });
     let outcomes = futures::future::join_all(polls).await;
-    let wanted = if want_ready {
-        "ready (2xx)"
-    } else {
-        "not ready (5xx)"
-    };
     let mut observations = Vec::new();
     for (address, outcome) in endpoint.addresses.iter().zip(outcomes) {
         let outcome = outcome.map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;
-        let last = outcome
-            .last_status
-            .map_or_else(|| "no answer".to_string(), |s| format!("status {s}"));
-        let (passed, fact) = match outcome.first_matching_after {
-            Some(after) => (
-                true,
-                format!(
-                    "GET {path} reported {wanted} after {:.1} s ({last})",
-                    after.as_secs_f64()
-                ),
-            ),
-            None => (
-                false,
-                format!(
-                    "GET {path} did not turn {wanted} within {} s ({} attempts, last {last}{})",
-                    within.as_secs(),
-                    outcome.attempts,
-                    outcome
-                        .last_error
-                        .map(|e| format!(", last error: {e}"))
-                        .unwrap_or_default()
-                ),
-            ),
+        let readiness = health::Readiness {
+            path: path.clone(),
+            want_ready,
+            within_s: within.as_secs(),
+            turned_after_s: outcome
+                .first_matching_after
+                .map(|after| after.as_secs_f64()),
+            attempts: outcome.attempts,
+            last_status: outcome.last_status,
+            last_error: outcome.last_error,
         };
-        observations.push(observation(
-            "health.readiness",
-            endpoint.subject(address),
-            passed,
-            vec![fact],
-        ));
+        observations.push(health::READINESS.observe(endpoint.subject(address), &readiness));
     }
     conclude(world, observations)
 }
@@ -374,41 +339,26 @@ pub async fn non_root(world: &mut GoliveWorld, _: &[String]) -> Result<(), StepF
     for instance in stack.instances() {
         let container = &instance.container;
         let inspected = engine.inspect(container).await.map_err(engine_error)?;
-        let configured = inspected
+        let configured_user = inspected
             .config
             .and_then(|c| c.user)
-            .filter(|u| !u.is_empty())
-            .unwrap_or_else(|| "(none: root)".into());
+            .filter(|u| !u.is_empty());
         let status = engine
             .exec(container, None, &["cat", "/proc/1/status"])
             .await
             .map_err(engine_error)?;
-        let pid1 = status_uids(&status.stdout);
         let processes = engine.process_uids(container).await.map_err(engine_error)?;
-        let root_processes: Vec<&str> = processes
-            .iter()
-            .filter(|(uid, _)| uid.trim() == "0")
-            .map(|(_, command)| command.as_str())
-            .collect();
-        let mut facts = vec![format!("configured user {configured}")];
-        facts.push(match pid1 {
-            Some((real, effective)) => format!("PID 1 runs as uid {real} (effective {effective})"),
-            None => format!("PID 1's uid could not be read: {}", status.stderr.trim()),
-        });
-        facts.push(if root_processes.is_empty() {
-            format!("{} process(es), none as root", processes.len())
-        } else {
-            format!("running as root: {}", root_processes.join(", "))
-        });
-        let passed = matches!(pid1, Some((real, effective)) if real != 0 && effective != 0)
-            && root_processes.is_empty()
-            && !processes.is_empty();
-        observations.push(observation(
-            "runtime.non-root",
-            format!("container {}", instance.name),
-            passed,
-            facts,
-        ));
+        let users = container::ProcessUsers {
+            configured_user,
+            pid1: status_uids(&status.stdout),
+            pid1_unreadable: status.stderr,
+            processes: processes
+                .into_iter()
+                .map(|(uid, command)| container::Process { uid, command })
+                .collect(),
+        };
+        observations
+            .push(container::NON_ROOT.observe(format!("container {}", instance.name), &users));
     }
     conclude(world, observations)
 }
@@ -455,24 +405,15 @@ pub async fn read_only(world: &mut GoliveWorld, arguments: &[String]) -> Result<
             .exec(container, Some("0"), &["touch", "/.golive-write-probe"])
             .await
             .map_err(engine_error)?;
-        let refused = write.exit_code != 0 && write.stderr.contains("Read-only file system");
-        let facts = vec![
-            format!("engine: ReadonlyRootfs {flagged}"),
-            if write.exit_code == 0 {
-                "writing /.golive-write-probe as root succeeded".to_string()
-            } else {
-                format!(
-                    "writing /.golive-write-probe as root failed: {}",
-                    write.stderr.trim()
-                )
-            },
-        ];
-        observations.push(observation(
-            "runtime.read-only-rootfs",
-            format!("container {}", instance.name),
-            flagged && refused,
-            facts,
-        ));
+        let filesystem = container::RootFilesystem {
+            read_only_flag: flagged,
+            write_exit_code: write.exit_code,
+            write_error: write.stderr,
+        };
+        observations.push(
+            container::READ_ONLY_ROOTFS
+                .observe(format!("container {}", instance.name), &filesystem),
+        );
     }
     conclude(world, observations)
 }
@@ -480,53 +421,33 @@ pub async fn read_only(world: &mut GoliveWorld, arguments: &[String]) -> Result<
 // ---------------------------------------------------------------------------
 // TLS.
 
-async fn support(
-    endpoint: &Endpoint,
-    address: &EndpointAddress,
-    version: TlsVersion,
-) -> Result<Support, StepFailure> {
-    tls::protocol_support(
-        address.socket(),
-        &endpoint.spec.server_name,
-        version,
-        PROBE_TIMEOUT,
-    )
-    .await
-    .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))
-}
-
-pub(super) fn describe(version: TlsVersion, support: &Support) -> String {
-    match support {
-        Support::Offered { cipher } => format!("{version}: offered ({cipher})"),
-        Support::Refused { reason } => format!("{version}: refused ({reason})"),
-    }
-}
-
 /// Offers each of `versions` to every instance of a TLS endpoint and
-/// judges the answers with `passes`.
+/// judges the answers with `check`.
 async fn protocols(
     world: &mut GoliveWorld,
     name: &str,
-    item: &'static str,
+    check: &'static Live<Protocols>,
     versions: [TlsVersion; 2],
-    passes: fn(&[Support]) -> bool,
 ) -> Result<(), StepFailure> {
     each_instance(
         world,
         name,
-        item,
-        Needs::Tls,
+        check,
+        EndpointNeeds::Tls,
         |endpoint, address| async move {
-            let mut answers = Vec::new();
+            let mut handshakes = Vec::new();
             for version in versions {
-                answers.push(support(&endpoint, &address, version).await?);
+                let support = tls::protocol_support(
+                    address.socket(),
+                    &endpoint.spec.server_name,
+                    version,
+                    PROBE_TIMEOUT,
+                )
+                .await
+                .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;
+                handshakes.push(Handshake { version, support });
             }
-            let facts = versions
-                .iter()
-                .zip(&answers)
-                .map(|(version, answer)| describe(*version, answer))
-                .collect();
-            Ok((passes(&answers), facts))
+            Ok(Protocols { handshakes })
         },
     )
     .await
@@ -537,11 +458,8 @@ pub async fn refuses_old_tls(
     world: &mut GoliveWorld,
     arguments: &[String],
 ) -> Result<(), StepFailure> {
-    let old = [TlsVersion::Tls10, TlsVersion::Tls11];
-    protocols(world, &arguments[0], "tls.old-protocols", old, |answers| {
-        answers.iter().all(|a| matches!(a, Support::Refused { .. }))
-    })
-    .await
+    let check = &tls_checks::OLD_PROTOCOLS;
+    protocols(world, &arguments[0], check, Protocols::OLD).await
 }
 
 /// `the endpoint E accepts TLS 1.2 or later` (and says whether 1.3 is
@@ -550,93 +468,37 @@ pub async fn accepts_modern_tls(
     world: &mut GoliveWorld,
     arguments: &[String],
 ) -> Result<(), StepFailure> {
-    let modern = [TlsVersion::Tls12, TlsVersion::Tls13];
-    protocols(
-        world,
-        &arguments[0],
-        "tls.modern-protocols",
-        modern,
-        |answers| answers.iter().any(|a| matches!(a, Support::Offered { .. })),
-    )
-    .await
-}
-
-async fn certificate(
-    endpoint: &Endpoint,
-    address: &EndpointAddress,
-) -> Result<tls::CertificateReport, StepFailure> {
-    tls::inspect_certificate(
-        address.socket(),
-        &endpoint.spec.server_name,
-        &endpoint.trust,
-        PROBE_TIMEOUT,
-    )
-    .await
-    .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))
+    let check = &tls_checks::MODERN_PROTOCOLS;
+    protocols(world, &arguments[0], check, Protocols::MODERN).await
 }
 
 /// Reads the certificate every instance of a TLS endpoint presents and
-/// judges it with `judge` (given the report and the server name).
-async fn certificate_item<J>(
+/// judges what `measure` takes of it (given the report and the server
+/// name) with `check`.
+async fn certificate_item<M>(
     world: &mut GoliveWorld,
     name: &str,
-    item: &'static str,
-    judge: J,
-) -> Result<(), StepFailure>
-where
-    J: Fn(&tls::CertificateReport, &str) -> (bool, Vec<String>) + Copy,
-{
+    check: &'static Live<M>,
+    measure: impl Fn(&tls::CertificateReport, &str) -> M + Copy,
+) -> Result<(), StepFailure> {
     each_instance(
         world,
         name,
-        item,
-        Needs::Tls,
+        check,
+        EndpointNeeds::Tls,
         move |endpoint, address| async move {
-            let report = certificate(&endpoint, &address).await?;
-            Ok(judge(&report, &endpoint.spec.server_name))
+            let report = tls::inspect_certificate(
+                address.socket(),
+                &endpoint.spec.server_name,
+                &endpoint.trust,
+                PROBE_TIMEOUT,
+            )
+            .await
+            .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;
+            Ok(measure(&report, &endpoint.spec.server_name))
         },
     )
     .await
-}
-
-/// Whether a certificate is trusted and names `server_name`, with the facts.
-pub(super) fn judge_trust(
-    report: &tls::CertificateReport,
-    server_name: &str,
-) -> (bool, Vec<String>) {
-    let leaf = &report.chain[0];
-    let facts = vec![
-        format!("{} for {server_name}", report.validity),
-        format!("subject {}, issued by {}", leaf.subject, leaf.issuer),
-        format!("names: {}", leaf.sans.join(", ")),
-    ];
-    (report.validity == Validity::Valid, facts)
-}
-
-/// Whether a certificate stays valid `minimum` days, with the facts.
-pub(super) fn judge_lifetime(report: &tls::CertificateReport, minimum: i64) -> (bool, Vec<String>) {
-    let leaf = &report.chain[0];
-    let facts = vec![format!(
-        "expires {} ({} day(s) left; the profile requires at least {minimum})",
-        leaf.not_after.date(),
-        leaf.days_left
-    )];
-    (leaf.days_left >= minimum, facts)
-}
-
-/// Whether a certificate's key is strong, with the facts.
-pub(super) fn judge_key(report: &tls::CertificateReport) -> (bool, Vec<String>) {
-    let leaf = &report.chain[0];
-    match tls::key_is_strong(&leaf.key) {
-        Ok(()) => (
-            true,
-            vec![format!(
-                "{} key, signed with {}",
-                leaf.key, leaf.signature_algorithm
-            )],
-        ),
-        Err(weak) => (false, vec![weak]),
-    }
 }
 
 /// `the certificate of E is trusted and matches its host name`.
@@ -644,7 +506,13 @@ pub async fn certificate_trusted(
     world: &mut GoliveWorld,
     arguments: &[String],
 ) -> Result<(), StepFailure> {
-    certificate_item(world, &arguments[0], "tls.certificate", judge_trust).await
+    certificate_item(
+        world,
+        &arguments[0],
+        &tls_checks::CERTIFICATE,
+        Presented::of,
+    )
+    .await
 }
 
 /// `the certificate of E is valid for at least the profile's minimum
@@ -654,9 +522,12 @@ pub async fn certificate_lifetime(
     arguments: &[String],
 ) -> Result<(), StepFailure> {
     let minimum = i64::from(world.profile.cert_expiry_days);
-    certificate_item(world, &arguments[0], "tls.expiry", move |report, _| {
-        judge_lifetime(report, minimum)
-    })
+    certificate_item(
+        world,
+        &arguments[0],
+        &tls_checks::EXPIRY,
+        move |report, _| Lifetime::of(report, minimum),
+    )
     .await
 }
 
@@ -665,8 +536,8 @@ pub async fn certificate_key(
     world: &mut GoliveWorld,
     arguments: &[String],
 ) -> Result<(), StepFailure> {
-    certificate_item(world, &arguments[0], "tls.key", |report, _| {
-        judge_key(report)
+    certificate_item(world, &arguments[0], &tls_checks::KEY, |report, _| {
+        Key::of(report)
     })
     .await
 }
@@ -677,35 +548,23 @@ pub async fn sends_hsts(world: &mut GoliveWorld, arguments: &[String]) -> Result
     each_instance(
         world,
         &arguments[0],
-        "http.hsts",
-        Needs::Tls,
+        &http_checks::HSTS,
+        EndpointNeeds::Tls,
         |endpoint, address| async move {
             let answer = get(&endpoint, &address, "/").await?;
-            Ok(match http::hsts(&answer.headers) {
-                Ok(hsts) => judge_hsts(&hsts, minimum),
-                Err(problem) => (
-                    false,
-                    vec![format!("GET / answered {}: {problem}", answer.status)],
-                ),
+            let (hsts, problem) = match http::hsts(&answer.headers) {
+                Ok(hsts) => (Some(hsts), String::new()),
+                Err(problem) => (None, problem),
+            };
+            Ok(http_checks::HstsAnswer {
+                status: answer.status,
+                hsts,
+                problem,
+                minimum_days: minimum,
             })
         },
     )
     .await
-}
-
-/// Whether an HSTS max-age is at least `minimum` days (the profile's
-/// hsts_min_days), with the facts.
-fn judge_hsts(hsts: &http::Hsts, minimum: u64) -> (bool, Vec<String>) {
-    let facts = vec![format!(
-        "Strict-Transport-Security max-age {} day(s){} (the profile requires at least {minimum})",
-        hsts.max_age_days,
-        if hsts.include_subdomains {
-            ", includeSubDomains"
-        } else {
-            ""
-        }
-    )];
-    (hsts.max_age_days >= minimum, facts)
 }
 
 /// GET `path` on an instance, as a step's evidence (an unanswered request
@@ -731,19 +590,13 @@ pub async fn redirects_to_https(
     each_instance(
         world,
         &arguments[0],
-        "http.redirect",
-        Needs::PlainHttp,
+        &http_checks::REDIRECT,
+        EndpointNeeds::PlainHttp,
         |endpoint, address| async move {
             let answer = get(&endpoint, &address, "/").await?;
-            Ok(match http::redirect_to_https(&answer) {
-                Ok(location) => (
-                    true,
-                    vec![format!("GET / answered {} to {location}", answer.status)],
-                ),
-                Err(problem) => (
-                    false,
-                    vec![format!("GET / answered {}: {problem}", answer.status)],
-                ),
+            Ok(http_checks::RedirectAnswer {
+                status: answer.status,
+                location: http::location(&answer),
             })
         },
     )
@@ -752,11 +605,6 @@ pub async fn redirects_to_https(
 
 // ---------------------------------------------------------------------------
 // Rate limiting.
-
-/// Whether a status means the request was served (success or redirect).
-fn is_served(status: u16) -> bool {
-    (200..400).contains(&status)
-}
 
 /// `a burst of N requests to E at PATH is partly refused with 429 or 503`.
 pub async fn burst_is_limited(
@@ -768,8 +616,8 @@ pub async fn burst_is_limited(
     each_instance(
         world,
         &arguments[1],
-        "ratelimit.burst",
-        Needs::Http,
+        &ratelimit::BURST,
+        EndpointNeeds::Http,
         |endpoint, address| async move {
             let counts = http::burst(
                 &endpoint.spec.url(path),
@@ -778,13 +626,12 @@ pub async fn burst_is_limited(
             )
             .await
             .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;
-            // Partly: some refused (the limit), some served (not an outage).
-            let served = counts.statuses().any(|(status, _)| is_served(status));
-            let facts = vec![
-                format!("{requests} requests at once to {path}"),
-                format!("answers: {counts}"),
-            ];
-            Ok((counts.limited() > 0 && served, facts))
+            Ok(ratelimit::Requests {
+                path: path.to_string(),
+                sent: requests,
+                per_second: None,
+                counts,
+            })
         },
     )
     .await
@@ -812,20 +659,19 @@ pub async fn pace_is_served(
     each_instance(
         world,
         &arguments[1],
-        "ratelimit.pace",
-        Needs::Http,
+        &ratelimit::PACE,
+        EndpointNeeds::Http,
         |endpoint, address| async move {
             let options = address.http_options(PROBE_TIMEOUT);
             let counts = http::paced(&endpoint.spec.url(path), &options, per_second, count)
                 .await
                 .map_err(|e| StepFailure::CouldNotEvaluate(e.to_string()))?;
-            let served =
-                counts.errors() == 0 && counts.statuses().all(|(status, _)| is_served(status));
-            let facts = vec![
-                format!("{count} requests at {per_second} per second to {path}"),
-                format!("answers: {counts}"),
-            ];
-            Ok((served, facts))
+            Ok(ratelimit::Requests {
+                path: path.to_string(),
+                sent: count,
+                per_second: Some(per_second),
+                counts,
+            })
         },
     )
     .await
@@ -849,6 +695,7 @@ mod tests {
     /// `days` days, as the stack and cluster steps read it.
     async fn presented(days: i64) -> tls::CertificateReport {
         use crate::probe::testing::{Key, Pki, tls_server};
+
         let pki = Pki::new("Test CA");
         let leaf = pki.leaf(&["localhost"], Key::EcdsaP256, -1, days);
         let addr = tls_server(&leaf, &[&rustls::version::TLS13]).await;
@@ -864,6 +711,9 @@ mod tests {
         let left = report.chain[0].days_left;
         assert!((44..=45).contains(&left), "{left}");
         let production = Profile::production();
+        let judge_lifetime = |report: &tls::CertificateReport, minimum| {
+            (tls_checks::EXPIRY.judge)(&Lifetime::of(report, minimum))
+        };
         let at = |minimum: u32| judge_lifetime(&report, i64::from(minimum));
         assert!(at(production.cert_expiry_days).0, "45 days ≥ 30");
         let (passed, facts) = at(60);
@@ -893,6 +743,14 @@ mod tests {
         };
         let half_a_year = header("max-age=15552000; includeSubDomains");
         let minimum = u64::from(Profile::production().hsts_min_days);
+        let judge_hsts = |hsts: &http::Hsts, minimum_days| {
+            (http_checks::HSTS.judge)(&http_checks::HstsAnswer {
+                status: 200,
+                hsts: Some(*hsts),
+                problem: String::new(),
+                minimum_days,
+            })
+        };
         let (passed, facts) = judge_hsts(&half_a_year, minimum);
         assert!(passed, "180 days is at least 180: {facts:?}");
         assert_eq!(

@@ -99,7 +99,7 @@ pub struct CertificateInfo {
 }
 
 /// The subject public key of a certificate.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum KeyInfo {
     Rsa {
         bits: usize,

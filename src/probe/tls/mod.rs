@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, SupportedProtocolVersion};
+use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
@@ -32,12 +33,16 @@ pub use certificate::{
 };
 pub(crate) use verifier::AcceptAnyCertificate;
 
-/// A TLS protocol version a server may offer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A TLS protocol version a server may offer, oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum TlsVersion {
+    #[serde(rename = "TLS 1.0")]
     Tls10,
+    #[serde(rename = "TLS 1.1")]
     Tls11,
+    #[serde(rename = "TLS 1.2")]
     Tls12,
+    #[serde(rename = "TLS 1.3")]
     Tls13,
 }
 
@@ -60,7 +65,8 @@ impl fmt::Display for TlsVersion {
 }
 
 /// Whether a server accepted a handshake restricted to one version.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "answer", rename_all = "lowercase")]
 pub enum Support {
     /// The server negotiated the version; `cipher` is the IANA name of the
     /// suite it chose.

@@ -119,12 +119,7 @@ fn checks(checks: &[CheckOutcome]) -> String {
     let mut findings = String::new();
     for check in checks {
         let verdict = if check.evaluated == 0 {
-            let why = check.nothing_to_judge();
-            let prefix = format!("{}: ", check.check);
-            format!(
-                "nothing to judge ({})",
-                why.strip_prefix(&prefix).unwrap_or(&why)
-            )
+            format!("nothing to judge ({})", check.nothing_to_judge())
         } else if check.passed() {
             format!("{} subject(s) judged, passed", check.evaluated)
         } else {

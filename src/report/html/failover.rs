@@ -6,8 +6,6 @@
 //! marked at the disruption and at the recovery.
 
 use super::chart::{Marker, line_chart};
-use crate::failover::clock::{INTERVAL, SUSTAIN};
-use crate::failover::probe::ATTEMPT_TIMEOUT;
 use crate::failover::timeline::{Timeline, optional_seconds};
 use crate::report::safe;
 
@@ -123,9 +121,9 @@ fn chart(timeline: &Timeline) -> String {
 pub fn timeline(timeline: &Timeline) -> String {
     format!(
         "<div class=\"failover\"><p>Probed every {interval} ms; a request (GET, INSERT, SET + WAIT) unanswered within {timeout} s failed. The RTO runs from the disruption to the first attempt of {sustain} s of successes; acknowledged writes were read back after the recovery.</p><table>{figures}</table>{chart}</div>",
-        interval = INTERVAL.as_millis(),
-        timeout = ATTEMPT_TIMEOUT.as_secs(),
-        sustain = SUSTAIN.as_secs(),
+        interval = timeline.cadence.interval_ms,
+        timeout = timeline.cadence.attempt_timeout_ms as f64 / 1000.0,
+        sustain = timeline.cadence.sustain_ms as f64 / 1000.0,
         figures = figures(timeline),
         chart = chart(timeline),
     )

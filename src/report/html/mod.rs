@@ -80,13 +80,13 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::Severity;
     use crate::error::InputError;
     use crate::evidence::{CheckOutcome, Finding, Observation};
     use crate::model::{ObjectRef, SourceLocation};
     use crate::record::{
         Changes, FeatureRecord, RunOutcome, ScenarioRecord, SkippedScenario, SourceRun, StepRecord,
     };
+    use crate::severity::Severity;
 
     /// Text a manifest, a feature or a baseline may hold.
     const HOSTILE: &str = "x\u{1b}[31m</td></tr><script>alert(1)</script>\"' onload=\"y\u{0}";
@@ -127,11 +127,12 @@ mod tests {
                 check: "probe.liveness",
                 title: "t",
                 severity: Severity::High,
+                judges: "container",
                 evaluated: 1,
                 findings: vec![finding],
             }],
             observations: vec![Observation {
-                item: "tls.protocols",
+                item: "tls.old-protocols",
                 subject: h(),
                 passed: false,
                 facts: vec![h()],

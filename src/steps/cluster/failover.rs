@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 use super::super::failover::{
     await_steady_window, could_not, require_permission, start_clock, target_seconds,
 };
-use super::super::runtime::{conclude, observation};
+use super::super::runtime::conclude;
 use super::super::{GoliveWorld, StepFailure};
 use super::workload;
+use crate::checks::live::failover::{self as failover_checks, REPLACEMENT};
 use crate::cluster::pods::{WorkloadPods, is_ready};
 use crate::failover::probe::Probe;
 use crate::failover::timeline::seconds;
@@ -173,36 +174,16 @@ pub async fn replacement_ready_within(
         }
         tokio::time::sleep(POLL).await;
     };
-    let restored = seen.restored.filter(|after| *after <= limit);
-    let mut facts = vec![format!("deleted {} at 0.00 s", deleted.name)];
-    facts.push(match &seen.created {
-        Some((name, at)) => format!("replacement {name} created after {:.2} s", seconds(*at)),
-        None => "no replacement pod was created".into(),
-    });
-    facts.push(match restored {
-        Some(after) => format!(
-            "{} of {} pods Ready again after {:.2} s (target {target} s)",
-            deleted.pods.desired,
-            deleted.pods.desired,
-            seconds(after)
-        ),
-        None => format!(
-            "{} of {} pods Ready after {target} s (target {target} s){}",
-            seen.ready,
-            deleted.pods.desired,
-            seen.error
-                .map(|e| format!("; the last read failed: {e}"))
-                .unwrap_or_default()
-        ),
-    });
+    let replacement = failover_checks::Replacement {
+        deleted: deleted.name.clone(),
+        replacement: seen.created.as_ref().map(|(name, _)| name.clone()),
+        created_after_s: seen.created.as_ref().map(|(_, at)| seconds(*at)),
+        ready_after_s: seen.restored.map(seconds),
+        ready: seen.ready,
+        desired: usize::try_from(deleted.pods.desired).unwrap_or(0),
+        target_s: target,
+        last_error: seen.error,
+    };
     let subject = format!("pods of {}/{}", deleted.pods.namespace, deleted.pods.name);
-    conclude(
-        world,
-        vec![observation(
-            "failover.replacement",
-            subject,
-            restored.is_some(),
-            facts,
-        )],
-    )
+    conclude(world, vec![REPLACEMENT.observe(subject, &replacement)])
 }

@@ -1,19 +1,23 @@
 //! The TLS of the Ingress hosts, seen as clients see it: at the address of
 //! the Ingress's load balancer, with the host as server name, through the
-//! TLS probes of the stack's live items (protocol versions, certificate).
+//! TLS probes and the judges of the stack's live items (protocol
+//! versions, certificate): one rule per item, `checks::live::tls`.
 
 use std::net::SocketAddr;
 
 use super::super::failover::could_not;
-use super::super::runtime::{
-    PROBE_TIMEOUT, conclude, describe, judge_key, judge_lifetime, judge_trust, observation,
-};
+use super::super::runtime::{PROBE_TIMEOUT, conclude};
 use super::super::{GoliveWorld, StepFailure};
 use super::live_cluster;
 use crate::checks::Scope;
+use crate::checks::live::Live;
+use crate::checks::live::tls::{
+    CERTIFICATE, EXPIRY, Handshake, KEY, Key, Lifetime, MODERN_PROTOCOLS, OLD_PROTOCOLS, Presented,
+    Protocols,
+};
 use crate::evidence::Observation;
 use crate::model::Resource;
-use crate::probe::tls::{self, Support, TlsVersion};
+use crate::probe::tls;
 use k8s_openapi::api::networking::v1::Ingress;
 
 /// A host an Ingress serves over TLS, and where its load balancer answers.
@@ -36,10 +40,11 @@ impl IngressHost {
 /// The TLS hosts of the Ingresses in scope, with the address of each
 /// Ingress's load balancer (its status: the first IP or hostname, port
 /// 443, else the first TCP port it lists); an Ingress golive cannot
-/// address, or a wildcard host, is a failed observation of `item`.
-async fn ingress_hosts(
+/// address, or a wildcard host, is a failed observation of each of
+/// `checks`.
+async fn ingress_hosts<M: 'static>(
     world: &GoliveWorld,
-    item: &'static str,
+    checks: &[&'static Live<M>],
     observations: &mut Vec<Observation>,
 ) -> Result<Vec<IngressHost>, StepFailure> {
     live_cluster(world)?;
@@ -71,26 +76,23 @@ async fn ingress_hosts(
         let address = match balancer_address(ingress).await {
             Ok(address) => address,
             Err(why) => {
-                observations.push(observation(
-                    item,
-                    format!("Ingress {name}"),
-                    false,
-                    vec![why],
-                ));
+                observations.extend(
+                    checks
+                        .iter()
+                        .map(|check| check.unmeasured(format!("Ingress {name}"), why.clone())),
+                );
                 continue;
             }
         };
         for host in tls_hosts {
             if host.starts_with('*') {
-                observations.push(observation(
-                    item,
-                    format!("Ingress {name} host {host}"),
-                    false,
-                    vec![
+                observations.extend(checks.iter().map(|check| {
+                    check.unmeasured(
+                        format!("Ingress {name} host {host}"),
                         "a wildcard host: name a host it serves in a tls entry to have it checked"
                             .into(),
-                    ],
-                ));
+                    )
+                }));
                 continue;
             }
             hosts.push(IngressHost {
@@ -151,33 +153,25 @@ fn unreachable(host: &IngressHost, error: impl std::fmt::Display) -> StepFailure
     ))
 }
 
-/// `every Ingress host refuses TLS 1.0 and 1.1 and accepts TLS 1.2 or later`.
+/// `every Ingress host refuses TLS 1.0 and 1.1 and accepts TLS 1.2 or later`:
+/// the stack's two protocol items, from one handshake per version.
 pub async fn ingress_protocols(world: &mut GoliveWorld, _: &[String]) -> Result<(), StepFailure> {
     let mut observations = Vec::new();
-    for host in ingress_hosts(world, "tls.protocols", &mut observations).await? {
-        let mut facts = Vec::new();
-        let mut answers = Vec::new();
-        for version in [
-            TlsVersion::Tls10,
-            TlsVersion::Tls11,
-            TlsVersion::Tls12,
-            TlsVersion::Tls13,
-        ] {
-            let answer = tls::protocol_support(host.address, &host.host, version, PROBE_TIMEOUT)
+    let checks = [&OLD_PROTOCOLS, &MODERN_PROTOCOLS];
+    for host in ingress_hosts(world, &checks, &mut observations).await? {
+        let mut handshakes = Vec::new();
+        for version in Protocols::OLD.into_iter().chain(Protocols::MODERN) {
+            let support = tls::protocol_support(host.address, &host.host, version, PROBE_TIMEOUT)
                 .await
                 .map_err(|e| unreachable(&host, e))?;
-            facts.push(describe(version, &answer));
-            answers.push((version, answer));
+            handshakes.push(Handshake { version, support });
         }
-        let offered = |v: TlsVersion| {
-            answers
+        let protocols = Protocols { handshakes };
+        observations.extend(
+            checks
                 .iter()
-                .any(|(version, a)| *version == v && matches!(a, Support::Offered { .. }))
-        };
-        let passed = !offered(TlsVersion::Tls10)
-            && !offered(TlsVersion::Tls11)
-            && (offered(TlsVersion::Tls12) || offered(TlsVersion::Tls13));
-        observations.push(observation("tls.protocols", host.subject(), passed, facts));
+                .map(|check| check.observe(host.subject(), &protocols)),
+        );
     }
     conclude(world, observations)
 }
@@ -192,17 +186,15 @@ pub async fn ingress_certificates(
     let trust = live_cluster(world)?.ingress_trust.clone();
     let minimum = i64::from(world.profile.cert_expiry_days);
     let mut observations = Vec::new();
-    for host in ingress_hosts(world, "tls.certificate", &mut observations).await? {
+    for host in ingress_hosts(world, &[&CERTIFICATE], &mut observations).await? {
         let report = tls::inspect_certificate(host.address, &host.host, &trust, PROBE_TIMEOUT)
             .await
             .map_err(|e| unreachable(&host, e))?;
-        for (item, (passed, facts)) in [
-            ("tls.certificate", judge_trust(&report, &host.host)),
-            ("tls.expiry", judge_lifetime(&report, minimum)),
-            ("tls.key", judge_key(&report)),
-        ] {
-            observations.push(observation(item, host.subject(), passed, facts));
-        }
+        observations.extend([
+            CERTIFICATE.observe(host.subject(), &Presented::of(&report, &host.host)),
+            EXPIRY.observe(host.subject(), &Lifetime::of(&report, minimum)),
+            KEY.observe(host.subject(), &Key::of(&report)),
+        ]);
     }
     conclude(world, observations)
 }

@@ -6,10 +6,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::super::failover::{could_not, require_permission};
-use super::super::runtime::{conclude, observation};
+use super::super::runtime::conclude;
 use super::super::{GoliveWorld, StepFailure};
 use super::cluster_of;
 use crate::checks::Scope;
+use crate::checks::live::cluster::{NETWORK_ENFORCED, Path, Paths};
 use crate::checks::network::{Endpoint, PathPort, path_allowed};
 use crate::cluster::connect::Connection;
 use crate::cluster::netprobe;
@@ -119,13 +120,12 @@ pub async fn policies_enforced(world: &mut GoliveWorld, _: &[String]) -> Result<
                     Ok(seen) => seen,
                     Err(e) => {
                         first_failure.get_or_insert_with(|| e.clone());
-                        observations.push(observation("network.enforced", subject, false, vec![e]));
+                        observations.push(NETWORK_ENFORCED.unmeasured(subject, e));
                         continue;
                     }
                 };
             probed += 1;
-            let mut passed = true;
-            let mut facts = Vec::new();
+            let mut paths = Vec::new();
             for (to, address) in targets.iter().zip(&addresses) {
                 let expected = path_allowed(
                     inventory,
@@ -157,27 +157,21 @@ pub async fn policies_enforced(world: &mut GoliveWorld, _: &[String]) -> Result<
                     to.port,
                     to.ip
                 );
-                facts.push(match (&expected, open) {
-                    (Ok(()), true) => {
-                        connected_allowed += 1;
-                        format!("{destination}: allowed, connected")
-                    }
-                    (Err(why), false) => format!("{destination}: refused ({why})"),
-                    (Err(why), true) => {
-                        passed = false;
-                        format!("{destination}: CONNECTED although {why}: the policy is not enforced")
-                    }
-                    // Not a verdict on the policies: the port may listen on
-                    // localhost only, or the workload may not serve it yet.
-                    (Ok(()), false) => format!(
-                        "{destination}: allowed, but nothing answered (not counted: the port may listen on localhost only)"
-                    ),
+                if expected.is_ok() && open {
+                    connected_allowed += 1;
+                }
+                paths.push(Path {
+                    destination,
+                    denied_because: expected.err(),
+                    connected: open,
                 });
             }
-            if labels.is_empty() {
-                facts.extend(not_sources.iter().cloned());
-            }
-            observations.push(observation("network.enforced", subject, passed, facts));
+            let notes = if labels.is_empty() {
+                not_sources.clone()
+            } else {
+                Vec::new()
+            };
+            observations.push(NETWORK_ENFORCED.observe(subject, &Paths { paths, notes }));
         }
         netprobe::sweep(&connection, namespace, &run_id)
             .await

@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::core::v1::HTTPGetAction;
 
 use super::super::failover::could_not;
-use super::super::runtime::{conclude, observation};
+use super::super::runtime::conclude;
 use super::super::{GoliveWorld, StepFailure};
 use super::cluster_of;
 use crate::checks::Scope;
+use crate::checks::live::cluster::{PROBE_ANSWERS, ProbeAnswer};
 use crate::cluster::pods::{HttpPort, WorkloadPods, is_ready, resolve_port};
 
 /// `the HTTP probes of every workload answer through a port-forward`: on
@@ -56,12 +57,9 @@ pub async fn probes_answer(world: &mut GoliveWorld, _: &[String]) -> Result<(), 
             .find(|p| is_ready(p))
             .and_then(|p| p.metadata.name.clone())
         else {
-            observations.push(observation(
-                "probe.answers",
-                subject,
-                false,
-                vec!["no Ready pod to send its probes to".into()],
-            ));
+            observations.push(
+                PROBE_ANSWERS.unmeasured(subject, "no Ready pod to send its probes to".into()),
+            );
             continue;
         };
         for (container, kind, get, timeout) in probes {
@@ -70,14 +68,9 @@ pub async fn probes_answer(world: &mut GoliveWorld, _: &[String]) -> Result<(), 
                 .find(|c| c.container.name == container)
                 .map(|c| c.container);
             let Some(port) = spec.and_then(|c| resolve_port(c, &get.port)) else {
-                observations.push(observation(
-                    "probe.answers",
+                observations.push(PROBE_ANSWERS.unmeasured(
                     format!("{subject} container {container} {kind}"),
-                    false,
-                    vec![format!(
-                        "the port {:?} is not a port of the container",
-                        get.port
-                    )],
+                    format!("the port {:?} is not a port of the container", get.port),
                 ));
                 continue;
             };
@@ -89,22 +82,22 @@ pub async fn probes_answer(world: &mut GoliveWorld, _: &[String]) -> Result<(), 
             let answer = pods
                 .http_get(&pod, HttpPort { port, https }, path, limit)
                 .await;
-            let took = started.elapsed().as_millis();
+            let took_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             let scheme = if https { "HTTPS" } else { "HTTP" };
-            let asked = format!("{scheme} GET {path} on port {port} of {pod}");
-            let (passed, fact) = match answer {
-                Ok(code) => (
-                    (200..400).contains(&code),
-                    format!("{asked}: {code} (with the port-forward, {took} ms)"),
-                ),
-                Err(e) => (false, format!("{asked}: {e} (timeoutSeconds {timeout})")),
+            let (status, error) = match answer {
+                Ok(code) => (Some(code), None),
+                Err(e) => (None, Some(e.to_string())),
             };
-            observations.push(observation(
-                "probe.answers",
-                format!("{subject} container {container} {kind}"),
-                passed,
-                vec![fact],
-            ));
+            let measured = ProbeAnswer {
+                asked: format!("{scheme} GET {path} on port {port} of {pod}"),
+                status,
+                error,
+                took_ms,
+                timeout_s: timeout,
+            };
+            observations.push(
+                PROBE_ANSWERS.observe(format!("{subject} container {container} {kind}"), &measured),
+            );
         }
     }
     if observations.is_empty() {
