@@ -42,6 +42,13 @@ pub struct Profile {
     /// was acknowledged at most this long before the disruption (0: no
     /// acknowledged write may be lost).
     pub rpo_seconds: u32,
+    /// After losing a data store's data: its restore from the backup
+    /// takes at most this long, in seconds (the seed's data corruption
+    /// row: RTO < 4 h).
+    pub restore_rto_seconds: u32,
+    /// After losing a data store's data: the acknowledged writes lost were
+    /// acknowledged at most this long before the loss (RPO < 1 h).
+    pub restore_rpo_seconds: u32,
     /// The Pod Security Standards level namespaces must enforce.
     pub pod_security_level: PodSecurityLevel,
     /// Which workloads must be scaled by a HorizontalPodAutoscaler.
@@ -261,6 +268,8 @@ struct ProfileOverrides {
     hsts_min_days: Option<u32>,
     rto_seconds: Option<u32>,
     rpo_seconds: Option<u32>,
+    restore_rto_seconds: Option<u32>,
+    restore_rpo_seconds: Option<u32>,
     pod_security_level: Option<PodSecurityLevel>,
     hpa_required_for: Option<HpaRequirement>,
     zero_downtime_rollouts: Option<bool>,
@@ -321,6 +330,8 @@ impl Profile {
             hsts_min_days: 180,
             rto_seconds: 60,
             rpo_seconds: 0,
+            restore_rto_seconds: 4 * 3600,
+            restore_rpo_seconds: 3600,
             pod_security_level: PodSecurityLevel::Restricted,
             hpa_required_for: HpaRequirement::Ingress,
             zero_downtime_rollouts: true,
@@ -386,6 +397,8 @@ impl Profile {
             hsts_min_days,
             rto_seconds,
             rpo_seconds,
+            restore_rto_seconds,
+            restore_rpo_seconds,
             pod_security_level,
             hpa_required_for,
             zero_downtime_rollouts,

@@ -102,6 +102,7 @@ fn timeline() -> Timeline {
         disruption: "api-2 killed (SIGKILL)".into(),
         cadence: Default::default(),
         conditions: Vec::new(),
+        steps: Vec::new(),
         disrupted_at_s: 8.0,
         steady_before: true,
         steady_attempts: 80,
@@ -122,6 +123,7 @@ fn timeline() -> Timeline {
             lost_examples: Vec::new(),
             rpo_s: 0.0,
             unverified: None,
+            backup: None,
         }),
         load: Some(
             seconds

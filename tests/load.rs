@@ -417,7 +417,7 @@ fn wrong_arguments_exit_2_before_any_load_is_sent() {
     assert_eq!(output.status.code(), Some(2));
     let message = summary(&reports)["input_errors"][0]["message"].to_string();
     assert!(
-        message.contains("baseline, failover, peak, smoke, soak, spike"),
+        message.contains("baseline, failover, peak, rollout, smoke, soak, spike"),
         "{message}"
     );
 }

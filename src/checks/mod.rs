@@ -160,6 +160,8 @@ static FAMILIES: &[&[&Check]] = &[
     live::ratelimit::CHECKS,
     live::load::CHECKS,
     live::failover::CHECKS,
+    live::rollout::CHECKS,
+    live::backup::CHECKS,
     live::cluster::CHECKS,
 ];
 

@@ -72,6 +72,7 @@ mod tests {
             disruption: "api-2 killed (SIGKILL)".into(),
             cadence: Default::default(),
             conditions: Vec::new(),
+            steps: Vec::new(),
             disrupted_at_s: 4.0,
             steady_before: true,
             steady_attempts: 30,
@@ -101,6 +102,7 @@ mod tests {
             lost_examples: vec![117],
             rpo_s: before_s,
             unverified: None,
+            backup: None,
         }
     }
 

@@ -24,6 +24,10 @@ pub struct Timeline {
     /// What held meanwhile (network delays), if anything.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<String>,
+    /// What the disruption did step by step (a rollout's replicas
+    /// started and stopped, with seconds since its start).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<String>,
     /// Seconds from the clock's start to the disruption.
     pub disrupted_at_s: f64,
     pub steady_before: bool,
@@ -101,6 +105,21 @@ pub struct Writes {
     /// Why the writes could not be read back, when they could not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unverified: Option<String>,
+    /// When a backup was taken meanwhile: the writes it must hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<BackedUp>,
+}
+
+/// The writes acknowledged before a backup started, which a restore from
+/// it must bring back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackedUp {
+    /// Seconds from the clock's start to the backup's start.
+    pub at_s: f64,
+    pub acknowledged_before: usize,
+    pub lost: usize,
+    /// Up to 20 of them.
+    pub lost_examples: Vec<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,6 +187,7 @@ impl Timeline {
             disruption,
             cadence: Cadence::default(),
             conditions: Vec::new(),
+            steps: Vec::new(),
             disrupted_at_s: seconds(disrupted_at),
             steady_before: analysis.steady(),
             steady_attempts: analysis.steady_attempts,
@@ -219,6 +239,9 @@ impl Timeline {
         )];
         if !self.conditions.is_empty() {
             parts.push(format!("while {}", self.conditions.join(", ")));
+        }
+        if !self.steps.is_empty() {
+            parts.push(format!("steps: {}", self.steps.join("; ")));
         }
         if !self.steady_before {
             parts.push(format!("steady state not held: {}", self.unsteady()));

@@ -243,17 +243,24 @@ pub struct Progress {
     pub p95_ms: Option<f64>,
 }
 
-/// Runs `profile` against `destination` and returns what was measured;
-/// `on_progress` is called about once a second.
+/// Runs `profile` against `destination` and returns what was measured,
+/// with the requests due from `window_from` on also tallied apart (the
+/// figures of a rollout in the middle of the campaign); `on_progress` is
+/// called about once a second.
 pub async fn run(
     profile: &LoadProfile,
     destination: &Destination,
+    window_from: Option<Duration>,
     on_progress: impl Fn(Progress) + Send + 'static,
 ) -> Result<Record, EngineError> {
     let _alone = ONE_AT_A_TIME.lock().await;
     let schedule = Schedule::of(profile);
+    let mut record = Record::new(schedule.steady);
+    if let Some(from) = window_from {
+        record = record.with_window(from);
+    }
     if STOPPING.load(Ordering::SeqCst) {
-        return Ok(Record::new(schedule.steady));
+        return Ok(record);
     }
     let slots = match &profile.shape {
         Shape::Rate {
@@ -266,7 +273,7 @@ pub async fn run(
         Shape::Stages(_) => None,
     };
     let shared = Arc::new(Shared {
-        record: Mutex::new(Record::new(schedule.steady)),
+        record: Mutex::new(record),
         schedule,
         slots,
         start: OnceLock::new(),
@@ -720,7 +727,9 @@ mod tests {
             let seen = seen.clone();
             move |p: Progress| seen.lock().unwrap().push(p)
         };
-        let record = run(&profile(stages), &destination, progress).await.unwrap();
+        let record = run(&profile(stages), &destination, None, progress)
+            .await
+            .unwrap();
         let seen = seen.lock().unwrap();
         assert!(seen.len() >= 3, "about one progress report a second");
         assert_eq!(
@@ -801,7 +810,9 @@ mod tests {
             max_users: 10,
         };
         let destination = plain(vec![base_url]);
-        let record = run(&profile(rate), &destination, |_| {}).await.unwrap();
+        let record = run(&profile(rate), &destination, None, |_| {})
+            .await
+            .unwrap();
         let tally = &record.steady;
         let p50 = tally.percentile_ms(0.50).unwrap();
         let p90 = tally.percentile_ms(0.90).unwrap();
@@ -831,7 +842,9 @@ mod tests {
             max_users: 2,
         };
         let destination = plain(vec![base_url]);
-        let record = run(&profile(rate), &destination, |_| {}).await.unwrap();
+        let record = run(&profile(rate), &destination, None, |_| {})
+            .await
+            .unwrap();
         let tally = &record.steady;
         let unsent = tally.statuses.get(crate::load::record::NOT_SENT).copied();
         // Two users answered in 1 s each send about 6 of the 60 due.
@@ -886,14 +899,18 @@ mod tests {
             insecure: false,
             ca_pem: Some(pki.ca_pem()),
         };
-        let record = run(&profile(stages()), &trusted, |_| {}).await.unwrap();
+        let record = run(&profile(stages()), &trusted, None, |_| {})
+            .await
+            .unwrap();
         assert!(record.steady.requests > 10, "{}", record.steady.requests);
         assert_eq!(record.steady.error_rate_percent(), Some(0.0));
         let untrusted = Destination {
             ca_pem: None,
             ..trusted
         };
-        let record = run(&profile(stages()), &untrusted, |_| {}).await.unwrap();
+        let record = run(&profile(stages()), &untrusted, None, |_| {})
+            .await
+            .unwrap();
         assert_eq!(record.steady.error_rate_percent(), Some(100.0));
         assert_eq!(
             record

@@ -297,7 +297,9 @@ struct RawTargets {
 // Reading.
 
 /// The profiles shipped in `load-profiles/`, usable by name.
-pub const BUNDLED: &[&str] = &["baseline", "failover", "peak", "smoke", "soak", "spike"];
+pub const BUNDLED: &[&str] = &[
+    "baseline", "failover", "peak", "rollout", "smoke", "soak", "spike",
+];
 
 /// A campaign's base URL: `http(s)://host[:port]`, without a trailing
 /// slash (Goose joins request paths to the host, dropping any path).
@@ -933,10 +935,11 @@ targets:
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "yaml") {
                 let profile = load(&path, &no_env).unwrap_or_else(|e| panic!("{e}"));
-                // The smoke and failover loads go through the entry point
-                // (under its per-client rate limit); heavier loads to the
-                // replicas.
-                let endpoint = if ["smoke", "failover"].contains(&profile.name.as_str()) {
+                // The smoke, failover and rollout loads go through the
+                // entry point (under its per-client rate limit); heavier
+                // loads to the replicas.
+                let endpoint = if ["smoke", "failover", "rollout"].contains(&profile.name.as_str())
+                {
                     "web"
                 } else {
                     "api"

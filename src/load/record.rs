@@ -94,6 +94,17 @@ impl Tally {
         *self.statuses.entry(status).or_default() += 1;
     }
 
+    /// Adds `other`'s requests to this tally (histograms added).
+    fn merge(&mut self, other: &Tally) {
+        self.requests += other.requests;
+        self.failures += other.failures;
+        // Both record 1 µs to 1 hour at the same precision.
+        let _ = self.latencies.add(&other.latencies);
+        for (status, n) in &other.statuses {
+            *self.statuses.entry(status.clone()).or_default() += n;
+        }
+    }
+
     /// `count` requests that were never sent (failed, without a latency).
     fn add_unsent(&mut self, count: u64) {
         self.requests += count;
@@ -223,6 +234,48 @@ pub struct Record {
     timeline: Timeline,
     /// Length of the steady phase, for throughput.
     pub steady_time: Duration,
+    /// Every request due from a moment on (a rollout's start), whatever
+    /// its phase: what users saw while something changed under them.
+    pub window: Option<Window>,
+}
+
+/// The requests due from `from` (since the campaign's start) on, second
+/// by second, so that the figures of any stretch from there can be added
+/// up exactly (histograms added, not percentiles averaged) once its end is
+/// known: a rollout's, which ends while the campaign runs.
+#[derive(Debug, Clone, Default)]
+pub struct Window {
+    pub from: Duration,
+    /// One tally per second from `from`; the last also holds every
+    /// request after [`WINDOW_SECONDS`].
+    seconds: Vec<Tally>,
+}
+
+/// Seconds a window keeps apart (15 min): memory stays bounded on a soak.
+const WINDOW_SECONDS: usize = 900;
+
+impl Window {
+    fn tally_for(&mut self, at: Duration) -> Option<&mut Tally> {
+        let second = at.checked_sub(self.from)?.as_secs();
+        let index = usize::try_from(second)
+            .unwrap_or(usize::MAX)
+            .min(WINDOW_SECONDS - 1);
+        if self.seconds.len() <= index {
+            self.seconds.resize_with(index + 1, Tally::default);
+        }
+        Some(&mut self.seconds[index])
+    }
+
+    /// Every request due from `from` to `until` (since the campaign's
+    /// start), whole seconds.
+    pub fn until(&self, until: Duration) -> Tally {
+        let seconds = until.saturating_sub(self.from).as_secs_f64().ceil() as usize;
+        let mut total = Tally::default();
+        for tally in self.seconds.iter().take(seconds.max(1)) {
+            total.merge(tally);
+        }
+        total
+    }
 }
 
 impl Record {
@@ -234,7 +287,20 @@ impl Record {
         }
     }
 
+    /// The same record, also tallying every request due from `from` on
+    /// in [`Record::window`].
+    pub fn with_window(mut self, from: Duration) -> Record {
+        self.window = Some(Window {
+            from,
+            seconds: Vec::new(),
+        });
+        self
+    }
+
     pub fn add(&mut self, sample: &Sample<'_>) {
+        if let Some(tally) = self.window.as_mut().and_then(|w| w.tally_for(sample.at)) {
+            tally.add(sample);
+        }
         match sample.phase {
             Phase::Steady => {
                 self.steady.add(sample);
@@ -253,6 +319,9 @@ impl Record {
 
     /// `count` requests due `at` that were never sent.
     pub fn add_unsent(&mut self, at: Duration, count: u64, phase: Phase) {
+        if let Some(tally) = self.window.as_mut().and_then(|w| w.tally_for(at)) {
+            tally.add_unsent(count);
+        }
         match phase {
             Phase::Steady => self.steady.add_unsent(count),
             Phase::Ramp => self.ramp.add_unsent(count),
@@ -293,6 +362,27 @@ mod tests {
             ok,
             phase,
         }
+    }
+
+    #[test]
+    fn a_window_adds_up_exactly_the_seconds_asked_for() {
+        let mut record = Record::default().with_window(Duration::from_secs(2));
+        // Before the window: not counted.
+        record.add(&sample(1_500, 900, true, Phase::Steady));
+        // Seconds 2 and 3: fast; second 4: slow and failed.
+        for at in [2_000, 2_500, 3_100, 3_900] {
+            record.add(&sample(at, 10, true, Phase::Steady));
+        }
+        record.add(&sample(4_200, 500, true, Phase::Steady));
+        record.add(&sample(4_300, 10, false, Phase::Steady));
+        let window = record.window.as_ref().unwrap();
+        let first_two = window.until(Duration::from_secs(4));
+        assert_eq!((first_two.requests, first_two.failures), (4, 0));
+        assert!(first_two.percentile_ms(0.95).unwrap() < 11.0);
+        let all = window.until(Duration::from_secs(60));
+        assert_eq!((all.requests, all.failures), (6, 1));
+        assert!(all.percentile_ms(0.99).unwrap() > 499.0);
+        assert_eq!(all.statuses["500"], 1);
     }
 
     #[test]

@@ -202,6 +202,7 @@ pub fn render(record: &RunRecord, verdict: Verdict) -> String {
         for (scenario, t) in failovers {
             let disruption: Vec<String> = std::iter::once(t.disruption.clone())
                 .chain(t.conditions.iter().map(|c| format!("while {c}")))
+                .chain(t.steps.iter().cloned())
                 .collect();
             let _ = writeln!(
                 out,

@@ -104,7 +104,7 @@ pub async fn run(plan: &LoadPlan, interrupted: impl Future<Output = ()>) -> RunR
             Some(Err(error)) => errors.push(error),
             Some(Ok(destination)) => {
                 record.target = destination.base_urls.join(", ");
-                let running = engine::run(profile, &destination, campaign::show_progress);
+                let running = engine::run(profile, &destination, None, campaign::show_progress);
                 tokio::pin!(running);
                 let outcome = tokio::select! {
                     outcome = &mut running => outcome,

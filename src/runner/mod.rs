@@ -328,6 +328,8 @@ pub async fn run(plan: &RunPlan, record: Arc<Mutex<RunRecord>>) {
             Box::pin(async move {
                 let mut evidence = ScenarioEvidence::default();
                 let mut to_heal = Vec::new();
+                let mut to_restore = Vec::new();
+                let mut to_recreate = Vec::new();
                 if let Some(world) = world {
                     // Clocks stop (and timelines are kept) even when a step
                     // failed before any Then step settled the failover.
@@ -341,6 +343,8 @@ pub async fn run(plan: &RunPlan, record: Arc<Mutex<RunRecord>>) {
                             .collect(),
                     };
                     to_heal = std::mem::take(&mut world.to_heal);
+                    to_restore = std::mem::take(&mut world.to_restore);
+                    to_recreate = std::mem::take(&mut world.to_recreate);
                 }
                 // The next scenario starts from a whole stack, even when
                 // this one failed between breaking a container and
@@ -353,6 +357,20 @@ pub async fn run(plan: &RunPlan, record: Arc<Mutex<RunRecord>>) {
                             Ok(()) if !healed.contains(&instance) => healed.push(instance),
                             Ok(()) => {}
                             Err(e) => problems.push((instance, format!("did not come back after a scenario disrupted it ({disruption}), so later scenarios ran without it: {e}"))),
+                        }
+                    }
+                    // A data store whose data was lost and not restored
+                    // runs again, empty.
+                    for endpoint in to_recreate {
+                        stack.reopen(&endpoint);
+                        if let Err(e) = stack.recreate(&endpoint).await {
+                            problems.push((endpoint, format!("a scenario lost its data and it could not be started again, so later scenarios ran without it: {e}")));
+                        }
+                    }
+                    // A service a drill rolled runs its first release again.
+                    for service in to_restore {
+                        if let Err(e) = stack.restore(&service).await {
+                            problems.push((service, format!("a scenario rolled it to another release and it could not be put back, so later scenarios ran on that release: {e}")));
                         }
                     }
                     // Once every part is back: its data store has a single

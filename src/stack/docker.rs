@@ -60,6 +60,8 @@ pub struct ContainerRequest {
     pub ports: Vec<u16>,
     /// Host files bind-mounted read-only: (host path, container path).
     pub files: Vec<(String, String)>,
+    /// Host directories bind-mounted writable (a data store's backups).
+    pub directories: Vec<(String, String)>,
     pub network: String,
     /// Its fixed IPv4 address on the network (kept across restarts).
     pub address: Ipv4Addr,
@@ -234,16 +236,18 @@ impl Engine {
                 )
             })
             .collect();
+        let bind = |(source, target): &(String, String), read_only: bool| Mount {
+            source: Some(source.clone()),
+            target: Some(target.clone()),
+            typ: Some(MountType::BIND),
+            read_only: Some(read_only),
+            ..Default::default()
+        };
         let mounts = request
             .files
             .iter()
-            .map(|(source, target)| Mount {
-                source: Some(source.clone()),
-                target: Some(target.clone()),
-                typ: Some(MountType::BIND),
-                read_only: Some(true),
-                ..Default::default()
-            })
+            .map(|file| bind(file, true))
+            .chain(request.directories.iter().map(|dir| bind(dir, false)))
             .collect();
         // `PATH` or `PATH:OPTIONS` as `docker run --tmpfs` takes them; by
         // default writable by any user (the container's user is not root).
@@ -433,11 +437,29 @@ impl Engine {
 
     /// SIGKILL: the process dies at once, nothing is flushed.
     pub async fn kill(&self, container: &str) -> Result<(), EngineError> {
-        let options = KillContainerOptionsBuilder::new().signal("SIGKILL").build();
+        self.signal(container, "SIGKILL").await
+    }
+
+    /// Sends `signal` to the container's main process (`SIGHUP`: nginx
+    /// reloads).
+    pub async fn signal(&self, container: &str, signal: &str) -> Result<(), EngineError> {
+        let options = KillContainerOptionsBuilder::new().signal(signal).build();
         self.docker
             .kill_container(container, Some(options))
             .await
-            .map_err(failed(format!("killing container {container}")))
+            .map_err(failed(format!("sending {signal} to container {container}")))
+    }
+
+    /// Removes a container, running or not, with its anonymous volumes.
+    pub async fn remove(&self, container: &str) -> Result<(), EngineError> {
+        let options = RemoveContainerOptionsBuilder::new()
+            .force(true)
+            .v(true)
+            .build();
+        self.docker
+            .remove_container(container, Some(options))
+            .await
+            .map_err(failed(format!("removing container {container}")))
     }
 
     /// Freezes every process of the container (cgroup freezer): it keeps

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use super::release::{Reload, UpgradeSpec, VersionProbe};
 use crate::error::InputError;
 use crate::source::document::{Document, parse_duration};
 use crate::source::yaml::{Node, NodeValue};
@@ -35,6 +36,21 @@ pub struct StackFile {
     pub endpoints: BTreeMap<String, EndpointSpec>,
     /// Operational procedures golive can run as a step, by name.
     pub runbooks: BTreeMap<String, RunbookSpec>,
+    /// How a data store endpoint is backed up and restored, by endpoint.
+    pub backups: BTreeMap<String, BackupSpec>,
+}
+
+/// A data store's backup and restore, as its runbooks say: commands run in
+/// named containers, reading and writing the dump under `directory`, a
+/// directory of the run that golive mounts there in every container of the
+/// endpoint's services, so the dump outlives them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupSpec {
+    pub endpoint: String,
+    /// Where the dump is, inside the containers (absolute).
+    pub directory: String,
+    pub backup: RunbookSpec,
+    pub restore: RunbookSpec,
 }
 
 /// A documented procedure (a promotion, a rollback): a command run in one
@@ -90,6 +106,14 @@ pub struct ServiceSpec {
     /// Files placed in the container (path inside the container → source).
     pub files: BTreeMap<String, FileSource>,
     pub healthcheck: Option<Healthcheck>,
+    /// The release it upgrades to, for the upgrade drills.
+    pub upgrade: Option<UpgradeSpec>,
+    /// How a replica reports the version it serves.
+    pub version: Option<VersionProbe>,
+    /// The services this one is the entry point of, and how it picks up
+    /// their replicas when a rollout replaces them.
+    pub routes_to: Vec<String>,
+    pub reload: Option<Reload>,
 }
 
 impl ServiceSpec {
@@ -223,6 +247,16 @@ struct RawStack {
     endpoints: BTreeMap<String, RawEndpoint>,
     #[serde(default)]
     runbooks: BTreeMap<String, RawRunbook>,
+    #[serde(default)]
+    backups: BTreeMap<String, RawBackup>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBackup {
+    directory: String,
+    backup: RawRunbook,
+    restore: RawRunbook,
 }
 
 #[derive(Debug, Deserialize)]
@@ -255,6 +289,11 @@ struct RawService {
     #[serde(default)]
     files: BTreeMap<String, RawFile>,
     healthcheck: Option<RawHealthcheck>,
+    upgrade: Option<super::release::RawUpgrade>,
+    version: Option<super::release::RawVersion>,
+    #[serde(default)]
+    routes_to: Vec<String>,
+    reload: Option<super::release::RawReload>,
 }
 
 fn one() -> u32 {
@@ -265,7 +304,7 @@ fn one() -> u32 {
 /// users), kept as the text the container gets. A decimal number is
 /// refused: YAML reads `1.10` as 1.1, which is not what was written.
 #[derive(Debug)]
-struct Scalar(String);
+pub(super) struct Scalar(pub(super) String);
 
 impl<'de> Deserialize<'de> for Scalar {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Scalar, D::Error> {
@@ -541,6 +580,16 @@ fn check(path: &Path, raw: RawStack, sources: &Sources) -> Result<StackFile, Inp
             }
         }
     }
+    for service in services.values() {
+        for target in &service.routes_to {
+            if !services.contains_key(target) || target == &service.name {
+                return Err(sources.error_at(
+                    &format!("services.{}.routes_to", service.name),
+                    format!("no other service named {target:?}"),
+                ));
+            }
+        }
+    }
     let ordered = dependency_order(&services, sources)?;
     let mut endpoints = BTreeMap::new();
     for (name, endpoint) in raw.endpoints {
@@ -597,32 +646,51 @@ fn check(path: &Path, raw: RawStack, sources: &Sources) -> Result<StackFile, Inp
     }
     let mut runbooks = BTreeMap::new();
     for (name, runbook) in raw.runbooks {
-        let at = format!("runbooks.{name}");
-        if !instances.contains_key(&runbook.runs_in) {
+        let spec = check_runbook(&format!("runbooks.{name}"), runbook, &instances, sources)?;
+        runbooks.insert(name, spec);
+    }
+    let mut backups = BTreeMap::new();
+    for (name, backup) in raw.backups {
+        let at = format!("backups.{name}");
+        let Some(endpoint) = endpoints.get(&name) else {
+            return Err(sources.error_at(&at, format!("no endpoint named {name:?}")));
+        };
+        if !matches!(endpoint.scheme, Scheme::Postgresql | Scheme::Redis) {
             return Err(sources.error_at(
-                &format!("{at}.runs_in"),
-                format!(
-                    "no container named {:?} (containers: {})",
-                    runbook.runs_in,
-                    instances.keys().cloned().collect::<Vec<_>>().join(", ")
-                ),
+                &at,
+                "backups are of data store endpoints (scheme postgresql or redis)",
             ));
         }
-        if runbook.command.is_empty() {
-            return Err(sources.error_at(&format!("{at}.command"), "the command is empty"));
+        if !backup.directory.starts_with('/') {
+            return Err(sources.error_at(
+                &format!("{at}.directory"),
+                "the directory inside the containers must be absolute",
+            ));
         }
-        let timeout = match &runbook.timeout {
-            Some(text) => {
-                parse_duration(text).map_err(|e| sources.error_at(&format!("{at}.timeout"), e))?
-            }
-            None => Duration::from_secs(60),
-        };
-        runbooks.insert(
-            name,
-            RunbookSpec {
-                instance: runbook.runs_in,
-                command: runbook.command,
-                timeout,
+        let of_endpoint: BTreeMap<String, String> = instances
+            .iter()
+            .filter(|(_, service)| endpoint.services.contains(service))
+            .map(|(instance, service)| (instance.clone(), service.clone()))
+            .collect();
+        let backup_runbook = check_runbook(
+            &format!("{at}.backup"),
+            backup.backup,
+            &of_endpoint,
+            sources,
+        )?;
+        let restore = check_runbook(
+            &format!("{at}.restore"),
+            backup.restore,
+            &of_endpoint,
+            sources,
+        )?;
+        backups.insert(
+            name.clone(),
+            BackupSpec {
+                endpoint: name,
+                directory: backup.directory,
+                backup: backup_runbook,
+                restore,
             },
         );
     }
@@ -633,6 +701,41 @@ fn check(path: &Path, raw: RawStack, sources: &Sources) -> Result<StackFile, Inp
         services: ordered,
         endpoints,
         runbooks,
+        backups,
+    })
+}
+
+/// A runbook at `at` whose container is one of `instances` (instance →
+/// service).
+fn check_runbook(
+    at: &str,
+    runbook: RawRunbook,
+    instances: &BTreeMap<String, String>,
+    sources: &Sources,
+) -> Result<RunbookSpec, InputError> {
+    if !instances.contains_key(&runbook.runs_in) {
+        return Err(sources.error_at(
+            &format!("{at}.runs_in"),
+            format!(
+                "no container named {:?} (containers: {})",
+                runbook.runs_in,
+                instances.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
+    if runbook.command.is_empty() {
+        return Err(sources.error_at(&format!("{at}.command"), "the command is empty"));
+    }
+    let timeout = match &runbook.timeout {
+        Some(text) => {
+            parse_duration(text).map_err(|e| sources.error_at(&format!("{at}.timeout"), e))?
+        }
+        None => Duration::from_secs(60),
+    };
+    Ok(RunbookSpec {
+        instance: runbook.runs_in,
+        command: runbook.command,
+        timeout,
     })
 }
 
@@ -693,6 +796,38 @@ fn check_service(
             };
             sources.error_at(&path, m)
         })?;
+    let nested = |section: &'static str| {
+        let at = at.clone();
+        move |(field, message): (String, String)| {
+            let path = if field.is_empty() {
+                format!("{at}.{section}")
+            } else {
+                format!("{at}.{section}.{field}")
+            };
+            sources.error_at(&path, message)
+        }
+    };
+    let upgrade = raw
+        .upgrade
+        .map(|u| super::release::upgrade(u, &raw.image))
+        .transpose()
+        .map_err(nested("upgrade"))?;
+    let version = raw
+        .version
+        .map(|v| super::release::version(v, &raw.ports))
+        .transpose()
+        .map_err(nested("version"))?;
+    let reload = raw
+        .reload
+        .map(super::release::reload)
+        .transpose()
+        .map_err(nested("reload"))?;
+    if reload.is_some() == raw.routes_to.is_empty() {
+        return Err(sources.error_at(
+            &at,
+            "an entry point names both the services it routes to (routes_to:) and how it picks up their replicas (reload:)",
+        ));
+    }
     Ok(ServiceSpec {
         name: name.to_string(),
         image: raw.image,
@@ -706,6 +841,10 @@ fn check_service(
         depends_on: raw.depends_on,
         files,
         healthcheck,
+        upgrade,
+        version,
+        routes_to: raw.routes_to,
+        reload,
     })
 }
 
@@ -1072,6 +1211,58 @@ endpoints:
             let error = load(&write(dir.path(), "cert.yaml", &text)).unwrap_err();
             assert!(error.message.contains(message), "{error}");
             assert!(error.place.contains("cert.yaml:2:"), "{error}");
+        }
+    }
+
+    #[test]
+    fn release_and_backup_sections_are_read_and_their_mistakes_named_at_their_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let drills = MINIMAL.replace(
+            "    healthcheck: { http: { port: 8080, path: /ready } }\n",
+            "    healthcheck: { http: { port: 8080, path: /ready } }\n    upgrade: { env: { APP_VERSION: \"2\" } }\n    version: { port: 8080, path: /version }\n  proxy:\n    image: golive/nginx:1.22\n    routes_to: [api]\n    reload: { signal: HUP }\n",
+        ) + "  db: { service: db, port: 5432, scheme: postgresql }\nbackups:\n  db:\n    directory: /backup\n    backup: { runs_in: db, command: [pg_dump] }\n    restore: { runs_in: db, command: [pg_restore] }\n";
+        let stack = load(&write(dir.path(), "drills.yaml", &drills)).unwrap();
+        let api = stack.services.iter().find(|s| s.name == "api").unwrap();
+        let upgrade = api.upgrade.as_ref().unwrap();
+        assert_eq!(upgrade.image, "golive/testbed:latest");
+        assert_eq!(upgrade.env["APP_VERSION"], "2");
+        assert_eq!(api.version.as_ref().unwrap().path, "/version");
+        let proxy = stack.services.iter().find(|s| s.name == "proxy").unwrap();
+        assert_eq!(proxy.reload, Some(Reload::Signal("SIGHUP".into())));
+        assert_eq!(stack.backups["db"].restore.instance, "db");
+        for (from, to, place, message) in [
+            (
+                "    reload: { signal: HUP }\n",
+                "",
+                "drills.yaml:17:",
+                "names both the services it routes to",
+            ),
+            (
+                "backups:\n  db:",
+                "backups:\n  api:",
+                "drills.yaml:25:",
+                "data store endpoints",
+            ),
+            (
+                "backup: { runs_in: db,",
+                "backup: { runs_in: api-1,",
+                "drills.yaml:26:",
+                "no container named \"api-1\"",
+            ),
+            (
+                "version: { port: 8080,",
+                "version: { port: 9090,",
+                "drills.yaml:15:",
+                "not among the service's ports",
+            ),
+        ] {
+            let text = drills.replace(from, to);
+            assert_ne!(text, drills, "{from:?} is in the fixture");
+            let error = load(&write(dir.path(), "drills.yaml", &text)).unwrap_err();
+            assert!(
+                error.message.contains(message) && error.place.contains(place),
+                "{from:?}: {error}"
+            );
         }
     }
 }

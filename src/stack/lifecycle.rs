@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::certs::{self, TestPki};
 use super::disrupt::Disruption;
-use super::docker::{ContainerRequest, Engine, INSTANCE_LABEL, RUN_LABEL};
+use super::docker::{ContainerRequest, Engine, INSTANCE_LABEL, RUN_LABEL, Subnet};
 use super::file::{EndpointSpec, FileSource, ServiceSpec, StackFile};
 use super::health::{self, Unhealthy};
 use crate::checks::secrets::secret_parts;
@@ -55,6 +55,14 @@ pub struct Instance {
     pub host_ports: BTreeMap<u16, u16>,
     /// Seconds from the container's start to its first passed health check.
     pub healthy_after_s: f64,
+    /// The release of its service it runs: 1 as started, then one more per
+    /// rollout.
+    #[serde(default = "first_revision")]
+    pub revision: u32,
+}
+
+fn first_revision() -> u32 {
+    1
 }
 
 /// Where an endpoint can be reached from golive, per instance.
@@ -93,6 +101,15 @@ pub struct RunningStack {
     pki: TestPki,
     work_dir: PathBuf,
     instances: RwLock<Vec<Instance>>,
+    subnet: Subnet,
+    /// The host number the next container gets on the subnet.
+    next_host: AtomicU32,
+    /// The labels every container of the run carries.
+    labels: HashMap<String, String>,
+    /// Per service, the releases it ran, the current one last.
+    pub(super) releases: Mutex<BTreeMap<String, super::rollout::History>>,
+    /// Data store endpoints lost and not yet restored: closed to probes.
+    pub(super) being_restored: Mutex<Vec<String>>,
 }
 
 impl std::fmt::Debug for RunningStack {
@@ -183,8 +200,6 @@ pub async fn start(
         .create_network(&network, labels.clone())
         .await
         .map_err(|e| StartError::new("docker", e.to_string()))?;
-    // Addresses from .10 on, in start order (the gateway is .1).
-    let mut addresses = (10..).map(|n| subnet.host(n));
     say(&format!(
         "stack {}: starting {} service(s) on network {network}",
         file.name,
@@ -198,19 +213,27 @@ pub async fn start(
         pki,
         work_dir,
         instances: RwLock::new(Vec::new()),
+        subnet,
+        // Addresses from .10 on, in start order (the gateway is .1).
+        next_host: AtomicU32::new(10),
+        releases: Mutex::new(
+            file.services
+                .iter()
+                .map(|s| (s.name.clone(), super::rollout::History::of(s)))
+                .collect(),
+        ),
+        being_restored: Mutex::new(Vec::new()),
+        labels,
         file,
     };
     for service in &stack.file.services {
         let files = stack.materialise_files(service)?;
         let mut batch = Vec::new();
         for instance in service.instances() {
-            let address = addresses.next().flatten().ok_or_else(|| {
-                StartError::new(
-                    "docker",
-                    format!("the network's subnet {subnet} has no address left for {instance}"),
-                )
-            })?;
-            let request = stack.container_request(service, &instance, address, &files, &labels);
+            let address = stack
+                .next_address(&instance)
+                .map_err(|m| StartError::new("docker", m))?;
+            let request = stack.container_request(service, &instance, address, &files);
             stack
                 .engine
                 .run(&request)
@@ -225,7 +248,7 @@ pub async fn start(
         for ((instance, container, address), result) in batch.into_iter().zip(results) {
             let healthy_after = match result {
                 Ok(elapsed) => elapsed,
-                Err(unhealthy) => return Err(stack.start_failure(&container, unhealthy).await),
+                Err(unhealthy) => return Err(stack.start_failure(&container, unhealthy, 20).await),
             };
             say(&format!(
                 "  {instance:<16} healthy in {:.1} s{}",
@@ -245,6 +268,7 @@ pub async fn start(
                 address,
                 host_ports,
                 healthy_after_s: healthy_after.as_secs_f64(),
+                revision: 1,
             });
         }
     }
@@ -282,7 +306,7 @@ pub async fn remove(run_id: &str, work_dir: Option<&Path>) -> Result<(usize, usi
 }
 
 impl RunningStack {
-    fn write_instances(&self) -> std::sync::RwLockWriteGuard<'_, Vec<Instance>> {
+    pub(super) fn write_instances(&self) -> std::sync::RwLockWriteGuard<'_, Vec<Instance>> {
         self.instances.write().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -296,6 +320,11 @@ impl RunningStack {
 
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// The run's private directory of generated files.
+    pub(super) fn work_dir(&self) -> &Path {
+        &self.work_dir
     }
 
     pub fn service(&self, name: &str) -> Option<&ServiceSpec> {
@@ -425,7 +454,7 @@ impl RunningStack {
         }
     }
 
-    async fn host_ports(
+    pub(super) async fn host_ports(
         &self,
         container: &str,
         ports: &[u16],
@@ -444,7 +473,7 @@ impl RunningStack {
 
     /// Writes the files of a service under the run's directory; returns
     /// (host path, container path) pairs to bind-mount.
-    fn materialise_files(
+    pub(super) fn materialise_files(
         &self,
         service: &ServiceSpec,
     ) -> Result<Vec<(String, String)>, StartError> {
@@ -479,15 +508,25 @@ impl RunningStack {
         Ok(mounts)
     }
 
-    fn container_request(
+    /// The next free address of the stack network, for `instance`.
+    pub(super) fn next_address(&self, instance: &str) -> Result<Ipv4Addr, String> {
+        let host = self.next_host.fetch_add(1, Ordering::SeqCst);
+        self.subnet.host(host).ok_or_else(|| {
+            format!(
+                "the network's subnet {} has no address left for {instance}",
+                self.subnet
+            )
+        })
+    }
+
+    pub(super) fn container_request(
         &self,
         service: &ServiceSpec,
         instance: &str,
         address: Ipv4Addr,
         files: &[(String, String)],
-        labels: &HashMap<String, String>,
     ) -> ContainerRequest {
-        let mut labels = labels.clone();
+        let mut labels = self.labels.clone();
         labels.insert(INSTANCE_LABEL.to_string(), instance.to_string());
         ContainerRequest {
             name: format!("golive-{}-{}-{instance}", self.file.name, self.run_id),
@@ -503,6 +542,7 @@ impl RunningStack {
             tmpfs: service.tmpfs.clone(),
             ports: service.ports.clone(),
             files: files.to_vec(),
+            directories: self.backup_mounts(&service.name),
             network: self.network.clone(),
             address,
             aliases: aliases(instance, &service.name),
@@ -510,11 +550,16 @@ impl RunningStack {
         }
     }
 
-    /// The error for a container that did not become healthy, with the end
-    /// of its output; credentials from the environment of any service are
+    /// The error for a container that did not become healthy, with the
+    /// last `lines` of its output; credentials from the environment of any service are
     /// redacted from all of it.
-    async fn start_failure(&self, container: &str, unhealthy: Unhealthy) -> StartError {
-        let logs = self.engine.logs(container, 20).await;
+    pub(super) async fn start_failure(
+        &self,
+        container: &str,
+        unhealthy: Unhealthy,
+        lines: usize,
+    ) -> StartError {
+        let logs = self.engine.logs(container, lines).await;
         let logs = if logs.trim().is_empty() {
             "(no output)".to_string()
         } else {
@@ -527,14 +572,18 @@ impl RunningStack {
         StartError::new(container, self.redact(message))
     }
 
-    /// `text` without any credential from the stack's environments or
-    /// endpoints.
+    /// `text` without any credential from the stack's environments (those
+    /// of its upgrades too) or endpoints.
     pub fn redact(&self, mut text: String) -> String {
         let secrets = self
             .file
             .services
             .iter()
-            .flat_map(|s| s.env.iter())
+            .flat_map(|s| {
+                s.env
+                    .iter()
+                    .chain(s.upgrade.iter().flat_map(|u| u.env.iter()))
+            })
             .flat_map(|(name, value)| secret_parts(name, value))
             .chain(
                 self.file

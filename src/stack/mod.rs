@@ -7,12 +7,15 @@
 //! was interrupted half-way through a start. `--keep` leaves the stack
 //! running and prints its endpoints instead.
 
+mod backup;
 mod certs;
 pub mod disrupt;
 pub mod docker;
 pub mod file;
 mod health;
 pub mod lifecycle;
+mod release;
+pub mod rollout;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -12,14 +12,14 @@
 
 use std::time::{Duration, Instant};
 
-use super::load::{campaign_on, run_campaign};
+use super::load::load_then;
 use super::runtime::{conclude, stack_of};
 use super::{GoliveWorld, StepFailure};
 use crate::checks::live::Live;
 use crate::checks::live::failover::{self as failover_checks, LoadDuringFailover, Recovery};
 use crate::failover::clock::{self, Clock};
 use crate::failover::probe::{self, Probe};
-use crate::failover::timeline::{self, LoadSecond, Timeline, Writes};
+use crate::failover::timeline::{self, BackedUp, LoadSecond, Timeline, Writes};
 use crate::stack::RunningStack;
 use crate::stack::disrupt::Disruption;
 
@@ -35,8 +35,13 @@ pub struct FailoverState {
     /// What held during the disruption ("postgres → postgres-standby
     /// limited to 8 kbit/s").
     conditions: Vec<String>,
+    /// What the disruption did step by step (a rollout's replicas).
+    pub(super) steps: Vec<String>,
+    /// When a backup of a data store started (the writes acknowledged
+    /// before it must come back from it).
+    pub(super) backup_at: Option<Instant>,
     /// When the scenario's load started, if one ran with the disruption.
-    load_started: Option<Instant>,
+    pub(super) load_started: Option<Instant>,
     /// In a cluster: the pod deleted, to recognise its replacement.
     pub(super) deleted_pod: Option<super::cluster::DeletedPod>,
     pub timelines: Vec<(String, Timeline)>,
@@ -49,6 +54,14 @@ impl std::fmt::Debug for FailoverState {
             .field("clocks", &self.clocks.len())
             .field("settled", &self.settled)
             .finish_non_exhaustive()
+    }
+}
+
+impl FailoverState {
+    /// Records the scenario's disruption: when, what, and its steps.
+    pub(super) fn disrupted(&mut self, at: Instant, label: String, steps: Vec<String>) {
+        self.disruption = Some((at, label));
+        self.steps = steps;
     }
 }
 
@@ -187,15 +200,14 @@ pub async fn disrupt(world: &mut GoliveWorld, arguments: &[String]) -> Result<()
             .parse()
             .map_err(|_| could_not("not a number"))?,
     );
-    let (profile, destination) = campaign_on(world, &stack, &arguments[5])?;
-    let started = Instant::now();
-    world.failover.load_started = Some(started);
-    let breaking = async {
-        tokio::time::sleep(after).await;
-        let at = Instant::now();
-        (at, stack.disrupt(&instance, disruption).await)
-    };
-    let (record, (at, disrupted)) = tokio::join!(run_campaign(&profile, &destination), breaking);
+    let (record, at, disrupted) = load_then(
+        world,
+        &stack,
+        &arguments[5],
+        after,
+        stack.disrupt(&instance, disruption),
+    )
+    .await?;
     world.failover.disruption = Some((at, label));
     disrupted.map_err(|e| could_not(format!("could not disrupt {instance}: {e}")))?;
     world.load_record = Some(record?);
@@ -213,10 +225,7 @@ pub(super) async fn await_steady_window(world: &GoliveWorld) {
 }
 
 /// `the runbook "NAME" runs`: its command in its container, timed; a
-/// failed or timed-out runbook fails the item. The engine cannot stop a
-/// `docker exec`: a runbook past its timeout may still be running when the
-/// step fails, so give it a timeout of its own in the command if it
-/// matters.
+/// failed or timed-out runbook fails the item.
 pub async fn run_runbook(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
     let stack = stack_of(world)?;
     let name = &arguments[0];
@@ -227,43 +236,33 @@ pub async fn run_runbook(world: &mut GoliveWorld, arguments: &[String]) -> Resul
             known.join(", ")
         ))
     })?;
-    let container = stack
-        .instance(&runbook.instance)
-        .map_err(could_not)?
-        .container;
-    let command: Vec<&str> = runbook.command.iter().map(String::as_str).collect();
-    let started = Instant::now();
-    let ran = tokio::time::timeout(
-        runbook.timeout,
-        stack.engine().exec(&container, None, &command),
-    )
-    .await;
-    let took_s = started.elapsed().as_secs_f64();
-    let (exit_code, output_tail) = match ran {
-        Err(_) => (None, Vec::new()),
-        Ok(Err(e)) => return Err(could_not(stack.redact(e.to_string()))),
-        Ok(Ok(output)) => {
-            let text = format!("{}{}", output.stdout, output.stderr);
-            let mut tail: Vec<String> = text.lines().rev().take(5).map(str::to_string).collect();
-            tail.reverse();
-            (Some(output.exit_code), tail)
-        }
-    };
+    let observation = runbook_observation(&stack, &format!("runbook {name}"), &runbook).await?;
+    conclude(world, vec![observation])
+}
+
+/// Runs `runbook` and judges how it ran (failover.runbook), its facts
+/// redacted.
+pub(super) async fn runbook_observation(
+    stack: &RunningStack,
+    subject: &str,
+    runbook: &crate::stack::file::RunbookSpec,
+) -> Result<crate::evidence::Observation, StepFailure> {
+    let ran = stack.run_runbook(runbook).await.map_err(could_not)?;
     let measured = failover_checks::Runbook {
         instance: runbook.instance.clone(),
         command: runbook.command.clone(),
         timeout_s: runbook.timeout.as_secs(),
-        exit_code,
-        took_s,
-        output_tail,
+        exit_code: ran.exit_code,
+        took_s: ran.took.as_secs_f64(),
+        output_tail: ran.output_tail,
     };
-    let mut observation = failover_checks::RUNBOOK.observe(format!("runbook {name}"), &measured);
+    let mut observation = failover_checks::RUNBOOK.observe(subject.to_string(), &measured);
     observation.facts = observation
         .facts
         .into_iter()
         .map(|f| stack.redact(f))
         .collect();
-    conclude(world, vec![observation])
+    Ok(observation)
 }
 
 /// Waits for the clocks' recovery, stops them, reads the writes back and
@@ -298,17 +297,19 @@ pub async fn settle(world: &mut GoliveWorld, wait_for: Option<f64>) {
         let at = clock.at(disrupted);
         let load_offset = state.load_started.map(|started| clock.at(started));
         let describe = clock.describe.clone();
+        let backup_at = state.backup_at.map(|b| clock.at(b));
         let (probe, samples) = clock.stop().await;
         let analysis = clock::analyse(&samples, at);
         let mut timeline = Timeline::new(describe, label.clone(), at, &analysis, &samples);
         timeline.conditions = state.conditions.clone();
+        timeline.steps = state.steps.clone();
         // Each write with the moment it was acknowledged.
         let acknowledged: Vec<(u64, Duration)> = samples
             .iter()
             .filter_map(|s| Some((s.attempt.acknowledged?, s.at + s.took)))
             .collect();
         if let Some(mut probe) = probe.filter(|_| !acknowledged.is_empty()) {
-            timeline.writes = Some(verify_writes(&mut probe, &acknowledged, at).await);
+            timeline.writes = Some(verify_writes(&mut probe, &acknowledged, at, backup_at).await);
         }
         if let (Some(seconds), Some(offset)) = (&load, load_offset) {
             // The load's seconds, shifted onto the clock's.
@@ -330,11 +331,13 @@ pub async fn settle(world: &mut GoliveWorld, wait_for: Option<f64>) {
     }
 }
 
-/// Reads the acknowledged writes back on the primary of now.
+/// Reads the acknowledged writes back on the primary of now; with
+/// `backup_at`, also which of those acknowledged before it are missing.
 async fn verify_writes(
     probe: &mut Probe,
     acknowledged: &[(u64, Duration)],
     disrupted_at: Duration,
+    backup_at: Option<Duration>,
 ) -> Writes {
     let numbers: Vec<u64> = acknowledged.iter().map(|(n, _)| *n).collect();
     match probe.read_back(&numbers).await {
@@ -348,6 +351,22 @@ async fn verify_writes(
                 .map(|(_, at)| disrupted_at.saturating_sub(*at))
                 .max()
                 .unwrap_or_default();
+            let backup = backup_at.map(|at| {
+                let lost_before: Vec<u64> = lost
+                    .iter()
+                    .filter(|(_, acked)| *acked < at)
+                    .map(|(n, _)| *n)
+                    .collect();
+                BackedUp {
+                    at_s: timeline::seconds(at),
+                    acknowledged_before: acknowledged
+                        .iter()
+                        .filter(|(_, acked)| *acked < at)
+                        .count(),
+                    lost: lost_before.len(),
+                    lost_examples: lost_before.into_iter().take(20).collect(),
+                }
+            });
             Writes {
                 acknowledged: numbers.len(),
                 lost: lost.len(),
@@ -355,6 +374,7 @@ async fn verify_writes(
                 lost_examples: lost.iter().take(20).map(|(n, _)| *n).collect(),
                 rpo_s: timeline::seconds(rpo),
                 unverified: None,
+                backup,
             }
         }
         Err(e) => Writes {
@@ -364,6 +384,7 @@ async fn verify_writes(
             lost_examples: Vec::new(),
             rpo_s: 0.0,
             unverified: Some(e),
+            backup: None,
         },
     }
 }

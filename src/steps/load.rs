@@ -31,13 +31,13 @@ pub async fn runs_against(
 ) -> Result<(), StepFailure> {
     let stack = stack_of(world)?;
     let (profile, destination) = campaign_on(world, &stack, &arguments[0])?;
-    world.load_record = Some(run_campaign(&profile, &destination).await?);
+    world.load_record = Some(run_campaign(&profile, &destination, None).await?);
     Ok(())
 }
 
 /// The scenario's load profile and its destination: every instance of
 /// the stack endpoint `endpoint`.
-pub(super) fn campaign_on(
+fn campaign_on(
     world: &GoliveWorld,
     stack: &RunningStack,
     endpoint: &str,
@@ -52,12 +52,38 @@ pub(super) fn campaign_on(
     Ok((profile, destination))
 }
 
-/// Runs a campaign to its end; an error never shows the profile's secrets.
-pub(super) async fn run_campaign(
+/// Runs the scenario's load profile against the stack endpoint `endpoint`
+/// and, `after` into it, `action` (a disruption, a rollout), whose
+/// requests from then on the record also tallies apart. Returns the
+/// campaign's record, when the action started and what it returned; the
+/// load's start is the scenario's (`failover.load_started`).
+pub(super) async fn load_then<T>(
+    world: &mut GoliveWorld,
+    stack: &RunningStack,
+    endpoint: &str,
+    after: std::time::Duration,
+    action: impl std::future::Future<Output = T>,
+) -> Result<(Result<Record, StepFailure>, std::time::Instant, T), StepFailure> {
+    let (profile, destination) = campaign_on(world, stack, endpoint)?;
+    world.failover.load_started = Some(std::time::Instant::now());
+    let acting = async {
+        tokio::time::sleep(after).await;
+        let at = std::time::Instant::now();
+        (at, action.await)
+    };
+    let (record, (at, outcome)) =
+        tokio::join!(run_campaign(&profile, &destination, Some(after)), acting);
+    Ok((record, at, outcome))
+}
+
+/// Runs a campaign to its end, tallying apart the requests due from
+/// `window_from` on; an error never shows the profile's secrets.
+async fn run_campaign(
     profile: &LoadProfile,
     destination: &Destination,
+    window_from: Option<std::time::Duration>,
 ) -> Result<Record, StepFailure> {
-    engine::run(profile, destination, |_| {})
+    engine::run(profile, destination, window_from, |_| {})
         .await
         .map_err(|e| {
             StepFailure::CouldNotEvaluate(profile::redact(&e.to_string(), &profile.secrets))

@@ -4,10 +4,12 @@
 //! feature files without running them (`golive validate`). Steps are thin
 //! glue: they pick a scope and call checks; the rules live in `checks/`.
 
+mod backup;
 mod checks;
 mod cluster;
 mod failover;
 mod load;
+mod rollout;
 mod runtime;
 mod scope;
 pub mod world;
@@ -479,6 +481,106 @@ pub static STEPS: &[StepDef] = &[
         "Failover: the share of the load's requests due from the disruption to the end of the campaign that failed.",
         failover::failover_error_rate,
         checks[live::failover::ERROR_RATE]
+    ),
+    runtime_step!(
+        Given,
+        r#"^"([^"]+)" has been (upgraded|rolled back)$"#,
+        r#"Given "api" has been upgraded"#,
+        "Release drill: rolls the service as the When step does, without load or clock, as a precondition (a rollback needs an earlier release); a rollout that does not complete: could not evaluate. The service runs its first release again after the scenario.",
+        rollout::given_rolled
+    ),
+    runtime_step!(
+        When,
+        r#"^"([^"]+)" is (upgraded|rolled back)(?: after ([0-9]+) s of load on "([^"]+)")?$"#,
+        r#"When "api" is upgraded after 5 s of load on "web""#,
+        "Release drill: replaces the service's replicas one at a time with its upgrade: release (upgraded) or the release it ran before (rolled back), as a Deployment with maxSurge 1 and maxUnavailable 0 does: a new replica started and waited on until healthy, the entry points that route to it reloaded, an old one stopped (SIGTERM) and removed, the entry points reloaded. A new replica not healthy within the progress deadline stops the rollout, and what it had replaced is rolled back. With \"after N s of load\", the scenario's load profile runs against the endpoint and the rollout starts N s into it. The service runs its first release again after the scenario. Tag the scenario @disruptive @serial.",
+        rollout::when_rolled
+    ),
+    runtime_step!(
+        Then,
+        r"^the (upgrade|rollback) completes(?: within ([0-9]+) s)?$",
+        "Then the upgrade completes within 120 s",
+        "Release drill: every replica of the service was replaced by one of the new release (within the time, when stated); a halted rollout fails, with the new replica's last log lines and what was undone.",
+        rollout::completes,
+        checks[live::rollout::COMPLETE]
+    ),
+    runtime_step!(
+        Then,
+        r"^no request failed during the (upgrade|rollback)$",
+        "Then no request failed during the upgrade",
+        "Release drill: every request of the load due from the rollout's start to 5 s after its end succeeded; the load must outlast the rollout (else could not evaluate).",
+        rollout::no_request_failed,
+        checks[live::rollout::NO_ERROR]
+    ),
+    runtime_step!(
+        Then,
+        r"^the p95 latency during the (upgrade|rollback) is below ([0-9]+(?:\.[0-9]+)?) ms$",
+        "Then the p95 latency during the upgrade is below 200 ms",
+        "Release drill: the p95 latency of the successful requests due from the rollout's start to 5 s after its end, from one histogram of them (not per-second figures).",
+        rollout::p95_during,
+        checks[live::rollout::P95]
+    ),
+    runtime_step!(
+        Then,
+        r#"^every replica of "([^"]+)" serves version "([^"]+)"$"#,
+        r#"Then every replica of "api" serves version "2""#,
+        "Release drill: asks each replica of the service of now, on its version: probe (a GET answering {\"version\": \"...\"} or the version as text), which version it serves; each must be the one stated.",
+        rollout::serves_version,
+        checks[live::rollout::VERSION]
+    ),
+    runtime_step!(
+        When,
+        r#"^"([^"]+)" is backed up$"#,
+        r#"When "db" is backed up"#,
+        "Backup drill: runs the backup runbook of the data store endpoint (backups: in the stack file), timed and judged as a runbook; the writes a probe had acknowledged before it started must come back from it. Start the probe (Given a probe writes to \"db\") first.",
+        backup::backed_up,
+        checks[live::failover::RUNBOOK]
+    ),
+    runtime_step!(
+        When,
+        r"^([0-9]+) s pass$",
+        "When 2 s pass",
+        "Waits (at most 600 s) while the probes keep watching or writing: the writes a backup taken before does not hold.",
+        backup::time_passes
+    ),
+    runtime_step!(
+        When,
+        r#"^the data of "([^"]+)" is lost$"#,
+        r#"When the data of "db" is lost"#,
+        "Backup drill: removes every container of the endpoint's services with its volumes (the probe's clock marks the loss). If the scenario does not restore it, the data store is started again, empty, after the scenario.",
+        backup::data_lost
+    ),
+    runtime_step!(
+        When,
+        r#"^"([^"]+)" is restored from the backup$"#,
+        r#"When "db" is restored from the backup"#,
+        "Backup drill: starts fresh containers in place of the lost ones (same names and addresses, waited on until healthy), then runs the endpoint's restore runbook, timed and judged as a runbook.",
+        backup::restored,
+        checks[live::failover::RUNBOOK]
+    ),
+    runtime_step!(
+        Then,
+        r#"^every write acknowledged before the backup of "([^"]+)" is back$"#,
+        r#"Then every write acknowledged before the backup of "db" is back"#,
+        "Backup drill: reads back every write the probe had acknowledged (after it writes again steadily, or the profile's RTO); each one acknowledged before the backup started must be there.",
+        backup::backed_up_writes_back,
+        checks[live::backup::BACKED_UP]
+    ),
+    runtime_step!(
+        Then,
+        r#"^the writes lost from "([^"]+)" span at most (?:the profile's restore RPO|([0-9]+) s)$"#,
+        r#"Then the writes lost from "db" span at most the profile's restore RPO"#,
+        "Backup drill: the acknowledged writes missing after the restore were acknowledged at most the profile's restore_rpo_seconds (or the figure) before the loss (failover.rpo).",
+        backup::lost_span,
+        checks[live::failover::RPO]
+    ),
+    runtime_step!(
+        Then,
+        r#"^the restore of "([^"]+)" took at most (?:the profile's restore RTO|([0-9]+) s)$"#,
+        r#"Then the restore of "db" took at most the profile's restore RTO"#,
+        "Backup drill: from starting the fresh instances to the restore runbook's end, at most the profile's restore_rto_seconds or the figure; a failed restore fails.",
+        backup::restore_within,
+        checks[live::backup::RESTORE_TIME]
     ),
 ];
 

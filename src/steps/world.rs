@@ -30,6 +30,16 @@ pub struct GoliveWorld {
     pub to_heal: Vec<(String, crate::stack::disrupt::Disruption)>,
     /// Recovery clocks, the disruption and the timelines of a failover.
     pub failover: super::failover::FailoverState,
+    /// The rollout of a release drill.
+    pub rollout: Option<super::rollout::RolloutRun>,
+    /// Services a drill rolled: put back on their first release after the
+    /// scenario, whatever its outcome.
+    pub to_restore: Vec<String>,
+    /// The restore of a data store from its backup, in this scenario.
+    pub restore: Option<super::backup::RestoreRun>,
+    /// Data store endpoints whose data was lost and not restored: started
+    /// again (empty) after the scenario.
+    pub to_recreate: Vec<String>,
     /// The load profile a Given step chose, and what its run measured.
     pub load_profile: Option<crate::load::profile::LoadProfile>,
     pub load_record: Option<crate::load::record::Record>,
@@ -50,6 +60,10 @@ impl cucumber::World for GoliveWorld {
             observations: Vec::new(),
             to_heal: Vec::new(),
             failover: Default::default(),
+            rollout: None,
+            to_restore: Vec::new(),
+            restore: None,
+            to_recreate: Vec::new(),
             load_profile: None,
             load_record: None,
         })

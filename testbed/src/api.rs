@@ -7,6 +7,8 @@
 //!   100; POST create) and `/api/v1/items/{id}` (GET
 //!   through the Redis cache with `x-cache: hit|miss`, PUT, DELETE), with
 //!   latency and error injection ([`crate::inject`]).
+//! - `GET /api/v1/version`: `{"version": APP_VERSION}`, the release this
+//!   replica serves.
 //! - `GET /metrics`: Prometheus text ([`crate::metrics`]).
 
 use std::sync::Arc;
@@ -35,6 +37,7 @@ pub struct AppState {
     pub injector: Injector,
     pub metrics: Metrics,
     pub ready_ignores_dependencies: bool,
+    pub version: String,
 }
 
 type Shared = State<Arc<AppState>>;
@@ -48,6 +51,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/api/v1/health", get(health))
         .route("/api/v1/ready", get(ready))
+        .route("/api/v1/version", get(version))
         .route("/metrics", get(metrics))
         .merge(items)
         .layer(middleware::from_fn_with_state(state.clone(), measure))
@@ -91,6 +95,10 @@ fn postgres(error: String) -> Failure {
 
 async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
+}
+
+async fn version(State(state): Shared) -> Json<Value> {
+    Json(json!({ "version": state.version }))
 }
 
 async fn ready(State(state): Shared) -> (StatusCode, Json<Value>) {

@@ -23,6 +23,9 @@ pub struct Config {
     /// `READY_IGNORES_DEPENDENCIES`: readiness answers 200 without checking
     /// PostgreSQL and Redis (a deliberately lying probe, for failing fixtures).
     pub ready_ignores_dependencies: bool,
+    /// `APP_VERSION`: the version `/api/v1/version` reports (default `1`),
+    /// so an upgrade drill can tell which release each replica serves.
+    pub version: String,
 }
 
 /// What `/api/v1/items*` requests suffer on purpose.
@@ -79,6 +82,7 @@ impl Config {
                 Some(value) => parse_flag(&value, "READY_IGNORES_DEPENDENCIES")?,
                 None => false,
             },
+            version: get("APP_VERSION").unwrap_or_else(|| "1".into()),
         })
     }
 }
@@ -121,6 +125,7 @@ mod tests {
         assert_eq!(config.redis_url, None);
         assert_eq!(config.injection, InjectionConfig::default());
         assert!(!config.ready_ignores_dependencies);
+        assert_eq!(config.version, "1");
     }
 
     #[test]
@@ -137,6 +142,7 @@ mod tests {
             ("LATENCY_SLOW_PERCENT", "5"),
             ("ERROR_PERCENT", "100"),
             ("READY_IGNORES_DEPENDENCIES", "TRUE"),
+            ("APP_VERSION", "2"),
         ])
         .unwrap();
         assert_eq!(config.listen, "127.0.0.1:9000".parse().unwrap());
@@ -151,6 +157,7 @@ mod tests {
             }
         );
         assert!(config.ready_ignores_dependencies);
+        assert_eq!(config.version, "2");
     }
 
     #[test]

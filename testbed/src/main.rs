@@ -54,6 +54,7 @@ async fn serve() -> Result<(), String> {
         injector: Injector::new(config.injection),
         metrics: Metrics::default(),
         ready_ignores_dependencies: config.ready_ignores_dependencies,
+        version: config.version,
     });
     // Connect (and create the schema) now rather than on the first request.
     let warm_up = state.clone();

@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod chromium;
+pub mod engine;
 pub mod example;
 
 use std::io::Write as _;

@@ -11,6 +11,7 @@
 //! (tests/live_fixtures.rs). Not the IO itself: that is `probe`, `load`,
 //! `failover`, `cluster` and the steps.
 
+pub mod backup;
 pub mod cluster;
 pub mod container;
 pub mod failover;
@@ -18,6 +19,7 @@ pub mod health;
 pub mod http;
 pub mod load;
 pub mod ratelimit;
+pub mod rollout;
 pub mod tls;
 
 use serde::de::DeserializeOwned;

@@ -96,6 +96,11 @@ impl StackProbe {
     }
 
     pub(super) async fn attempt(&mut self) -> Attempt {
+        if self.stack.is_being_restored(&self.endpoint.name) {
+            // As an operator closes a store to its clients while it is
+            // restored: a write now would be dropped by the restore.
+            return Attempt::failed(None, "closed while it is restored from the backup");
+        }
         let addresses = self.stack.addresses(&self.endpoint);
         match &mut self.kind {
             Kind::Http { path, next } => {

@@ -24,6 +24,9 @@ fn figures(timeline: &Timeline) -> String {
     if !timeline.conditions.is_empty() {
         rows.push(("While", timeline.conditions.join(", ")));
     }
+    if !timeline.steps.is_empty() {
+        rows.push(("Steps", timeline.steps.join("; ")));
+    }
     rows.push((
         "Steady state before",
         if timeline.steady_before {

@@ -1,0 +1,324 @@
+//! Release drill steps: a rolling upgrade or rollback of a stack service
+//! (optionally in the middle of a load campaign), and what a release
+//! manager signs about it: it completed, no request failed and none was
+//! slow meanwhile, every replica serves the release expected. Tag such
+//! scenarios `@stack @disruptive @serial`.
+//!
+//! A rollout is the scenario's disruption for its recovery clocks: a probe
+//! started before it gets a timeline with the rollout's steps, as a
+//! failover does. The service is put back on the release it started with
+//! after the scenario, whatever happened.
+
+use std::time::{Duration, Instant};
+
+use super::failover::{await_steady_window, could_not, require_permission};
+use super::load::load_then;
+use super::runtime::{conclude, stack_of};
+use super::{GoliveWorld, StepFailure};
+use crate::checks::live::rollout::{self as checks, LoadDuringRollout, ReplicaVersion, Versions};
+use crate::probe::http;
+use crate::stack::RunningStack;
+use crate::stack::rollout::{Direction, Rollout};
+
+/// The requests judged run on this long after a rollout ends: a proxy's
+/// passive health checks may fail a request to a replica already gone.
+const AFTERMATH: Duration = Duration::from_secs(5);
+
+/// How long a replica has to say which version it serves.
+const VERSION_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The rollout of a scenario, and when its load started.
+#[derive(Debug)]
+pub struct RolloutRun {
+    pub rollout: Rollout,
+    /// When the scenario's load started, if one ran with the rollout.
+    pub load_started: Option<Instant>,
+}
+
+fn direction(word: &str) -> Direction {
+    match word {
+        "upgraded" | "upgrade" => Direction::Upgrade,
+        _ => Direction::Rollback,
+    }
+}
+
+async fn roll(
+    stack: &RunningStack,
+    service: &str,
+    direction: Direction,
+) -> Result<Rollout, StepFailure> {
+    let rolled = match direction {
+        Direction::Upgrade => stack.upgrade(service).await,
+        Direction::Rollback => stack.roll_back(service).await,
+    };
+    rolled.map_err(|e| could_not(stack.redact(e)))
+}
+
+/// Marks `service` to be put back on its first release after the scenario.
+fn restore_after(world: &mut GoliveWorld, service: &str) {
+    if !world.to_restore.iter().any(|s| s == service) {
+        world.to_restore.push(service.to_string());
+    }
+}
+
+/// `"SERVICE" has been upgraded | rolled back`: a rollout as a
+/// precondition (no load, no clock); one that does not complete means the
+/// scenario could not be evaluated.
+pub async fn given_rolled(
+    world: &mut GoliveWorld,
+    arguments: &[String],
+) -> Result<(), StepFailure> {
+    let stack = stack_of(world)?;
+    require_permission(world)?;
+    let service = &arguments[0];
+    restore_after(world, service);
+    let rollout = roll(&stack, service, direction(&arguments[1])).await?;
+    match &rollout.halted {
+        None => Ok(()),
+        Some(why) => Err(could_not(format!(
+            "the precondition {} did not complete: {why}",
+            rollout.label()
+        ))),
+    }
+}
+
+/// `"SERVICE" is upgraded | rolled back [after N s of load on "E"]`.
+pub async fn when_rolled(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
+    let stack = stack_of(world)?;
+    require_permission(world)?;
+    if world.rollout.is_some() || world.failover.disruption.is_some() {
+        return Err(could_not("one rollout or disruption per scenario"));
+    }
+    let service = arguments[0].clone();
+    let direction = direction(&arguments[1]);
+    restore_after(world, &service);
+    await_steady_window(world).await;
+    if arguments[2].is_empty() {
+        let at = Instant::now();
+        let rollout = roll(&stack, &service, direction).await?;
+        world
+            .failover
+            .disrupted(at, rollout.label(), rollout.steps.clone());
+        world.rollout = Some(RolloutRun {
+            rollout,
+            load_started: None,
+        });
+        return Ok(());
+    }
+    let after = Duration::from_secs(
+        arguments[2]
+            .parse()
+            .map_err(|_| could_not("not a number"))?,
+    );
+    let (record, at, rolled) = load_then(
+        world,
+        &stack,
+        &arguments[3],
+        after,
+        roll(&stack, &service, direction),
+    )
+    .await?;
+    let rollout = rolled?;
+    world
+        .failover
+        .disrupted(at, rollout.label(), rollout.steps.clone());
+    world.rollout = Some(RolloutRun {
+        rollout,
+        load_started: world.failover.load_started,
+    });
+    world.load_record = Some(record?);
+    Ok(())
+}
+
+/// The scenario's rollout, when it went the way the step names.
+fn rollout_of<'w>(world: &'w GoliveWorld, word: &str) -> Result<&'w RolloutRun, StepFailure> {
+    let wanted = direction(word);
+    match &world.rollout {
+        Some(run) if run.rollout.direction == wanted => Ok(run),
+        Some(run) => Err(could_not(format!(
+            "this scenario's rollout is a {}, not a {}",
+            run.rollout.direction.noun(),
+            wanted.noun()
+        ))),
+        None => Err(could_not(format!(
+            "no {} in this scenario: write When \"SERVICE\" is {} first",
+            wanted.noun(),
+            if wanted == Direction::Upgrade {
+                "upgraded"
+            } else {
+                "rolled back"
+            }
+        ))),
+    }
+}
+
+/// `the upgrade | rollback completes [within N s]`.
+pub async fn completes(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
+    let run = rollout_of(world, &arguments[0])?;
+    let target_s = match arguments[1].as_str() {
+        "" => None,
+        stated => Some(stated.parse().map_err(|_| could_not("not a number"))?),
+    };
+    let rollout = &run.rollout;
+    let measured = checks::Rollout {
+        label: rollout.label(),
+        replicas: rollout.replicas,
+        replaced: rollout.replaced,
+        took_s: rollout.took.as_secs_f64(),
+        target_s,
+        steps: rollout.steps.clone(),
+        halted: rollout.halted.clone(),
+        undone: rollout.undone.clone(),
+    };
+    let subject = format!("service {}", rollout.service);
+    conclude(world, vec![checks::COMPLETE.observe(subject, &measured)])
+}
+
+/// What the scenario's load saw from its rollout's start to its end.
+fn load_during(world: &GoliveWorld, word: &str) -> Result<LoadDuringRollout, StepFailure> {
+    let run = rollout_of(world, word)?;
+    let (Some(record), Some(started)) = (world.load_record.as_ref(), run.load_started) else {
+        return Err(could_not(
+            "no load ran with the rollout: write When \"SERVICE\" is upgraded after N s of load on \"ENDPOINT\"",
+        ));
+    };
+    let window = record
+        .window
+        .as_ref()
+        .ok_or_else(|| could_not("the load kept no figures of the rollout's window"))?;
+    let rollout_end = (run.rollout.started + run.rollout.took).saturating_duration_since(started);
+    let load_end = Duration::from_secs(record.timeline().len() as u64);
+    if rollout_end > load_end {
+        return Err(could_not(format!(
+            "the load ended at {:.0} s, before the rollout did ({:.1} s): give the load profile a longer duration",
+            load_end.as_secs_f64(),
+            rollout_end.as_secs_f64()
+        )));
+    }
+    let until = (rollout_end + AFTERMATH).min(load_end);
+    let tally = window.until(until);
+    Ok(LoadDuringRollout {
+        rollout: run.rollout.label(),
+        from_s: window.from.as_secs_f64(),
+        rollout_end_s: rollout_end.as_secs_f64(),
+        until_s: until.as_secs_f64(),
+        requests: tally.requests,
+        failed: tally.failures,
+        failed_statuses: tally
+            .statuses
+            .iter()
+            .filter(|(status, _)| !status.starts_with('2') && !status.starts_with('3'))
+            .map(|(status, n)| (status.clone(), *n))
+            .collect(),
+        p95_ms: tally.percentile_ms(0.95),
+        p95_target_ms: None,
+    })
+}
+
+/// `no request failed during the upgrade | rollback`.
+pub async fn no_request_failed(
+    world: &mut GoliveWorld,
+    arguments: &[String],
+) -> Result<(), StepFailure> {
+    let measured = load_during(world, &arguments[0])?;
+    let subject = subject_of_load(world);
+    conclude(world, vec![checks::NO_ERROR.observe(subject, &measured)])
+}
+
+/// `the p95 latency during the upgrade | rollback is below N ms`.
+pub async fn p95_during(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
+    let mut measured = load_during(world, &arguments[0])?;
+    measured.p95_target_ms = Some(
+        arguments[1]
+            .parse()
+            .map_err(|_| could_not("not a number"))?,
+    );
+    let subject = subject_of_load(world);
+    conclude(world, vec![checks::P95.observe(subject, &measured)])
+}
+
+fn subject_of_load(world: &GoliveWorld) -> String {
+    format!(
+        "load profile {}",
+        world.load_profile.as_ref().map_or("", |p| p.name.as_str())
+    )
+}
+
+/// `every replica of "SERVICE" serves version "V"`: asks each replica of
+/// now, on the service's `version:` probe.
+pub async fn serves_version(
+    world: &mut GoliveWorld,
+    arguments: &[String],
+) -> Result<(), StepFailure> {
+    let stack = stack_of(world)?;
+    let service = &arguments[0];
+    let spec = stack
+        .service(service)
+        .ok_or_else(|| could_not(format!("the stack has no service named {service:?}")))?;
+    let probe = spec.version.clone().ok_or_else(|| {
+        could_not(format!(
+            "service {service} says nothing of how it reports its version: give it version: {{port: ..., path: ...}} in the stack file"
+        ))
+    })?;
+    let mut replicas = Vec::new();
+    for instance in stack.instances_of(service).map_err(could_not)? {
+        let mut replica = ReplicaVersion {
+            instance: instance.name.clone(),
+            version: None,
+            error: None,
+        };
+        match instance.host_ports.get(&probe.port) {
+            None => replica.error = Some(format!("port {} is not published", probe.port)),
+            Some(port) => {
+                let options = http::HttpOptions {
+                    timeout: VERSION_TIMEOUT,
+                    read_body: true,
+                    max_body_bytes: 4096,
+                    ..http::HttpOptions::default()
+                };
+                let url = format!("http://127.0.0.1:{port}{}", probe.path);
+                match http::get(&url, &options).await {
+                    Ok(answer) if answer.status == 200 => {
+                        replica.version = Some(version_in(&answer.body_bytes.unwrap_or_default()));
+                    }
+                    Ok(answer) => replica.error = Some(format!("{url}: status {}", answer.status)),
+                    Err(e) => replica.error = Some(format!("{url}: {e}")),
+                }
+            }
+        }
+        replicas.push(replica);
+    }
+    let measured = Versions {
+        expected: arguments[1].clone(),
+        replicas,
+    };
+    conclude(
+        world,
+        vec![checks::VERSION.observe(format!("service {service}"), &measured)],
+    )
+}
+
+/// The version a body reports: its JSON `version` field, else the body
+/// itself (trimmed, at most 64 characters).
+fn version_in(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| {
+            v.get("version")
+                .map(|v| v.as_str().map_or(v.to_string(), str::to_string))
+        })
+        .unwrap_or_else(|| text.trim().chars().take(64).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_is_read_from_json_or_plain_text() {
+        assert_eq!(version_in(br#"{"version":"2"}"#), "2");
+        assert_eq!(version_in(br#"{"version":3}"#), "3");
+        assert_eq!(version_in(b" 1.4.2\n"), "1.4.2");
+    }
+}
