@@ -784,18 +784,6 @@ fn check_service(
             .map_err(|m| sources.error_at(&field, format!("{target}: {m}")))?;
         files.insert(target, source);
     }
-    let healthcheck = raw
-        .healthcheck
-        .map(|h| healthcheck(h, &raw.ports))
-        .transpose()
-        .map_err(|(field, m)| {
-            let path = if field.is_empty() {
-                format!("{at}.healthcheck")
-            } else {
-                format!("{at}.healthcheck.{field}")
-            };
-            sources.error_at(&path, m)
-        })?;
     let nested = |section: &'static str| {
         let at = at.clone();
         move |(field, message): (String, String)| {
@@ -807,6 +795,11 @@ fn check_service(
             sources.error_at(&path, message)
         }
     };
+    let healthcheck = raw
+        .healthcheck
+        .map(|h| healthcheck(h, &raw.ports))
+        .transpose()
+        .map_err(nested("healthcheck"))?;
     let upgrade = raw
         .upgrade
         .map(|u| super::release::upgrade(u, &raw.image))

@@ -14,7 +14,7 @@
 use std::time::{Duration, Instant};
 
 use super::failover::{
-    await_steady_window, could_not, require_permission, runbook_observation, settle,
+    await_steady_window, could_not, require_permission, runbook_observation, timeline_of,
 };
 use super::runtime::{conclude, stack_of};
 use super::{GoliveWorld, StepFailure};
@@ -152,18 +152,7 @@ async fn writes_of(
             "{endpoint} was not restored in this scenario: write And \"{endpoint}\" is restored from the backup first"
         )));
     }
-    settle(world, Some(0.0)).await;
-    let timeline = world
-        .failover
-        .timelines
-        .iter()
-        .find(|(name, _)| name == endpoint)
-        .map(|(_, t)| t.clone())
-        .ok_or_else(|| {
-            could_not(format!(
-                "no probe wrote to {endpoint:?}: add Given a probe writes to \"{endpoint}\""
-            ))
-        })?;
+    let timeline = timeline_of(world, endpoint, 0.0).await?;
     if timeline.writes.is_none() {
         return Err(could_not(format!(
             "no write to {endpoint} was acknowledged: nothing to verify"

@@ -391,7 +391,7 @@ async fn verify_writes(
 
 /// The settled timeline of the clock on `name`, waiting for a recovery up
 /// to the RTO or `target` seconds.
-async fn timeline_of(
+pub(super) async fn timeline_of(
     world: &mut GoliveWorld,
     name: &str,
     target: f64,

@@ -27,12 +27,10 @@ const AFTERMATH: Duration = Duration::from_secs(5);
 /// How long a replica has to say which version it serves.
 const VERSION_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The rollout of a scenario, and when its load started.
+/// The rollout of a scenario (its load's start is the failover state's).
 #[derive(Debug)]
 pub struct RolloutRun {
     pub rollout: Rollout,
-    /// When the scenario's load started, if one ran with the rollout.
-    pub load_started: Option<Instant>,
 }
 
 fn direction(word: &str) -> Direction {
@@ -99,10 +97,7 @@ pub async fn when_rolled(world: &mut GoliveWorld, arguments: &[String]) -> Resul
         world
             .failover
             .disrupted(at, rollout.label(), rollout.steps.clone());
-        world.rollout = Some(RolloutRun {
-            rollout,
-            load_started: None,
-        });
+        world.rollout = Some(RolloutRun { rollout });
         return Ok(());
     }
     let after = Duration::from_secs(
@@ -122,10 +117,7 @@ pub async fn when_rolled(world: &mut GoliveWorld, arguments: &[String]) -> Resul
     world
         .failover
         .disrupted(at, rollout.label(), rollout.steps.clone());
-    world.rollout = Some(RolloutRun {
-        rollout,
-        load_started: world.failover.load_started,
-    });
+    world.rollout = Some(RolloutRun { rollout });
     world.load_record = Some(record?);
     Ok(())
 }
@@ -177,7 +169,8 @@ pub async fn completes(world: &mut GoliveWorld, arguments: &[String]) -> Result<
 /// What the scenario's load saw from its rollout's start to its end.
 fn load_during(world: &GoliveWorld, word: &str) -> Result<LoadDuringRollout, StepFailure> {
     let run = rollout_of(world, word)?;
-    let (Some(record), Some(started)) = (world.load_record.as_ref(), run.load_started) else {
+    let (Some(record), Some(started)) = (world.load_record.as_ref(), world.failover.load_started)
+    else {
         return Err(could_not(
             "no load ran with the rollout: write When \"SERVICE\" is upgraded after N s of load on \"ENDPOINT\"",
         ));
