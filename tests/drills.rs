@@ -119,7 +119,9 @@ fn the_ha_stack_upgrades_and_rolls_back_under_load_with_no_request_failed() {
             && writes["backup"]["lost"] == 0
             && writes["rpo_s"]
                 .as_f64()
-                .is_some_and(|s| (2.0..60.0).contains(&s)),
+                // 2 s pass between the backup and the loss; the first write
+                // after the backup lands up to one probe interval (0.1 s) later.
+                .is_some_and(|s| (1.8..60.0).contains(&s)),
         "{database:#}"
     );
     assert!(
