@@ -137,6 +137,12 @@ struct RunArgs {
     /// it starts a process there, which audit rules report).
     #[arg(long)]
     allow_exec: bool,
+    /// With a cluster target: the release an upgrade drill (`When "DEPLOYMENT" is upgraded`)
+    /// rolls a Deployment to, as `kubectl set image` would: DEPLOYMENT=IMAGE, or
+    /// DEPLOYMENT:CONTAINER=IMAGE when it has several containers (DEPLOYMENT may be
+    /// NAMESPACE/NAME). Repeat it for several Deployments.
+    #[arg(long, value_name = "DEPLOYMENT=IMAGE")]
+    image: Vec<crate::cluster::rollout::ImageChange>,
     /// With a stack: target, leave the stack running at the end and print its endpoints
     /// (remove it later with the docker command printed).
     #[arg(long)]
@@ -289,12 +295,14 @@ fn run(args: RunArgs) -> i32 {
                 cluster.excluded_namespaces = args.exclude_namespace;
                 cluster.ca_file = args.ca_file;
                 cluster.allow_exec = args.allow_exec;
+                cluster.images = args.image;
             } else {
                 let cluster_only = [
                     ("--namespace", !args.namespace.is_empty()),
                     ("--exclude-namespace", !args.exclude_namespace.is_empty()),
                     ("--ca-file", args.ca_file.is_some()),
                     ("--allow-exec", args.allow_exec),
+                    ("--image", !args.image.is_empty()),
                 ];
                 let mut shared = record.lock().unwrap_or_else(|e| e.into_inner());
                 for (flag, _) in cluster_only.iter().filter(|(_, given)| *given) {

@@ -717,10 +717,11 @@ fn disruptive_steps_refuse_to_run_without_allow_disruption() {
 }
 
 #[test]
-fn with_allow_disruption_a_pod_is_deleted_and_replaced_and_the_policies_are_probed() {
+fn with_allow_disruption_a_pod_is_deleted_and_replaced_the_api_rolled_and_the_policies_are_probed()
+{
     let live = Live::example();
     let before = first_pod(&live.double, "factory-api");
-    let run = live.run(&["--allow-disruption"]);
+    let run = live.run(&["--allow-disruption", "--image", NEXT_RELEASE]);
     run.assert_exit(0);
     let summary = run.summary();
     let replacement: Vec<Value> = observations(&summary)
@@ -737,14 +738,17 @@ fn with_allow_disruption_a_pod_is_deleted_and_replaced_and_the_policies_are_prob
     assert!(passed(&run, "failover.rto") == 1, "{}", run.context());
     // Every workload's pods, and a pod of none, probed the others.
     assert!(passed(&run, "network.enforced") >= 5, "{}", run.context());
+    // The API rolled to the next release and back.
+    assert_eq!(passed(&run, "rollout.complete"), 2, "{}", run.context());
     // What changed in the cluster: the pod deleted, the probe pods created
-    // and deleted; nothing else.
+    // and deleted, the API's template set and put back; nothing else.
     assert_eq!(
         writes(&live.double),
         BTreeSet::from([
             "create pods".to_string(),
             "create pods/portforward".to_string(),
             "delete pods".to_string(),
+            "update deployments".to_string(),
         ]),
     );
     let probes_left = live.double.with_cluster(|c| {
@@ -759,6 +763,192 @@ fn with_allow_disruption_a_pod_is_deleted_and_replaced_and_the_policies_are_prob
             .count()
     });
     assert_eq!(probes_left, 0, "probe pods were left behind");
+}
+
+/// The release the upgrade drills roll the API to, and the API's image.
+const NEXT_RELEASE: &str = "factory-api=registry.company.com/factory-api:1.5.0";
+const API_IMAGE: &str = "registry.company.com/factory-api:1.4.2";
+
+/// The images of the API's pods now, and its Deployment's.
+fn api_images(double: &KubeDouble) -> (BTreeSet<String>, String) {
+    double.with_cluster(|c| {
+        let pods = c
+            .pods_of(NAMESPACE, "factory-api")
+            .into_iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .filter_map(|p| p.spec?.containers.first()?.image.clone())
+            .collect();
+        let deployment: k8s_openapi::api::apps::v1::Deployment = c
+            .get(NAMESPACE, "factory-api")
+            .expect("the API's Deployment");
+        let image = deployment.spec.unwrap().template.spec.unwrap().containers[0]
+            .image
+            .clone()
+            .unwrap_or_default();
+        (pods, image)
+    })
+}
+
+/// The observations of an item, as `passed subject: facts`.
+fn judged(run: &Run, item: &str) -> Vec<String> {
+    observations(&run.summary())
+        .iter()
+        .filter(|o| o["item"] == item)
+        .map(|o| {
+            format!(
+                "{} {}: {}",
+                o["passed"],
+                o["subject"].as_str().unwrap_or_default(),
+                o["facts"]
+            )
+        })
+        .collect()
+}
+
+/// The cluster release drills alone (features/cluster-release.feature),
+/// the upgrade to `image` with `--allow-disruption`.
+fn release_drills(live: &Live, image: &str) -> Run {
+    let features = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("features/cluster-release.feature")
+        .display()
+        .to_string();
+    live.run(&[
+        "--features",
+        &features,
+        "--allow-disruption",
+        "--image",
+        image,
+    ])
+}
+
+#[test]
+fn the_api_deployment_rolls_to_the_next_release_and_back_with_no_request_failed() {
+    let live = Live::example();
+    let run = release_drills(&live, NEXT_RELEASE);
+    run.assert_exit(0);
+    for item in ["rollout.complete", "rollout.no-error", "rollout.version"] {
+        assert_eq!(passed(&run, item), 2, "{item}: {:?}", judged(&run, item));
+    }
+    let complete = judged(&run, "rollout.complete").join("\n");
+    assert!(
+        complete.contains("upgrade of production/factory-api from api=registry.company.com/factory-api:1.4.2 to api=registry.company.com/factory-api:1.5.0: 3 of 3 replica(s) replaced")
+            && complete.contains("rollback of production/factory-api")
+            && complete.contains("new replicas updated")
+            && complete.contains("old replicas pending termination"),
+        "{complete}"
+    );
+    let no_error = judged(&run, "rollout.no-error").join("\n");
+    assert!(
+        no_error.contains("0 of ")
+            && no_error.contains(
+                "requests of the probe GET /api/v1/health on port 3000 of the Ready pods of factory-api"
+            ),
+        "{no_error}"
+    );
+    assert!(
+        judged(&run, "rollout.version")
+            .join("\n")
+            .contains("pod factory-api-")
+    );
+    // Only the template was written (and the probe's port-forwards), and
+    // the API runs its first release again.
+    assert_eq!(
+        writes(&live.double),
+        BTreeSet::from([
+            "create pods/portforward".to_string(),
+            "update deployments".to_string(),
+        ]),
+    );
+    let (pods, template) = api_images(&live.double);
+    assert_eq!(template, API_IMAGE);
+    assert!(
+        live.double
+            .wait_until(std::time::Duration::from_secs(10), |c| {
+                c.pods_of(NAMESPACE, "factory-api")
+                    .iter()
+                    .filter(|p| p.metadata.deletion_timestamp.is_none())
+                    .count()
+                    == 3
+            }),
+        "{pods:?}"
+    );
+}
+
+#[test]
+fn an_upgrade_without_a_release_to_roll_to_cannot_be_evaluated_and_changes_nothing() {
+    let live = Live::example();
+    let features = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("features/cluster-release.feature")
+        .display()
+        .to_string();
+    let run = live.run(&["--features", &features, "--allow-disruption"]);
+    run.assert_exit(2);
+    assert!(
+        run.stdout
+            .contains("say which release to upgrade deployment production/factory-api to: --image factory-api=IMAGE"),
+        "{}",
+        run.context()
+    );
+    assert!(!writes(&live.double).contains("update deployments"));
+}
+
+#[test]
+fn a_release_that_never_becomes_ready_is_undone_at_its_progress_deadline() {
+    let broken = "registry.company.com/factory-api:1.5.0-missing";
+    let mut documents = Example::load().documents();
+    for document in &mut documents {
+        if document["kind"] == "Deployment" && document["metadata"]["name"] == "factory-api" {
+            document["spec"]["progressDeadlineSeconds"] = json!(6);
+        }
+    }
+    let options = ClusterOptions::default().unpullable_image(broken);
+    let live = Live::start(documents, options, |_| 200);
+    let run = release_drills(&live, &format!("factory-api={broken}"));
+    run.assert_exit(1);
+    let complete = judged(&run, "rollout.complete").join("\n");
+    assert!(
+        complete.contains("false deployment production/factory-api")
+            && complete.contains("0 of 3 replica(s) replaced")
+            && complete.contains("1 of 3 new replicas updated, 3 available")
+            && complete.contains("exceeded its progress deadline")
+            && complete.contains("undone: template put back to api=registry.company.com/factory-api:1.4.2: rollout complete"),
+        "{complete}"
+    );
+    // The old replicas kept serving: users saw nothing.
+    assert!(
+        judged(&run, "rollout.no-error")[0].starts_with("true"),
+        "{:?}",
+        judged(&run, "rollout.no-error")
+    );
+    let (pods, template) = api_images(&live.double);
+    assert_eq!(
+        (pods, template),
+        (
+            BTreeSet::from([API_IMAGE.to_string()]),
+            API_IMAGE.to_string()
+        )
+    );
+}
+
+#[test]
+fn a_release_that_answers_500_is_not_ready_with_the_failed_requests_counted() {
+    let broken = "registry.company.com/factory-api:1.5.0-500";
+    let live = Live::example();
+    let failing = http_backend(|_| 500);
+    live.double
+        .with_cluster(|c| c.serve_image_port(NAMESPACE, broken, 3000, failing));
+    let run = release_drills(&live, &format!("factory-api={broken}"));
+    run.assert_exit(1);
+    let no_error = judged(&run, "rollout.no-error");
+    assert!(!no_error.is_empty(), "{}", run.context());
+    assert!(
+        no_error[0].starts_with("false")
+            && no_error[0].contains("first error")
+            && no_error[0].contains("500"),
+        "{no_error:?}"
+    );
+    // The release was Ready, and wrong; the API runs its first one again.
+    assert_eq!(api_images(&live.double).1, API_IMAGE);
 }
 
 #[test]

@@ -1570,7 +1570,9 @@ async fn patches_and_updates_with_generations_and_preconditions() {
         (Some(2), Some(5), Some(5))
     );
 
-    // A template change rolls out at once: a second ReplicaSet, revision 2.
+    // A template change rolls out over time, within maxSurge and
+    // maxUnavailable (25 % of 5: 2 and 1): a second ReplicaSet, revision 2,
+    // Progressing with ReplicaSetUpdated until it is done.
     let restarted = json!({"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "2025-01-01T00:00:00Z"}}}}});
     deployments
         .patch(
@@ -1580,6 +1582,44 @@ async fn patches_and_updates_with_generations_and_preconditions() {
         )
         .await
         .unwrap();
+    let rolling = deployments.get("worker").await.unwrap().status.unwrap();
+    let progressing = rolling
+        .conditions
+        .clone()
+        .unwrap()
+        .into_iter()
+        .find(|c| c.type_ == "Progressing")
+        .unwrap();
+    assert_eq!(progressing.reason.as_deref(), Some("ReplicaSetUpdated"));
+    assert!(
+        rolling.replicas.unwrap() <= 7 && rolling.available_replicas.unwrap() >= 4,
+        "{rolling:?}"
+    );
+    let mut seen = Vec::new();
+    let done = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let status = deployments.get("worker").await.unwrap().status.unwrap();
+            seen.push((
+                status.replicas,
+                status.updated_replicas,
+                status.available_replicas,
+            ));
+            if status.updated_replicas == Some(5)
+                && status.replicas == Some(5)
+                && status.available_replicas == Some(5)
+            {
+                break;
+            }
+            // Never above 5 + 2 pods, never below 5 - 1 available.
+            assert!(
+                status.replicas.unwrap_or(0) <= 7 && status.available_replicas.unwrap_or(0) >= 4,
+                "{seen:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert!(done.is_ok(), "the rollout did not complete: {seen:?}");
     let worker = deployments.get("worker").await.unwrap();
     assert_eq!(worker.metadata.generation, Some(3));
     assert_eq!(

@@ -19,7 +19,7 @@ use crate::error::InputError;
 /// How long connecting to the API server may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long one read (a page of a list) may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub(super) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A client of the API server, and what to call it in messages.
 #[derive(Clone)]

@@ -14,6 +14,7 @@ pub mod failure;
 pub mod netprobe;
 pub mod pods;
 pub mod read;
+pub mod rollout;
 pub mod users;
 
 use std::fmt;
@@ -27,6 +28,8 @@ use crate::probe::tls::Trust;
 pub struct LiveCluster {
     pub connection: connect::Connection,
     pub ingress_trust: Trust,
+    /// `--image`: the releases the upgrade drills roll Deployments to.
+    pub images: Vec<rollout::ImageChange>,
 }
 
 impl LiveCluster {
@@ -49,6 +52,7 @@ impl LiveCluster {
         Ok(LiveCluster {
             connection,
             ingress_trust,
+            images: target.images.clone(),
         })
     }
 }
@@ -73,6 +77,8 @@ pub struct ClusterTarget {
     /// `--allow-exec`: ask containers their user (`id -u`) where the
     /// kubelet does not report it (see `users`).
     pub allow_exec: bool,
+    /// `--image`: the releases the upgrade drills roll Deployments to.
+    pub images: Vec<rollout::ImageChange>,
 }
 
 impl ClusterTarget {

@@ -330,6 +330,7 @@ pub async fn run(plan: &RunPlan, record: Arc<Mutex<RunRecord>>) {
                 let mut to_heal = Vec::new();
                 let mut to_restore = Vec::new();
                 let mut to_recreate = Vec::new();
+                let mut deployments_to_restore = Vec::new();
                 if let Some(world) = world {
                     // Clocks stop (and timelines are kept) even when a step
                     // failed before any Then step settled the failover.
@@ -345,6 +346,21 @@ pub async fn run(plan: &RunPlan, record: Arc<Mutex<RunRecord>>) {
                     to_heal = std::mem::take(&mut world.to_heal);
                     to_restore = std::mem::take(&mut world.to_restore);
                     to_recreate = std::mem::take(&mut world.to_recreate);
+                    deployments_to_restore = std::mem::take(&mut world.deployments_to_restore);
+                }
+                // A Deployment a drill rolled runs the template it ran
+                // before the scenario again.
+                for (deployment, template) in deployments_to_restore {
+                    if let Err(e) = deployment.restore(&template).await {
+                        context
+                            .between_scenarios
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push(InputError::new(
+                                format!("{deployment:?}"),
+                                format!("a scenario rolled it to another template and it could not be put back, so later scenarios ran on that template: {e}"),
+                            ));
+                    }
                 }
                 // The next scenario starts from a whole stack, even when
                 // this one failed between breaking a container and

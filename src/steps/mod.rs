@@ -486,14 +486,14 @@ pub static STEPS: &[StepDef] = &[
         Given,
         r#"^"([^"]+)" has been (upgraded|rolled back)$"#,
         r#"Given "api" has been upgraded"#,
-        "Release drill: rolls the service as the When step does, without load or clock, as a precondition (a rollback needs an earlier release); a rollout that does not complete: could not evaluate. The service runs its first release again after the scenario.",
+        "Release drill: rolls the service or Deployment as the When step does, without load or clock, as a precondition (a rollback needs an earlier release); a rollout that does not complete: could not evaluate. It runs its first release again after the scenario.",
         rollout::given_rolled
     ),
     runtime_step!(
         When,
         r#"^"([^"]+)" is (upgraded|rolled back)(?: after ([0-9]+) s of load on "([^"]+)")?$"#,
         r#"When "api" is upgraded after 5 s of load on "web""#,
-        "Release drill: replaces the service's replicas one at a time with its upgrade: release (upgraded) or the release it ran before (rolled back), as a Deployment with maxSurge 1 and maxUnavailable 0 does: a new replica started and waited on until healthy, the entry points that route to it reloaded, an old one stopped (SIGTERM) and removed, the entry points reloaded. A new replica not healthy within the progress deadline stops the rollout, and what it had replaced is rolled back. With \"after N s of load\", the scenario's load profile runs against the endpoint and the rollout starts N s into it. The service runs its first release again after the scenario. Tag the scenario @disruptive @serial.",
+        "Release drill: replaces the service's replicas one at a time with its upgrade: release (upgraded) or the release it ran before (rolled back), as a Deployment with maxSurge 1 and maxUnavailable 0 does: a new replica started and waited on until healthy, the entry points that route to it reloaded, an old one stopped (SIGTERM) and removed, the entry points reloaded. A new replica not healthy within the progress deadline stops the rollout, and what it had replaced is rolled back. With \"after N s of load\", the scenario's load profile runs against the endpoint and the rollout starts N s into it. On a cluster (--allow-disruption): the Deployment's template gets the image of --image DEPLOYMENT=IMAGE (upgraded) or that of its previous revision's ReplicaSet (rolled back, as kubectl rollout undo), watched as kubectl rollout status does until complete; a ProgressDeadlineExceeded puts the template back. The service or Deployment runs its first release again after the scenario. Tag the scenario @disruptive @serial.",
         rollout::when_rolled
     ),
     runtime_step!(
@@ -508,7 +508,7 @@ pub static STEPS: &[StepDef] = &[
         Then,
         r"^no request failed during the (upgrade|rollback)$",
         "Then no request failed during the upgrade",
-        "Release drill: every request of the load due from the rollout's start to 5 s after its end succeeded; the load must outlast the rollout (else could not evaluate).",
+        "Release drill: every request of the load due from the rollout's start to 5 s after its end succeeded; the load must outlast the rollout (else could not evaluate). Without a load (on a cluster), the recovery clock's requests in those seconds.",
         rollout::no_request_failed,
         checks[live::rollout::NO_ERROR]
     ),
@@ -526,6 +526,14 @@ pub static STEPS: &[StepDef] = &[
         r#"Then every replica of "api" serves version "2""#,
         "Release drill: asks each replica of the service of now, on its version: probe (a GET answering {\"version\": \"...\"} or the version as text), which version it serves; each must be the one stated.",
         rollout::serves_version,
+        checks[live::rollout::VERSION]
+    ),
+    runtime_step!(
+        Then,
+        r#"^every pod of "([^"]+)" runs the (upgrade|rollback)'s release$"#,
+        r#"Then every pod of "factory-api" runs the upgrade's release"#,
+        "Release drill, cluster: every pod of the Deployment now (those terminating left out) runs the images of the template the rollout rolled it to.",
+        rollout::pods_run_release,
         checks[live::rollout::VERSION]
     ),
     runtime_step!(

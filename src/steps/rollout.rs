@@ -1,21 +1,26 @@
 //! Release drill steps: a rolling upgrade or rollback of a stack service
-//! (optionally in the middle of a load campaign), and what a release
+//! (optionally in the middle of a load campaign) or of a Deployment of the
+//! cluster (to `--image`, or its previous revision), and what a release
 //! manager signs about it: it completed, no request failed and none was
 //! slow meanwhile, every replica serves the release expected. Tag such
-//! scenarios `@stack @disruptive @serial`.
+//! scenarios `@stack @disruptive @serial` or `@cluster @disruptive
+//! @serial`.
 //!
 //! A rollout is the scenario's disruption for its recovery clocks: a probe
 //! started before it gets a timeline with the rollout's steps, as a
-//! failover does. The service is put back on the release it started with
-//! after the scenario, whatever happened.
+//! failover does. The service or Deployment is put back on the release it
+//! started with after the scenario, whatever happened.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::failover::{await_steady_window, could_not, require_permission};
+use super::failover::{await_steady_window, could_not, require_permission, settle};
 use super::load::load_then;
 use super::runtime::{conclude, stack_of};
 use super::{GoliveWorld, StepFailure};
 use crate::checks::live::rollout::{self as checks, LoadDuringRollout, ReplicaVersion, Versions};
+use crate::cluster::pods::WorkloadPods;
+use crate::cluster::rollout::{DeploymentRollouts, ImageChange, images_of};
 use crate::probe::http;
 use crate::stack::RunningStack;
 use crate::stack::rollout::{Direction, Rollout};
@@ -40,23 +45,63 @@ fn direction(word: &str) -> Direction {
     }
 }
 
-async fn roll(
-    stack: &RunningStack,
-    service: &str,
-    direction: Direction,
-) -> Result<Rollout, StepFailure> {
-    let rolled = match direction {
-        Direction::Upgrade => stack.upgrade(service).await,
-        Direction::Rollback => stack.roll_back(service).await,
-    };
-    rolled.map_err(|e| could_not(stack.redact(e)))
+/// What a drill rolls: a service of the stack, or a Deployment of the
+/// cluster (with the release `--image` gives it).
+enum Rolled {
+    Service(Arc<RunningStack>, String),
+    Deployment(DeploymentRollouts, Option<ImageChange>),
 }
 
-/// Marks `service` to be put back on its first release after the scenario.
-fn restore_after(world: &mut GoliveWorld, service: &str) {
-    if !world.to_restore.iter().any(|s| s == service) {
-        world.to_restore.push(service.to_string());
+impl Rolled {
+    async fn roll(&self, direction: Direction) -> Result<Rollout, StepFailure> {
+        match self {
+            Rolled::Service(stack, service) => {
+                let rolled = match direction {
+                    Direction::Upgrade => stack.upgrade(service).await,
+                    Direction::Rollback => stack.roll_back(service).await,
+                };
+                rolled.map_err(|e| could_not(stack.redact(e)))
+            }
+            Rolled::Deployment(deployment, change) => deployment
+                .roll(direction, change.as_ref())
+                .await
+                .map_err(could_not),
+        }
     }
+}
+
+/// The service or Deployment `name`, marked to be put back on the release
+/// it runs now after the scenario. Only with `--allow-disruption`.
+async fn rolled(world: &mut GoliveWorld, name: &str) -> Result<Rolled, StepFailure> {
+    let Some(live) = world.run.cluster.as_ref() else {
+        let stack = stack_of(world)?;
+        require_permission(world)?;
+        if !world.to_restore.iter().any(|s| s == name) {
+            world.to_restore.push(name.to_string());
+        }
+        return Ok(Rolled::Service(stack, name.to_string()));
+    };
+    require_permission(world)?;
+    let pods =
+        WorkloadPods::find(&live.connection, &world.run.inventory, name).map_err(could_not)?;
+    let deployment = DeploymentRollouts::new(&live.connection, &pods.namespace, &pods.name);
+    let qualified = format!("{}/{}", pods.namespace, pods.name);
+    let change = live
+        .images
+        .iter()
+        .find(|c| [name, pods.name.as_str(), qualified.as_str()].contains(&c.deployment.as_str()))
+        .cloned();
+    let known = world
+        .deployments_to_restore
+        .iter()
+        .any(|(d, _)| d.namespace == pods.namespace && d.name == pods.name);
+    if !known {
+        let template = deployment.template().await.map_err(could_not)?;
+        world
+            .deployments_to_restore
+            .push((deployment.clone(), template));
+    }
+    Ok(Rolled::Deployment(deployment, change))
 }
 
 /// `"SERVICE" has been upgraded | rolled back`: a rollout as a
@@ -66,11 +111,8 @@ pub async fn given_rolled(
     world: &mut GoliveWorld,
     arguments: &[String],
 ) -> Result<(), StepFailure> {
-    let stack = stack_of(world)?;
-    require_permission(world)?;
-    let service = &arguments[0];
-    restore_after(world, service);
-    let rollout = roll(&stack, service, direction(&arguments[1])).await?;
+    let rolled = rolled(world, &arguments[0]).await?;
+    let rollout = rolled.roll(direction(&arguments[1])).await?;
     match &rollout.halted {
         None => Ok(()),
         Some(why) => Err(could_not(format!(
@@ -82,18 +124,15 @@ pub async fn given_rolled(
 
 /// `"SERVICE" is upgraded | rolled back [after N s of load on "E"]`.
 pub async fn when_rolled(world: &mut GoliveWorld, arguments: &[String]) -> Result<(), StepFailure> {
-    let stack = stack_of(world)?;
-    require_permission(world)?;
     if world.rollout.is_some() || world.failover.disruption.is_some() {
         return Err(could_not("one rollout or disruption per scenario"));
     }
-    let service = arguments[0].clone();
+    let rolled = rolled(world, &arguments[0]).await?;
     let direction = direction(&arguments[1]);
-    restore_after(world, &service);
     await_steady_window(world).await;
     if arguments[2].is_empty() {
         let at = Instant::now();
-        let rollout = roll(&stack, &service, direction).await?;
+        let rollout = rolled.roll(direction).await?;
         world
             .failover
             .disrupted(at, rollout.label(), rollout.steps.clone());
@@ -105,15 +144,14 @@ pub async fn when_rolled(world: &mut GoliveWorld, arguments: &[String]) -> Resul
             .parse()
             .map_err(|_| could_not("not a number"))?,
     );
-    let (record, at, rolled) = load_then(
-        world,
-        &stack,
-        &arguments[3],
-        after,
-        roll(&stack, &service, direction),
-    )
-    .await?;
-    let rollout = rolled?;
+    let Rolled::Service(stack, _) = &rolled else {
+        return Err(could_not(
+            "a load runs against an endpoint of a stack: on a cluster, the recovery clock (Given a probe watches GET /PATH on the pods of \"NAME\") sends the requests judged; drop \"after N s of load on ...\"",
+        ));
+    };
+    let (record, at, outcome) =
+        load_then(world, stack, &arguments[3], after, rolled.roll(direction)).await?;
+    let rollout = outcome?;
     world
         .failover
         .disrupted(at, rollout.label(), rollout.steps.clone());
@@ -162,7 +200,12 @@ pub async fn completes(world: &mut GoliveWorld, arguments: &[String]) -> Result<
         halted: rollout.halted.clone(),
         undone: rollout.undone.clone(),
     };
-    let subject = format!("service {}", rollout.service);
+    let kind = if world.run.cluster.is_some() {
+        "deployment"
+    } else {
+        "service"
+    };
+    let subject = format!("{kind} {}", rollout.service);
     conclude(world, vec![checks::COMPLETE.observe(subject, &measured)])
 }
 
@@ -205,16 +248,71 @@ fn load_during(world: &GoliveWorld, word: &str) -> Result<LoadDuringRollout, Ste
             .collect(),
         p95_ms: tally.percentile_ms(0.95),
         p95_target_ms: None,
+        sent_by: None,
+        first_error: None,
     })
 }
 
-/// `no request failed during the upgrade | rollback`.
+/// What the recovery clock's probe saw from the rollout's start to
+/// [`AFTERMATH`] after its end (waiting until then), in whole seconds of
+/// the clock: on a cluster, the requests users would have sent.
+async fn probe_during(
+    world: &mut GoliveWorld,
+    word: &str,
+) -> Result<LoadDuringRollout, StepFailure> {
+    let run = rollout_of(world, word)?;
+    let (label, took) = (run.rollout.label(), run.rollout.took);
+    tokio::time::sleep_until((run.rollout.started + took + AFTERMATH).into()).await;
+    settle(world, None).await;
+    let Some((_, timeline)) = world.failover.timelines.first() else {
+        return Err(could_not(
+            "neither a load nor a probe watched the rollout: write Given a probe watches GET /PATH on the pods of \"NAME\" (or, on a stack, When \"SERVICE\" is upgraded after N s of load on \"ENDPOINT\")",
+        ));
+    };
+    if !timeline.steady_before {
+        return Err(could_not(format!(
+            "the steady state did not hold before the rollout: {}",
+            timeline.unsteady()
+        )));
+    }
+    let rollout_end = timeline.disrupted_at_s + took.as_secs_f64();
+    let first = timeline.disrupted_at_s.floor() as usize;
+    let last =
+        ((rollout_end + AFTERMATH.as_secs_f64()).ceil() as usize).min(timeline.seconds.len());
+    if (last as f64) < rollout_end {
+        return Err(could_not("the probe stopped before the rollout ended"));
+    }
+    let window = &timeline.seconds[first.min(last)..last];
+    Ok(LoadDuringRollout {
+        rollout: label,
+        from_s: first as f64,
+        rollout_end_s: rollout_end,
+        until_s: last as f64,
+        requests: window.iter().map(|s| (s.ok + s.failed) as u64).sum(),
+        failed: window.iter().map(|s| s.failed as u64).sum(),
+        failed_statuses: Default::default(),
+        p95_ms: None,
+        p95_target_ms: None,
+        sent_by: Some(format!("the probe {}", timeline.clock)),
+        first_error: timeline.first_error.clone(),
+    })
+}
+
+/// `no request failed during the upgrade | rollback`: the load's
+/// requests, or without a load the recovery clock's.
 pub async fn no_request_failed(
     world: &mut GoliveWorld,
     arguments: &[String],
 ) -> Result<(), StepFailure> {
-    let measured = load_during(world, &arguments[0])?;
-    let subject = subject_of_load(world);
+    let measured = if world.load_record.is_some() {
+        load_during(world, &arguments[0])?
+    } else {
+        probe_during(world, &arguments[0]).await?
+    };
+    let subject = match &measured.sent_by {
+        Some(probe) => probe.trim_start_matches("the ").to_string(),
+        None => subject_of_load(world),
+    };
     conclude(world, vec![checks::NO_ERROR.observe(subject, &measured)])
 }
 
@@ -289,6 +387,35 @@ pub async fn serves_version(
         world,
         vec![checks::VERSION.observe(format!("service {service}"), &measured)],
     )
+}
+
+/// `every pod of "DEPLOYMENT" runs the upgrade's | rollback's release`:
+/// the images of every pod of the Deployment now (those terminating left
+/// out) are those the rollout rolled it to.
+pub async fn pods_run_release(
+    world: &mut GoliveWorld,
+    arguments: &[String],
+) -> Result<(), StepFailure> {
+    let expected = rollout_of(world, &arguments[1])?.rollout.to.clone();
+    let live = world.run.cluster.as_ref().ok_or_else(|| {
+        could_not("this step needs a live cluster: run with --target cluster[:CONTEXT]")
+    })?;
+    let pods = WorkloadPods::find(&live.connection, &world.run.inventory, &arguments[0])
+        .map_err(could_not)?;
+    let replicas = pods
+        .live()
+        .await
+        .map_err(could_not)?
+        .iter()
+        .map(|pod| ReplicaVersion {
+            instance: format!("pod {}", pod.metadata.name.as_deref().unwrap_or("?")),
+            version: pod.spec.as_ref().map(images_of),
+            error: None,
+        })
+        .collect();
+    let measured = Versions { expected, replicas };
+    let subject = format!("pods of {}/{}", pods.namespace, pods.name);
+    conclude(world, vec![checks::VERSION.observe(subject, &measured)])
 }
 
 /// The version a body reports: its JSON `version` field, else the body

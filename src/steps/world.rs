@@ -35,6 +35,12 @@ pub struct GoliveWorld {
     /// Services a drill rolled: put back on their first release after the
     /// scenario, whatever its outcome.
     pub to_restore: Vec<String>,
+    /// Deployments of the cluster a drill rolled, with the template each
+    /// ran before: put back on it after the scenario, whatever happened.
+    pub deployments_to_restore: Vec<(
+        crate::cluster::rollout::DeploymentRollouts,
+        k8s_openapi::api::core::v1::PodTemplateSpec,
+    )>,
     /// The restore of a data store from its backup, in this scenario.
     pub restore: Option<super::backup::RestoreRun>,
     /// Data store endpoints whose data was lost and not restored: started
@@ -62,6 +68,7 @@ impl cucumber::World for GoliveWorld {
             failover: Default::default(),
             rollout: None,
             to_restore: Vec::new(),
+            deployments_to_restore: Vec::new(),
             restore: None,
             to_recreate: Vec::new(),
             load_profile: None,

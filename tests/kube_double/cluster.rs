@@ -26,6 +26,7 @@ use super::names::{Rng, now, seconds};
 use super::pods::ImageUsers;
 use super::portforward::ServedPort;
 use super::resources::{Catalog, GroupResource, ResourceType, plural_of};
+use super::rolling::RollingUpdate;
 use super::status::ApiError;
 use super::statuses;
 use super::store::Store;
@@ -246,6 +247,8 @@ pub struct Cluster {
     pub(crate) exec_hooks: Vec<ExecHook>,
     /// `(namespace, workload)` whose new pods crash-loop (`kubelet.rs`).
     pub(crate) crash_looping: BTreeSet<(String, String)>,
+    /// `(namespace, deployment)` rolling out (`rolling.rs`).
+    pub(crate) rolling: BTreeMap<(String, String), RollingUpdate>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -286,6 +289,7 @@ impl Cluster {
             served_ports: Vec::new(),
             exec_hooks: Vec::new(),
             crash_looping: BTreeSet::new(),
+            rolling: BTreeMap::new(),
         };
         bootstrap::bootstrap(&mut cluster);
         cluster.loading = false;

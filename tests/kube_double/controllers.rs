@@ -6,8 +6,9 @@
 //! are in `bootstrap.rs`, what a create needs before it is stored in
 //! `admission.rs`, the workload statuses in `statuses.rs`.
 //!
-//! Building the cluster and changing a workload's spec converge at once: a
-//! spec change through the API rolls out instantly. What takes time is
+//! Building the cluster and changing a workload's spec converge at once,
+//! but for a Deployment's new template once the cluster is built: that
+//! rolls out over time (`rolling.rs`). What else takes time is
 //! elsewhere: the replacement of a deleted pod (`replacements.rs`, which
 //! orders pods from here with [`create_pod`]) and the scheduler and
 //! kubelet that run such pods and the ones created through the API
@@ -27,6 +28,7 @@ use super::kubelet;
 use super::names::{seconds, template_hash};
 use super::pods::{self, Placement};
 use super::resources::{GroupResource, ResourceType};
+use super::rolling;
 use super::statuses::reconcile_namespace;
 
 pub(super) fn gr(group: &str, plural: &str) -> GroupResource {
@@ -270,7 +272,7 @@ pub(super) fn replica_sets_of(
         .collect()
 }
 
-fn revision_of(object: &Value) -> i64 {
+pub(super) fn revision_of(object: &Value) -> i64 {
     object["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
         .as_str()
         .and_then(|r| r.parse().ok())
@@ -348,6 +350,24 @@ pub fn ensure_replica_set(
     rs_name
 }
 
+/// Whether a Deployment of a built cluster asks for a template that
+/// another of its ReplicaSets does not run yet (a rollout, which takes
+/// time, rather than a change of scale).
+fn is_template_change(cluster: &Cluster, namespace: &str, deployment: &Value) -> bool {
+    let current = format!(
+        "{}-{}",
+        name_of(deployment),
+        template_hash(&deployment["spec"]["template"])
+    );
+    deployment["spec"]["strategy"]["type"] != "Recreate"
+        && (cluster
+            .rolling
+            .contains_key(&(namespace.to_string(), name_of(deployment)))
+            || replica_sets_of(cluster, namespace, &uid_of(deployment))
+                .iter()
+                .any(|rs| name_of(rs) != current && rs["spec"]["replicas"].as_i64() != Some(0)))
+}
+
 fn converge_deployment(cluster: &mut Cluster, namespace: &str, name: &str) {
     let Some(deployment) = cluster
         .store
@@ -356,6 +376,9 @@ fn converge_deployment(cluster: &mut Cluster, namespace: &str, name: &str) {
     else {
         return;
     };
+    if !cluster.loading && is_template_change(cluster, namespace, &deployment) {
+        return rolling::start(cluster, namespace, &deployment);
+    }
     let replicas = deployment["spec"]["replicas"].as_i64().unwrap_or(1);
     let current = ensure_replica_set(cluster, namespace, &deployment, replicas);
     let rs_resource = resource(cluster, "apps", "replicasets");
@@ -502,7 +525,7 @@ pub(super) fn is_ready(pod: &Value) -> bool {
     })
 }
 
-fn delete_pod(cluster: &mut Cluster, namespace: &str, name: &str) {
+pub(super) fn delete_pod(cluster: &mut Cluster, namespace: &str, name: &str) {
     let pods_resource = resource(cluster, "", "pods");
     let _ = cluster.delete_json(&pods_resource, namespace, name, &Default::default());
 }

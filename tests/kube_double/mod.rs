@@ -9,7 +9,10 @@
 //! client cannot tell it apart. Behind it, a [`Cluster`] built from
 //! manifests as the API server and the controllers would build it, with
 //! runtime defects on demand, and that lives on: a deleted pod is replaced
-//! by its controller, new pods are scheduled and run by a scripted kubelet
+//! by its controller, a Deployment's new template rolls out within its
+//! maxSurge and maxUnavailable (and stalls past its progress deadline when
+//! its pods never become Ready), new pods are scheduled and run by a
+//! scripted kubelet
 //! (network probe pods included, their verdicts decided by a data plane
 //! that enforces the NetworkPolicies; a pod whose image a test marks
 //! unpullable waits in `ErrImagePull`), each step on the double's clock.
@@ -28,7 +31,8 @@
 //! watches see it); `Cluster::schedule` runs delayed steps on the server's
 //! clock task — the kubelet's (`kubelet.rs`: a new pod bound, created,
 //! started, Ready; a deleted one stopped) and the controllers' reactions to
-//! a pod going (`replacements.rs`); `api.rs` routes the streaming
+//! a pod going (`replacements.rs`) and a rollout's syncs (`rolling.rs`);
+//! `api.rs` routes the streaming
 //! subresources to `exec.rs` and `portforward.rs` through the WebSocket
 //! upgrade of `streams.rs` (`pods/attach` answers 501); a network probe
 //! pod's log comes from `probes.rs` and `network.rs`.
@@ -57,6 +61,7 @@ mod registry;
 mod replacements;
 mod requests;
 mod resources;
+mod rolling;
 mod selectors;
 mod server;
 mod status;
@@ -77,7 +82,7 @@ pub use cluster::{Cluster, ClusterOptions, Kind, NodeSpec, read_manifest_dir};
 pub use exec::ExecReply;
 pub use kubeconfig::{Context, Kubeconfig};
 pub use pods::normalize_image;
-pub use portforward::ServedPort;
+pub use portforward::{Served, ServedPort};
 pub use probes::{PROBE_KIND, PROBE_LABEL, TARGETS_ENV};
 pub use requests::{RecordedRequest, RequestInfo};
 pub use resources::{GroupResource, ResourceType};

@@ -53,11 +53,19 @@ const LINGER: Duration = Duration::from_secs(1);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServedPort {
     pub namespace: String,
-    /// A pod's name, or a workload's (Deployment, StatefulSet, DaemonSet,
-    /// ReplicaSet, Job).
-    pub target: String,
+    pub target: Served,
     pub port: u16,
     pub address: SocketAddr,
+}
+
+/// Which pods a [`ServedPort`] is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Served {
+    /// A pod's name, or a workload's (Deployment, StatefulSet, DaemonSet,
+    /// ReplicaSet, Job).
+    Named(String),
+    /// The pods one of whose containers runs this image (a release).
+    Image(String),
 }
 
 impl Cluster {
@@ -73,7 +81,25 @@ impl Cluster {
     ) {
         self.served_ports.push(ServedPort {
             namespace: namespace.to_string(),
-            target: pod_or_workload.to_string(),
+            target: Served::Named(pod_or_workload.to_string()),
+            port: container_port,
+            address,
+        });
+    }
+
+    /// What listens on `container_port` of the pods, current and future,
+    /// that run `image` (a release of a workload, as a rollout brings it):
+    /// port forwards to them reach `address`. A later registration wins.
+    pub fn serve_image_port(
+        &mut self,
+        namespace: &str,
+        image: &str,
+        container_port: u16,
+        address: SocketAddr,
+    ) {
+        self.served_ports.push(ServedPort {
+            namespace: namespace.to_string(),
+            target: Served::Image(image.to_string()),
             port: container_port,
             address,
         });
@@ -93,15 +119,29 @@ impl Cluster {
             .iter()
             .rev()
             .filter(|s| s.namespace == namespace && s.port == port)
-            .find(|s| {
-                s.target == pod
-                    || self
-                        .pod_names_of(namespace, &s.target)
-                        .iter()
-                        .any(|p| p == pod)
+            .find(|s| match &s.target {
+                Served::Named(target) => {
+                    target == pod
+                        || self
+                            .pod_names_of(namespace, target)
+                            .iter()
+                            .any(|p| p == pod)
+                }
+                Served::Image(image) => self
+                    .store
+                    .get(&GroupResource::new("", "pods"), namespace, pod)
+                    .is_some_and(|p| runs_image(p, image)),
             })
             .map(|s| s.address)
     }
+}
+
+fn runs_image(pod: &Value, image: &str) -> bool {
+    pod["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|c| c["image"] == image)
 }
 
 /// The sandbox ID of a pod (64 hex digits, as containerd's).

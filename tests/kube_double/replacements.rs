@@ -22,6 +22,7 @@ use super::controllers::{
     owner_reference, pods_owned_by, str_of, target_node, uid_of,
 };
 use super::kubelet;
+use super::rolling;
 use super::statuses::reconcile_namespace;
 
 /// A pod was marked for deletion (graceful): its ReplicaSet replaces it.
@@ -41,17 +42,28 @@ pub fn pod_gone(cluster: &mut Cluster, pod: &Value) {
     cluster
         .pod_logs
         .retain(|(ns, p, _), _| !(*ns == namespace && *p == name));
-    if let Some(owner) = controller_of(pod) {
-        schedule_sync(cluster, pod, &owner.clone());
+    if let Some(owner) = controller_of(pod).cloned() {
+        schedule_sync(cluster, pod, &owner);
+        if owner["kind"] == "ReplicaSet" {
+            rolling::pod_changed(cluster, &namespace, &str_of(&owner["name"]));
+        }
     }
 }
 
-/// A pod became Ready: an `OrderedReady` StatefulSet may go on.
+/// A pod became Ready: an `OrderedReady` StatefulSet may go on, and so
+/// may a Deployment rolling out.
 pub fn pod_ready(cluster: &mut Cluster, pod: &Value) {
-    if let Some(owner) = controller_of(pod)
-        && owner["kind"] == "StatefulSet"
-    {
-        schedule_sync(cluster, pod, &owner.clone());
+    let Some(owner) = controller_of(pod).cloned() else {
+        return;
+    };
+    match owner["kind"].as_str() {
+        Some("StatefulSet") => schedule_sync(cluster, pod, &owner),
+        Some("ReplicaSet") => rolling::pod_changed(
+            cluster,
+            &str_of(&pod["metadata"]["namespace"]),
+            &str_of(&owner["name"]),
+        ),
+        _ => {}
     }
 }
 

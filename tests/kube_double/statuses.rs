@@ -200,7 +200,17 @@ fn deployment_status(cluster: &Cluster, deployment: &Value, o: &ControllerOverri
             true,
         )
     };
-    let progressing = match o.progressing.as_deref() {
+    let rolling = cluster
+        .rolling
+        .get(&(namespace.clone(), name_of(deployment)))
+        .map(|r| {
+            if r.deadline_exceeded {
+                "ProgressDeadlineExceeded"
+            } else {
+                "ReplicaSetUpdated"
+            }
+        });
+    let progressing = match o.progressing.as_deref().or(rolling) {
         Some("ProgressDeadlineExceeded") => condition(
             previous,
             "Progressing",

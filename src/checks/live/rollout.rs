@@ -1,8 +1,10 @@
 //! Release drill items: a rolling upgrade or rollback of a service runs to
 //! its end, users see no failed request and no slow one meanwhile, and
 //! every replica then serves the release expected. The rollout itself is
-//! `stack::rollout`'s; the load figures are the campaign's window from the
-//! rollout's start to the load's end.
+//! `stack::rollout`'s or `cluster::rollout`'s; the figures of what users
+//! saw are the load campaign's window from the rollout's start to a few
+//! seconds after its end — or, on a cluster, the recovery clock's probe
+//! requests in that window.
 
 use std::collections::BTreeMap;
 
@@ -12,8 +14,9 @@ use super::{Live, live_check};
 use crate::checks::{CheckMeta, Needs, Severity};
 use crate::evidence::Judged;
 
-/// What a drill needs.
-const DRILL: &[Needs] = &[Needs::Stack, Needs::Disruption];
+/// What a drill needs: a stack golive started, or a cluster with
+/// `--allow-disruption`.
+const DRILL: &[Needs] = &[Needs::Stack, Needs::Cluster, Needs::Disruption];
 
 /// How a rollout went.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -97,13 +100,24 @@ pub struct LoadDuringRollout {
     /// The p95 the step allows (the p95 item only).
     #[serde(default)]
     pub p95_target_ms: Option<f64>,
+    /// Who sent the requests when not the load (`the probe GET /health on
+    /// the pods of production/factory-api`), and its first error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_error: Option<String>,
 }
 
 impl LoadDuringRollout {
     fn window(&self) -> String {
         format!(
-            "{} requests of the load due from {:.1} s (the {} started) to {:.1} s (it ended at {:.1} s)",
-            self.requests, self.from_s, self.rollout, self.until_s, self.rollout_end_s
+            "{} requests of {} due from {:.1} s (the {} started) to {:.1} s (it ended at {:.1} s)",
+            self.requests,
+            self.sent_by.as_deref().unwrap_or("the load"),
+            self.from_s,
+            self.rollout,
+            self.until_s,
+            self.rollout_end_s
         )
     }
 }
@@ -118,6 +132,7 @@ fn judge_no_error(load: &LoadDuringRollout) -> Judged {
             .iter()
             .map(|(status, n)| format!("{n} × {status}")),
     );
+    facts.extend(load.first_error.iter().map(|e| format!("first error: {e}")));
     (load.requests > 0 && load.failed == 0, facts)
 }
 
@@ -129,9 +144,10 @@ pub static NO_ERROR: Live<LoadDuringRollout> = live_check!(
         judges: "load campaign",
         severity: Severity::Critical,
         checklist: &["GL-HA-01", "GL-J1-03"],
-        needs: &[Needs::Stack, Needs::Load, Needs::Disruption],
+        needs: &[Needs::Stack, Needs::Cluster, Needs::Load, Needs::Disruption],
         rationale: "A zero-downtime deployment is one users cannot see: every request sent from the start of \
-                    the rollout to the end of the load must succeed, through the entry point they use.",
+                    the rollout to a few seconds after its end must succeed, through the entry point they use \
+                    (on a cluster: the recovery clock's requests to the Ready pods, as their Service routes).",
         remediation: "Let old replicas finish their requests on SIGTERM, take them out of the entry point \
                       before they stop, keep a readiness check that fails until the new release can serve, and \
                       retry idempotent requests at the proxy.",
