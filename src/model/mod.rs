@@ -6,6 +6,7 @@
 
 pub mod alert_rules;
 pub mod api_versions;
+pub mod cron;
 pub mod rbac;
 pub mod references;
 pub mod selector;
