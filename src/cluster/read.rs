@@ -83,6 +83,7 @@ const WANTED: &[Wanted] = &[
     builtin("", "v1", "Service"),
     builtin("", "v1", "ServiceAccount"),
     builtin("", "v1", "ConfigMap"),
+    builtin("", "v1", "PersistentVolumeClaim"),
     Wanted {
         contents: Contents::MetadataOnly,
         ..builtin("", "v1", "Secret")
@@ -122,7 +123,10 @@ struct Served<'w> {
 
 /// Reads the objects of the namespaces in scope.
 pub async fn read(connection: &Connection, target: &ClusterTarget) -> Loaded {
-    let mut loaded = Loaded::default();
+    let mut loaded = Loaded {
+        read_at: Some(k8s_openapi::jiff::Timestamp::now()),
+        ..Loaded::default()
+    };
     let namespaces = match namespaces(connection, target).await {
         Ok(namespaces) => namespaces,
         Err(error) => {
