@@ -7,8 +7,9 @@
 //! inventory: every pass fixture passes (or, `# golive-not-applicable`,
 //! judges nothing), every fail fixture reports exactly the findings its
 //! `# golive-expect: <check> <Kind>/<ns>/<name> <field> saying "<text>"`
-//! lines announce, located in the fixture. The same check on a live
-//! cluster, through the binary, is in tests/cluster.rs.
+//! lines announce, located in the fixture. On files, through the binary,
+//! the item is not run (its feature is `@cluster`); on a live cluster it is
+//! in tests/cluster.rs.
 
 mod common;
 
@@ -232,4 +233,31 @@ fn an_unreadable_schedule_is_named_by_object_and_line() {
     );
     // Not named by the profile: not read.
     assert!(checks::backup::schedule_errors(&inventory, &Profile::production()).is_empty());
+}
+
+/// On a manifests target the item is not run: its feature is `@cluster`
+/// (a status read from files has no "now" to be judged against), so a run
+/// of it alone evaluates nothing (exit 2) and says why.
+#[test]
+fn on_files_the_backup_item_is_not_run_saying_it_needs_a_cluster() {
+    let dir = common::features_dir(&[(
+        "golive.yaml",
+        "profiles:\n  production:\n    backup_cronjobs: [production/postgres-backup]\n",
+    )]);
+    let config = dir.path().join("golive.yaml").display().to_string();
+    let run = common::run(&[
+        "--features",
+        "features/cluster-backups.feature",
+        "--config",
+        &config,
+    ]);
+    run.assert_exit(2);
+    let summary = run.summary();
+    let skipped = common::array(&summary["skipped"]);
+    assert!(
+        skipped.len() == 1
+            && skipped[0]["reason"] == "needs a @cluster target; this run's target is @manifests",
+        "{}",
+        run.context()
+    );
 }

@@ -8,7 +8,10 @@
 //! Only get, list (page by page) and the discovery documents are asked
 //! for. Secrets are listed as metadata only: their values never reach
 //! golive. A forbidden or failed read is an input error naming the verb
-//! and the resource; the other kinds are still read and evaluated.
+//! and the resource; the other kinds are still read and evaluated. The
+//! time of the read (the local clock as it begins, not the API server's)
+//! goes with the objects: the checks that judge a status's age (a backup
+//! CronJob's last success) measure it from there.
 
 use std::future::Future;
 
