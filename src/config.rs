@@ -75,6 +75,10 @@ pub struct Profile {
     /// LoadBalancer or NodePort): any other such Service exposes a workload
     /// nobody decided to make public (`service.exposure`).
     pub public_services: Vec<PublicService>,
+    /// The CronJobs that back up the data stores (`backup.scheduled`, in a
+    /// cluster): each must have succeeded within twice its schedule's
+    /// period, its last Job not failed, its volumes there.
+    pub backup_cronjobs: Vec<BackupCronJob>,
     /// The band a HorizontalPodAutoscaler's CPU utilization target must
     /// be in, in percent of the pods' requests.
     pub hpa_cpu_utilization: UtilizationBand,
@@ -141,17 +145,43 @@ impl std::fmt::Display for UtilizationBand {
     }
 }
 
-/// A Service a profile lets be reachable from outside the cluster:
-/// `namespace/name`, or `name` for a Service of that name in any namespace.
+/// An object a profile names by kind: `namespace/name`, or `name` for an
+/// object of that name in any namespace (the Services that may be public,
+/// the backup CronJobs). `K` says which kind, for the error messages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct PublicService {
+#[serde(bound = "")]
+pub struct NamedObject<K: ObjectKind> {
     pub namespace: Option<String>,
     pub name: String,
+    kind: std::marker::PhantomData<K>,
 }
 
-impl PublicService {
-    /// Whether this entry names the Service `name` of `namespace`.
+/// The kind of object a [`NamedObject`] names.
+pub trait ObjectKind: std::fmt::Debug + Clone + PartialEq + Eq {
+    /// `Service`, `CronJob`.
+    const KIND: &'static str;
+}
+
+/// A Service a profile lets be reachable from outside the cluster.
+pub type PublicService = NamedObject<ServiceKind>;
+/// A CronJob a profile names as a backup (`backup.scheduled`).
+pub type BackupCronJob = NamedObject<CronJobKind>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceKind;
+impl ObjectKind for ServiceKind {
+    const KIND: &'static str = "Service";
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CronJobKind;
+impl ObjectKind for CronJobKind {
+    const KIND: &'static str = "CronJob";
+}
+
+impl<K: ObjectKind> NamedObject<K> {
+    /// Whether this entry names the object `name` of `namespace`.
     pub fn names(&self, namespace: Option<&str>, name: &str) -> bool {
         self.name == name
             && self
@@ -161,11 +191,11 @@ impl PublicService {
     }
 }
 
-impl TryFrom<String> for PublicService {
+impl<K: ObjectKind> TryFrom<String> for NamedObject<K> {
     type Error = String;
 
-    fn try_from(entry: String) -> Result<PublicService, String> {
-        // A namespace and a Service name are both DNS labels.
+    fn try_from(entry: String) -> Result<NamedObject<K>, String> {
+        // A namespace and the names of these kinds are DNS labels.
         let label = |part: &str| {
             (1..=63).contains(&part.len())
                 && part
@@ -179,26 +209,28 @@ impl TryFrom<String> for PublicService {
             None => (None, entry.as_str()),
         };
         if namespace.is_none_or(label) && label(name) {
-            Ok(PublicService {
+            Ok(NamedObject {
                 namespace: namespace.map(str::to_string),
                 name: name.to_string(),
+                kind: std::marker::PhantomData,
             })
         } else {
             Err(format!(
-                "{entry:?} does not name a Service: write namespace/name, or name for that \
-                 Service in any namespace (lowercase letters, digits and '-')"
+                "{entry:?} does not name a {kind}: write namespace/name, or name for that \
+                 {kind} in any namespace (lowercase letters, digits and '-')",
+                kind = K::KIND
             ))
         }
     }
 }
 
-impl From<PublicService> for String {
-    fn from(service: PublicService) -> String {
-        service.to_string()
+impl<K: ObjectKind> From<NamedObject<K>> for String {
+    fn from(object: NamedObject<K>) -> String {
+        object.to_string()
     }
 }
 
-impl std::fmt::Display for PublicService {
+impl<K: ObjectKind> std::fmt::Display for NamedObject<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.namespace {
             Some(namespace) => write!(f, "{namespace}/{}", self.name),
@@ -285,6 +317,7 @@ struct ProfileOverrides {
     hpa_memory_utilization: Option<UtilizationBand>,
     hpa_scale_down_stabilization_seconds: Option<u32>,
     public_services: Option<Vec<PublicService>>,
+    backup_cronjobs: Option<Vec<BackupCronJob>>,
 }
 
 /// A key golive no longer reads (`availability_percent`): it is absent by
@@ -356,6 +389,7 @@ impl Profile {
             // The Kubernetes default when behavior.scaleDown leaves it out.
             hpa_scale_down_stabilization_seconds: 300,
             public_services: Vec::new(),
+            backup_cronjobs: Vec::new(),
         }
     }
 
@@ -413,7 +447,8 @@ impl Profile {
             hpa_cpu_utilization,
             hpa_memory_utilization,
             hpa_scale_down_stabilization_seconds,
-            public_services
+            public_services,
+            backup_cronjobs
         );
     }
 
@@ -774,6 +809,32 @@ mod tests {
             assert!(error.place.starts_with("g.yaml:5:"), "{bad:?}: {error}");
             assert!(error.message.contains("does not name a Service"), "{error}");
         }
+    }
+
+    #[test]
+    fn backup_cronjobs_name_a_cronjob_in_a_namespace_or_in_any() {
+        assert!(Profile::production().backup_cronjobs.is_empty());
+        let config = Config::parse(
+            "g.yaml",
+            "profiles:\n  production:\n    backup_cronjobs: [golive/pg-backup, redis-backup]\n",
+        )
+        .unwrap();
+        let backups = &config.profile(None).unwrap().backup_cronjobs;
+        assert!(backups[0].names(Some("golive"), "pg-backup"));
+        assert!(!backups[0].names(Some("shop"), "pg-backup"));
+        assert!(backups[1].names(Some("shop"), "redis-backup"));
+        assert_eq!(backups[0].to_string(), "golive/pg-backup");
+        let error = Config::parse(
+            "g.yaml",
+            "profiles:\n  production:\n    backup_cronjobs:\n      - golive/PG_backup\n",
+        )
+        .unwrap_err();
+        assert!(error.place.starts_with("g.yaml:4:"), "{error}");
+        assert!(error.message.contains("does not name a CronJob"), "{error}");
+        let scenario = Profile::production()
+            .with_threshold("backup_cronjobs", "[pg-backup]")
+            .unwrap();
+        assert_eq!(scenario.backup_cronjobs[0].name, "pg-backup");
     }
 
     #[test]

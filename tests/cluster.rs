@@ -1288,3 +1288,230 @@ fn point_ingresses(double: &KubeDouble, port: u16) {
         }
     });
 }
+
+/// A golive.yaml naming the backup CronJobs, and the backups feature run
+/// with it against the double.
+fn judge_backups(live: &Live, backup_cronjobs: &str) -> Run {
+    let config = golive_yaml("backup_cronjobs", backup_cronjobs);
+    let config = config.path().join("golive.yaml").display().to_string();
+    live.run(&[
+        "--features",
+        "features/cluster-backups.feature",
+        "--config",
+        &config,
+    ])
+}
+
+/// The active findings of backup.scheduled, as `field: found`.
+fn backup_findings(run: &Run) -> Vec<String> {
+    active_findings(&run.summary())
+        .iter()
+        .filter(|f| f["check"] == "backup.scheduled")
+        .map(|f| {
+            format!(
+                "{}: {}",
+                f["field"].as_str().unwrap_or_default(),
+                f["found"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
+const BACKUP: &str = "postgres-backup";
+
+/// The example's nightly `postgres-backup` CronJob (`0 2 * * *`, writing to
+/// the claim `postgres-backups`) with a history the test chooses, judged
+/// by backup.scheduled: READY when it last succeeded within two days, NOT
+/// READY with the figures when its last success is older, its last Job
+/// failed, its claim is missing or Pending, or it is suspended; a name the
+/// cluster does not hold fails naming it; no name at all is not
+/// applicable; a schedule golive cannot read is exit 2 naming the object.
+/// Read-only throughout.
+#[test]
+fn backup_cronjobs_are_judged_on_their_last_success_their_jobs_and_their_volume() {
+    use kube_double::CronRun;
+    let named = format!("[{NAMESPACE}/{BACKUP}]");
+    let with_history = |runs: &[CronRun]| {
+        let live = Live::example();
+        live.double
+            .with_cluster(|c| c.cron_job_ran(NAMESPACE, BACKUP, runs));
+        live
+    };
+
+    // Healthy: it succeeded last night and the night before.
+    let live = with_history(&[CronRun::succeeded(26 * HOUR), CronRun::succeeded(2 * HOUR)]);
+    let run = judge_backups(&live, &named);
+    run.assert_exit(0);
+    assert_eq!(evaluated(&run, "backup.scheduled"), 1, "{}", run.context());
+    assert!(
+        live.double.writes().is_empty(),
+        "golive changed the cluster"
+    );
+
+    // Nothing named: not applicable, never a green tick.
+    let run = judge_backups(&live, "[]");
+    run.assert_exit(2);
+    let summary = run.summary();
+    let (_, scenario) = common::scenarios(&summary)[0];
+    assert_eq!(scenario["status"], "not_applicable", "{}", run.context());
+    assert!(
+        scenario["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no backup CronJob named by the profile (backup_cronjobs) in scope"),
+        "{}",
+        run.context()
+    );
+
+    // A name the cluster does not hold.
+    let run = judge_backups(&live, &format!("[{NAMESPACE}/pg-backup, {BACKUP}]"));
+    run.assert_exit(1);
+    assert_eq!(
+        backup_findings(&run),
+        ["metadata.name: no CronJob production/pg-backup in the target"],
+        "{}",
+        run.context()
+    );
+    assert!(
+        run.stdout
+            .contains("at profile production: backup_cronjobs"),
+        "{}",
+        run.context()
+    );
+
+    // Stale: the last success is 50 h old, twice a day's period is 48 h.
+    let live = with_history(&[CronRun::succeeded(50 * HOUR)]);
+    let run = judge_backups(&live, &named);
+    run.assert_exit(1);
+    let found = backup_findings(&run);
+    assert!(
+        found.len() == 1
+            && found[0].starts_with("status.lastSuccessfulTime: last success 2 d 1 h ago")
+            && found[0].ends_with("schedule \"0 2 * * *\" every 1 d, allowed 2 d"),
+        "{found:?}\n{}",
+        run.context()
+    );
+
+    // Never succeeded: the CronJob as the double builds it, no run yet.
+    let live = Live::example();
+    let run = judge_backups(&live, &named);
+    run.assert_exit(1);
+    assert_eq!(
+        backup_findings(&run),
+        ["status.lastSuccessfulTime: no successful run (never scheduled)"],
+        "{}",
+        run.context()
+    );
+
+    // Failing Jobs: the last run failed, the success before it is recent.
+    let live = with_history(&[CronRun::succeeded(26 * HOUR), CronRun::failed(2 * HOUR)]);
+    let jobs = live
+        .double
+        .with_cluster(|c| c.list::<k8s_openapi::api::batch::v1::Job>(NAMESPACE));
+    assert_eq!(jobs.len(), 2, "the double made the CronJob's Jobs");
+    let run = judge_backups(&live, &named);
+    run.assert_exit(1);
+    let found = backup_findings(&run);
+    assert!(
+        found.len() == 1
+            && found[0].starts_with(&format!("status: the last Job {BACKUP}-"))
+            && found[0].ends_with(
+                "failed (BackoffLimitExceeded: Job has reached the specified backoff limit)"
+            ),
+        "{found:?}\n{}",
+        run.context()
+    );
+    // Three failures in a row, the last success three days ago.
+    let live = with_history(&[
+        CronRun::succeeded(74 * HOUR),
+        CronRun::failed(50 * HOUR),
+        CronRun::failed(26 * HOUR),
+        CronRun::failed(2 * HOUR),
+    ]);
+    let run = judge_backups(&live, &named);
+    run.assert_exit(1);
+    let found = backup_findings(&run).join("\n");
+    assert!(
+        found.contains("status.lastSuccessfulTime: last success 3 d 1 h ago"),
+        "{found}\n{}",
+        run.context()
+    );
+    assert!(
+        found.contains("the last 3 finished Jobs all failed"),
+        "{found}"
+    );
+
+    // The claim it writes to: missing, then Pending.
+    let live = with_history(&[CronRun::succeeded(2 * HOUR)]);
+    live.double.with_cluster(|c| {
+        c.remove::<k8s_openapi::api::core::v1::PersistentVolumeClaim>(NAMESPACE, "postgres-backups")
+    });
+    let run = judge_backups(&live, &named);
+    run.assert_exit(1);
+    assert_eq!(
+        backup_findings(&run),
+        [
+            "spec.jobTemplate.spec.template.spec.volumes[0].persistentVolumeClaim.claimName: no PersistentVolumeClaim \"postgres-backups\" in the namespace: the backup has nowhere to go"
+        ],
+        "{}",
+        run.context()
+    );
+    let live = with_history(&[CronRun::succeeded(2 * HOUR)]);
+    live.double.with_cluster(|c| {
+        c.modify_json(
+            "",
+            "persistentvolumeclaims",
+            NAMESPACE,
+            "postgres-backups",
+            |pvc| {
+                pvc["status"] = json!({"phase": "Pending"});
+            },
+        )
+    });
+    let run = judge_backups(&live, &named);
+    run.assert_exit(1);
+    let found = backup_findings(&run);
+    assert!(
+        found.len() == 1
+            && found[0].ends_with("PersistentVolumeClaim \"postgres-backups\" is Pending"),
+        "{found:?}"
+    );
+
+    // Suspended.
+    let live = with_history(&[CronRun::succeeded(2 * HOUR)]);
+    live.double.with_cluster(|c| {
+        c.modify_json("batch", "cronjobs", NAMESPACE, BACKUP, |cron_job| {
+            cron_job["spec"]["suspend"] = json!(true);
+        })
+    });
+    let run = judge_backups(&live, &named);
+    run.assert_exit(1);
+    assert_eq!(
+        backup_findings(&run),
+        ["spec.suspend: suspended: no backup runs"],
+        "{}",
+        run.context()
+    );
+
+    // A schedule golive cannot read (the API server validates schedules
+    // since 1.27; one stored before, or read otherwise by its parser):
+    // exit 2 naming the object and the line.
+    let live = with_history(&[CronRun::succeeded(2 * HOUR)]);
+    live.double.with_cluster(|c| {
+        c.modify_json("batch", "cronjobs", NAMESPACE, BACKUP, |cron_job| {
+            cron_job["spec"]["schedule"] = json!("61 * * * *");
+        })
+    });
+    let run = judge_backups(&live, &named);
+    run.assert_exit(2);
+    let said = regex::Regex::new(
+        r#"cluster:production/CronJob/postgres-backup:[0-9]+: schedule "61 \* \* \* \*": minute 61 is out of 0-59"#,
+    )
+    .unwrap();
+    assert!(
+        said.is_match(&format!("{}{}", run.stdout, run.printed.stderr)),
+        "{}",
+        run.context()
+    );
+}

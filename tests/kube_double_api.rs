@@ -3709,3 +3709,89 @@ async fn streams_speak_the_kubelet_protocols_to_a_v4_client() {
         )
     );
 }
+
+/// A CronJob is built as a fresh one (no status, no Job); the history a
+/// test gives it shows as the controllers leave it: Jobs named
+/// `<cronjob>-<minutes since the epoch>` owned by the CronJob, finished
+/// (`Complete`, or `Failed` with `BackoffLimitExceeded` after
+/// backoffLimit + 1 pods), and the CronJob's `lastScheduleTime` and
+/// `lastSuccessfulTime`, read back with the typed client.
+#[tokio::test]
+async fn a_cron_job_history_shows_as_its_controllers_leave_it() {
+    use k8s_openapi::api::batch::v1::{CronJob, Job};
+    use kube_double::CronRun;
+    let double = KubeDouble::start(example());
+    let client = double.client().await;
+    let cron_jobs: Api<CronJob> = Api::namespaced(client.clone(), NS);
+    let jobs: Api<Job> = Api::namespaced(client, NS);
+    let fresh = cron_jobs.get("postgres-backup").await.unwrap();
+    assert!(fresh.status.is_none_or(|s| s.last_schedule_time.is_none()));
+    assert!(
+        jobs.list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+
+    let hour = Duration::from_secs(3600);
+    let made = double.with_cluster(|c| {
+        c.cron_job_ran(
+            NS,
+            "postgres-backup",
+            &[CronRun::succeeded(26 * hour), CronRun::failed(2 * hour)],
+        )
+    });
+    let cron_job = cron_jobs.get("postgres-backup").await.unwrap();
+    let status = cron_job.status.expect("a status");
+    let (scheduled, succeeded) = (
+        status.last_schedule_time.expect("lastScheduleTime").0,
+        status.last_successful_time.expect("lastSuccessfulTime").0,
+    );
+    let now = k8s_openapi::jiff::Timestamp::now();
+    let hours_ago = |at: k8s_openapi::jiff::Timestamp| now.duration_since(at).as_secs() / 3600;
+    assert_eq!((hours_ago(scheduled), hours_ago(succeeded)), (2, 25));
+    assert_eq!(scheduled.as_second() % 60, 0, "scheduled on a whole minute");
+    let listed = jobs.list(&ListParams::default()).await.unwrap().items;
+    assert_eq!(names(&listed), made);
+    for job in &listed {
+        let name = job.metadata.name.as_deref().unwrap();
+        let minutes: i64 = name.rsplit('-').next().unwrap().parse().unwrap();
+        let owner = &job.metadata.owner_references.as_ref().unwrap()[0];
+        assert_eq!(
+            (owner.kind.as_str(), owner.name.as_str(), owner.controller),
+            ("CronJob", "postgres-backup", Some(true))
+        );
+        assert_eq!(Some(&owner.uid), cron_job.metadata.uid.as_ref());
+        let annotations = job.metadata.annotations.as_ref().unwrap();
+        let stamp = &annotations["batch.kubernetes.io/cronjob-scheduled-timestamp"];
+        let stamp: k8s_openapi::jiff::Timestamp = stamp.parse().unwrap();
+        assert_eq!(stamp.as_second() / 60, minutes);
+        let status = job.status.as_ref().unwrap();
+        let types: Vec<&str> = status
+            .conditions
+            .iter()
+            .flatten()
+            .map(|c| c.type_.as_str())
+            .collect();
+        if status.succeeded == Some(1) {
+            assert_eq!(types, ["SuccessCriteriaMet", "Complete"]);
+            assert!(status.completion_time.is_some());
+        } else {
+            assert_eq!(types, ["FailureTarget", "Failed"]);
+            // backoffLimit 2 in the example: three pods failed.
+            assert_eq!(status.failed, Some(3));
+            assert!(status.completion_time.is_none());
+        }
+    }
+    // Their status stays as the Job controller left it when the
+    // controllers run again (any change in the namespace runs them).
+    double.with_cluster(|c| {
+        c.modify_json("", "configmaps", NS, "factory-config", |_| {});
+    });
+    let again = jobs.list(&ListParams::default()).await.unwrap().items;
+    assert_eq!(
+        again.iter().map(|j| j.status.clone()).collect::<Vec<_>>(),
+        listed.iter().map(|j| j.status.clone()).collect::<Vec<_>>()
+    );
+}

@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod availability;
+pub mod backup;
 pub mod catalogue;
 pub mod cert_manager;
 pub mod config;
@@ -152,6 +153,7 @@ static FAMILIES: &[&[&Check]] = &[
     config::CHECKS,
     observability::CHECKS,
     runtime::CHECKS,
+    backup::CHECKS,
     suppression::CHECKS,
     live::health::CHECKS,
     live::container::CHECKS,
@@ -397,6 +399,30 @@ impl<'a> Violation<'a> {
 }
 
 impl<'c> Evaluation<'c> {
+    /// Reports an object the profile names that the target does not hold
+    /// (`place` says where it is named; line 0: not a position in a file).
+    /// Never suppressed: there is no object to carry a waiver.
+    pub fn report_absent(
+        &mut self,
+        object: crate::model::ObjectRef,
+        place: crate::model::SourceLocation,
+        expected: String,
+        found: String,
+    ) {
+        self.findings.push(Finding {
+            check: self.meta.id,
+            severity: self.meta.severity,
+            object,
+            container: None,
+            field: "metadata.name".into(),
+            location: place,
+            expected,
+            found,
+            suppressed: None,
+            note: None,
+        });
+    }
+
     /// Counts one subject (container, workload, object) as evaluated.
     pub fn evaluated(&mut self) {
         self.evaluated += 1;

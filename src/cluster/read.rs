@@ -8,7 +8,10 @@
 //! Only get, list (page by page) and the discovery documents are asked
 //! for. Secrets are listed as metadata only: their values never reach
 //! golive. A forbidden or failed read is an input error naming the verb
-//! and the resource; the other kinds are still read and evaluated.
+//! and the resource; the other kinds are still read and evaluated. The
+//! time of the read (the local clock as it begins, not the API server's)
+//! goes with the objects: the checks that judge a status's age (a backup
+//! CronJob's last success) measure it from there.
 
 use std::future::Future;
 
@@ -83,6 +86,7 @@ const WANTED: &[Wanted] = &[
     builtin("", "v1", "Service"),
     builtin("", "v1", "ServiceAccount"),
     builtin("", "v1", "ConfigMap"),
+    builtin("", "v1", "PersistentVolumeClaim"),
     Wanted {
         contents: Contents::MetadataOnly,
         ..builtin("", "v1", "Secret")
@@ -122,7 +126,10 @@ struct Served<'w> {
 
 /// Reads the objects of the namespaces in scope.
 pub async fn read(connection: &Connection, target: &ClusterTarget) -> Loaded {
-    let mut loaded = Loaded::default();
+    let mut loaded = Loaded {
+        read_at: Some(k8s_openapi::jiff::Timestamp::now()),
+        ..Loaded::default()
+    };
     let namespaces = match namespaces(connection, target).await {
         Ok(namespaces) => namespaces,
         Err(error) => {

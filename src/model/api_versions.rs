@@ -342,6 +342,7 @@ pub static SERVED_VERSIONS: &[(&str, &str)] = &[
     ("Namespace", "v1"),
     ("Secret", "v1"),
     ("ConfigMap", "v1"),
+    ("PersistentVolumeClaim", "v1"),
     ("ServiceAccount", "v1"),
     ("Ingress", "networking.k8s.io/v1"),
     ("NetworkPolicy", "networking.k8s.io/v1"),

@@ -6,6 +6,7 @@
 
 pub mod alert_rules;
 pub mod api_versions;
+pub mod cron;
 pub mod rbac;
 pub mod references;
 pub mod selector;
@@ -20,12 +21,16 @@ use k8s_openapi::api::{
     apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet},
     autoscaling::v2::HorizontalPodAutoscaler,
     batch::v1::{CronJob, Job},
-    core::v1::{ConfigMap, Namespace, Node as ClusterNode, Pod, Secret, Service, ServiceAccount},
+    core::v1::{
+        ConfigMap, Namespace, Node as ClusterNode, PersistentVolumeClaim, Pod, Secret, Service,
+        ServiceAccount,
+    },
     networking::v1::{Ingress, NetworkPolicy},
     policy::v1::PodDisruptionBudget,
     rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding},
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::source::yaml::{Node, Position};
@@ -77,6 +82,10 @@ pub struct SourceLocation {
 
 impl fmt::Display for SourceLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Line 0: a place that is not a position in a file (a profile key).
+        if self.line == 0 {
+            return f.write_str(&self.file);
+        }
         write!(f, "{}:{}:{}", self.file, self.line, self.column)
     }
 }
@@ -117,6 +126,7 @@ pub enum Resource {
     Namespace(Box<Namespace>),
     Secret(Box<Secret>),
     ConfigMap(Box<ConfigMap>),
+    PersistentVolumeClaim(Box<PersistentVolumeClaim>),
     ServiceAccount(Box<ServiceAccount>),
     Role(Box<Role>),
     ClusterRole(Box<ClusterRole>),
@@ -236,6 +246,8 @@ pub struct Inventory {
     by_identity: HashMap<(String, Option<String>, String), usize>,
     /// In a cluster, with `--allow-exec`: see [`ObservedUids`].
     observed_uids: ObservedUids,
+    /// When a cluster was read (see [`Inventory::read_at`]).
+    read_at: Option<Timestamp>,
     /// The kinds of custom resources that run pods (see
     /// [`TemplatedWorkload`]), after [`WORKLOAD_KINDS`] in
     /// [`Inventory::workloads_in`].
@@ -284,6 +296,7 @@ impl Inventory {
             by_kind_namespace,
             by_identity,
             observed_uids: ObservedUids::new(),
+            read_at: None,
             templated_kinds,
         }
     }
@@ -291,6 +304,18 @@ impl Inventory {
     /// Records what containers answered to `id -u`.
     pub fn set_observed_uids(&mut self, observed: ObservedUids) {
         self.observed_uids = observed;
+    }
+
+    /// Records when the objects were read from a cluster.
+    pub fn set_read_at(&mut self, read_at: Option<Timestamp>) {
+        self.read_at = read_at;
+    }
+
+    /// When the objects were read from a cluster (the local clock as the
+    /// read began): the "now" that the ages of their statuses are measured
+    /// from. `None` for files, whose statuses have no "now".
+    pub fn read_at(&self) -> Option<Timestamp> {
+        self.read_at
     }
 
     /// What `id -u` printed in a container, if golive asked it.

@@ -80,6 +80,7 @@ fn typed_view(resource: &Resource) -> Option<(&'static str, Value)> {
         Resource::Namespace(o) => whole!(o),
         Resource::Secret(o) => whole!(o),
         Resource::ConfigMap(o) => whole!(o),
+        Resource::PersistentVolumeClaim(o) => whole!(o),
         Resource::ServiceAccount(o) => whole!(o),
         Resource::Role(o) => whole!(o),
         Resource::ClusterRole(o) => whole!(o),

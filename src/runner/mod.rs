@@ -130,6 +130,10 @@ async fn prepare(plan: &RunPlan, record: &Mutex<RunRecord>) -> Option<Prepared> 
     }
     errors.extend(loaded.errors);
     let mut inventory = Inventory::new(loaded.objects);
+    inventory.set_read_at(loaded.read_at);
+    if let Some(profile) = &profile {
+        errors.extend(checks::backup::schedule_errors(&inventory, profile));
+    }
     if let (Some(live), Target::Cluster(target)) = (&cluster, &plan.target)
         && target.allow_exec
     {

@@ -26,6 +26,8 @@ pub struct Loaded {
     pub errors: Vec<InputError>,
     /// Files read (stdin counts as one).
     pub files: usize,
+    /// When a cluster was read (see `Inventory::read_at`); `None` for files.
+    pub read_at: Option<k8s_openapi::jiff::Timestamp>,
 }
 
 /// The name standard input goes by in locations.
@@ -432,6 +434,9 @@ fn typed_resource(
         ("v1", "Namespace") => typed!(Namespace, core::v1::Namespace),
         ("v1", "Secret") => typed!(Secret, core::v1::Secret),
         ("v1", "ConfigMap") => typed!(ConfigMap, core::v1::ConfigMap),
+        ("v1", "PersistentVolumeClaim") => {
+            typed!(PersistentVolumeClaim, core::v1::PersistentVolumeClaim)
+        }
         ("v1", "ServiceAccount") => typed!(ServiceAccount, core::v1::ServiceAccount),
         ("v1", "Node") => typed!(Node, core::v1::Node),
         ("rbac.authorization.k8s.io/v1", "Role") => typed!(Role, rbac::v1::Role),

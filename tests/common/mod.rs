@@ -18,6 +18,10 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 use tempfile::TempDir;
 
+/// The header line of a fixture judged against the time a cluster was read
+/// (`# golive-read-at: 2026-12-08T02:47:00Z`): tests/clocked_fixtures.rs.
+pub const READ_AT_PREFIX: &str = "# golive-read-at:";
+
 /// The crate root: the working directory of every golive the tests start.
 pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -15,7 +15,8 @@
 //! scripted kubelet
 //! (network probe pods included, their verdicts decided by a data plane
 //! that enforces the NetworkPolicies; a pod whose image a test marks
-//! unpullable waits in `ErrImagePull`), each step on the double's clock.
+//! unpullable waits in `ErrImagePull`), each step on the double's clock;
+//! a CronJob's history of Jobs is what a test says it ran (`cronjobs.rs`).
 //!
 //! ```ignore
 //! let cluster = Cluster::from_manifest_dir("fixtures/example");
@@ -47,6 +48,7 @@ mod api;
 mod bootstrap;
 mod cluster;
 mod controllers;
+mod cronjobs;
 mod defaults;
 mod discovery;
 mod exec;
@@ -79,6 +81,7 @@ use std::time::{Duration, Instant};
 
 pub use access::{Access, DEFAULT_USER, Permissions, Rule};
 pub use cluster::{Cluster, ClusterOptions, Kind, NodeSpec, read_manifest_dir};
+pub use cronjobs::CronRun;
 pub use exec::ExecReply;
 pub use kubeconfig::{Context, Kubeconfig};
 pub use pods::normalize_image;
