@@ -49,7 +49,7 @@ fn direction(word: &str) -> Direction {
 /// cluster (with the release `--image` gives it).
 enum Rolled {
     Service(Arc<RunningStack>, String),
-    Deployment(DeploymentRollouts, Option<ImageChange>),
+    Deployment(Box<DeploymentRollouts>, Option<ImageChange>),
 }
 
 impl Rolled {
@@ -101,7 +101,7 @@ async fn rolled(world: &mut GoliveWorld, name: &str) -> Result<Rolled, StepFailu
             .deployments_to_restore
             .push((deployment.clone(), template));
     }
-    Ok(Rolled::Deployment(deployment, change))
+    Ok(Rolled::Deployment(Box::new(deployment), change))
 }
 
 /// `"SERVICE" has been upgraded | rolled back`: a rollout as a
