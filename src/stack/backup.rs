@@ -100,8 +100,9 @@ impl RunningStack {
 
     /// Removes every container of the endpoint's services with its
     /// volumes: their data is gone, and the endpoint is closed to the
-    /// probes until [`RunningStack::reopen`]. Returns the instances
-    /// removed.
+    /// probes until [`RunningStack::reopen`]. The replicas go first (the
+    /// reverse of the start order), so that no watcher (a Sentinel)
+    /// promotes one in between. Returns the instances removed.
     pub async fn lose_data(&self, endpoint: &str) -> Result<Vec<String>, String> {
         let spec = self.endpoint(endpoint)?.clone();
         self.being_restored
@@ -109,7 +110,7 @@ impl RunningStack {
             .unwrap_or_else(|e| e.into_inner())
             .push(endpoint.to_string());
         let mut removed = Vec::new();
-        for instance in self.instances() {
+        for instance in self.instances().into_iter().rev() {
             if spec.services.contains(&instance.service) {
                 self.engine()
                     .remove(&instance.container)
