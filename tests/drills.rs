@@ -57,6 +57,16 @@ fn timeline(summary: &Value, scenario: &str, clock: &str) -> Value {
         .unwrap_or_else(|| panic!("no {clock} clock in the scenario {scenario:?}"))
 }
 
+/// A secret of the stack file appears in none of the run's reports.
+fn assert_in_no_report(run: &Run, secret: &str) {
+    for report in ["summary.json", "junit.xml", "summary.md", "report.html"] {
+        assert!(
+            !run.report(report).contains(secret),
+            "{report} leaks {secret:?}"
+        );
+    }
+}
+
 fn facts(observation: &Value) -> String {
     observation["facts"]
         .as_array()
@@ -180,12 +190,7 @@ fn a_release_that_never_becomes_ready_stops_the_upgrade_with_the_old_replicas_se
         "{complete:#}"
     );
     // The wrong password of release 2 is not in any report.
-    for report in ["summary.json", "junit.xml", "summary.md", "report.html"] {
-        assert!(
-            !run.report(report).contains("wrong-password"),
-            "{report} leaks the upgrade's password"
-        );
-    }
+    assert_in_no_report(&run, "wrong-password");
     assert_removed(&run);
 }
 
@@ -295,7 +300,7 @@ fn a_restore_that_drops_the_owners_leaves_the_application_refused_its_own_table(
     let application = observed(&summary, "backup", "failover.rto")
         .into_iter()
         .next()
-        .unwrap_or_else(|| panic!("the application was not judged:\n{}", run.context()));
+        .unwrap_or_else(|| panic!("the application was not judged:\n{summary:#}"));
     let text = facts(&application);
     assert!(
         application["passed"] == false
@@ -303,6 +308,8 @@ fn a_restore_that_drops_the_owners_leaves_the_application_refused_its_own_table(
             && text.contains("permission denied for table items"),
         "{application:#}"
     );
+    // The application's password, in the error's neighbourhood, is not.
+    assert_in_no_report(&run, "app-test-only");
     assert_removed(&run);
 }
 
