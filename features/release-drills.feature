@@ -1,12 +1,14 @@
 # Checklist source: Production Deployment Guide, Go-Live Checklist J-1,
 # "Rollback procedure tested", "Backup strategy definie" and its Backup
-# Strategy table ("PostgreSQL | Hourly | 7 days | pg_dump + WAL", with the
+# Strategy table ("PostgreSQL | Hourly | 7 days | pg_dump + WAL", "Redis |
+# Hourly | 24 hours | RDB + AOF", with the
 # RTO/RPO of a data corruption: < 4 h, < 1 h) (seed 001), and the Kubernetes guide's "Zero
 # Downtime Deploy | Rolling updates, readiness probes" with "maxSurge: 1,
 # maxUnavailable: 0 # Jamais 0 pod disponible" (seed 002) — proven by
 # rolling the API of a stack golive started (fixtures/stacks/ha.yaml) to
 # its next release and back while users keep sending requests, and by
-# losing its database and restoring it from the backup.
+# losing its database, then its cache, and restoring each from its backup
+# with the application serving its data again.
 @stack @disruptive @serial @GL-J1-03
 Feature: A release rolls out and back without users noticing
   A deployment strategy is a promise until it has run under traffic.
@@ -40,6 +42,7 @@ Feature: A release rolls out and back without users noticing
   @GL-APP-08 @postgres
   Scenario: The database comes back from its backup after its data is lost
     Given a probe writes to "db"
+    And a probe watches GET /api/v1/items on "api"
     When "db" is backed up
     And 2 s pass
     And the data of "db" is lost
@@ -47,3 +50,17 @@ Feature: A release rolls out and back without users noticing
     Then every write acknowledged before the backup of "db" is back
     And the writes lost from "db" span at most the profile's restore RPO
     And the restore of "db" took at most the profile's restore RTO
+    And "api" recovers within 30 s
+
+  @GL-APP-08 @redis
+  Scenario: The cache comes back from its backup after its data is lost
+    Given a probe writes to "cache"
+    And a probe watches GET /api/v1/items on "api"
+    When "cache" is backed up
+    And 2 s pass
+    And the data of "cache" is lost
+    And "cache" is restored from the backup
+    Then every write acknowledged before the backup of "cache" is back
+    And the writes lost from "cache" span at most the profile's restore RPO
+    And the restore of "cache" took at most the profile's restore RTO
+    And "api" recovers within 30 s

@@ -62,7 +62,11 @@ for report in reports:
                     "of them lost": backup.get("lost"),
                     "RPO s": writes.get("rpo_s") if backup else None,
                 }
+                # A scenario with several clocks (a restore's store and
+                # the application) has a row per clock.
                 name = scenario["name"]
+                if len(scenario["failover"]) > 1:
+                    name += f" ({t['clock']})"
                 rows.setdefault(name, {}).setdefault("status", []).append(scenario["status"])
                 for key, value in figures.items():
                     rows[name].setdefault(key, []).append(value)

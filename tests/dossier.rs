@@ -115,6 +115,7 @@ fn timeline() -> Timeline {
         attempts: 32,
         failed: 24,
         first_error: Some("connection refused".into()),
+        last_error: Some("connection refused".into()),
         promoted: None,
         writes: Some(Writes {
             acknowledged: 120,

@@ -6,8 +6,11 @@
 //! old replicas serving and no request failed; a release that answers 500
 //! is NOT READY with the failed requests counted; a backup of the wrong
 //! database restores nothing; a backup older than the restore RPO loses
-//! too much. Each drill puts the stack back as it found it, and nothing is
-//! left on the engine afterwards.
+//! too much; a restore that drops the tables' owners leaves the
+//! application refused its own data; the cache comes back from its RDB,
+//! and a restore that never loads the RDB brings no key back. Each drill
+//! puts the stack back as it found it, and nothing is left on the engine
+//! afterwards.
 //!
 //! These tests need a Docker engine and the images of scripts/images.sh
 //! (scripts/test.sh provides both); without them they fail, saying so.
@@ -41,6 +44,27 @@ fn observed(summary: &Value, scenario: &str, item: &str) -> Vec<Value> {
         .flat_map(|(_, s)| s["observations"].as_array().cloned().unwrap_or_default())
         .filter(|o| o["item"] == item)
         .collect()
+}
+
+/// The timeline of the clock described like `clock` (`INSERT`, `SET`,
+/// `GET`) in the scenario named like `scenario`.
+fn timeline(summary: &Value, scenario: &str, clock: &str) -> Value {
+    scenarios(summary)
+        .into_iter()
+        .filter(|(_, s)| s["name"].as_str().unwrap_or("").contains(scenario))
+        .flat_map(|(_, s)| s["failover"].as_array().cloned().unwrap_or_default())
+        .find(|t| t["clock"].as_str().unwrap_or("").starts_with(clock))
+        .unwrap_or_else(|| panic!("no {clock} clock in the scenario {scenario:?}"))
+}
+
+/// A secret of the stack file appears in none of the run's reports.
+fn assert_in_no_report(run: &Run, secret: &str) {
+    for report in ["summary.json", "junit.xml", "summary.md", "report.html"] {
+        assert!(
+            !run.report(report).contains(secret),
+            "{report} leaks {secret:?}"
+        );
+    }
 }
 
 fn facts(observation: &Value) -> String {
@@ -88,11 +112,7 @@ fn the_ha_stack_upgrades_and_rolls_back_under_load_with_no_request_failed() {
         );
     }
     // The timeline of the clock carries the rollout's steps, in every report.
-    let upgrade = scenarios(&summary)
-        .into_iter()
-        .find(|(_, s)| s["name"].as_str().unwrap_or("").contains("upgrade"))
-        .map(|(_, s)| s["failover"][0].clone())
-        .expect("the upgrade scenario");
+    let upgrade = timeline(&summary, "upgrade", "GET");
     assert!(
         upgrade["disruption"]
             .as_str()
@@ -101,38 +121,47 @@ fn the_ha_stack_upgrades_and_rolls_back_under_load_with_no_request_failed() {
             && upgrade["steps"].as_array().map_or(0, Vec::len) == 6,
         "{upgrade:#}"
     );
-    // The restore: every write acknowledged before the backup is back,
-    // the few since then lost (within the restore RPO), figures kept.
-    let restored = &observed(&summary, "backup", "backup.restored")[0];
-    assert!(
-        restored["passed"] == true && facts(restored).contains(" are back"),
-        "{restored:#}"
-    );
-    let database = scenarios(&summary)
-        .into_iter()
-        .find(|(_, s)| s["name"].as_str().unwrap_or("").contains("backup"))
-        .map(|(_, s)| s["failover"][0].clone())
-        .expect("the restore scenario");
-    let writes = &database["writes"];
-    assert!(
-        writes["backup"]["acknowledged_before"].as_u64() > Some(10)
-            && writes["backup"]["lost"] == 0
-            && writes["rpo_s"]
-                .as_f64()
-                // 2 s pass between the backup and the loss; the first write
-                // after the backup lands up to one probe interval (0.1 s) later.
-                .is_some_and(|s| (1.8..60.0).contains(&s)),
-        "{database:#}"
-    );
-    assert!(
-        database["disruption"]
-            .as_str()
-            .unwrap_or("")
-            .starts_with("the data of db lost (postgres, postgres-standby removed"),
-        "{database:#}"
-    );
-    let restore_time = &observed(&summary, "backup", "backup.restore-time")[0];
-    assert!(restore_time["passed"] == true, "{restore_time:#}");
+    // The restores: every write acknowledged before the backup is back,
+    // the few since then lost (within the restore RPO), the application
+    // serving again, figures kept. The replicas are removed first.
+    for (scenario, clock, lost) in [
+        (
+            "database comes back",
+            "INSERT",
+            "the data of db lost (postgres-standby, postgres removed",
+        ),
+        (
+            "cache comes back",
+            "SET",
+            "the data of cache lost (redis-replica-2, redis-replica-1, redis removed",
+        ),
+    ] {
+        let restored = &observed(&summary, scenario, "backup.restored")[0];
+        assert!(
+            restored["passed"] == true && facts(restored).contains(" are back"),
+            "{restored:#}"
+        );
+        let store = timeline(&summary, scenario, clock);
+        let writes = &store["writes"];
+        assert!(
+            writes["backup"]["acknowledged_before"].as_u64() > Some(10)
+                && writes["backup"]["lost"] == 0
+                && writes["rpo_s"]
+                    .as_f64()
+                    // 2 s pass between the backup and the loss; the first write
+                    // after the backup lands up to one probe interval (0.1 s) later.
+                    .is_some_and(|s| (1.8..60.0).contains(&s)),
+            "{store:#}"
+        );
+        assert!(
+            store["disruption"].as_str().unwrap_or("").starts_with(lost),
+            "{store:#}"
+        );
+        let restore_time = &observed(&summary, scenario, "backup.restore-time")[0];
+        assert!(restore_time["passed"] == true, "{restore_time:#}");
+        let application = &observed(&summary, scenario, "failover.rto")[0];
+        assert!(application["passed"] == true, "{application:#}");
+    }
     assert!(run.junit().contains("api-1 stopped and removed"));
     assert!(run.markdown().contains("api-1 stopped and removed"));
     let page = run.report("report.html");
@@ -161,12 +190,7 @@ fn a_release_that_never_becomes_ready_stops_the_upgrade_with_the_old_replicas_se
         "{complete:#}"
     );
     // The wrong password of release 2 is not in any report.
-    for report in ["summary.json", "junit.xml", "summary.md", "report.html"] {
-        assert!(
-            !run.report(report).contains("wrong-password"),
-            "{report} leaks the upgrade's password"
-        );
-    }
+    assert_in_no_report(&run, "wrong-password");
     assert_removed(&run);
 }
 
@@ -220,7 +244,7 @@ Feature: Restored
 
 #[test]
 fn a_backup_of_the_wrong_database_restores_nothing_written_before_it() {
-    let run = drills("ha-backup-wrong-database.yaml", &["--tags", "@GL-APP-08"]);
+    let run = drills("ha-backup-wrong-database.yaml", &["--tags", "@postgres"]);
     run.assert_exit(1);
     let summary = run.summary();
     // Both runbooks succeed: only reading the writes back shows the loss.
@@ -250,12 +274,7 @@ fn a_backup_older_than_the_restore_rpo_loses_too_much() {
     let config = config.path().join("golive.yaml");
     let run = drills(
         "ha.yaml",
-        &[
-            "--tags",
-            "@GL-APP-08",
-            "--config",
-            common::path_str(&config),
-        ],
+        &["--tags", "@postgres", "--config", common::path_str(&config)],
     );
     run.assert_exit(1);
     let summary = run.summary();
@@ -265,6 +284,59 @@ fn a_backup_older_than_the_restore_rpo_loses_too_much() {
     assert!(
         rpo["passed"] == false && facts(rpo).contains("acknowledged writes lost"),
         "the writes since the backup are lost: {rpo:#}"
+    );
+    assert_removed(&run);
+}
+
+#[test]
+fn a_restore_that_drops_the_owners_leaves_the_application_refused_its_own_table() {
+    let run = drills("ha-restore-wrong-owner.yaml", &["--tags", "@postgres"]);
+    run.assert_exit(1);
+    let summary = run.summary();
+    // The probe, a superuser, finds its rows back: only the application's
+    // own requests show the restore is unusable.
+    let restored = &observed(&summary, "backup", "backup.restored")[0];
+    assert!(restored["passed"] == true, "{restored:#}");
+    let application = observed(&summary, "backup", "failover.rto")
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("the application was not judged:\n{summary:#}"));
+    let text = facts(&application);
+    assert!(
+        application["passed"] == false
+            && text.contains("not recovered")
+            && text.contains("permission denied for table items"),
+        "{application:#}"
+    );
+    // The application's password, in the error's neighbourhood, is not.
+    assert_in_no_report(&run, "app-test-only");
+    assert_removed(&run);
+}
+
+#[test]
+fn a_cache_restore_that_never_loads_the_rdb_brings_no_key_back() {
+    let run = drills("ha-restore-cache-not-loaded.yaml", &["--tags", "@redis"]);
+    run.assert_exit(1);
+    let summary = run.summary();
+    // Both runbooks succeed: only reading the keys back shows the loss.
+    let runbooks = observed(&summary, "backup", "failover.runbook");
+    assert!(
+        runbooks.len() == 2 && runbooks.iter().all(|r| r["passed"] == true),
+        "{runbooks:#?}"
+    );
+    let restored = &observed(&summary, "backup", "backup.restored")[0];
+    let text = facts(restored);
+    assert!(
+        restored["passed"] == false
+            && text.starts_with("0 of the ")
+            && text.contains("missing: 1, 2"),
+        "{restored:#}"
+    );
+    let backup = &timeline(&summary, "backup", "SET")["writes"]["backup"];
+    assert!(
+        backup["acknowledged_before"].as_u64() > Some(10)
+            && backup["lost"] == backup["acknowledged_before"],
+        "{backup:#}"
     );
     assert_removed(&run);
 }

@@ -147,6 +147,9 @@ pub struct Analysis {
     pub attempts: usize,
     pub failed: usize,
     pub first_error: Option<String>,
+    /// The error of the last failed attempt: why a service that did not
+    /// recover still fails.
+    pub last_error: Option<String>,
     /// The first instance to answer after the disruption that had not
     /// answered in the steady window (a promotion), with when.
     pub new_server: Option<(Duration, String)>,
@@ -214,6 +217,7 @@ pub fn analyse(samples: &[Sample], disruption: Duration) -> Analysis {
         attempts: window.len(),
         failed: window.iter().filter(|s| !s.attempt.ok).count(),
         first_error: after.iter().find_map(|s| s.attempt.error.clone()),
+        last_error: after.iter().rev().find_map(|s| s.attempt.error.clone()),
         new_server,
         watched,
         slowest_after: after.iter().map(|s| s.took).max().unwrap_or_default(),
@@ -257,6 +261,7 @@ mod tests {
         assert_eq!(found.failed, 20);
         assert_eq!(found.attempts, 24);
         assert_eq!(found.first_error.as_deref(), Some("down at 10300"));
+        assert_eq!(found.last_error.as_deref(), Some("down at 12200"));
         assert_eq!(
             found.new_server,
             Some((Duration::from_millis(2300), "b".into()))

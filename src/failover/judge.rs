@@ -10,7 +10,7 @@ use super::timeline::{Timeline, Writes};
 use crate::evidence::Judged;
 
 /// "Recovers within N s": the measured RTO is at most `target_s`; a clock
-/// that never recovered fails.
+/// that never recovered fails, saying why its last failed attempt failed.
 pub fn recovery(timeline: &Timeline, target_s: f64) -> Judged {
     match timeline.recovered_after_s {
         Some(rto) => {
@@ -21,13 +21,16 @@ pub fn recovery(timeline: &Timeline, target_s: f64) -> Judged {
                 vec![format!("RTO {rto:.2} s, {how} the target of {target_s} s")],
             )
         }
-        None => (
-            false,
-            vec![format!(
+        None => {
+            let mut fact = format!(
                 "not recovered: watched {:.1} s after the disruption (target {target_s} s)",
                 timeline.watched_s
-            )],
-        ),
+            );
+            if let Some(error) = &timeline.last_error {
+                fact.push_str(&format!("; the last failed attempt: {error}"));
+            }
+            (false, vec![fact])
+        }
     }
 }
 
@@ -85,6 +88,7 @@ mod tests {
             attempts: 300,
             failed: 12,
             first_error: Some("no answer".into()),
+            last_error: Some("status 503: postgres unavailable".into()),
             promoted: None,
             writes: None,
             seconds: Vec::new(),
@@ -119,7 +123,9 @@ mod tests {
         );
         let (passed, facts) = recovery(&timeline(None), 60.0);
         assert!(
-            !passed && facts[0].starts_with("not recovered"),
+            !passed
+                && facts[0].starts_with("not recovered")
+                && facts[0].ends_with("the last failed attempt: status 503: postgres unavailable"),
             "{facts:?}"
         );
     }

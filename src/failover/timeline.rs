@@ -50,6 +50,9 @@ pub struct Timeline {
     pub failed: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_error: Option<String>,
+    /// The error of the last failed attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
     /// Another instance answering after the disruption (a promotion).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promoted: Option<Promotion>,
@@ -200,6 +203,7 @@ impl Timeline {
             attempts: analysis.attempts,
             failed: analysis.failed,
             first_error: analysis.first_error.clone(),
+            last_error: analysis.last_error.clone(),
             promoted: analysis
                 .new_server
                 .as_ref()

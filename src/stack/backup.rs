@@ -90,6 +90,18 @@ impl RunningStack {
             .any(|e| e == endpoint)
     }
 
+    /// Closes `endpoint` to the probes (as an operator closes a store to
+    /// its clients) until [`RunningStack::reopen`].
+    pub fn close(&self, endpoint: &str) {
+        let mut closed = self
+            .being_restored
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if !closed.iter().any(|e| e == endpoint) {
+            closed.push(endpoint.to_string());
+        }
+    }
+
     /// `endpoint` is open to its clients again (restored, or given up).
     pub fn reopen(&self, endpoint: &str) {
         self.being_restored
@@ -99,17 +111,14 @@ impl RunningStack {
     }
 
     /// Removes every container of the endpoint's services with its
-    /// volumes: their data is gone, and the endpoint is closed to the
-    /// probes until [`RunningStack::reopen`]. Returns the instances
+    /// volumes: their data is gone (close the endpoint first). The
+    /// replicas go first (the reverse of the start order), so that no
+    /// watcher (a Sentinel) promotes one in between. Returns the instances
     /// removed.
     pub async fn lose_data(&self, endpoint: &str) -> Result<Vec<String>, String> {
         let spec = self.endpoint(endpoint)?.clone();
-        self.being_restored
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(endpoint.to_string());
         let mut removed = Vec::new();
-        for instance in self.instances() {
+        for instance in self.instances().into_iter().rev() {
             if spec.services.contains(&instance.service) {
                 self.engine()
                     .remove(&instance.container)

@@ -88,7 +88,12 @@ pub async fn data_lost(world: &mut GoliveWorld, arguments: &[String]) -> Result<
     if !world.to_recreate.contains(endpoint) {
         world.to_recreate.push(endpoint.clone());
     }
-    let at = Instant::now();
+    // The loss starts once the store is closed to its clients and the
+    // write in flight then, if any, is answered: no write can be
+    // acknowledged after it.
+    let closed = Instant::now();
+    stack.close(endpoint);
+    let at = world.failover.answered_after(endpoint, closed).await;
     let removed = stack.lose_data(endpoint).await.map_err(could_not)?;
     let label = format!(
         "the data of {endpoint} lost ({} removed with their volumes)",

@@ -17,8 +17,8 @@ use super::runtime::{conclude, stack_of};
 use super::{GoliveWorld, StepFailure};
 use crate::checks::live::Live;
 use crate::checks::live::failover::{self as failover_checks, LoadDuringFailover, Recovery};
-use crate::failover::clock::{self, Clock};
-use crate::failover::probe::{self, Probe};
+use crate::failover::clock::{self, Clock, INTERVAL};
+use crate::failover::probe::{self, ATTEMPT_TIMEOUT, Probe};
 use crate::failover::timeline::{self, BackedUp, LoadSecond, Timeline, Writes};
 use crate::stack::RunningStack;
 use crate::stack::disrupt::Disruption;
@@ -62,6 +62,36 @@ impl FailoverState {
     pub(super) fn disrupted(&mut self, at: Instant, label: String, steps: Vec<String>) {
         self.disruption = Some((at, label));
         self.steps = steps;
+    }
+
+    /// Just after the clocks on `name` had their last attempt started
+    /// before `closed` answered (a write acknowledged then came before):
+    /// `closed` itself when none was in flight then. Waits for it
+    /// (attempts run one after the other, so the first one recorded that
+    /// ends after `closed` tells), at most an attempt's timeout and an
+    /// interval.
+    pub(super) async fn answered_after(&self, name: &str, closed: Instant) -> Instant {
+        let deadline = closed + ATTEMPT_TIMEOUT + INTERVAL * 2;
+        let mut answered = closed;
+        for (_, clock) in self.clocks.iter().filter(|(n, _)| n == name) {
+            let since = clock.at(closed);
+            let in_flight_end = loop {
+                let samples = clock.samples();
+                if samples.iter().any(|s| s.at + s.took >= since) || Instant::now() >= deadline {
+                    break samples
+                        .iter()
+                        .filter(|s| s.at < since)
+                        .map(|s| s.at + s.took)
+                        .max()
+                        .unwrap_or_default();
+                }
+                tokio::time::sleep(INTERVAL / 5).await;
+            };
+            if in_flight_end >= since {
+                answered = answered.max(closed + (in_flight_end - since) + Duration::from_nanos(1));
+            }
+        }
+        answered
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{ATTEMPT_TIMEOUT, Attempt, no_answer};
-use crate::probe::http;
+use crate::probe::http::{self, HttpOptions};
 use crate::stack::RunningStack;
 use crate::stack::file::{EndpointSpec, Scheme};
 use crate::stack::lifecycle::EndpointAddress;
@@ -109,7 +109,9 @@ impl StackProbe {
                 }
                 let address = &addresses[*next % addresses.len()];
                 *next += 1;
-                http_attempt(&self.endpoint, address, path).await
+                let mut attempt = http_attempt(&self.endpoint, address, path).await;
+                attempt.error = attempt.error.map(|e| self.stack.redact(e));
+                attempt
             }
             Kind::Postgres(session) => {
                 self.writes += 1;
@@ -275,7 +277,11 @@ pub async fn await_one_primary(
 
 async fn http_attempt(endpoint: &EndpointSpec, address: &EndpointAddress, path: &str) -> Attempt {
     let url = endpoint.url(path);
-    let options = address.http_options(ATTEMPT_TIMEOUT);
+    let options = HttpOptions {
+        read_body: true,
+        max_body_bytes: ERROR_BODY_BYTES,
+        ..address.http_options(ATTEMPT_TIMEOUT)
+    };
     let served_by = Some(address.instance.clone());
     match http::get(&url, &options).await {
         Ok(answer) if (200..400).contains(&answer.status) => Attempt {
@@ -284,9 +290,28 @@ async fn http_attempt(endpoint: &EndpointSpec, address: &EndpointAddress, path: 
             error: None,
             acknowledged: None,
         },
-        Ok(answer) => Attempt::failed(served_by, format!("status {}", answer.status)),
+        Ok(answer) => {
+            let why = answer
+                .body_bytes
+                .as_deref()
+                .and_then(error_of_body)
+                .map(|error| format!(": {error}"))
+                .unwrap_or_default();
+            Attempt::failed(served_by, format!("status {}{why}", answer.status))
+        }
         Err(e) => Attempt::failed(served_by, e.to_string()),
     }
+}
+
+/// The most of an answer's body read to say why it failed.
+const ERROR_BODY_BYTES: usize = 4096;
+
+/// The `error` a JSON body gives (`{"error": "postgres unavailable: ..."}`),
+/// which says why a service failed better than its status alone.
+fn error_of_body(body: &[u8]) -> Option<String> {
+    let json: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let error = json.get("error")?.as_str()?;
+    Some(error.chars().take(200).collect())
 }
 
 /// Connects to each instance in turn until one answers with the role
@@ -546,4 +571,24 @@ async fn redis_connect(
     tokio::time::timeout(ATTEMPT_TIMEOUT, work)
         .await
         .map_err(|_| no_answer("answer"))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_json_error_says_why_an_answer_failed_and_other_bodies_do_not() {
+        assert_eq!(
+            error_of_body(br#"{"error": "postgres unavailable: permission denied for table items", "dependency": "postgres"}"#)
+                .as_deref(),
+            Some("postgres unavailable: permission denied for table items")
+        );
+        assert_eq!(
+            error_of_body(b"<html><title>502 Bad Gateway</title></html>"),
+            None
+        );
+        assert_eq!(error_of_body(br#"{"status": "not ready"}"#), None);
+        assert_eq!(error_of_body(b""), None);
+    }
 }

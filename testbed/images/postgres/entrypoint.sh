@@ -12,6 +12,10 @@
 #                               synchronous_standby_names of the primary
 #                               ("ANY 1 (*)": a commit returns once a standby
 #                               has it on disk; empty: asynchronous).
+# Then, once, the *.sql files of /docker-entrypoint-initdb.d in name order
+# run in the database (single-user mode: one statement a line), e.g. the
+# application's own role. A standby copies their effect with the cluster.
+#
 # A node that was primary and starts again after its peer was promoted
 # rejoins as the new primary's standby (a fresh copy of its data), so a
 # killed primary that comes back never makes a second primary.
@@ -49,6 +53,9 @@ create_cluster() {
     if [ "$database" != postgres ]; then
         single_user "CREATE DATABASE \"$(printf '%s' "$database" | sed 's/"/""/g')\""
     fi
+    # Before synchronous replication is configured: no standby would
+    # acknowledge the init files' commits.
+    run_init_files
     if [ -n "${POSTGRES_REPLICATION_PASSWORD:-}" ]; then
         single_user "CREATE ROLE replicator WITH REPLICATION LOGIN PASSWORD $(quote_literal "$POSTGRES_REPLICATION_PASSWORD")"
         echo "host replication replicator all scram-sha-256" >>"$PGDATA/pg_hba.conf"
@@ -59,6 +66,20 @@ create_cluster() {
         } >>"$PGDATA/postgresql.conf"
     fi
     echo "golive/postgres: cluster created (user $user, database $database)"
+}
+
+# Runs each /docker-entrypoint-initdb.d/*.sql in the database, in single-user
+# mode; a statement that fails stops the start.
+run_init_files() {
+    for file in /docker-entrypoint-initdb.d/*.sql; do
+        [ -e "$file" ] || continue
+        if ! log=$(postgres --single -D "$PGDATA" "$database" <"$file" 2>&1) ||
+            printf '%s\n' "$log" | grep -q 'ERROR:'; then
+            printf 'golive/postgres: %s failed:\n%s\n' "$file" "$log" >&2
+            exit 1
+        fi
+        echo "golive/postgres: ran $file"
+    done
 }
 
 # Whether the peer answers as a primary (not in recovery).
