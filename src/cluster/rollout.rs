@@ -238,38 +238,36 @@ impl DeploymentRollouts {
             Err((replaced, why)) => {
                 rollout.replaced = replaced;
                 rollout.halted = Some(why);
-                rollout.undone = self.undo(&before).await;
+                rollout.undone = vec![self.put_back(&before).await.unwrap_or_else(|e| e)];
             }
         }
         Ok(rollout)
     }
 
-    /// Puts `template` back and watches that rollout: what was done.
-    async fn undo(&self, template: &PodTemplateSpec) -> Vec<String> {
+    /// Puts `template` back and watches that rollout: what was done, or
+    /// why it did not complete.
+    async fn put_back(&self, template: &PodTemplateSpec) -> Result<String, String> {
         let started = Instant::now();
-        let mut steps = Vec::new();
-        let result = match self.write(template).await {
-            Ok(()) => {
-                let deployment = self.get().await.ok();
-                let deadline = deployment.as_ref().map_or(
-                    Duration::from_secs(DEFAULT_PROGRESS_DEADLINE),
-                    progress_deadline,
-                );
-                self.watch(started, deadline, &mut steps)
-                    .await
-                    .map_err(|(_, why)| why)
-            }
-            Err(e) => Err(e),
-        };
-        let outcome = match result {
-            Ok(_) => format!(
+        self.write(template)
+            .await
+            .map_err(|e| format!("template not put back to {}: {e}", images(template)))?;
+        let deadline = self
+            .get()
+            .await
+            .map_or(Duration::from_secs(DEFAULT_PROGRESS_DEADLINE), |d| {
+                progress_deadline(&d)
+            });
+        match self.watch(started, deadline, &mut Vec::new()).await {
+            Ok(_) => Ok(format!(
                 "template put back to {}: rollout complete after {:.1} s",
                 images(template),
                 started.elapsed().as_secs_f64()
-            ),
-            Err(e) => format!("template put back to {}, but {e}", images(template)),
-        };
-        vec![outcome]
+            )),
+            Err((_, why)) => Err(format!(
+                "template put back to {}, but {why}",
+                images(template)
+            )),
+        }
     }
 
     /// Puts the Deployment back on `template` when it runs another, and
@@ -278,12 +276,7 @@ impl DeploymentRollouts {
         if self.template().await? == *template {
             return Ok(());
         }
-        let undone = self.undo(template).await;
-        match undone.first() {
-            Some(line) if line.contains("rollout complete") => Ok(()),
-            Some(line) => Err(line.clone()),
-            None => Ok(()),
-        }
+        self.put_back(template).await.map(|_| ())
     }
 
     /// Reads the Deployment every [`POLL`] until its rollout is complete

@@ -19,7 +19,6 @@ use super::load::load_then;
 use super::runtime::{conclude, stack_of};
 use super::{GoliveWorld, StepFailure};
 use crate::checks::live::rollout::{self as checks, LoadDuringRollout, ReplicaVersion, Versions};
-use crate::cluster::pods::WorkloadPods;
 use crate::cluster::rollout::{DeploymentRollouts, ImageChange, images_of};
 use crate::probe::http;
 use crate::stack::RunningStack;
@@ -82,8 +81,7 @@ async fn rolled(world: &mut GoliveWorld, name: &str) -> Result<Rolled, StepFailu
         return Ok(Rolled::Service(stack, name.to_string()));
     };
     require_permission(world)?;
-    let pods =
-        WorkloadPods::find(&live.connection, &world.run.inventory, name).map_err(could_not)?;
+    let pods = super::cluster::workload(world, name)?;
     let deployment = DeploymentRollouts::new(&live.connection, &pods.namespace, &pods.name);
     let qualified = format!("{}/{}", pods.namespace, pods.name);
     let change = live
@@ -397,11 +395,7 @@ pub async fn pods_run_release(
     arguments: &[String],
 ) -> Result<(), StepFailure> {
     let expected = rollout_of(world, &arguments[1])?.rollout.to.clone();
-    let live = world.run.cluster.as_ref().ok_or_else(|| {
-        could_not("this step needs a live cluster: run with --target cluster[:CONTEXT]")
-    })?;
-    let pods = WorkloadPods::find(&live.connection, &world.run.inventory, &arguments[0])
-        .map_err(could_not)?;
+    let pods = super::cluster::workload(world, &arguments[0])?;
     let replicas = pods
         .live()
         .await

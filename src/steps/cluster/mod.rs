@@ -25,13 +25,13 @@ fn cluster_of(world: &GoliveWorld) -> Result<Connection, StepFailure> {
     live_cluster(world).map(|live| live.connection.clone())
 }
 
-fn live_cluster(world: &GoliveWorld) -> Result<&LiveCluster, StepFailure> {
+pub(super) fn live_cluster(world: &GoliveWorld) -> Result<&LiveCluster, StepFailure> {
     world.run.cluster.as_ref().ok_or_else(|| {
         could_not("this step needs a live cluster: run with --target cluster[:CONTEXT]")
     })
 }
 
-fn workload(world: &GoliveWorld, name: &str) -> Result<WorkloadPods, StepFailure> {
+pub(super) fn workload(world: &GoliveWorld, name: &str) -> Result<WorkloadPods, StepFailure> {
     let connection = cluster_of(world)?;
     WorkloadPods::find(&connection, &world.run.inventory, name).map_err(could_not)
 }
